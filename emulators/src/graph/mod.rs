@@ -1,0 +1,1 @@
+//! See emulators/src/lib.rs.
