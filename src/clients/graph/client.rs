@@ -848,14 +848,21 @@ mod tests {
 
     #[tokio::test]
     async fn logs_name_requests_but_never_secrets() {
-        let logs = CapturedLogs::default();
-        let writer = logs.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_ansi(false)
-            .with_writer(move || writer.clone())
-            .finish();
-        let _guard = tracing::subscriber::set_default(subscriber);
+        // A process-wide subscriber: thread-scoped ones miss events whose callsite interest another test thread
+        // cached first. Other tests' events land here too, which only widens the secret check below.
+        static LOGS: std::sync::OnceLock<CapturedLogs> = std::sync::OnceLock::new();
+        let logs = LOGS.get_or_init(|| {
+            let logs = CapturedLogs::default();
+            let writer = logs.clone();
+            let subscriber = tracing_subscriber::fmt()
+                .with_max_level(tracing::Level::TRACE)
+                .with_ansi(false)
+                .with_writer(move || writer.clone())
+                .finish();
+            tracing::subscriber::set_global_default(subscriber)
+                .expect("no other test installs a subscriber");
+            logs
+        });
 
         let server = MockServer::start().await;
         let secrets_path = "/v1.0/servicePrincipals/sp-1/synchronization/secrets";
