@@ -7,7 +7,7 @@ use reqwest::Method;
 use serde::Serialize;
 use serde_json::json;
 
-use super::client::{ApiError, GraphClient, GraphError};
+use super::client::{ApiError, GraphClient, GraphError, Replay};
 use super::models::*;
 
 /// Ids go into URL paths; anything that could change the path is refused instead of escaped.
@@ -68,7 +68,8 @@ impl GraphClient {
             ),
             &[],
         );
-        self.send_json(
+        self.send_json_with(
+            Replay::UnprocessedOnly,
             Method::POST,
             &url,
             Some(&json!({ "displayName": display_name })),
@@ -78,8 +79,9 @@ impl GraphClient {
 
     /// Instantiates a gallery template exactly once and returns the application and service principal named
     /// `display_name`. The template is instantiated under a unique temporary name; if Graph answers 404 (it
-    /// sometimes does after creating the objects), the objects are found by template id and that name,
-    /// waiting out replication; then both are renamed. `instantiate` is never sent twice.
+    /// sometimes does after creating the objects) or fails ambiguously (5xx, timeout), the objects are found by
+    /// template id and that name, waiting out replication; then both are renamed. `instantiate` is never sent
+    /// twice: if nothing appears, the error names the temporary name so a rerun cannot leave a twin behind.
     pub async fn instantiate_application_safely(
         &self,
         template_id: &str,
@@ -91,8 +93,8 @@ impl GraphClient {
             .await
         {
             Ok(created) => Some(created),
-            Err(error) if error.is_not_found() => {
-                tracing::debug!(target: "idbridge::graph", template_id, "instantiate answered 404; looking for the application it may have created");
+            Err(error) if error.is_not_found() || error.is_ambiguous() => {
+                tracing::debug!(target: "idbridge::graph", template_id, error = %error, "instantiate may have succeeded; looking for the application it created");
                 None
             }
             Err(error) => return Err(error),
@@ -278,7 +280,8 @@ impl GraphClient {
             ),
             &[],
         );
-        self.send_json(
+        self.send_json_with(
+            Replay::UnprocessedOnly,
             Method::POST,
             &url,
             Some(&Body {
@@ -336,7 +339,8 @@ impl GraphClient {
         policy: &ClaimsMappingPolicy,
     ) -> Result<ClaimsMappingPolicy, GraphError> {
         let url = self.url("/policies/claimsMappingPolicies", &[]);
-        self.send_json(Method::POST, &url, Some(policy)).await
+        self.send_json_with(Replay::UnprocessedOnly, Method::POST, &url, Some(policy))
+            .await
     }
 
     pub async fn get_claims_mapping_policy(
@@ -435,7 +439,13 @@ impl GraphClient {
             ),
             &[],
         );
-        self.send_json(Method::POST, &url, Some(assignment)).await
+        self.send_json_with(
+            Replay::UnprocessedOnly,
+            Method::POST,
+            &url,
+            Some(assignment),
+        )
+        .await
     }
 
     pub async fn list_app_role_assignments(
@@ -510,7 +520,8 @@ impl GraphClient {
         template_id: &str,
     ) -> Result<SynchronizationJob, GraphError> {
         let url = self.synchronization_url(service_principal_id, "/jobs")?;
-        self.send_json(
+        self.send_json_with(
+            Replay::UnprocessedOnly,
             Method::POST,
             &url,
             Some(&json!({ "templateId": template_id })),
@@ -1292,5 +1303,68 @@ mod tests {
             Some("app-client-id")
         );
         assert!(request.headers.get("authorization").is_none());
+    }
+
+    #[tokio::test]
+    async fn safe_instantiate_never_replays_after_a_server_error() {
+        let server = MockServer::start().await;
+        server.on(
+            "POST",
+            &instantiate_path(),
+            vec![Canned::graph_error(500, "InternalServerError", "boom")],
+        );
+        server.on(
+            "GET",
+            "/v1.0/applications",
+            vec![Canned::json(200, json!({ "value": [app("temp")] }))],
+        );
+        server.on(
+            "GET",
+            "/v1.0/servicePrincipals",
+            vec![Canned::json(200, json!({ "value": [sp("temp")] }))],
+        );
+        server.on(
+            "PATCH",
+            "/v1.0/applications/app-object-id",
+            vec![Canned::empty(204)],
+        );
+        server.on(
+            "PATCH",
+            "/v1.0/servicePrincipals/sp-object-id",
+            vec![Canned::empty(204)],
+        );
+        let created = server
+            .client()
+            .instantiate_application_safely(TEMPLATE, "AWS")
+            .await
+            .unwrap();
+        assert_eq!(server.requests_to("POST", &instantiate_path()).len(), 1);
+        assert_eq!(created.application.id, "app-object-id");
+    }
+
+    #[tokio::test]
+    async fn creating_calls_are_replayed_only_when_graph_cannot_have_acted() {
+        let server = MockServer::start().await;
+        let path = "/v1.0/servicePrincipals/sp-1/synchronization/jobs";
+        server.on(
+            "POST",
+            path,
+            vec![
+                Canned::graph_error(429, "TooManyRequests", "later").header("Retry-After", "0"),
+                Canned::graph_error(503, "ServiceUnavailable", "maybe"),
+                Canned::json(201, json!({ "id": "job" })),
+            ],
+        );
+        let error = server
+            .client()
+            .create_synchronization_job("sp-1", "AWSSCIM")
+            .await
+            .unwrap_err();
+        assert_eq!(error.status(), Some(503));
+        assert_eq!(
+            server.requests_to("POST", path).len(),
+            2,
+            "429 replayed, 503 not"
+        );
     }
 }

@@ -25,6 +25,8 @@ const CLIENT_ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type
 const FEDERATED_TOKEN_AUDIENCE: &str = "api://AzureADTokenExchange";
 const ASSERTION_LIFETIME: Duration = Duration::from_secs(600);
 const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(300);
+const TOKEN_ATTEMPTS: u32 = 3;
+const TOKEN_RETRY_DELAY: Duration = Duration::from_millis(300);
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
@@ -47,6 +49,17 @@ pub enum AuthError {
     FederatedToken(String),
     #[error("the Azure CLI failed: {0}")]
     AzureCli(String),
+}
+
+impl AuthError {
+    /// Worth another try: the endpoint was unreachable, throttled us or failed on its side.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Transport { .. } => true,
+            Self::Rejected { status, .. } => *status == 429 || *status >= 500,
+            _ => false,
+        }
+    }
 }
 
 /// A bearer token. `Debug` never shows it.
@@ -455,7 +468,22 @@ impl TokenProvider {
         format!("{}/{tenant_id}/oauth2/v2.0/token", self.login_endpoint)
     }
 
+    /// Entra's token endpoint has its own transient failures (5xx, throttling, resets): a few quick retries.
     async fn fetch(&self) -> Result<AccessToken, AuthError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self.fetch_once().await {
+                Err(error) if attempt < TOKEN_ATTEMPTS && error.is_transient() => {
+                    tracing::debug!(target: "idbridge::graph::auth", attempt, error = %error, "retrying the token request");
+                    tokio::time::sleep(TOKEN_RETRY_DELAY * attempt).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn fetch_once(&self) -> Result<AccessToken, AuthError> {
         let (tenant_id, client_id, secret_fields) = match &self.credential {
             Credential::AzureCli {
                 tenant_id,
@@ -767,6 +795,11 @@ mod tests {
         assert!(message.contains("invalid_client"), "{message}");
         assert!(!message.contains(CLIENT_SECRET), "{message}");
         assert!(matches!(error, AuthError::Rejected { status: 401, .. }));
+        assert_eq!(
+            server.requests_to("POST", &token_path()).len(),
+            1,
+            "a rejection is final"
+        );
     }
 
     #[tokio::test]
@@ -1094,5 +1127,23 @@ mod tests {
         for secret in [CLIENT_SECRET, ACCESS_TOKEN, "oidc-secret"] {
             assert!(!debug.contains(secret), "{secret} leaked: {debug}");
         }
+    }
+
+    #[tokio::test]
+    async fn transient_token_endpoint_failures_are_retried() {
+        let server = MockServer::start().await;
+        server.on(
+            "POST",
+            &token_path(),
+            vec![
+                Canned::json(503, serde_json::json!({ "error": "temporarily_unavailable", "error_description": "AADSTS90033: A transient error has occurred." })),
+                Canned::json(200, serde_json::json!({ "access_token": "after-retry", "expires_in": 3600 })),
+            ],
+        );
+        assert_eq!(
+            server.token_provider().token().await.unwrap().token,
+            "after-retry"
+        );
+        assert_eq!(server.requests_to("POST", &token_path()).len(), 2);
     }
 }

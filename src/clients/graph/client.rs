@@ -41,6 +41,15 @@ impl Default for RetryPolicy {
     }
 }
 
+/// Which failures a request may be sent again after.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Replay {
+    /// Throttling, server errors, timeouts and connection failures: for reads and idempotent writes.
+    Transient,
+    /// Throttling and refused connections only, where Graph cannot have acted: for calls that create objects.
+    UnprocessedOnly,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum GraphError {
     #[error(transparent)]
@@ -96,6 +105,15 @@ impl GraphError {
 
     pub fn is_not_found(&self) -> bool {
         self.status() == Some(404)
+    }
+
+    /// The request may or may not have been carried out: a server error, a timeout or a broken connection.
+    pub fn is_ambiguous(&self) -> bool {
+        match self {
+            Self::Api(error) => error.status >= 500 || error.status == 408,
+            Self::Transport { .. } => true,
+            _ => false,
+        }
     }
 }
 
@@ -225,7 +243,20 @@ impl GraphClient {
         url: &str,
         body: Option<&B>,
     ) -> Result<T, GraphError> {
-        let (_, bytes) = self.send(method.clone(), url, body).await?;
+        self.send_json_with(Replay::Transient, method, url, body)
+            .await
+    }
+
+    /// As [`Self::send_json`], choosing which failures may be replayed: creating calls use
+    /// [`Replay::UnprocessedOnly`] so an ambiguous failure never creates a second object.
+    pub async fn send_json_with<T: DeserializeOwned, B: Serialize + ?Sized>(
+        &self,
+        replay: Replay,
+        method: Method,
+        url: &str,
+        body: Option<&B>,
+    ) -> Result<T, GraphError> {
+        let (_, bytes) = self.send(replay, method.clone(), url, body).await?;
         serde_json::from_slice(&bytes).map_err(|error| GraphError::Decode {
             method: method.to_string(),
             path: log_path(url, &self.base_url),
@@ -239,7 +270,9 @@ impl GraphClient {
         url: &str,
         body: Option<&B>,
     ) -> Result<(), GraphError> {
-        self.send(method, url, body).await.map(|_| ())
+        self.send(Replay::Transient, method, url, body)
+            .await
+            .map(|_| ())
     }
 
     pub async fn get<T: DeserializeOwned>(&self, url: &str) -> Result<T, GraphError> {
@@ -289,6 +322,7 @@ impl GraphClient {
 
     async fn send<B: Serialize + ?Sized>(
         &self,
+        replay: Replay,
         method: Method,
         url: &str,
         body: Option<&B>,
@@ -325,7 +359,14 @@ impl GraphClient {
                         path: path.clone(),
                         message: error.to_string(),
                     };
-                    if !(error.is_connect() || error.is_timeout() || error.is_request()) {
+                    let replayable = match replay {
+                        Replay::Transient => {
+                            error.is_connect() || error.is_timeout() || error.is_request()
+                        }
+                        // Only a refused connection proves the request never reached Graph.
+                        Replay::UnprocessedOnly => error.is_connect(),
+                    };
+                    if !replayable {
                         return Err(failure);
                     }
                     (None, failure)
@@ -369,7 +410,12 @@ impl GraphClient {
                         attempt -= 1;
                         continue;
                     }
-                    if !is_retryable(status) {
+                    let replayable = match replay {
+                        Replay::Transient => is_retryable(status),
+                        // Throttled requests are rejected before any work is done.
+                        Replay::UnprocessedOnly => status == StatusCode::TOO_MANY_REQUESTS,
+                    };
+                    if !replayable {
                         return Err(failure);
                     }
                     (retry_after, failure)

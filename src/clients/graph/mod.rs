@@ -30,7 +30,9 @@ pub use api::{InstantiatedApplication, odata_string};
 pub use auth::{
     AccessToken, AuthError, CertificateKey, Credential, FederatedTokenSource, TokenProvider,
 };
-pub use client::{ApiError, GraphClient, GraphError, RetryPolicy, http_client, parse_retry_after};
+pub use client::{
+    ApiError, GraphClient, GraphError, Replay, RetryPolicy, http_client, parse_retry_after,
+};
 pub use settings::{
     ClientCertificate, CloudEnvironment, EntraOverrides, EntraSettings, SettingsError,
 };

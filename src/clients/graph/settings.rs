@@ -21,6 +21,9 @@ pub mod env {
     pub const OIDC_TOKEN_FILE_PATH: &str = "ARM_OIDC_TOKEN_FILE_PATH";
     pub const OIDC_REQUEST_TOKEN: &str = "ARM_OIDC_REQUEST_TOKEN";
     pub const OIDC_REQUEST_URL: &str = "ARM_OIDC_REQUEST_URL";
+    /// Set by GitHub Actions for jobs with `id-token: write`; azuread falls back to them too.
+    pub const ACTIONS_ID_TOKEN_REQUEST_TOKEN: &str = "ACTIONS_ID_TOKEN_REQUEST_TOKEN";
+    pub const ACTIONS_ID_TOKEN_REQUEST_URL: &str = "ACTIONS_ID_TOKEN_REQUEST_URL";
     pub const USE_OIDC: &str = "ARM_USE_OIDC";
     pub const USE_CLI: &str = "ARM_USE_CLI";
     pub const ENVIRONMENT: &str = "ARM_ENVIRONMENT";
@@ -208,7 +211,9 @@ pub enum SettingsError {
         env::CLIENT_CERTIFICATE
     )]
     CertificateNotBase64,
-    #[error("{what} {value:?} is not an http(s) URL")]
+    #[error(
+        "{what} {value:?} must be an https URL (plain http is accepted for 127.0.0.1/localhost only)"
+    )]
     InvalidEndpoint { what: String, value: String },
     #[error(
         "no Entra ID credential is configured: set client_secret, client_certificate_path, an OIDC token (with \
@@ -244,16 +249,26 @@ fn parse_bool(variable: &str, value: &str) -> Result<bool, SettingsError> {
     }
 }
 
+/// https anywhere; plain http only on loopback, where our emulators run: credentials must never cross a
+/// network in the clear.
 fn check_endpoint(what: &str, value: String) -> Result<String, SettingsError> {
-    match url::Url::parse(&value) {
-        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some() => {
-            Ok(value.trim_end_matches('/').to_string())
-        }
-        _ => Err(SettingsError::InvalidEndpoint {
-            what: what.into(),
-            value,
-        }),
+    let invalid = || SettingsError::InvalidEndpoint {
+        what: what.into(),
+        value: value.clone(),
+    };
+    let url = url::Url::parse(&value).map_err(|_| invalid())?;
+    let loopback = match url.host() {
+        Some(url::Host::Ipv4(address)) => address.is_loopback(),
+        Some(url::Host::Ipv6(address)) => address.is_loopback(),
+        Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
+        None => return Err(invalid()),
+    };
+    match url.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        _ => return Err(invalid()),
     }
+    Ok(value.trim_end_matches('/').to_string())
 }
 
 impl EntraSettings {
@@ -341,8 +356,10 @@ impl EntraSettings {
                 &overrides.oidc_token_file_path,
                 env::OIDC_TOKEN_FILE_PATH,
             ),
-            oidc_request_token: pick(&overrides.oidc_request_token, env::OIDC_REQUEST_TOKEN),
-            oidc_request_url: pick(&overrides.oidc_request_url, env::OIDC_REQUEST_URL),
+            oidc_request_token: pick(&overrides.oidc_request_token, env::OIDC_REQUEST_TOKEN)
+                .or_else(|| lookup(env::ACTIONS_ID_TOKEN_REQUEST_TOKEN)),
+            oidc_request_url: pick(&overrides.oidc_request_url, env::OIDC_REQUEST_URL)
+                .or_else(|| lookup(env::ACTIONS_ID_TOKEN_REQUEST_URL)),
             use_oidc: pick_bool(overrides.use_oidc, env::USE_OIDC, false)?,
             use_cli: pick_bool(overrides.use_cli, env::USE_CLI, true)?,
             environment,
@@ -548,5 +565,62 @@ mod tests {
             }
             assert!(debug.contains("<redacted>"));
         }
+    }
+
+    #[test]
+    fn plain_http_endpoints_are_for_loopback_only() {
+        for accepted in [
+            "http://127.0.0.1:4000",
+            "http://localhost:9",
+            "http://[::1]:80",
+            "https://graph.example",
+        ] {
+            let settings = EntraSettings::from_lookup_and(
+                lookup(&[(env::LOGIN_ENDPOINT, accepted)]),
+                &Default::default(),
+            );
+            assert!(settings.is_ok(), "{accepted}");
+        }
+        for refused in [
+            "http://10.0.0.5:4000",
+            "http://graph.example",
+            "ftp://127.0.0.1",
+            "127.0.0.1:4000",
+        ] {
+            let error = EntraSettings::from_lookup_and(
+                lookup(&[(env::GRAPH_ENDPOINT, refused)]),
+                &Default::default(),
+            )
+            .unwrap_err();
+            assert!(
+                matches!(error, SettingsError::InvalidEndpoint { .. }),
+                "{refused}: {error}"
+            );
+        }
+    }
+
+    #[test]
+    fn github_actions_oidc_variables_are_a_fallback() {
+        let settings = EntraSettings::from_lookup_and(
+            lookup(&[
+                (
+                    env::ACTIONS_ID_TOKEN_REQUEST_URL,
+                    "https://actions.example/token?x=1",
+                ),
+                (env::ACTIONS_ID_TOKEN_REQUEST_TOKEN, "actions-token"),
+                (env::USE_OIDC, "true"),
+            ]),
+            &Default::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            settings.oidc_request_url.as_deref(),
+            Some("https://actions.example/token?x=1")
+        );
+        assert_eq!(
+            settings.oidc_request_token.as_deref(),
+            Some("actions-token")
+        );
+        assert!(settings.use_oidc);
     }
 }
