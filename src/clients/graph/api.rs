@@ -206,6 +206,15 @@ impl GraphClient {
             .await
     }
 
+    /// The application with this client (app) id, if it exists.
+    pub async fn find_application_by_app_id(
+        &self,
+        app_id: &str,
+    ) -> Result<Option<Application>, GraphError> {
+        let filter = format!("appId eq {}", odata_string(app_id));
+        Ok(self.list_applications(&filter).await?.into_iter().next())
+    }
+
     pub async fn get_application(&self, object_id: &str) -> Result<Application, GraphError> {
         self.get(&self.url(&format!("/applications/{}", segment(object_id)?), &[]))
             .await
@@ -266,6 +275,12 @@ impl GraphClient {
         display_name: &str,
         end_date_time: Option<&str>,
     ) -> Result<SelfSignedCertificate, GraphError> {
+        // Graph requires a subject-style name and rejects others with a less helpful message.
+        if !display_name.starts_with("CN=") {
+            return Err(GraphError::Invalid(format!(
+                "the signing certificate name {display_name:?} must start with \"CN=\""
+            )));
+        }
         #[derive(Serialize)]
         #[serde(rename_all = "camelCase")]
         struct Body<'a> {
@@ -1366,5 +1381,38 @@ mod tests {
             2,
             "429 replayed, 503 not"
         );
+    }
+
+    #[tokio::test]
+    async fn signing_certificate_name_must_be_a_subject() {
+        let server = MockServer::start().await;
+        let error = server
+            .client()
+            .add_token_signing_certificate("sp-1", "AWS signing", None)
+            .await
+            .unwrap_err();
+        assert!(
+            error.to_string().contains("must start with \"CN=\""),
+            "{error}"
+        );
+        assert!(server.requests().is_empty(), "nothing is sent");
+    }
+
+    #[tokio::test]
+    async fn application_is_found_by_app_id() {
+        let server = MockServer::start().await;
+        server.on(
+            "GET",
+            "/v1.0/applications",
+            vec![Canned::json(200, json!({ "value": [app("AWS")] }))],
+        );
+        let found = server
+            .client()
+            .find_application_by_app_id("app-client-id")
+            .await
+            .unwrap();
+        assert_eq!(found.unwrap().id, "app-object-id");
+        let filter = server.requests_to("GET", "/v1.0/applications")[0].query_param("$filter");
+        assert_eq!(filter.as_deref(), Some("appId eq 'app-client-id'"));
     }
 }
