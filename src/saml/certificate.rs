@@ -16,8 +16,8 @@ pub enum CertificateError {
     NotBase64(String),
     #[error("it is not a DER-encoded X.509 certificate: {0}")]
     NotX509(String),
-    #[error("it is not a PEM certificate (expected a {PEM_BEGIN} block)")]
-    NotPem,
+    #[error("it is not PEM (expected a -----BEGIN {label}----- block)")]
+    NotPem { label: String },
 }
 
 /// What the provider needs to know about one certificate.
@@ -116,9 +116,19 @@ pub fn pem_from_der(der: &[u8]) -> String {
 
 /// The DER of the first certificate block in a PEM text.
 pub fn der_from_pem(pem: &str) -> Result<Vec<u8>, CertificateError> {
-    let start = pem.find(PEM_BEGIN).ok_or(CertificateError::NotPem)? + PEM_BEGIN.len();
-    let end = pem[start..].find(PEM_END).ok_or(CertificateError::NotPem)? + start;
-    der_from_base64(&pem[start..end])
+    pem_block(pem, "CERTIFICATE")
+}
+
+/// The DER of the first `-----BEGIN {label}-----` block (e.g. `CERTIFICATE`, `PRIVATE KEY`).
+pub fn pem_block(text: &str, label: &str) -> Result<Vec<u8>, CertificateError> {
+    let not_pem = || CertificateError::NotPem {
+        label: label.to_string(),
+    };
+    let begin = format!("-----BEGIN {label}-----");
+    let end = format!("-----END {label}-----");
+    let start = text.find(&begin).ok_or_else(not_pem)? + begin.len();
+    let stop = text[start..].find(&end).ok_or_else(not_pem)? + start;
+    der_from_base64(&text[start..stop])
 }
 
 pub fn parse_certificate_pem(pem: &str) -> Result<CertificateInfo, CertificateError> {
@@ -194,7 +204,12 @@ mod tests {
             parse_certificate_base64("aGVsbG8="),
             Err(CertificateError::NotX509(_))
         ));
-        assert_eq!(der_from_pem("hello"), Err(CertificateError::NotPem));
+        assert_eq!(
+            der_from_pem("hello"),
+            Err(CertificateError::NotPem {
+                label: "CERTIFICATE".into()
+            })
+        );
         let mut der = der_from_pem(ENTRA_PEM).unwrap();
         der.push(0);
         assert!(

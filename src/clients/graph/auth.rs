@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rsa::RsaPrivateKey;
 use rsa::pkcs1::DecodeRsaPrivateKey;
 use rsa::pkcs1v15::SigningKey;
@@ -19,6 +19,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::Mutex;
 
 use super::settings::{ClientCertificate, EntraSettings, SettingsError, env};
+use crate::saml::certificate::{CertificateError, der_from_pem, pem_block};
 
 const CLIENT_ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 /// Audience GitHub Actions (and azuread) request for federated tokens exchanged with Entra.
@@ -126,10 +127,9 @@ impl CertificateKey {
                 certificate_pem,
                 private_key_pem,
             } => {
-                let certificate =
-                    crate::saml::certificate::der_from_pem(certificate_pem).map_err(|error| {
-                        AuthError::Certificate(format!("the certificate PEM: {error}"))
-                    })?;
+                let certificate = der_from_pem(certificate_pem).map_err(|error| {
+                    AuthError::Certificate(format!("the certificate PEM: {error}"))
+                })?;
                 (certificate, rsa_key_from_pem(private_key_pem)?)
             }
         };
@@ -173,18 +173,6 @@ impl CertificateKey {
     }
 }
 
-fn pem_block(text: &str, label: &str) -> Option<Vec<u8>> {
-    let begin = format!("-----BEGIN {label}-----");
-    let end = format!("-----END {label}-----");
-    let start = text.find(&begin)? + begin.len();
-    let stop = text[start..].find(&end)? + start;
-    let body: String = text[start..stop]
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect();
-    STANDARD.decode(body).ok()
-}
-
 fn rsa_key_from_pem(text: &str) -> Result<RsaPrivateKey, AuthError> {
     if text.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----") {
         return Err(AuthError::Certificate(
@@ -192,12 +180,19 @@ fn rsa_key_from_pem(text: &str) -> Result<RsaPrivateKey, AuthError> {
                 .into(),
         ));
     }
-    if let Some(der) = pem_block(text, "PRIVATE KEY") {
+    let block = |label: &str| match pem_block(text, label) {
+        Ok(der) => Ok(Some(der)),
+        Err(CertificateError::NotPem { .. }) => Ok(None),
+        Err(error) => Err(AuthError::Certificate(format!(
+            "the {label} block: {error}"
+        ))),
+    };
+    if let Some(der) = block("PRIVATE KEY")? {
         return RsaPrivateKey::from_pkcs8_der(&der).map_err(|error| {
             AuthError::Certificate(format!("the PKCS#8 private key is not an RSA key: {error}"))
         });
     }
-    if let Some(der) = pem_block(text, "RSA PRIVATE KEY") {
+    if let Some(der) = block("RSA PRIVATE KEY")? {
         return RsaPrivateKey::from_pkcs1_der(&der).map_err(|error| {
             AuthError::Certificate(format!("the PKCS#1 private key is invalid: {error}"))
         });

@@ -285,7 +285,7 @@ impl GraphClient {
         let mut items = Vec::new();
         let mut next = Some(url.to_string());
         while let Some(url) = next.take() {
-            if !url.starts_with(&format!("{}/", self.base_url)) && url != self.base_url {
+            if !url.starts_with(&format!("{}/", self.base_url)) {
                 return Err(GraphError::ForeignUrl {
                     url,
                     base: self.base_url.clone(),
