@@ -116,6 +116,9 @@ pub struct EntraOverrides {
     /// Base64 PKCS#12, as azuread's `client_certificate`.
     pub client_certificate: Option<String>,
     pub client_certificate_password: Option<String>,
+    /// PEM certificate and its unencrypted RSA private key, given inline (no environment variable).
+    pub client_certificate_pem: Option<String>,
+    pub client_private_key_pem: Option<String>,
     pub oidc_token: Option<String>,
     pub oidc_token_file_path: Option<PathBuf>,
     pub oidc_request_token: Option<String>,
@@ -139,6 +142,7 @@ impl fmt::Debug for EntraOverrides {
                 "client_certificate_password",
                 &set(&self.client_certificate_password),
             )
+            .field("client_private_key_pem", &set(&self.client_private_key_pem))
             .field("oidc_token", &set(&self.oidc_token))
             .field("oidc_request_token", &set(&self.oidc_request_token))
             .field("environment", &self.environment)
@@ -317,28 +321,36 @@ impl EntraSettings {
             &overrides.client_certificate_password,
             env::CLIENT_CERTIFICATE_PASSWORD,
         );
-        let client_certificate =
-            if let Some(encoded) = pick(&overrides.client_certificate, env::CLIENT_CERTIFICATE) {
-                let compact: String = encoded.chars().filter(|c| !c.is_whitespace()).collect();
-                let der = STANDARD
-                    .decode(compact)
-                    .map_err(|_| SettingsError::CertificateNotBase64)?;
-                Some(ClientCertificate::Pkcs12 { der, password })
-            } else if let Some(path) = pick_path(
-                &overrides.client_certificate_path,
-                env::CLIENT_CERTIFICATE_PATH,
-            ) {
-                Some(load_certificate_file(&path, password)?)
-            } else {
-                None
-            };
+        let inline_pem = overrides
+            .client_certificate_pem
+            .clone()
+            .zip(overrides.client_private_key_pem.clone());
+        let client_certificate = if let Some((certificate_pem, private_key_pem)) = inline_pem {
+            Some(ClientCertificate::Pem {
+                certificate_pem,
+                private_key_pem,
+            })
+        } else if let Some(encoded) = pick(&overrides.client_certificate, env::CLIENT_CERTIFICATE) {
+            let compact: String = encoded.chars().filter(|c| !c.is_whitespace()).collect();
+            let der = STANDARD
+                .decode(compact)
+                .map_err(|_| SettingsError::CertificateNotBase64)?;
+            Some(ClientCertificate::Pkcs12 { der, password })
+        } else if let Some(path) = pick_path(
+            &overrides.client_certificate_path,
+            env::CLIENT_CERTIFICATE_PATH,
+        ) {
+            Some(load_certificate_file(&path, password)?)
+        } else {
+            None
+        };
 
         let environment = match pick(&overrides.environment, env::ENVIRONMENT) {
             Some(name) => CloudEnvironment::parse(&name)?,
             None => CloudEnvironment::Public,
         };
         let graph_endpoint = match pick(&overrides.graph_endpoint, env::GRAPH_ENDPOINT) {
-            Some(endpoint) => check_endpoint("graph_endpoint", endpoint)?,
+            Some(endpoint) => with_default_version(check_endpoint("graph_endpoint", endpoint)?),
             None => format!("{}/v1.0", environment.graph_resource()),
         };
         let login_endpoint = match pick(&overrides.login_endpoint, env::LOGIN_ENDPOINT) {
@@ -368,6 +380,16 @@ impl EntraSettings {
             graph_scope: format!("{}/.default", environment.graph_resource()),
             azure_cli_path: PathBuf::from("az"),
         })
+    }
+}
+
+/// An endpoint given as a bare origin (`http://127.0.0.1:4000`) means its v1.0 API.
+fn with_default_version(endpoint: String) -> String {
+    let bare_origin = url::Url::parse(&endpoint).is_ok_and(|url| matches!(url.path(), "" | "/"));
+    if bare_origin {
+        format!("{endpoint}/v1.0")
+    } else {
+        endpoint
     }
 }
 
@@ -546,6 +568,8 @@ mod tests {
             client_secret: Some("super-secret-value".into()),
             oidc_token: Some("oidc-token-value".into()),
             client_certificate_password: Some("pfx-password-value".into()),
+            client_certificate_pem: Some("-----BEGIN CERTIFICATE-----".into()),
+            client_private_key_pem: Some("private-key-pem-value".into()),
             ..Default::default()
         };
         let settings = EntraSettings {
@@ -560,6 +584,7 @@ mod tests {
                 "super-secret-value",
                 "oidc-token-value",
                 "pfx-password-value",
+                "private-key-pem-value",
             ] {
                 assert!(!debug.contains(secret), "{secret} leaked in {debug}");
             }
@@ -622,5 +647,41 @@ mod tests {
             Some("actions-token")
         );
         assert!(settings.use_oidc);
+    }
+
+    #[test]
+    fn bare_graph_origin_means_v1() {
+        let settings = EntraSettings::from_lookup_and(
+            lookup(&[(env::GRAPH_ENDPOINT, "http://127.0.0.1:4000")]),
+            &Default::default(),
+        )
+        .unwrap();
+        assert_eq!(settings.graph_endpoint, "http://127.0.0.1:4000/v1.0");
+        let explicit = EntraSettings::from_lookup_and(
+            lookup(&[(env::GRAPH_ENDPOINT, "http://127.0.0.1:4000/beta")]),
+            &Default::default(),
+        )
+        .unwrap();
+        assert_eq!(explicit.graph_endpoint, "http://127.0.0.1:4000/beta");
+    }
+
+    #[test]
+    fn inline_pem_certificate_wins() {
+        let overrides = EntraOverrides {
+            client_certificate_pem: Some("cert".into()),
+            client_private_key_pem: Some("key".into()),
+            ..Default::default()
+        };
+        let p12 = "/nonexistent.p12";
+        let settings = EntraSettings::from_lookup_and(
+            lookup(&[(env::CLIENT_CERTIFICATE_PATH, p12)]),
+            &overrides,
+        )
+        .unwrap();
+        assert!(matches!(
+            settings.client_certificate,
+            Some(ClientCertificate::Pem { ref certificate_pem, ref private_key_pem })
+                if certificate_pem == "cert" && private_key_pem == "key"
+        ));
     }
 }
