@@ -27,6 +27,7 @@ const FEDERATED_TOKEN_AUDIENCE: &str = "api://AzureADTokenExchange";
 const ASSERTION_LIFETIME: Duration = Duration::from_secs(600);
 const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(300);
 const TOKEN_ATTEMPTS: u32 = 3;
+const AZURE_CLI_TIMEOUT: Duration = Duration::from_secs(60);
 const TOKEN_RETRY_DELAY: Duration = Duration::from_millis(300);
 
 #[derive(Debug, thiserror::Error)]
@@ -646,9 +647,19 @@ async fn azure_cli_token(
         command.args(["--tenant", tenant_id]);
     }
     command.kill_on_drop(true);
-    let output = command.output().await.map_err(|error| {
-        AuthError::AzureCli(format!("cannot run {}: {error}", executable.display()))
-    })?;
+    // kill_on_drop ends a CLI that hangs (e.g. waiting on an interactive prompt) when the timeout fires.
+    let output = tokio::time::timeout(AZURE_CLI_TIMEOUT, command.output())
+        .await
+        .map_err(|_| {
+            AuthError::AzureCli(format!(
+                "{} did not answer within {}s",
+                executable.display(),
+                AZURE_CLI_TIMEOUT.as_secs()
+            ))
+        })?
+        .map_err(|error| {
+            AuthError::AzureCli(format!("cannot run {}: {error}", executable.display()))
+        })?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         return Err(AuthError::AzureCli(

@@ -837,9 +837,7 @@ mod tests {
             .await
             .unwrap_err();
         assert_eq!(error.code(), Some("Request_ResourceNotFound"));
-        assert!(
-            started.elapsed() < fast_retries().replication_timeout + Duration::from_millis(500)
-        );
+        assert!(started.elapsed() < fast_retries().replication_timeout + Duration::from_secs(3));
         assert!(server.requests_to("GET", "/v1.0/applications/gone").len() > 2);
     }
 
