@@ -17,7 +17,7 @@ mod xml;
 
 pub use certificate::{CertificateError, CertificateInfo};
 pub use error::MetadataError;
-pub use idp_metadata::{IdpFederationMetadata, parse_idp_federation_metadata};
+pub use idp_metadata::{IdpFederationMetadata, SamlEndpoint, parse_idp_federation_metadata};
 pub use sp_metadata::{AcsEndpoint, AwsSpMetadata, parse_aws_sp_metadata};
 pub use urls::{
     UrlError, looks_like_single_account_iam_endpoint, validate_acs_url, validate_entity_id,
