@@ -11,6 +11,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -20,7 +21,7 @@ use futures_util::stream::FuturesUnordered;
 use tokio::sync::OnceCell;
 use tokio::time::Instant;
 
-use super::error::{AwsError, Error};
+use super::error::{AwsError, Error, ErrorKind};
 use super::identity_center::{IdentityCenter, PAGE_SIZE, next_token};
 use super::limits::{CountersSnapshot, ServiceLimits};
 use super::retry::{self, Conflicts, Deadline, PollPolicy, RetryPolicy};
@@ -267,6 +268,12 @@ impl AssignmentApi for SdkAssignmentApi {
             .map_err(|e| AwsError::from_sdk(OP, e))?;
         let mut items = Vec::new();
         for a in out.account_assignments() {
+            // The operation lists the accounts the principal "has access to"; keep only assignments made to
+            // this very principal, so that a user's access through a group never counts as its own.
+            let assigned_to = from_sso_principal(a.principal_type(), a.principal_id(), OP)?;
+            if &assigned_to != principal {
+                continue;
+            }
             let (Some(ps), Some(account)) = (a.permission_set_arn(), a.account_id()) else {
                 return Err(AwsError::malformed(
                     OP,
@@ -485,6 +492,9 @@ pub struct AssignmentEngine<A> {
     retry: RetryPolicy,
     poll: PollPolicy,
     cache: Arc<AssignmentCache>,
+    /// Set once ListAccountAssignmentsForPrincipal was refused: AWS allows it only from the management
+    /// account of an organization instance, not from a delegated administrator or an account instance.
+    per_principal_listing_refused: AtomicBool,
 }
 
 impl<A: AssignmentApi> AssignmentEngine<A> {
@@ -503,6 +513,7 @@ impl<A: AssignmentApi> AssignmentEngine<A> {
             retry,
             poll,
             cache,
+            per_principal_listing_refused: AtomicBool::new(false),
         }
     }
 
@@ -600,7 +611,8 @@ impl<A: AssignmentApi> AssignmentEngine<A> {
 
     /// Which of `targets` the principal is assigned to now. Uses fresh cache entries when every target
     /// has one (free) or there is a single target; otherwise one ListAccountAssignmentsForPrincipal
-    /// listing answers for all targets at once (≈ n/100 calls instead of n).
+    /// listing answers for all targets at once (≈ n/100 calls instead of n), falling back to per-target
+    /// reads where AWS refuses that operation.
     async fn current_assignments(
         &self,
         principal: &Principal,
@@ -615,21 +627,28 @@ impl<A: AssignmentApi> AssignmentEngine<A> {
                     .is_fresh(&(self.instance_arn.clone(), (*t).clone()))
             })
             .count();
-        if uncached <= 1 {
-            let mut current = BTreeSet::new();
-            for target in targets {
-                if self.is_assigned(principal, target, deadline).await? {
-                    current.insert(target.clone());
+        if uncached > 1 && !self.per_principal_listing_refused.load(Ordering::Relaxed) {
+            match self.assignments_of(principal, deadline).await {
+                Ok(all) => return Ok(all.intersection(targets).cloned().collect()),
+                Err(Error::Api(e))
+                    if matches!(e.kind, ErrorKind::AccessDenied | ErrorKind::Validation) =>
+                {
+                    tracing::info!(error = %e, "falling back to one ListAccountAssignments per permission set and account");
+                    self.per_principal_listing_refused
+                        .store(true, Ordering::Relaxed);
                 }
+                Err(e) => return Err(e),
             }
-            return Ok(current);
         }
-        Ok(self
-            .assignments_of(principal, deadline)
-            .await?
-            .intersection(targets)
-            .cloned()
-            .collect())
+        let checks = targets.iter().map(|target| async move {
+            Ok::<_, Error>(
+                self.is_assigned(principal, target, deadline)
+                    .await?
+                    .then(|| target.clone()),
+            )
+        });
+        let found = futures_util::future::try_join_all(checks).await?;
+        Ok(found.into_iter().flatten().collect())
     }
 
     /// Makes `principal` assigned to exactly `desired` among the targets it manages: creates what is
@@ -749,12 +768,12 @@ impl<A: AssignmentApi> AssignmentEngine<A> {
                 },
             )
             .await;
+        // Even a failed attempt may have reached AWS: our cached view of this target is stale either way.
+        self.cache.invalidate(&self.instance_arn, target);
         let mut operation = match started {
             Err(e) if write == Write::Delete && e.is_not_found() => return Ok(()),
             other => other?,
         };
-        // Whatever happens from here, our cached view of this target is stale.
-        self.cache.invalidate(&self.instance_arn, target);
         let mut poll = 0;
         loop {
             match operation.status {

@@ -36,6 +36,8 @@ struct FakeState {
     failing_targets: BTreeSet<AssignmentTarget>,
     /// Status polls answering IN_PROGRESS before the request completes (0: done in the Create answer).
     polls_before_done: u32,
+    /// ListAccountAssignmentsForPrincipal answers AccessDeniedException (delegated administrator).
+    refuse_principal_listing: bool,
     outstanding: usize,
     max_outstanding: usize,
     calls: BTreeMap<&'static str, u32>,
@@ -211,6 +213,14 @@ impl AssignmentApi for Arc<FakeApi> {
     ) -> Result<Page<AssignmentTarget>, AwsError> {
         let all: Vec<AssignmentTarget> = {
             let state = self.enter("ListAccountAssignmentsForPrincipal")?;
+            if state.refuse_principal_listing {
+                return Err(AwsError::new(
+                    "ListAccountAssignmentsForPrincipal",
+                    "AccessDeniedException",
+                    "not called from the management account",
+                    Some(400),
+                ));
+            }
             state
                 .assignments
                 .iter()
@@ -656,4 +666,34 @@ async fn bulk_thousand_assignments_are_paced_at_twenty_per_second() {
         elapsed < Duration::from_secs(2100 / 20 + 5),
         "{elapsed:?}: pacing wastes time"
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn engine_falls_back_to_per_target_reads_when_principal_listing_is_refused() {
+    let api = Arc::new(FakeApi::new(100));
+    let group = Principal::group("g-1");
+    let desired: BTreeSet<_> = (0..4).map(|i| target(1, i)).collect();
+    api.with(|s| {
+        s.refuse_principal_listing = true;
+        s.assignments.insert((group.clone(), target(1, 0)));
+    });
+    let engine = engine(&api, fast_limits());
+    let outcome = engine
+        .ensure_assignments(&group, &desired, &BTreeSet::new(), deadline())
+        .await
+        .unwrap();
+    assert_eq!(outcome.adopted, BTreeSet::from([target(1, 0)]));
+    assert_eq!(outcome.created.len(), 3);
+    assert_eq!(api.calls("ListAccountAssignmentsForPrincipal"), 1);
+    assert_eq!(api.calls("ListAccountAssignments"), 4);
+
+    // The refusal is remembered: the next principal goes straight to per-target reads.
+    let other = Principal::group("g-2");
+    engine
+        .ensure_assignments(&other, &desired, &BTreeSet::new(), deadline())
+        .await
+        .unwrap();
+    assert_eq!(api.calls("ListAccountAssignmentsForPrincipal"), 1);
+    // Three reads: the pair nobody wrote to is still cached, the three we created were invalidated.
+    assert_eq!(api.calls("ListAccountAssignments"), 7);
 }

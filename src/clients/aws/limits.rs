@@ -33,7 +33,10 @@ struct PacerState {
     /// Theoretical arrival time of the next call.
     next_slot: Instant,
     rate: f64,
+    last_cut: Option<Instant>,
 }
+
+const THROTTLE_CUT_SPACING: Duration = Duration::from_secs(1);
 
 impl RateLimiter {
     pub fn new(rate_per_second: f64, burst: u32) -> Self {
@@ -48,6 +51,7 @@ impl RateLimiter {
             state: Mutex::new(PacerState {
                 next_slot: Instant::now(),
                 rate: rate_per_second,
+                last_cut: None,
             }),
         }
     }
@@ -66,9 +70,18 @@ impl RateLimiter {
         tokio::time::sleep_until(start).await;
     }
 
-    /// Called when AWS answered with a throttling error.
+    /// Called when AWS answered with a throttling error. Many calls in flight are usually throttled
+    /// together, so the rate is cut at most once per second.
     pub fn on_throttle(&self) {
         let mut state = self.state.lock().expect("rate limiter lock poisoned");
+        let now = Instant::now();
+        if state
+            .last_cut
+            .is_some_and(|at| now.duration_since(at) < THROTTLE_CUT_SPACING)
+        {
+            return;
+        }
+        state.last_cut = Some(now);
         state.rate = (state.rate / 2.0).max(self.min_rate);
     }
 
@@ -323,9 +336,15 @@ mod tests {
         limiter.on_throttle();
         assert_eq!(limiter.current_rate(), 10.0);
         limiter.on_throttle();
-        limiter.on_throttle();
-        limiter.on_throttle();
-        limiter.on_throttle();
+        assert_eq!(
+            limiter.current_rate(),
+            10.0,
+            "a burst of throttles cuts the rate once"
+        );
+        for _ in 0..4 {
+            tokio::time::advance(Duration::from_millis(1001)).await;
+            limiter.on_throttle();
+        }
         assert_eq!(
             limiter.current_rate(),
             2.0,
