@@ -234,6 +234,9 @@ pub enum Error {
 
     #[error("invalid AWS settings: {0}")]
     InvalidSettings(String),
+
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
 }
 
 impl Error {

@@ -1,10 +1,10 @@
 //! Typed wrappers over the sso-admin calls for instances and permission sets. Every call goes through the
 //! process-wide limiter and our retry loop; results are our own structs.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::error::Error as StdError;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_config::SdkConfig;
@@ -35,6 +35,7 @@ pub struct IdentityCenter {
     pub(crate) retry: RetryPolicy,
     pub(crate) poll: PollPolicy,
     cache: Arc<AssignmentCache>,
+    engines: Mutex<HashMap<String, Arc<AssignmentEngine<SdkAssignmentApi>>>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -114,6 +115,7 @@ impl IdentityCenter {
             retry,
             poll: PollPolicy::default(),
             cache: Arc::new(AssignmentCache::new(ASSIGNMENT_CACHE_TTL)),
+            engines: Mutex::new(HashMap::new()),
         }
     }
 
@@ -126,16 +128,23 @@ impl IdentityCenter {
         &self.limits
     }
 
-    /// The assignment engine and batched reads for one instance; all engines of this client share one cache.
-    pub fn assignments(&self, instance_arn: &str) -> AssignmentEngine<SdkAssignmentApi> {
-        AssignmentEngine::new(
-            SdkAssignmentApi::new(self.sso.clone()),
-            instance_arn,
-            self.limits.clone(),
-            self.retry.clone(),
-            self.poll.clone(),
-            self.cache.clone(),
-        )
+    /// The assignment engine and batched reads for one instance, shared by every caller of this client
+    /// (one cache and one memory of what AWS refused per instance).
+    pub fn assignments(&self, instance_arn: &str) -> Arc<AssignmentEngine<SdkAssignmentApi>> {
+        let mut engines = self.engines.lock().expect("engine map lock poisoned");
+        engines
+            .entry(instance_arn.to_owned())
+            .or_insert_with(|| {
+                Arc::new(AssignmentEngine::new(
+                    SdkAssignmentApi::new(self.sso.clone()),
+                    instance_arn,
+                    self.limits.clone(),
+                    self.retry.clone(),
+                    self.poll.clone(),
+                    self.cache.clone(),
+                ))
+            })
+            .clone()
     }
 
     /// One SDK call through the limiter and our retry loop.
@@ -916,7 +925,7 @@ fn to_sso_tags(tags: &BTreeMap<String, String>) -> Result<Vec<sso::Tag>, Error> 
                 .key(k)
                 .value(v)
                 .build()
-                .map_err(|e| Error::InvalidSettings(format!("tag {k:?}: {e}")))
+                .map_err(|e| Error::InvalidArgument(format!("tag {k:?}: {e}")))
         })
         .collect()
 }
@@ -929,7 +938,7 @@ fn to_sso_reference(
         .set_path(reference.path.clone())
         .build()
         .map_err(|e| {
-            Error::InvalidSettings(format!(
+            Error::InvalidArgument(format!(
                 "customer managed policy reference {:?}: {e}",
                 reference.name
             ))

@@ -64,14 +64,14 @@ impl IdentityCenter {
                     .attribute_path("displayName")
                     .attribute_value(Document::String(name.clone()))
                     .build()
-                    .map_err(|e| Error::InvalidSettings(e.to_string()))?,
+                    .map_err(|e| Error::InvalidArgument(e.to_string()))?,
             ),
             GroupMatcher::ExternalId { issuer, id } => ids::AlternateIdentifier::ExternalId(
                 ids::ExternalId::builder()
                     .issuer(issuer)
                     .id(id)
                     .build()
-                    .map_err(|e| Error::InvalidSettings(e.to_string()))?,
+                    .map_err(|e| Error::InvalidArgument(e.to_string()))?,
             ),
         };
         let result = self

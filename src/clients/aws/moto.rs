@@ -492,3 +492,44 @@ mod tests {
         assert!(ic.limits().counters.snapshot().server_errors >= 2);
     }
 }
+
+#[cfg(test)]
+mod send_checks {
+    use std::collections::BTreeSet;
+    use std::future::Future;
+
+    use super::*;
+    use crate::clients::aws::*;
+
+    fn assert_send<F: Future + Send>(_: F) {}
+
+    /// The provider runs these futures on a multi-threaded tonic server, so they must be `Send`; this
+    /// fails to compile otherwise.
+    #[tokio::test]
+    async fn client_futures_are_send() {
+        let config = SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .build();
+        let ic = IdentityCenter::new(
+            &config,
+            ServiceLimits::new(20.0, 1, 10),
+            RetryPolicy::default(),
+        );
+        let d = Deadline::after(Duration::from_secs(1));
+        let engine = ic.assignments("arn:aws:sso:::instance/ssoins-1");
+        let principal = Principal::group("g");
+        let targets = BTreeSet::new();
+        assert_send(engine.ensure_assignments(&principal, &targets, &targets, d));
+        assert_send(engine.is_assigned(&principal, &AssignmentTarget::new("ps", "1"), d));
+        assert_send(ensure_assignments_bulk(&ic, "i", &[], d));
+        assert_send(ic.provision_permission_set("i", "ps", d));
+        assert_send(ic.wait_for_group(
+            "d-1",
+            &GroupMatcher::DisplayName("g".into()),
+            Duration::from_secs(1),
+        ));
+        assert_send(ic.list_tags("i", "ps", d));
+        let lazy = LazyIdentityCenter::new(AwsSettings::default());
+        assert_send(lazy.get());
+    }
+}
