@@ -728,6 +728,22 @@ impl<A: AssignmentApi> AssignmentEngine<A> {
         target: &AssignmentTarget,
         deadline: Deadline,
     ) -> Result<(), Error> {
+        let result = self
+            .write_and_wait(write, principal, target, deadline)
+            .await;
+        // Whatever the result (even a failed attempt may have reached AWS), our cached view of this
+        // target is stale now that the operation has ended.
+        self.cache.invalidate(&self.instance_arn, target);
+        result
+    }
+
+    async fn write_and_wait(
+        &self,
+        write: Write,
+        principal: &Principal,
+        target: &AssignmentTarget,
+        deadline: Deadline,
+    ) -> Result<(), Error> {
         let (start_op, status_op) = match write {
             Write::Create => (
                 "CreateAccountAssignment",
@@ -768,8 +784,6 @@ impl<A: AssignmentApi> AssignmentEngine<A> {
                 },
             )
             .await;
-        // Even a failed attempt may have reached AWS: our cached view of this target is stale either way.
-        self.cache.invalidate(&self.instance_arn, target);
         let mut operation = match started {
             Err(e) if write == Write::Delete && e.is_not_found() => return Ok(()),
             other => other?,

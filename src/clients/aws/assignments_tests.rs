@@ -697,3 +697,26 @@ async fn engine_falls_back_to_per_target_reads_when_principal_listing_is_refused
     // Three reads: the pair nobody wrote to is still cached, the three we created were invalidated.
     assert_eq!(api.calls("ListAccountAssignments"), 7);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_read_during_an_operation_is_not_served_after_it_completes() {
+    let api = Arc::new(FakeApi::new(100));
+    api.with(|s| s.polls_before_done = 3);
+    let engine = engine(&api, fast_limits());
+    let group = Principal::group("g-1");
+    let pair = target(1, 1);
+    let d = deadline();
+    let (desired, known) = (BTreeSet::from([pair.clone()]), BTreeSet::new());
+    let write = engine.ensure_assignments(&group, &desired, &known, d);
+    let read_meanwhile = async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        engine.is_assigned(&group, &pair, d).await.unwrap()
+    };
+    let (outcome, seen_meanwhile) = tokio::join!(write, read_meanwhile);
+    assert_eq!(outcome.unwrap().created.len(), 1);
+    assert!(!seen_meanwhile, "the creation was still in progress");
+    assert!(
+        engine.is_assigned(&group, &pair, d).await.unwrap(),
+        "completion dropped the stale entry"
+    );
+}
