@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use aws_sdk_ssoadmin::types as sso;
 use futures_util::StreamExt;
+use futures_util::future::Either;
 use futures_util::stream::FuturesUnordered;
 use tokio::sync::OnceCell;
 use tokio::time::Instant;
@@ -24,7 +25,9 @@ use tokio::time::Instant;
 use super::error::{AwsError, Error, ErrorKind};
 use super::identity_center::{IdentityCenter, PAGE_SIZE, next_token};
 use super::limits::{CountersSnapshot, ServiceLimits};
-use super::retry::{self, Conflicts, Deadline, PollPolicy, RetryPolicy};
+use super::retry::{
+    self, Conflicts, Deadline, PollPolicy, RetryPolicy, collect_pages, wait_until_terminal,
+};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PrincipalType {
@@ -195,27 +198,42 @@ fn from_sso_principal(
     })
 }
 
-fn from_sso_status(
-    status: Option<&sso::AccountAssignmentOperationStatus>,
+/// An asynchronous operation's status from the fields all sso-admin status shapes share.
+pub(crate) fn async_operation(
+    request_id: Option<&str>,
+    status: Option<&sso::StatusValues>,
+    failure_reason: Option<&str>,
     operation: &'static str,
 ) -> Result<AsyncOperation, AwsError> {
-    let malformed = |what: &str| AwsError::malformed(operation, format!("response without {what}"));
-    let status = status.ok_or_else(|| malformed("an operation status"))?;
-    let request_id = status
-        .request_id()
-        .ok_or_else(|| malformed("RequestId"))?
-        .to_owned();
-    let status = match status.status() {
+    let request_id =
+        request_id.ok_or_else(|| AwsError::malformed(operation, "response without RequestId"))?;
+    let status = match status {
         Some(sso::StatusValues::Succeeded) => AsyncStatus::Succeeded,
         Some(sso::StatusValues::Failed) => AsyncStatus::Failed {
-            reason: status
-                .failure_reason()
+            reason: failure_reason
                 .unwrap_or("no FailureReason given")
                 .to_owned(),
         },
         _ => AsyncStatus::InProgress,
     };
-    Ok(AsyncOperation { request_id, status })
+    Ok(AsyncOperation {
+        request_id: request_id.to_owned(),
+        status,
+    })
+}
+
+fn from_sso_status(
+    status: Option<&sso::AccountAssignmentOperationStatus>,
+    operation: &'static str,
+) -> Result<AsyncOperation, AwsError> {
+    let status = status
+        .ok_or_else(|| AwsError::malformed(operation, "response without an operation status"))?;
+    async_operation(
+        status.request_id(),
+        status.status(),
+        status.failure_reason(),
+        operation,
+    )
 }
 
 impl AssignmentApi for SdkAssignmentApi {
@@ -555,9 +573,7 @@ impl<A: AssignmentApi> AssignmentEngine<A> {
         principal: &Principal,
         deadline: Deadline,
     ) -> Result<BTreeSet<AssignmentTarget>, Error> {
-        let mut targets = BTreeSet::new();
-        let mut token = None;
-        loop {
+        let targets = collect_pages(|token| async move {
             let page = retry::run(
                 &self.limits,
                 &self.retry,
@@ -573,12 +589,10 @@ impl<A: AssignmentApi> AssignmentEngine<A> {
                 },
             )
             .await?;
-            targets.extend(page.items);
-            token = page.next_token;
-            if token.is_none() {
-                return Ok(targets);
-            }
-        }
+            Ok((page.items, page.next_token))
+        })
+        .await?;
+        Ok(targets.into_iter().collect())
     }
 
     async fn list_target(
@@ -586,9 +600,7 @@ impl<A: AssignmentApi> AssignmentEngine<A> {
         target: &AssignmentTarget,
         deadline: Deadline,
     ) -> Result<PrincipalSet, Error> {
-        let mut principals = BTreeSet::new();
-        let mut token = None;
-        loop {
+        let principals = collect_pages(|token| async move {
             let page = retry::run(
                 &self.limits,
                 &self.retry,
@@ -601,12 +613,10 @@ impl<A: AssignmentApi> AssignmentEngine<A> {
                 },
             )
             .await?;
-            principals.extend(page.items);
-            token = page.next_token;
-            if token.is_none() {
-                return Ok(Arc::new(principals));
-            }
-        }
+            Ok((page.items, page.next_token))
+        })
+        .await?;
+        Ok(Arc::new(principals.into_iter().collect()))
     }
 
     /// Which of `targets` the principal is assigned to now. Uses fresh cache entries when every target
@@ -765,69 +775,55 @@ impl<A: AssignmentApi> AssignmentEngine<A> {
         };
         // ConflictException here means another operation on the same permission set is running (e.g.
         // provisioning); retrying is what AWS recommends.
-        let started =
-            retry::run(
-                &self.limits,
-                &self.retry,
-                start_op,
-                Conflicts::Retry,
-                deadline,
-                || match write {
-                    Write::Create => futures_util::future::Either::Left(
-                        self.api
-                            .create_assignment(&self.instance_arn, principal, target),
-                    ),
-                    Write::Delete => futures_util::future::Either::Right(
-                        self.api
-                            .delete_assignment(&self.instance_arn, principal, target),
-                    ),
-                },
-            )
-            .await;
-        let mut operation = match started {
+        let started = retry::run(
+            &self.limits,
+            &self.retry,
+            start_op,
+            Conflicts::Retry,
+            deadline,
+            || match write {
+                Write::Create => Either::Left(self.api.create_assignment(
+                    &self.instance_arn,
+                    principal,
+                    target,
+                )),
+                Write::Delete => Either::Right(self.api.delete_assignment(
+                    &self.instance_arn,
+                    principal,
+                    target,
+                )),
+            },
+        )
+        .await;
+        let operation = match started {
             Err(e) if write == Write::Delete && e.is_not_found() => return Ok(()),
             other => other?,
         };
-        let mut poll = 0;
-        loop {
-            match operation.status {
-                AsyncStatus::Succeeded => return Ok(()),
-                AsyncStatus::Failed { reason } => {
-                    return Err(Error::OperationFailed {
-                        operation: start_op,
-                        request_id: operation.request_id,
-                        reason,
-                    });
-                }
-                AsyncStatus::InProgress => {}
-            }
-            let wait = self.poll.interval(poll);
-            poll += 1;
-            if Instant::now() + wait >= deadline.instant() {
-                return Err(Error::StillInProgress {
-                    operation: start_op,
-                    request_id: operation.request_id,
-                });
-            }
-            tokio::time::sleep(wait).await;
-            let request_id = operation.request_id.clone();
-            operation = retry::run(
-                &self.limits,
-                &self.retry,
-                status_op,
-                Conflicts::Fail,
-                deadline,
-                || match write {
-                    Write::Create => futures_util::future::Either::Left(
-                        self.api.creation_status(&self.instance_arn, &request_id),
-                    ),
-                    Write::Delete => futures_util::future::Either::Right(
-                        self.api.deletion_status(&self.instance_arn, &request_id),
-                    ),
-                },
-            )
-            .await?;
-        }
+        wait_until_terminal(
+            &self.poll,
+            start_op,
+            operation,
+            deadline,
+            |request_id| async move {
+                retry::run(
+                    &self.limits,
+                    &self.retry,
+                    status_op,
+                    Conflicts::Fail,
+                    deadline,
+                    || match write {
+                        Write::Create => {
+                            Either::Left(self.api.creation_status(&self.instance_arn, &request_id))
+                        }
+                        Write::Delete => {
+                            Either::Right(self.api.deletion_status(&self.instance_arn, &request_id))
+                        }
+                    },
+                )
+                .await
+            },
+        )
+        .await
     }
 }
 

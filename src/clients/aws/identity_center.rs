@@ -14,10 +14,14 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_smithy_types::retry::RetryConfig;
 
-use super::assignments::{AssignmentCache, AssignmentEngine, SdkAssignmentApi};
+use super::assignments::{
+    AssignmentCache, AssignmentEngine, AsyncOperation, SdkAssignmentApi, async_operation,
+};
 use super::error::{AwsError, Error};
 use super::limits::ServiceLimits;
-use super::retry::{self, Conflicts, Deadline, PollPolicy, RetryPolicy};
+use super::retry::{
+    self, Conflicts, Deadline, PollPolicy, RetryPolicy, collect_pages, wait_until_terminal,
+};
 
 /// Page size for list calls; 100 is the largest MaxResults the sso-admin list operations accept.
 pub(crate) const PAGE_SIZE: i32 = 100;
@@ -177,9 +181,7 @@ impl IdentityCenter {
     // ---- instances ----
 
     pub async fn list_instances(&self, deadline: Deadline) -> Result<Vec<Instance>, Error> {
-        let mut instances = Vec::new();
-        let mut token = None;
-        loop {
+        let pages = collect_pages(|token| async move {
             let page = self
                 .call("ListInstances", Conflicts::Fail, deadline, || {
                     self.sso
@@ -189,28 +191,26 @@ impl IdentityCenter {
                         .send()
                 })
                 .await?;
-            for i in page.instances() {
-                let (Some(instance_arn), Some(identity_store_id)) =
-                    (i.instance_arn(), i.identity_store_id())
-                else {
-                    return Err(Error::MalformedResponse {
+            let instances = page
+                .instances()
+                .iter()
+                .map(|i| match (i.instance_arn(), i.identity_store_id()) {
+                    (Some(instance_arn), Some(identity_store_id)) => Ok(Instance {
+                        instance_arn: instance_arn.to_owned(),
+                        identity_store_id: identity_store_id.to_owned(),
+                        name: i.name().map(str::to_owned),
+                        owner_account_id: i.owner_account_id().map(str::to_owned),
+                        status: i.status().map(|s| s.as_str().to_owned()),
+                    }),
+                    _ => Err(Error::MalformedResponse {
                         operation: "ListInstances",
                         missing: "InstanceArn/IdentityStoreId",
-                    });
-                };
-                instances.push(Instance {
-                    instance_arn: instance_arn.to_owned(),
-                    identity_store_id: identity_store_id.to_owned(),
-                    name: i.name().map(str::to_owned),
-                    owner_account_id: i.owner_account_id().map(str::to_owned),
-                    status: i.status().map(|s| s.as_str().to_owned()),
-                });
-            }
-            token = next_token(page.next_token());
-            if token.is_none() {
-                return Ok(instances);
-            }
-        }
+                    }),
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok((instances, next_token(page.next_token())))
+        });
+        pages.await
     }
 
     /// The only instance visible to the credentials; an organization has at most one organization
@@ -316,9 +316,7 @@ impl IdentityCenter {
         instance_arn: &str,
         deadline: Deadline,
     ) -> Result<Vec<String>, Error> {
-        let mut arns = Vec::new();
-        let mut token = None;
-        loop {
+        collect_pages(|token| async move {
             let page = self
                 .call("ListPermissionSets", Conflicts::Fail, deadline, || {
                     self.sso
@@ -329,12 +327,12 @@ impl IdentityCenter {
                         .send()
                 })
                 .await?;
-            arns.extend(page.permission_sets().iter().cloned());
-            token = next_token(page.next_token());
-            if token.is_none() {
-                return Ok(arns);
-            }
-        }
+            Ok((
+                page.permission_sets().to_vec(),
+                next_token(page.next_token()),
+            ))
+        })
+        .await
     }
 
     // ---- inline policy ----
@@ -468,9 +466,7 @@ impl IdentityCenter {
         permission_set_arn: &str,
         deadline: Deadline,
     ) -> Result<Vec<ManagedPolicy>, Error> {
-        let mut policies = Vec::new();
-        let mut token = None;
-        loop {
+        collect_pages(|token| async move {
             let page = self
                 .call(
                     "ListManagedPoliciesInPermissionSet",
@@ -487,21 +483,23 @@ impl IdentityCenter {
                     },
                 )
                 .await?;
-            for p in page.attached_managed_policies() {
-                let arn = p.arn().ok_or(Error::MalformedResponse {
-                    operation: "ListManagedPoliciesInPermissionSet",
-                    missing: "Arn",
-                })?;
-                policies.push(ManagedPolicy {
-                    arn: arn.to_owned(),
-                    name: p.name().map(str::to_owned),
-                });
-            }
-            token = next_token(page.next_token());
-            if token.is_none() {
-                return Ok(policies);
-            }
-        }
+            let policies = page
+                .attached_managed_policies()
+                .iter()
+                .map(|p| {
+                    let arn = p.arn().ok_or(Error::MalformedResponse {
+                        operation: "ListManagedPoliciesInPermissionSet",
+                        missing: "Arn",
+                    })?;
+                    Ok(ManagedPolicy {
+                        arn: arn.to_owned(),
+                        name: p.name().map(str::to_owned),
+                    })
+                })
+                .collect::<Result<Vec<_>, Error>>()?;
+            Ok((policies, next_token(page.next_token())))
+        })
+        .await
     }
 
     // ---- customer managed policy references ----
@@ -562,9 +560,7 @@ impl IdentityCenter {
         permission_set_arn: &str,
         deadline: Deadline,
     ) -> Result<Vec<CustomerManagedPolicyRef>, Error> {
-        let mut references = Vec::new();
-        let mut token = None;
-        loop {
+        collect_pages(|token| async move {
             let page = self
                 .call(
                     "ListCustomerManagedPolicyReferencesInPermissionSet",
@@ -581,16 +577,14 @@ impl IdentityCenter {
                     },
                 )
                 .await?;
-            references.extend(
-                page.customer_managed_policy_references()
-                    .iter()
-                    .map(from_sso_reference),
-            );
-            token = next_token(page.next_token());
-            if token.is_none() {
-                return Ok(references);
-            }
-        }
+            let references = page
+                .customer_managed_policy_references()
+                .iter()
+                .map(from_sso_reference)
+                .collect();
+            Ok((references, next_token(page.next_token())))
+        })
+        .await
     }
 
     // ---- permissions boundary ----
@@ -739,9 +733,7 @@ impl IdentityCenter {
         resource_arn: &str,
         deadline: Deadline,
     ) -> Result<BTreeMap<String, String>, Error> {
-        let mut tags = BTreeMap::new();
-        let mut token = None;
-        loop {
+        let tags = collect_pages(|token| async move {
             let page = self
                 .call("ListTagsForResource", Conflicts::Fail, deadline, || {
                     self.sso
@@ -752,16 +744,15 @@ impl IdentityCenter {
                         .send()
                 })
                 .await?;
-            tags.extend(
-                page.tags()
-                    .iter()
-                    .map(|t| (t.key().to_owned(), t.value().to_owned())),
-            );
-            token = next_token(page.next_token());
-            if token.is_none() {
-                return Ok(tags);
-            }
-        }
+            let tags = page
+                .tags()
+                .iter()
+                .map(|t| (t.key().to_owned(), t.value().to_owned()))
+                .collect();
+            Ok((tags, next_token(page.next_token())))
+        })
+        .await?;
+        Ok(tags.into_iter().collect())
     }
 
     // ---- provisioning ----
@@ -774,9 +765,11 @@ impl IdentityCenter {
         permission_set_arn: &str,
         deadline: Deadline,
     ) -> Result<(), Error> {
+        const OP: &str = "ProvisionPermissionSet";
+        const STATUS_OP: &str = "DescribePermissionSetProvisioningStatus";
         // Conflicts retried: AWS refuses a second provisioning of the same set while one is running.
         let out = self
-            .call("ProvisionPermissionSet", Conflicts::Retry, deadline, || {
+            .call(OP, Conflicts::Retry, deadline, || {
                 self.sso
                     .provision_permission_set()
                     .instance_arn(instance_arn)
@@ -785,67 +778,23 @@ impl IdentityCenter {
                     .send()
             })
             .await?;
-        let mut status =
-            out.permission_set_provisioning_status()
-                .cloned()
-                .ok_or(Error::MalformedResponse {
-                    operation: "ProvisionPermissionSet",
-                    missing: "PermissionSetProvisioningStatus",
-                })?;
-        let request_id =
-            status
-                .request_id()
-                .map(str::to_owned)
-                .ok_or(Error::MalformedResponse {
-                    operation: "ProvisionPermissionSet",
-                    missing: "RequestId",
-                })?;
-        let mut poll = 0;
-        loop {
-            match status.status() {
-                Some(sso::StatusValues::Succeeded) => return Ok(()),
-                Some(sso::StatusValues::Failed) => {
-                    return Err(Error::OperationFailed {
-                        operation: "ProvisionPermissionSet",
-                        request_id,
-                        reason: status
-                            .failure_reason()
-                            .unwrap_or("no FailureReason given")
-                            .to_owned(),
-                    });
-                }
-                _ => {}
-            }
-            let wait = self.poll.interval(poll);
-            poll += 1;
-            if tokio::time::Instant::now() + wait >= deadline.instant() {
-                return Err(Error::StillInProgress {
-                    operation: "ProvisionPermissionSet",
-                    request_id,
-                });
-            }
-            tokio::time::sleep(wait).await;
+        let started = provisioning_operation(out.permission_set_provisioning_status(), OP)?;
+        wait_until_terminal(&self.poll, OP, started, deadline, |request_id| async move {
             let out = self
-                .call(
-                    "DescribePermissionSetProvisioningStatus",
-                    Conflicts::Fail,
-                    deadline,
-                    || {
-                        self.sso
-                            .describe_permission_set_provisioning_status()
-                            .instance_arn(instance_arn)
-                            .provision_permission_set_request_id(&request_id)
-                            .send()
-                    },
-                )
+                .call(STATUS_OP, Conflicts::Fail, deadline, || {
+                    self.sso
+                        .describe_permission_set_provisioning_status()
+                        .instance_arn(instance_arn)
+                        .provision_permission_set_request_id(&request_id)
+                        .send()
+                })
                 .await?;
-            status = out.permission_set_provisioning_status().cloned().ok_or(
-                Error::MalformedResponse {
-                    operation: "DescribePermissionSetProvisioningStatus",
-                    missing: "PermissionSetProvisioningStatus",
-                },
-            )?;
-        }
+            Ok(provisioning_operation(
+                out.permission_set_provisioning_status(),
+                STATUS_OP,
+            )?)
+        })
+        .await
     }
 
     /// Account ids the permission set is provisioned to.
@@ -855,9 +804,7 @@ impl IdentityCenter {
         permission_set_arn: &str,
         deadline: Deadline,
     ) -> Result<Vec<String>, Error> {
-        let mut accounts = Vec::new();
-        let mut token = None;
-        loop {
+        collect_pages(|token| async move {
             let page = self
                 .call(
                     "ListAccountsForProvisionedPermissionSet",
@@ -874,12 +821,9 @@ impl IdentityCenter {
                     },
                 )
                 .await?;
-            accounts.extend(page.account_ids().iter().cloned());
-            token = next_token(page.next_token());
-            if token.is_none() {
-                return Ok(accounts);
-            }
-        }
+            Ok((page.account_ids().to_vec(), next_token(page.next_token())))
+        })
+        .await
     }
 }
 
@@ -916,6 +860,24 @@ fn permission_set(
         relay_state: set.relay_state().map(str::to_owned),
         created_epoch_seconds: set.created_date().map(|d| d.secs()),
     })
+}
+
+fn provisioning_operation(
+    status: Option<&sso::PermissionSetProvisioningStatus>,
+    operation: &'static str,
+) -> Result<AsyncOperation, AwsError> {
+    let status = status.ok_or_else(|| {
+        AwsError::malformed(
+            operation,
+            "response without PermissionSetProvisioningStatus",
+        )
+    })?;
+    async_operation(
+        status.request_id(),
+        status.status(),
+        status.failure_reason(),
+        operation,
+    )
 }
 
 fn to_sso_tags(tags: &BTreeMap<String, String>) -> Result<Vec<sso::Tag>, Error> {

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use super::assignments::{AsyncOperation, AsyncStatus};
 use super::error::{AwsError, Error, ErrorKind};
 use super::limits::ServiceLimits;
 
@@ -161,6 +162,64 @@ impl PollPolicy {
             .saturating_mul(1u32 << poll.min(16))
             .min(self.max)
     }
+}
+
+/// Reads every page of a listing; `fetch_page` gets the token of the page to read (`None` first) and
+/// returns the page's items and the next token.
+pub(crate) async fn collect_pages<T, F, Fut>(mut fetch_page: F) -> Result<Vec<T>, Error>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: Future<Output = Result<(Vec<T>, Option<String>), Error>>,
+{
+    let mut items = Vec::new();
+    let mut token = None;
+    loop {
+        let (page, next) = fetch_page(token).await?;
+        items.extend(page);
+        token = next;
+        if token.is_none() {
+            return Ok(items);
+        }
+    }
+}
+
+/// Polls an asynchronous operation (`describe` gets its request id) until AWS reports a terminal status.
+/// FAILED becomes [`Error::OperationFailed`] with AWS's FailureReason; an operation still running when
+/// the next poll would pass the deadline becomes [`Error::StillInProgress`].
+pub(crate) async fn wait_until_terminal<F, Fut>(
+    poll: &PollPolicy,
+    operation: &'static str,
+    mut current: AsyncOperation,
+    deadline: Deadline,
+    mut describe: F,
+) -> Result<(), Error>
+where
+    F: FnMut(String) -> Fut,
+    Fut: Future<Output = Result<AsyncOperation, Error>>,
+{
+    for polls in 0.. {
+        match current.status {
+            AsyncStatus::Succeeded => return Ok(()),
+            AsyncStatus::Failed { reason } => {
+                return Err(Error::OperationFailed {
+                    operation,
+                    request_id: current.request_id,
+                    reason,
+                });
+            }
+            AsyncStatus::InProgress => {}
+        }
+        let wait = poll.interval(polls);
+        if Instant::now() + wait >= deadline.instant() {
+            return Err(Error::StillInProgress {
+                operation,
+                request_id: current.request_id,
+            });
+        }
+        tokio::time::sleep(wait).await;
+        current = describe(current.request_id).await?;
+    }
+    unreachable!("the poll counter is unbounded")
 }
 
 #[cfg(test)]
