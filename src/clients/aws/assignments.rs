@@ -887,33 +887,7 @@ pub async fn ensure_assignments_bulk(
     BulkReport {
         outcomes,
         elapsed,
-        counters: counter_delta(&before, &after),
-    }
-}
-
-fn counter_delta(before: &CountersSnapshot, after: &CountersSnapshot) -> CountersSnapshot {
-    let calls_by_operation = after
-        .calls_by_operation
-        .iter()
-        .map(|(op, n)| {
-            (
-                op.clone(),
-                n - before.calls_by_operation.get(op).copied().unwrap_or(0),
-            )
-        })
-        .filter(|(_, n)| *n > 0)
-        .collect();
-    CountersSnapshot {
-        calls_by_operation,
-        total_calls: after.total_calls - before.total_calls,
-        throttles: after.throttles - before.throttles,
-        conflicts: after.conflicts - before.conflicts,
-        retries: after.retries - before.retries,
-        server_errors: after.server_errors - before.server_errors,
-        transport_errors: after.transport_errors - before.transport_errors,
-        cache_hits: after.cache_hits - before.cache_hits,
-        cache_misses: after.cache_misses - before.cache_misses,
-        max_outstanding_assignment_operations: after.max_outstanding_assignment_operations,
+        counters: after.since(&before),
     }
 }
 

@@ -184,6 +184,36 @@ pub struct CountersSnapshot {
     pub max_outstanding_assignment_operations: usize,
 }
 
+impl CountersSnapshot {
+    /// What happened between `before` and this snapshot. The outstanding-operation figure is a
+    /// high-water mark and is kept as is.
+    pub fn since(&self, before: &CountersSnapshot) -> CountersSnapshot {
+        let calls_by_operation = self
+            .calls_by_operation
+            .iter()
+            .map(|(op, n)| {
+                (
+                    op.clone(),
+                    n - before.calls_by_operation.get(op).copied().unwrap_or(0),
+                )
+            })
+            .filter(|(_, n)| *n > 0)
+            .collect();
+        CountersSnapshot {
+            calls_by_operation,
+            total_calls: self.total_calls - before.total_calls,
+            throttles: self.throttles - before.throttles,
+            conflicts: self.conflicts - before.conflicts,
+            retries: self.retries - before.retries,
+            server_errors: self.server_errors - before.server_errors,
+            transport_errors: self.transport_errors - before.transport_errors,
+            cache_hits: self.cache_hits - before.cache_hits,
+            cache_misses: self.cache_misses - before.cache_misses,
+            max_outstanding_assignment_operations: self.max_outstanding_assignment_operations,
+        }
+    }
+}
+
 impl fmt::Display for CountersSnapshot {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "total API calls:            {}", self.total_calls)?;
@@ -354,6 +384,23 @@ mod tests {
             limiter.on_success();
         }
         assert_eq!(limiter.current_rate(), 20.0);
+    }
+
+    #[test]
+    fn snapshot_difference_counts_only_what_happened_in_between() {
+        let counters = Counters::default();
+        counters.record_call("ListInstances");
+        counters.record_error(super::super::ErrorKind::Throttling);
+        let before = counters.snapshot();
+        counters.record_call("ListInstances");
+        counters.record_call("CreatePermissionSet");
+        counters.record_retry();
+        let delta = counters.snapshot().since(&before);
+        assert_eq!(delta.total_calls, 2);
+        assert_eq!(delta.calls_by_operation.len(), 2);
+        assert_eq!(delta.calls_by_operation["ListInstances"], 1);
+        assert_eq!((delta.throttles, delta.retries), (0, 1));
+        assert!(delta.to_string().contains("total API calls:            2"));
     }
 
     #[tokio::test(start_paused = true)]
