@@ -241,22 +241,25 @@ impl Model {
                 ));
             }
         }
+        // Open types (every directoryObject) accept dynamic properties, but Graph only lets directory extension
+        // properties (`extension_<appId>_<name>`) through; anything else is an unknown property.
         let open = self.is_open(&effective);
+        let dynamic_ok = |name: &str| open && name.starts_with("extension_");
         for (key, item) in object {
-            if key.starts_with("@odata.") || key.starts_with('@') {
+            if key.starts_with('@') {
                 continue;
             }
             // Property annotations such as `owners@odata.bind` or `value@odata.nextLink`.
             if let Some((prop, _)) = key.split_once('@') {
-                if self.property(&effective, prop).is_none() && !open {
-                    problems.push(Problem::unknown(path, prop, &effective));
+                if self.property(&effective, prop).is_none() && !dynamic_ok(prop) {
+                    problems.push(Problem::unknown(path, prop, &effective, open));
                 }
                 continue;
             }
             match self.property(&effective, key) {
                 Some(prop) => self.check_value(&format!("{path}.{key}"), prop, item, problems),
-                None if open => {}
-                None => problems.push(Problem::unknown(path, key, &effective)),
+                None if dynamic_ok(key) => {}
+                None => problems.push(Problem::unknown(path, key, &effective, open)),
             }
         }
     }
@@ -331,6 +334,8 @@ pub enum Problem {
         path: String,
         property: String,
         type_name: String,
+        /// The type is open (directory objects): only extension properties could have been added.
+        open: bool,
     },
     Invalid {
         path: String,
@@ -339,11 +344,12 @@ pub enum Problem {
 }
 
 impl Problem {
-    fn unknown(path: &str, property: &str, type_name: &str) -> Problem {
+    fn unknown(path: &str, property: &str, type_name: &str, open: bool) -> Problem {
         Problem::UnknownProperty {
             path: path.to_string(),
             property: property.to_string(),
             type_name: type_name.to_string(),
+            open,
         }
     }
 
@@ -357,9 +363,19 @@ impl Problem {
     /// The message Graph puts in a 400 answer for this problem.
     pub fn graph_message(&self) -> String {
         match self {
+            // Directory objects are open types, so Graph words it as "declared or extension property".
             Problem::UnknownProperty {
                 property,
                 type_name,
+                open: true,
+                ..
+            } => format!(
+                "Property '{property}' does not exist on type '{type_name}' as a declared property or extension property."
+            ),
+            Problem::UnknownProperty {
+                property,
+                type_name,
+                open: false,
                 ..
             } => format!(
                 "Property '{property}' does not exist on type '{type_name}'. Make sure to only use property names that are defined by the type."
@@ -379,6 +395,7 @@ impl std::fmt::Display for Problem {
                 path,
                 property,
                 type_name,
+                ..
             } => {
                 write!(
                     f,
