@@ -14,7 +14,7 @@ async fn saml_and_provisioning_end_to_end() {
     let scim = scim_server().await;
 
     // Gallery app.
-    let (status, template) = graph.get(&format!("/applicationTemplates?$filter=displayName eq 'AWS IAM Identity Center (successor to AWS Single Sign-On)'")).await;
+    let (status, template) = graph.get("/applicationTemplates?$filter=displayName eq 'AWS IAM Identity Center (successor to AWS Single Sign-On)'").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(template["value"][0]["id"], AWS_TEMPLATE_ID);
     let (app, sp) = graph.instantiate_aws("AWS Prod").await;
@@ -130,33 +130,34 @@ async fn saml_and_provisioning_end_to_end() {
     let report: Value = serde_json::from_str(result["value"].as_str().unwrap()).unwrap();
     assert_eq!(report["statusInfo"]["status"], "success", "{report}");
 
-    let state = scim.snapshot();
-    assert_eq!(state.users.len(), 1);
-    assert_eq!(state.users[0]["userName"], "ada@contoso.example");
-    assert_eq!(state.users[0]["name"]["givenName"], "Ada");
-    assert_eq!(state.groups.len(), 1);
-    assert_eq!(state.groups[0]["displayName"], "AWS Admins");
-    assert_eq!(state.groups[0]["externalId"], group.as_str());
-    assert_eq!(
-        state.groups[0]["members"],
-        json!([{"value": state.users[0]["id"]}])
-    );
-    // Look-ups came before the creates, as Entra does.
-    let order: Vec<(String, String)> = state
-        .requests
-        .iter()
-        .map(|(m, p, _, _)| (m.clone(), p.clone()))
-        .collect();
-    let first_user_get = order
-        .iter()
-        .position(|r| r == &("GET".to_string(), "/Users".to_string()))
-        .unwrap();
-    let user_post = order
-        .iter()
-        .position(|r| r == &("POST".to_string(), "/Users".to_string()))
-        .unwrap();
-    assert!(first_user_get < user_post);
-    drop(state);
+    {
+        let state = scim.snapshot();
+        assert_eq!(state.users.len(), 1);
+        assert_eq!(state.users[0]["userName"], "ada@contoso.example");
+        assert_eq!(state.users[0]["name"]["givenName"], "Ada");
+        assert_eq!(state.groups.len(), 1);
+        assert_eq!(state.groups[0]["displayName"], "AWS Admins");
+        assert_eq!(state.groups[0]["externalId"], group.as_str());
+        assert_eq!(
+            state.groups[0]["members"],
+            json!([{"value": state.users[0]["id"]}])
+        );
+        // Look-ups came before the creates, as Entra does.
+        let order: Vec<(String, String)> = state
+            .requests
+            .iter()
+            .map(|(m, p, _, _)| (m.clone(), p.clone()))
+            .collect();
+        let first_user_get = order
+            .iter()
+            .position(|r| r == &("GET".to_string(), "/Users".to_string()))
+            .unwrap();
+        let user_post = order
+            .iter()
+            .position(|r| r == &("POST".to_string(), "/Users".to_string()))
+            .unwrap();
+        assert!(first_user_get < user_post);
+    }
 
     // A second on-demand run creates nothing new.
     let (status, _) = graph
