@@ -410,7 +410,14 @@ impl std::fmt::Display for Problem {
 /// Where the CSDL is looked for: `$IDBRIDGE_GRAPH_CSDL`, then `shared/graph/v1.0-cleanMetadata.xml` in this crate's
 /// directory or any directory above it (CI clones the repository with `shared/` beside it).
 pub fn locate() -> Result<PathBuf, String> {
-    if let Ok(explicit) = std::env::var(CSDL_ENV) {
+    locate_from(
+        std::env::var(CSDL_ENV).ok(),
+        Path::new(env!("CARGO_MANIFEST_DIR")),
+    )
+}
+
+fn locate_from(explicit: Option<String>, start: &Path) -> Result<PathBuf, String> {
+    if let Some(explicit) = explicit {
         let path = PathBuf::from(explicit);
         return if path.is_file() {
             Ok(path)
@@ -421,9 +428,8 @@ pub fn locate() -> Result<PathBuf, String> {
             ))
         };
     }
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut searched = Vec::new();
-    for dir in manifest.ancestors() {
+    for dir in start.ancestors() {
         let candidate = dir.join(CSDL_RELATIVE);
         if candidate.is_file() {
             return Ok(candidate);
@@ -467,6 +473,28 @@ mod tests {
         <Action Name=\"instantiate\" IsBound=\"true\"><Parameter Name=\"bindingParameter\" Type=\"graph.application\"/>\
         <Parameter Name=\"displayName\" Type=\"Edm.String\"/></Action>\
         </Schema></edmx:DataServices></edmx:Edmx>";
+
+    #[test]
+    fn a_missing_csdl_is_reported_with_what_to_do() {
+        let empty = std::env::temp_dir().join(format!("csdl-missing-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&empty).unwrap();
+        let error = locate_from(None, &empty).unwrap_err();
+        assert!(
+            error.contains(CSDL_ENV) && error.contains(CSDL_RELATIVE),
+            "{error}"
+        );
+        let error = locate_from(Some("/nonexistent/csdl.xml".into()), &empty).unwrap_err();
+        assert!(error.contains("/nonexistent/csdl.xml"), "{error}");
+        let nested = empty.join("repo/emulators");
+        std::fs::create_dir_all(&nested).unwrap();
+        std::fs::create_dir_all(empty.join("shared/graph")).unwrap();
+        std::fs::write(empty.join(CSDL_RELATIVE), SAMPLE).unwrap();
+        assert_eq!(
+            locate_from(None, &nested).unwrap(),
+            empty.join(CSDL_RELATIVE)
+        );
+        std::fs::remove_dir_all(&empty).unwrap();
+    }
 
     #[test]
     fn resolves_base_types_aliases_and_actions() {
