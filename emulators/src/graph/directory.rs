@@ -954,6 +954,36 @@ async fn remove_claims_policy(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+/// Graph's alternate-key addressing, `/applications(appId='...')` and `/servicePrincipals(appId='...')`, mapped onto
+/// the object-id path (or onto a path that answers 404 when no object has that appId).
+pub fn resolve_alternate_key(state: &AppState, path: &str) -> Option<String> {
+    static PATTERN: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let pattern = PATTERN.get_or_init(|| {
+        regex::Regex::new(r"^/v1\.0/(applications|servicePrincipals)\(appId='([^']*)'\)(/.*)?$")
+            .expect("valid regex")
+    });
+    let captures = pattern.captures(path)?;
+    let set = captures.get(1)?.as_str();
+    let app_id = captures.get(2)?.as_str();
+    let rest = captures.get(3).map_or("", |m| m.as_str());
+    let kind = if set == "applications" {
+        Kind::Application
+    } else {
+        Kind::ServicePrincipal
+    };
+    let store = state.store();
+    let id = store
+        .collection(kind)
+        .iter()
+        .find(|(_, o)| {
+            o["appId"]
+                .as_str()
+                .is_some_and(|a| a.eq_ignore_ascii_case(app_id))
+        })
+        .map_or(app_id, |(id, _)| id.as_str());
+    Some(format!("/v1.0/{set}/{id}{rest}"))
+}
+
 /// Routes for one entity set: list/create at `base`, get/patch/delete at `base/{id}`.
 fn entity_set(base: &str, kind: Kind, creatable: bool) -> Router<Arc<AppState>> {
     let collection = get(move |State(s): State<Arc<AppState>>, uri: Uri| list(s, kind, uri));
