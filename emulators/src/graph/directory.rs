@@ -78,7 +78,8 @@ pub fn check_action_body(
     Ok(())
 }
 
-fn page_size(state: &AppState) -> usize {
+/// Page size in force: the admin override, else the configured one.
+pub fn page_size(state: &AppState) -> usize {
     state.admin().page_size.unwrap_or(state.config.page_size)
 }
 

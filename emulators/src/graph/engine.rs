@@ -76,6 +76,20 @@ enum ScimError {
 }
 
 impl ScimTarget {
+    /// The endpoint saved in a job's secrets, if both BaseAddress and SecretToken are there.
+    pub fn from_secrets(secrets: &[(String, String)]) -> Option<ScimTarget> {
+        let get = |key: &str| {
+            secrets
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.clone())
+        };
+        Some(ScimTarget {
+            base_address: get("BaseAddress")?,
+            token: get("SecretToken")?,
+        })
+    }
+
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base_address.trim_end_matches('/'))
     }
@@ -294,19 +308,7 @@ pub fn snapshot(
     let store = state.store();
     let sync = store.synchronization.get(sp_id)?;
     let job = sync.jobs.get(job_id)?;
-    let secret = |key: &str| {
-        sync.secrets
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.clone())
-    };
-    let target = match (secret("BaseAddress"), secret("SecretToken")) {
-        (Some(base_address), Some(token)) => Some(ScimTarget {
-            base_address,
-            token,
-        }),
-        _ => None,
-    };
+    let target = ScimTarget::from_secrets(&sync.secrets);
     let rule = job.schema["synchronizationRules"][0].clone();
     let mut users = BTreeMap::new();
     let mut groups = BTreeMap::new();
