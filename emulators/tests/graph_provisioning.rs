@@ -271,3 +271,38 @@ async fn provision_on_demand_checks_rule_scope_and_rate() {
         StatusCode::BAD_REQUEST
     );
 }
+
+#[tokio::test]
+async fn users_deleted_in_the_target_are_created_again() {
+    let graph = Graph::default().await;
+    let scim = scim_server().await;
+    let (_, sp) = graph.instantiate_aws("Recreate").await;
+    let sp_id = sp["id"].as_str().unwrap();
+    let (job_id, rule_id) = graph.provisioning_job(sp_id, &scim).await;
+    let ada = graph
+        .create_user("ada@contoso.example", Some("Ada"), Some("Lovelace"))
+        .await;
+    graph.assign(&sp, &ada).await;
+    let path =
+        format!("/servicePrincipals/{sp_id}/synchronization/jobs/{job_id}/provisionOnDemand");
+    let body = json!({"parameters": [{"ruleId": rule_id, "subjects": [{"objectId": ada, "objectTypeName": "User"}]}]});
+    assert_eq!(graph.post(&path, body.clone()).await.0, StatusCode::OK);
+    scim.snapshot().users.clear();
+    let (status, _) = graph
+        .patch(&format!("/users/{ada}"), json!({"displayName": "Ada L."}))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, failed) = graph.post(&path, body.clone()).await;
+    let report: Value = serde_json::from_str(failed["value"].as_str().unwrap()).unwrap();
+    assert_eq!(report["statusInfo"]["status"], "failure", "{report}");
+    let (_, job) = graph
+        .get(&format!(
+            "/servicePrincipals/{sp_id}/synchronization/jobs/{job_id}"
+        ))
+        .await;
+    assert_eq!(job["status"]["lastExecution"]["state"], "EntryLevelErrors");
+    assert_eq!(graph.post(&path, body).await.0, StatusCode::OK);
+    let state = scim.snapshot();
+    assert_eq!(state.users.len(), 1);
+    assert_eq!(state.users[0]["displayName"], "Ada L.");
+}

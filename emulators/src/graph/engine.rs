@@ -435,6 +435,21 @@ impl Run<'_> {
                         .await
                     {
                         Ok(_) => Outcome::Updated,
+                        // Deleted in the target behind Entra's back: forget it so the next cycle matches or
+                        // creates it again instead of failing forever.
+                        Err(ScimError::Status(404, _)) => {
+                            self.escrow.users.remove(&object_id);
+                            self.escrow.exported.remove(&object_id);
+                            let reason = "The user no longer exists in the target; it is created again on the next cycle.";
+                            self.record(
+                                &object_id,
+                                "User",
+                                &display,
+                                None,
+                                Outcome::Failed(reason.into()),
+                            );
+                            return Ok(());
+                        }
                         Err(e) => failure(e)?,
                     }
                 }
