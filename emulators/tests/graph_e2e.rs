@@ -199,6 +199,12 @@ async fn saml_and_provisioning_end_to_end() {
     let (status, found) = graph.get(&by_app_id).await;
     assert_eq!(status, StatusCode::OK, "{found}");
     assert_eq!(found["id"], sp_id);
+    let lower_case = format!("/serviceprincipals/{sp_id}/synchronization/Jobs");
+    assert_eq!(
+        graph.get(&lower_case).await.0,
+        StatusCode::OK,
+        "segment names are case-insensitive"
+    );
     let (status, _) = graph
         .get("/applications(appId='00000000-0000-0000-0000-00000000beef')")
         .await;

@@ -955,15 +955,60 @@ async fn remove_claims_policy(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-/// Graph's alternate-key addressing, `/applications(appId='...')` and `/servicePrincipals(appId='...')`, mapped onto
-/// the object-id path (or onto a path that answers 404 when no object has that appId).
-pub fn resolve_alternate_key(state: &AppState, path: &str) -> Option<String> {
-    static PATTERN: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    let pattern = PATTERN.get_or_init(|| {
-        regex::Regex::new(r"^/v1\.0/(applications|servicePrincipals)\(appId='([^']*)'\)(/.*)?$")
-            .expect("valid regex")
+/// Path segments Graph matches case-insensitively (`/serviceprincipals/...` works against real Graph).
+const CANONICAL_SEGMENTS: [&str; 23] = [
+    "applications",
+    "servicePrincipals",
+    "applicationTemplates",
+    "groups",
+    "users",
+    "policies",
+    "claimsMappingPolicies",
+    "synchronization",
+    "jobs",
+    "templates",
+    "secrets",
+    "schema",
+    "members",
+    "owners",
+    "appRoleAssignedTo",
+    "addTokenSigningCertificate",
+    "instantiate",
+    "start",
+    "pause",
+    "restart",
+    "validateCredentials",
+    "provisionOnDemand",
+    "$ref",
+];
+
+/// Rewrites a request path the way Graph reads it: known segments in any letter case, and alternate-key
+/// addressing `/applications(appId='...')` / `/servicePrincipals(appId='...')` mapped onto the object-id path (or
+/// onto a path that answers 404 when no object has that appId). `None` when nothing changes.
+pub fn canonical_path(state: &AppState, path: &str) -> Option<String> {
+    static ALTERNATE_KEY: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let canonical: String = path
+        .split('/')
+        .map(|segment| {
+            let (name, key) = segment
+                .find('(')
+                .map_or((segment, ""), |i| segment.split_at(i));
+            let known = CANONICAL_SEGMENTS
+                .iter()
+                .find(|c| c.eq_ignore_ascii_case(name));
+            format!("{}{key}", known.copied().unwrap_or(name))
+        })
+        .collect::<Vec<_>>()
+        .join("/");
+    let pattern = ALTERNATE_KEY.get_or_init(|| {
+        regex::Regex::new(
+            r"^/v1\.0/(applications|servicePrincipals)\((?i:appId)='([^']*)'\)(/.*)?$",
+        )
+        .expect("valid regex")
     });
-    let captures = pattern.captures(path)?;
+    let Some(captures) = pattern.captures(&canonical) else {
+        return (canonical != path).then_some(canonical);
+    };
     let set = captures.get(1)?.as_str();
     let app_id = captures.get(2)?.as_str();
     let rest = captures.get(3).map_or("", |m| m.as_str());

@@ -250,8 +250,9 @@ async fn accept_loop(
         let service = hyper::service::service_fn(
             move |mut request: hyper::Request<hyper::body::Incoming>| {
                 request.extensions_mut().insert(connection_kill.clone());
-                // Alternate keys are resolved before routing: they are not path segments of their own.
-                if let Some(path) = directory::resolve_alternate_key(&state, request.uri().path()) {
+                // Resolved before routing: alternate keys are not path segments of their own, and Graph's
+                // segment names are case-insensitive while the router's are not.
+                if let Some(path) = directory::canonical_path(&state, request.uri().path()) {
                     let query = request
                         .uri()
                         .query()
