@@ -131,6 +131,17 @@ impl ScimTarget {
         }
     }
 
+    /// A SCIM PatchOp request with `operations`.
+    async fn patch(
+        &self,
+        http: &reqwest::Client,
+        path: &str,
+        operations: Vec<Value>,
+    ) -> Result<Value, ScimError> {
+        self.call(http, Method::PATCH, path, Some(&patch_body(operations)))
+            .await
+    }
+
     /// `GET {resource}?filter=attribute eq "value"`: the SCIM id of the one match, if any.
     async fn find(
         &self,
@@ -426,12 +437,7 @@ impl Run<'_> {
                 } else {
                     match self
                         .target
-                        .call(
-                            self.http,
-                            Method::PATCH,
-                            &format!("/Users/{scim_id}"),
-                            Some(&patch_body(operations)),
-                        )
+                        .patch(self.http, &format!("/Users/{scim_id}"), operations)
                         .await
                     {
                         Ok(_) => Outcome::Updated,
@@ -539,12 +545,7 @@ impl Run<'_> {
             if !operations.is_empty() {
                 match self
                     .target
-                    .call(
-                        self.http,
-                        Method::PATCH,
-                        &format!("/Groups/{group_scim_id}"),
-                        Some(&patch_body(operations)),
-                    )
+                    .patch(self.http, &format!("/Groups/{group_scim_id}"), operations)
                     .await
                 {
                     Ok(_) => {
@@ -581,12 +582,7 @@ impl Run<'_> {
         if !operations.is_empty() {
             match self
                 .target
-                .call(
-                    self.http,
-                    Method::PATCH,
-                    &format!("/Groups/{group_scim_id}"),
-                    Some(&patch_body(operations)),
-                )
+                .patch(self.http, &format!("/Groups/{group_scim_id}"), operations)
                 .await
             {
                 Ok(_) => {
@@ -640,17 +636,10 @@ impl Run<'_> {
             .map(|(a, b)| (a.clone(), b.clone()))
             .collect();
         for (object_id, scim_id) in stale_users {
-            let disable = patch_body(vec![
-                json!({"op": "Replace", "path": "active", "value": false}),
-            ]);
+            let disable = vec![json!({"op": "Replace", "path": "active", "value": false})];
             let outcome = match self
                 .target
-                .call(
-                    self.http,
-                    Method::PATCH,
-                    &format!("/Users/{scim_id}"),
-                    Some(&disable),
-                )
+                .patch(self.http, &format!("/Users/{scim_id}"), disable)
                 .await
             {
                 Ok(_) | Err(ScimError::Status(404, _)) => {
