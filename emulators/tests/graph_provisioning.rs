@@ -168,15 +168,7 @@ async fn a_401_from_the_scim_endpoint_quarantines_the_job() {
     scim.snapshot().reject_all = true;
     let job_path = format!("/servicePrincipals/{sp_id}/synchronization/jobs/{job_id}");
     graph.post(&format!("{job_path}/start"), json!({})).await;
-    let mut job = Value::Null;
-    for _ in 0..100 {
-        job = graph.get(&job_path).await.1;
-        if job["status"]["code"] == "Quarantine" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert_eq!(job["status"]["code"], "Quarantine", "{job}");
+    let job = graph.wait_for_job_code(&job_path, "Quarantine").await;
     assert_eq!(
         job["status"]["quarantine"]["reason"],
         "EncounteredQuarantineException"
