@@ -255,6 +255,12 @@ async fn paging_filters_and_select_behave_like_graph() {
     seen.sort();
     assert_eq!(seen, ["Team 0", "Team 1", "Team 2", "Team 3", "Team 4"]);
 
+    let one_id = first_group_id(&graph).await;
+    let (_, by_id) = graph
+        .get(&format!("/groups?$filter=id eq '{one_id}'"))
+        .await;
+    assert_eq!(by_id["value"].as_array().unwrap().len(), 1);
+    assert_eq!(by_id["value"][0]["id"], one_id.as_str());
     let (_, top) = graph.get("/groups?$top=1").await;
     assert_eq!(top["value"].as_array().unwrap().len(), 1);
     let (_, filtered) = graph.get("/groups?$filter=displayName eq 'team 3'").await;
@@ -549,4 +555,9 @@ async fn reset_forgets_objects_faults_settings_and_tokens() {
             .all(|r| r["body"]["displayName"] != "Before reset"),
         "the request log starts afresh"
     );
+}
+
+async fn first_group_id(graph: &Graph) -> String {
+    let (_, page) = graph.get("/groups?$top=1&$select=id").await;
+    page["value"][0]["id"].as_str().unwrap().to_string()
 }

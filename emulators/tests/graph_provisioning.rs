@@ -298,3 +298,46 @@ async fn users_deleted_in_the_target_are_created_again() {
     assert_eq!(state.users.len(), 1);
     assert_eq!(state.users[0]["displayName"], "Ada L.");
 }
+
+#[tokio::test]
+async fn on_demand_handles_five_group_members_and_cycles_the_rest() {
+    let graph = Graph::start(fast()).await;
+    let scim = scim_server().await;
+    let (_, sp) = graph.instantiate_aws("Big group").await;
+    let sp_id = sp["id"].as_str().unwrap();
+    let (job_id, rule_id) = graph.provisioning_job(sp_id, &scim).await;
+    let group = graph.create_group("Seven").await;
+    for i in 0..7 {
+        let user = graph
+            .create_user(
+                &format!("user{i}@contoso.example"),
+                Some("U"),
+                Some(&format!("N{i}")),
+            )
+            .await;
+        graph.add_member(&group, &user).await;
+    }
+    graph.assign(&sp, &group).await;
+    let job_path = format!("/servicePrincipals/{sp_id}/synchronization/jobs/{job_id}");
+    let (status, _) = graph
+        .post(&format!("{job_path}/provisionOnDemand"),
+              json!({"parameters": [{"ruleId": rule_id, "subjects": [{"objectId": group, "objectTypeName": "Group"}]}]}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(scim.snapshot().users.len(), 5);
+    assert_eq!(
+        scim.snapshot().groups[0]["members"]
+            .as_array()
+            .unwrap()
+            .len(),
+        5
+    );
+    graph.post(&format!("{job_path}/start"), json!({})).await;
+    scim.wait_for("all seven members", |s| {
+        s.groups[0]["members"]
+            .as_array()
+            .is_some_and(|m| m.len() == 7)
+    })
+    .await;
+    assert_eq!(scim.count("POST", "/Groups"), 1);
+}

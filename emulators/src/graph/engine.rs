@@ -23,6 +23,9 @@ pub struct Escrow {
     pub group_members: HashMap<String, BTreeSet<String>>,
 }
 
+/// Entra's provision-on-demand of a group handles at most this many members; the rest wait for a cycle.
+const ON_DEMAND_GROUP_MEMBERS: usize = 5;
+
 /// Required by AWS IAM Identity Center; Entra skips users that lack them.
 const REQUIRED_USER_ATTRIBUTES: [&str; 4] = [
     "userName",
@@ -489,7 +492,14 @@ impl Run<'_> {
         Ok(())
     }
 
-    async fn export_group(&mut self, group: &Value, members: &[String]) -> Result<(), RunFailure> {
+    /// Exports a group and its membership. `partial` (on-demand runs) only adds the given members and never
+    /// removes others, since the run saw only some of them.
+    async fn export_group(
+        &mut self,
+        group: &Value,
+        members: &[String],
+        partial: bool,
+    ) -> Result<(), RunFailure> {
         let object_id = group["id"].as_str().unwrap_or_default().to_string();
         let display = group["displayName"]
             .as_str()
@@ -570,7 +580,11 @@ impl Run<'_> {
             Value::Array(ids.into_iter().map(|id| json!({"value": id})).collect())
         };
         let added: Vec<&String> = desired.difference(&known).collect();
-        let removed: Vec<&String> = known.difference(&desired).collect();
+        let removed: Vec<&String> = if partial {
+            Vec::new()
+        } else {
+            known.difference(&desired).collect()
+        };
         let mut operations = Vec::new();
         if !added.is_empty() {
             operations.push(json!({"op": "Add", "path": "members", "value": reference(added)}));
@@ -586,7 +600,14 @@ impl Run<'_> {
                 .await
             {
                 Ok(_) => {
-                    self.escrow.group_members.insert(object_id.clone(), desired);
+                    let now_members = if partial {
+                        desired.union(&known).cloned().collect()
+                    } else {
+                        desired
+                    };
+                    self.escrow
+                        .group_members
+                        .insert(object_id.clone(), now_members);
                     if outcome == Outcome::Unchanged {
                         outcome = Outcome::Updated;
                     }
@@ -694,7 +715,7 @@ pub async fn run(
                     run.export_user(user).await?;
                 }
                 for (group, members) in snapshot.groups.values() {
-                    run.export_group(group, members).await?;
+                    run.export_group(group, members, false).await?;
                 }
                 run.remove_out_of_scope(&snapshot).await
             }
@@ -704,10 +725,12 @@ pub async fn run(
                     if subject.object_type.eq_ignore_ascii_case("group") {
                         match snapshot.groups.get(id) {
                             Some((group, members)) => {
+                                let members =
+                                    &members[..members.len().min(ON_DEMAND_GROUP_MEMBERS)];
                                 for member in members {
                                     run.export_user(&snapshot.users[member]).await?;
                                 }
-                                run.export_group(group, members).await?;
+                                run.export_group(group, members, true).await?;
                             }
                             None => run.record(
                                 id,
