@@ -413,8 +413,7 @@ async fn create(state: Arc<AppState>, kind: Kind, bytes: Bytes) -> GraphResult {
     };
     let lag = state.admin().replication_lag_reads;
     let mut store = state.store();
-    let current = object.clone();
-    validate_patch(&store, kind, "", &current, &body)?;
+    validate_patch(&store, kind, "", &object, &body)?;
     if kind == Kind::User {
         let upn = body["userPrincipalName"].as_str().unwrap_or_default();
         if store.collection(Kind::User).values().any(|u| {

@@ -106,6 +106,7 @@ impl RunningGraph {
         format!("{}/v1.0", self.base_url)
     }
 
+    /// Stops the emulator; the same as dropping it, spelled out for readers of test code.
     pub fn shutdown(self) {}
 }
 
