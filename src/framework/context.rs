@@ -91,6 +91,8 @@ impl Context {
         F: Future<Output = Result<T, Diagnostics>>,
     {
         tokio::select! {
+            // Work that is already done wins over a deadline that passed meanwhile.
+            biased;
             result = work => result,
             _ = self.cancel.cancelled() => Err(self.cancelled_error().into()),
             _ = tokio::time::sleep_until(self.deadline) => Err(self.timeout_error().into()),

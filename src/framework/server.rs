@@ -247,6 +247,8 @@ impl<P: Provider> FrameworkServer<P> {
     {
         tokio::pin!(work);
         let reason = tokio::select! {
+            // Work that is already done wins over a deadline that passed meanwhile.
+            biased;
             result = &mut work => return result,
             _ = ctx.cancellation_token().cancelled() => ctx.cancelled_error(),
             _ = tokio::time::sleep_until(ctx.deadline()) => ctx.timeout_error(),
@@ -1318,3 +1320,7 @@ impl<P: Provider> provider_server::Provider for FrameworkServer<P> {
         }))
     }
 }
+
+#[cfg(test)]
+#[path = "server_tests.rs"]
+mod tests;
