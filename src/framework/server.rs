@@ -501,7 +501,7 @@ impl<P: Provider> provider_server::Provider for FrameworkServer<P> {
             let raw = request.raw_state.unwrap_or_default();
             if raw.json.is_empty() {
                 if raw.flatmap.is_empty() {
-                    return Ok(None);
+                    return encode(&Value::Null, &r.ty);
                 }
                 return Err(Diagnostic::error(
                     "Unsupported state format",
@@ -535,13 +535,11 @@ impl<P: Provider> provider_server::Provider for FrameworkServer<P> {
                 result?
             };
             schema::null_write_only(&r.schema, &mut state);
-            encode(&state, &r.ty).map(Some)
+            encode(&state, &r.ty)
         }
         .await
-        .unwrap_or_else(|e| {
-            diags.extend(e);
-            None
-        });
+        .map_err(|e| diags.extend(e))
+        .ok();
         Ok(Response::new(pb::upgrade_resource_state::Response {
             upgraded_state: upgraded,
             diagnostics: diags.to_proto(),

@@ -10,6 +10,7 @@ use tokio::sync::Notify;
 use tonic::Request;
 
 use super::*;
+use crate::framework::ephemeral::{Opened, Renewed};
 use crate::framework::function::Parameter;
 use crate::framework::resource::import_passthrough;
 use crate::framework::schema::{Attribute, NestedBlock};
@@ -26,6 +27,16 @@ struct Remote {
 
 struct TestProvider {
     remote: Arc<Remote>,
+    tokens: Arc<Tokens>,
+}
+
+impl TestProvider {
+    fn new(remote: Arc<Remote>) -> Self {
+        TestProvider {
+            remote,
+            tokens: Arc::new(Tokens::default()),
+        }
+    }
 }
 
 struct Thing;
@@ -193,6 +204,55 @@ impl DataSource for Echo {
     }
 }
 
+/// Hands out short-lived tokens; remembers which leases were closed.
+#[derive(Default)]
+struct Tokens {
+    closed: Mutex<Vec<Vec<u8>>>,
+}
+
+#[async_trait]
+impl EphemeralResource for Tokens {
+    fn type_name(&self) -> &str {
+        "test_token"
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new()
+            .attribute(Attribute::string("scope").required())
+            .attribute(Attribute::string("token").computed().sensitive())
+    }
+
+    async fn open(&self, _ctx: &Context, config: Value) -> Result<Opened, Diagnostics> {
+        let token = format!("tok-{}", config.get_str("scope").unwrap_or_default());
+        Ok(Opened {
+            result: config.with("token", token),
+            private: Some(b"lease-1".to_vec()),
+            renew_at: Some(std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_000)),
+        })
+    }
+
+    async fn renew(
+        &self,
+        _ctx: &Context,
+        private: Option<Vec<u8>>,
+    ) -> Result<Renewed, Diagnostics> {
+        let mut lease = private.unwrap_or_default();
+        lease.extend_from_slice(b"+renewed");
+        Ok(Renewed {
+            private: Some(lease),
+            renew_at: None,
+        })
+    }
+
+    async fn close(&self, _ctx: &Context, private: Option<Vec<u8>>) -> Result<(), Diagnostics> {
+        self.closed
+            .lock()
+            .unwrap()
+            .push(private.unwrap_or_default());
+        Ok(())
+    }
+}
+
 struct Join;
 
 #[async_trait]
@@ -252,6 +312,10 @@ impl Provider for TestProvider {
     fn functions(&self) -> Vec<Arc<dyn Function>> {
         vec![Arc::new(Join)]
     }
+
+    fn ephemeral_resources(&self) -> Vec<Arc<dyn EphemeralResource>> {
+        vec![self.tokens.clone()]
+    }
 }
 
 fn thing_type() -> Type {
@@ -283,10 +347,8 @@ fn errors(diags: &[pb::Diagnostic]) -> Vec<String> {
 
 async fn configured() -> (Arc<FrameworkServer<TestProvider>>, Arc<Remote>) {
     let remote = Arc::new(Remote::default());
-    let server = FrameworkServer::new(TestProvider {
-        remote: remote.clone(),
-    })
-    .with_cancel_grace(Duration::from_millis(100));
+    let server = FrameworkServer::new(TestProvider::new(remote.clone()))
+        .with_cancel_grace(Duration::from_millis(100));
     let config = msgpack::encode(
         &Value::object([("endpoint", Value::from("https://example.test"))]),
         &server.provider_type,
@@ -849,9 +911,7 @@ async fn unknown_types_and_unsupported_features_answer_with_diagnostics() {
 
 #[tokio::test]
 async fn configure_errors_are_returned_with_their_path() {
-    let server = FrameworkServer::new(TestProvider {
-        remote: Arc::new(Remote::default()),
-    });
+    let server = FrameworkServer::new(TestProvider::new(Arc::new(Remote::default())));
     let provider_config = msgpack::encode(
         &Value::object([("endpoint", Value::from("broken"))]),
         &server.provider_type,
@@ -958,4 +1018,87 @@ async fn call_function_decodes_arguments_and_reports_argument_errors() {
             .unwrap()
             .is_unknown()
     );
+}
+
+#[tokio::test]
+async fn ephemeral_resources_open_renew_and_close_with_private_data() {
+    let (server, _) = configured().await;
+    let ty = Type::object([("scope", Type::String), ("token", Type::String)]);
+    let config = Value::object([("scope", Value::from("graph"))]);
+    let opened = server
+        .open_ephemeral_resource(Request::new(pb::open_ephemeral_resource::Request {
+            type_name: "test_token".into(),
+            config: Some(pb::DynamicValue {
+                msgpack: msgpack::encode(&config, &ty).unwrap(),
+                json: Vec::new(),
+            }),
+            client_capabilities: None,
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(opened.diagnostics.is_empty());
+    let result = msgpack::decode(&opened.result.unwrap().msgpack, &ty).unwrap();
+    assert_eq!(result.get_str("token"), Some("tok-graph"));
+    assert_eq!(opened.private.as_deref(), Some(&b"lease-1"[..]));
+    assert_eq!(opened.renew_at.unwrap().seconds, 1_000);
+
+    let renewed = server
+        .renew_ephemeral_resource(Request::new(pb::renew_ephemeral_resource::Request {
+            type_name: "test_token".into(),
+            private: opened.private.clone(),
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(renewed.private.as_deref(), Some(&b"lease-1+renewed"[..]));
+    assert!(renewed.renew_at.is_none());
+
+    let closed = server
+        .close_ephemeral_resource(Request::new(pb::close_ephemeral_resource::Request {
+            type_name: "test_token".into(),
+            private: renewed.private.clone(),
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(closed.diagnostics.is_empty());
+    assert_eq!(
+        *server.provider.tokens.closed.lock().unwrap(),
+        vec![b"lease-1+renewed".to_vec()]
+    );
+}
+
+#[tokio::test]
+async fn json_dynamic_values_are_accepted() {
+    let (server, _) = configured().await;
+    let response = server
+        .validate_resource_config(Request::new(pb::validate_resource_config::Request {
+            type_name: THING.into(),
+            config: Some(pb::DynamicValue {
+                msgpack: Vec::new(),
+                json: br#"{"name":"a","timeouts":{"create":"never"}}"#.to_vec(),
+            }),
+            client_capabilities: None,
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(errors(&response.diagnostics), vec!["Invalid timeout"]);
+}
+
+#[tokio::test]
+async fn upgrade_of_empty_raw_state_is_null() {
+    let (server, _) = configured().await;
+    let response = server
+        .upgrade_resource_state(Request::new(pb::upgrade_resource_state::Request {
+            type_name: THING.into(),
+            version: 1,
+            raw_state: None,
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(response.diagnostics.is_empty());
+    assert!(value_of(response.upgraded_state).is_null());
 }
