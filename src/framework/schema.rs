@@ -645,8 +645,9 @@ impl Schema {
 
 // ------------------------------------------------------------------------------------------ schema walks
 
-/// Calls `visit` for every element object of a nested attribute or block value, with its path. Set elements
-/// are addressed by position, which is only used to pair them with the same position elsewhere.
+static NULL: Value = Value::Null;
+
+/// Calls `visit` for every element object of a nested attribute or block value, with its path.
 fn each_nested_object<'v>(
     nesting: Nesting,
     value: &'v Value,
@@ -656,9 +657,14 @@ fn each_nested_object<'v>(
     match (nesting, value.inner()) {
         (_, Value::Null | Value::Unknown(_)) => {}
         (Nesting::Single, object) => visit(object, path.clone()),
-        (Nesting::List | Nesting::Set, Value::List(items) | Value::Set(items)) => {
+        (Nesting::List, Value::List(items)) => {
             for (i, item) in items.iter().enumerate() {
                 visit(item, path.child(PathStep::Index(i as i64)));
+            }
+        }
+        (Nesting::Set, Value::Set(items) | Value::List(items)) => {
+            for item in items {
+                visit(item, path.child(PathStep::SetElement));
             }
         }
         (Nesting::Map, Value::Map(entries)) => {
@@ -670,27 +676,54 @@ fn each_nested_object<'v>(
     }
 }
 
-/// The element of a nested collection matching `step` (positional for sets, see above).
-fn nested_element<'v>(value: &'v Value, step: Option<&PathStep>) -> &'v Value {
-    static NULL: Value = Value::Null;
-    match (step, value.inner()) {
-        (None, v) => v,
-        (Some(PathStep::Index(i)), Value::List(items) | Value::Set(items)) => {
-            items.get(*i as usize).unwrap_or(&NULL)
-        }
-        (Some(PathStep::Key(k)), Value::Map(entries)) => entries.get(k).unwrap_or(&NULL),
-        _ => &NULL,
-    }
+/// Whether two set elements are the same element: equal in every attribute the configuration alone
+/// decides (not computed, not write-only). Sets have no keys, so this is how plan walks pair a planned
+/// element with its configuration and prior counterparts.
+fn same_element(attributes: &[Attribute], a: &Value, b: &Value) -> bool {
+    attributes
+        .iter()
+        .filter(|attr| !attr.computed && !attr.write_only)
+        .all(|attr| a.get(&attr.name) == b.get(&attr.name))
 }
 
-fn nested_element_mut<'v>(value: &'v mut Value, step: Option<&PathStep>) -> Option<&'v mut Value> {
-    match (step, value) {
-        (None, v) => Some(v),
-        (Some(PathStep::Index(i)), Value::List(items) | Value::Set(items)) => {
-            items.get_mut(*i as usize)
+/// Pairs each element of the nested value `planned` with its counterpart in `other` (by position for
+/// lists, key for maps, [`same_element`] for sets; null when there is none) and visits the pairs with
+/// the element's path.
+fn pair_elements<'o>(
+    nesting: Nesting,
+    other: &'o Value,
+    planned: &mut Value,
+    path: &AttributePath,
+    same: impl Fn(&Value, &Value) -> bool,
+    mut visit: impl FnMut(&'o Value, &mut Value, AttributePath),
+) {
+    let other = other.inner();
+    match (nesting, planned) {
+        (_, Value::Null | Value::Unknown(_)) => {}
+        (Nesting::Single, object) => visit(other, object, path.clone()),
+        (Nesting::List, Value::List(items)) => {
+            let others = other.elements().unwrap_or(&[]);
+            for (i, item) in items.iter_mut().enumerate() {
+                visit(
+                    others.get(i).unwrap_or(&NULL),
+                    item,
+                    path.child(PathStep::Index(i as i64)),
+                );
+            }
         }
-        (Some(PathStep::Key(k)), Value::Map(entries)) => entries.get_mut(k),
-        _ => None,
+        (Nesting::Set, Value::Set(items) | Value::List(items)) => {
+            let others = other.elements().unwrap_or(&[]);
+            for item in items.iter_mut() {
+                let counterpart = others.iter().find(|o| same(o, item)).unwrap_or(&NULL);
+                visit(counterpart, item, path.child(PathStep::SetElement));
+            }
+        }
+        (Nesting::Map, Value::Map(entries)) => {
+            for (key, item) in entries.iter_mut() {
+                visit(other.get(key), item, path.child(PathStep::Key(key.clone())));
+            }
+        }
+        _ => {}
     }
 }
 
@@ -842,9 +875,16 @@ fn mark_attributes(list: &[Attribute], config: &Value, planned: &mut Value) {
             continue;
         }
         if let Some((nesting, nested)) = a.nested_attributes() {
-            mark_nested(nesting, config_value, planned_value, |c, p| {
-                mark_attributes(nested, c, p)
-            });
+            let root = AttributePath::root();
+            let same = |x: &Value, y: &Value| same_element(nested, x, y);
+            pair_elements(
+                nesting,
+                config_value,
+                planned_value,
+                &root,
+                same,
+                |c, p, _| mark_attributes(nested, c, p),
+            );
         }
     }
 }
@@ -857,33 +897,22 @@ fn mark_block(b: &Block, config: &Value, planned: &mut Value) {
     for nb in &b.blocks {
         let config_value = config.get(&nb.type_name);
         if let Some(planned_value) = entries.get_mut(&nb.type_name) {
-            mark_nested(nb.nesting, config_value, planned_value, |c, p| {
-                mark_block(&nb.block, c, p)
-            });
+            let root = AttributePath::root();
+            let same = |x: &Value, y: &Value| same_element(&nb.block.attributes, x, y);
+            pair_elements(
+                nb.nesting,
+                config_value,
+                planned_value,
+                &root,
+                same,
+                |c, p, _| mark_block(&nb.block, c, p),
+            );
         }
     }
 }
 
-/// Visits pairs of (config element, planned element) of a nested attribute or block.
-fn mark_nested(
-    nesting: Nesting,
-    config: &Value,
-    planned: &mut Value,
-    mut visit: impl FnMut(&Value, &mut Value),
-) {
-    let mut steps = Vec::new();
-    each_nested_object(nesting, &planned.clone(), &AttributePath::root(), |_, p| {
-        steps.push(p.steps().first().cloned())
-    });
-    for step in steps {
-        let config_element = nested_element(config, step.as_ref());
-        if let Some(planned_element) = nested_element_mut(planned, step.as_ref()) {
-            visit(config_element, planned_element);
-        }
-    }
-}
-
-/// Applies attribute plan modifiers on update; returns the paths that force replacement.
+/// Applies attribute plan modifiers on update; returns the paths that force replacement (a change inside
+/// a set element reports the set).
 pub fn apply_plan_modifiers(
     schema: &Schema,
     config: &Value,
@@ -899,7 +928,54 @@ pub fn apply_plan_modifiers(
         &AttributePath::root(),
         &mut replace,
     );
-    replace
+    let mut resolvable: Vec<AttributePath> = Vec::new();
+    for path in replace.iter().map(AttributePath::up_to_set) {
+        if !resolvable.contains(&path) {
+            resolvable.push(path);
+        }
+    }
+    resolvable
+}
+
+/// The config and prior counterparts of one planned element.
+struct Counterparts<'a> {
+    config: &'a Value,
+    prior: &'a Value,
+}
+
+/// Pairs planned elements with config and prior elements, then visits each triple.
+fn pair_three<'a>(
+    nesting: Nesting,
+    attributes: &[Attribute],
+    config: &'a Value,
+    prior: &'a Value,
+    planned: &mut Value,
+    path: &AttributePath,
+    mut visit: impl FnMut(Counterparts<'a>, &mut Value, AttributePath),
+) {
+    let same = |x: &Value, y: &Value| same_element(attributes, x, y);
+    // Two passes would need two mutable borrows; collect the config counterparts first.
+    let mut config_counterparts = Vec::new();
+    pair_elements(
+        nesting,
+        config,
+        &mut planned.clone(),
+        path,
+        same,
+        |c, _, _| config_counterparts.push(c),
+    );
+    let mut next = config_counterparts.into_iter();
+    pair_elements(
+        nesting,
+        prior,
+        planned,
+        path,
+        same,
+        |p, element, element_path| {
+            let config = next.next().unwrap_or(&NULL);
+            visit(Counterparts { config, prior: p }, element, element_path);
+        },
+    );
 }
 
 fn modify_attributes(
@@ -910,11 +986,14 @@ fn modify_attributes(
     path: &AttributePath,
     replace: &mut Vec<AttributePath>,
 ) {
+    let Value::Object(entries) = planned else {
+        return;
+    };
     for a in list {
         let here = path.child(PathStep::Attribute(a.name.clone()));
         let config_value = config.get(&a.name);
         let prior_value = prior.get(&a.name);
-        let Some(planned_value) = planned.at_path_mut(&AttributePath::new(a.name.clone())) else {
+        let Some(planned_value) = entries.get_mut(&a.name) else {
             continue;
         };
         for modifier in &a.plan_modifiers {
@@ -933,52 +1012,30 @@ fn modify_attributes(
                     }
                 }
                 PlanModifier::RequiresReplaceIf(condition) => {
-                    if *planned_value != *prior_value
-                        && condition(&ReplaceCheck {
-                            path: &here,
-                            config: config_value,
-                            prior: prior_value,
-                            planned: planned_value,
-                        })
-                    {
+                    let check = ReplaceCheck {
+                        path: &here,
+                        config: config_value,
+                        prior: prior_value,
+                        planned: planned_value,
+                    };
+                    if *planned_value != *prior_value && condition(&check) {
                         replace.push(here.clone());
                     }
                 }
             }
         }
         if let Some((nesting, nested)) = a.nested_attributes() {
-            let mut steps = Vec::new();
-            each_nested_object(nesting, &planned_value.clone(), &here, |_, p| {
-                steps.push(p.steps().last().cloned())
-            });
-            for step in steps {
-                let step = if nesting == Nesting::Single {
-                    None
-                } else {
-                    step
-                };
-                let element_path = match &step {
-                    Some(s) => here.child(s.clone()),
-                    None => here.clone(),
-                };
-                // Positions in a set say nothing about identity across prior and planned values.
-                let prior_element = if nesting == Nesting::Set {
-                    &Value::Null
-                } else {
-                    nested_element(prior_value, step.as_ref())
-                };
-                let config_element = nested_element(config_value, step.as_ref());
-                if let Some(planned_element) = nested_element_mut(planned_value, step.as_ref()) {
-                    modify_attributes(
-                        nested,
-                        config_element,
-                        prior_element,
-                        planned_element,
-                        &element_path,
-                        replace,
-                    );
-                }
-            }
+            pair_three(
+                nesting,
+                nested,
+                config_value,
+                prior_value,
+                planned_value,
+                &here,
+                |c, element, element_path| {
+                    modify_attributes(nested, c.config, c.prior, element, &element_path, replace)
+                },
+            );
         }
     }
 }
@@ -992,45 +1049,33 @@ fn modify_block(
     replace: &mut Vec<AttributePath>,
 ) {
     modify_attributes(&b.attributes, config, prior, planned, path, replace);
+    let Value::Object(entries) = planned else {
+        return;
+    };
     for nb in &b.blocks {
         let here = path.child(PathStep::Attribute(nb.type_name.clone()));
-        let config_value = config.get(&nb.type_name);
-        let prior_value = prior.get(&nb.type_name);
-        let Some(planned_value) = planned.at_path_mut(&AttributePath::new(nb.type_name.clone()))
-        else {
+        let Some(planned_value) = entries.get_mut(&nb.type_name) else {
             continue;
         };
-        let mut steps = Vec::new();
-        each_nested_object(nb.nesting, &planned_value.clone(), &here, |_, p| {
-            steps.push(p.steps().last().cloned())
-        });
-        for step in steps {
-            let step = if nb.nesting == Nesting::Single {
-                None
-            } else {
-                step
-            };
-            let element_path = match &step {
-                Some(s) => here.child(s.clone()),
-                None => here.clone(),
-            };
-            let prior_element = if nb.nesting == Nesting::Set {
-                &Value::Null
-            } else {
-                nested_element(prior_value, step.as_ref())
-            };
-            let config_element = nested_element(config_value, step.as_ref());
-            if let Some(planned_element) = nested_element_mut(planned_value, step.as_ref()) {
+        let (config_value, prior_value) = (config.get(&nb.type_name), prior.get(&nb.type_name));
+        pair_three(
+            nb.nesting,
+            &nb.block.attributes,
+            config_value,
+            prior_value,
+            planned_value,
+            &here,
+            |c, element, element_path| {
                 modify_block(
                     &nb.block,
-                    config_element,
-                    prior_element,
-                    planned_element,
+                    c.config,
+                    c.prior,
+                    element,
                     &element_path,
                     replace,
-                );
-            }
-        }
+                )
+            },
+        );
     }
 }
 
@@ -1284,6 +1329,83 @@ mod tests {
             Some("m1")
         );
         assert_eq!(replace, vec![AttributePath::new("name")]);
+    }
+
+    #[test]
+    fn set_elements_pair_by_configured_attributes_not_position() {
+        let s = Schema::new().attribute(
+            Attribute::set_nested(
+                "members",
+                vec![
+                    Attribute::string("principal").required(),
+                    Attribute::string("member_id")
+                        .computed()
+                        .use_state_for_unknown(),
+                    Attribute::string("role").optional().requires_replace(),
+                ],
+            )
+            .optional(),
+        );
+        let member = |p: &str, id: Option<&str>, role: Option<&str>| {
+            Value::object([
+                ("principal", Value::from(p)),
+                ("member_id", Value::from(id)),
+                ("role", Value::from(role)),
+            ])
+        };
+        let prior = Value::object([(
+            "members",
+            Value::set([
+                member("a", Some("m-a"), Some("x")),
+                member("b", Some("m-b"), Some("y")),
+            ]),
+        )]);
+        let config = Value::object([(
+            "members",
+            Value::set([
+                member("c", None, None),
+                member("b", None, Some("y")),
+                member("a", None, Some("x")),
+            ]),
+        )]);
+        let mut planned = config.clone();
+        mark_computed_unknown(&s, &config, &mut planned);
+        assert!(
+            planned
+                .get("members")
+                .iter()
+                .all(|m| m.get("member_id").is_unknown())
+        );
+        let replace = apply_plan_modifiers(&s, &config, &prior, &mut planned);
+        assert!(replace.is_empty(), "{replace:?}");
+        let ids: Vec<(String, Option<String>)> = planned
+            .get("members")
+            .iter()
+            .map(|m| {
+                (
+                    m.get_str("principal").unwrap().to_owned(),
+                    m.get_str("member_id").map(str::to_owned),
+                )
+            })
+            .collect();
+        assert_eq!(
+            ids,
+            vec![
+                ("c".into(), None),
+                ("b".into(), Some("m-b".into())),
+                ("a".into(), Some("m-a".into()))
+            ]
+        );
+
+        // Changing a configured attribute makes the element new; the replacement is reported on the set.
+        let config = Value::object([(
+            "members",
+            Value::set([member("a", None, Some("z")), member("b", None, Some("y"))]),
+        )]);
+        let mut planned = config.clone();
+        mark_computed_unknown(&s, &config, &mut planned);
+        let replace = apply_plan_modifiers(&s, &config, &prior, &mut planned);
+        assert_eq!(replace, vec![AttributePath::new("members")]);
     }
 
     #[test]
