@@ -10,6 +10,7 @@ use std::time::{Duration, SystemTime};
 
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
+use tracing::Instrument;
 
 use super::context::{Context, ProviderData};
 use super::data_source::DataSource;
@@ -249,6 +250,11 @@ impl<P: Provider> FrameworkServer<P> {
     where
         F: Future<Output = Result<T, E>>,
     {
+        // Logs emitted by resource code carry the type name of the request they serve.
+        let work = work.instrument(tracing::debug_span!(
+            "operation",
+            type_name = ctx.type_name()
+        ));
         tokio::pin!(work);
         let reason = tokio::select! {
             // Work that is already done wins over a deadline that passed meanwhile.

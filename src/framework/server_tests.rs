@@ -1168,3 +1168,48 @@ async fn startup_problems_surface_in_schema_diagnostics() {
         ]
     );
 }
+
+#[derive(Clone, Default)]
+struct LogBuffer(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogBuffer {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn rpc_logs_name_the_resource_type_but_never_values() {
+    let logs = LogBuffer::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let (server, _) = configured().await;
+    let config = config("visible-name").with("password", "hunter2-secret");
+    let state = create(&server, &config).await;
+    apply(&server, &state, &Value::Null, &Value::Null).await;
+
+    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        text.contains("PlanResourceChange") && text.contains("ApplyResourceChange"),
+        "{text}"
+    );
+    assert!(text.contains(THING), "{text}");
+    assert!(
+        !text.contains("hunter2-secret"),
+        "secret leaked into logs: {text}"
+    );
+    assert!(
+        !text.contains("visible-name"),
+        "values must not be logged: {text}"
+    );
+}

@@ -439,6 +439,16 @@ impl Value {
         self.get(name).as_str()
     }
 
+    /// Attribute as a bool, `None` when null, unknown or not a bool.
+    pub fn get_bool(&self, name: &str) -> Option<bool> {
+        self.get(name).as_bool()
+    }
+
+    /// Attribute as an `i64`, `None` when null, unknown, fractional or out of range.
+    pub fn get_i64(&self, name: &str) -> Option<i64> {
+        self.get(name).as_i64()
+    }
+
     /// Sets an attribute of an object or entry of a map; turns null into an empty object first.
     pub fn set_attr(&mut self, name: impl Into<String>, value: impl Into<Value>) {
         if matches!(self, Value::Null) {
@@ -675,6 +685,8 @@ mod tests {
         ]);
         assert_eq!(v.get_str("name"), Some("alice"));
         assert_eq!(v.get("count").as_i64(), Some(3));
+        assert_eq!(v.get_i64("count"), Some(3));
+        assert_eq!(v.get_bool("count"), None);
         assert!(v.get("missing").get("deeper").is_null());
         let path = AttributePath::new("members").index(0).attribute("id");
         assert_eq!(v.at_path(&path).and_then(Value::as_str), Some("m1"));
