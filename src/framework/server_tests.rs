@@ -1213,3 +1213,68 @@ async fn rpc_logs_name_the_resource_type_but_never_values() {
         "values must not be logged: {text}"
     );
 }
+
+#[tokio::test]
+async fn serves_over_real_grpc() {
+    use crate::protocol::tfplugin6::provider_client::ProviderClient;
+    use crate::protocol::tfplugin6::provider_server::ProviderServer;
+
+    let remote = Arc::new(Remote::default());
+    let service = ProviderServer::new(FrameworkServer::new(TestProvider::new(remote)));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
+    let server = tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(service)
+            .serve_with_incoming(incoming),
+    );
+
+    let mut client = ProviderClient::connect(format!("http://{address}"))
+        .await
+        .unwrap();
+    let schema = client
+        .get_provider_schema(pb::get_provider_schema::Request {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(schema.resource_schemas.contains_key(THING));
+    let config = config("over-the-wire");
+    let planned = client
+        .plan_resource_change(pb::plan_resource_change::Request {
+            type_name: THING.into(),
+            prior_state: dv(&Value::Null),
+            proposed_new_state: dv(&config),
+            config: dv(&config),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(value_of(planned.planned_state).get("id").is_unknown());
+    let mut events = client
+        .invoke_action(pb::invoke_action::Request {
+            action_type: "test_nothing".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let event = events.message().await.unwrap().unwrap();
+    assert!(matches!(
+        event.r#type,
+        Some(pb::invoke_action::event::Type::Completed(_))
+    ));
+    client
+        .stop_provider(pb::stop_provider::Request {})
+        .await
+        .unwrap();
+    // StopProvider cancels operations, not the server.
+    assert!(
+        client
+            .get_metadata(pb::get_metadata::Request {})
+            .await
+            .is_ok()
+    );
+    server.abort();
+}
