@@ -14,6 +14,7 @@ use crate::framework::ephemeral::{Opened, Renewed};
 use crate::framework::function::Parameter;
 use crate::framework::resource::import_passthrough;
 use crate::framework::schema::{Attribute, NestedBlock};
+use crate::framework::value::Refinements;
 use crate::protocol::tfplugin6::provider_server::Provider as _;
 
 /// The remote system the test resource manages.
@@ -75,6 +76,17 @@ impl Resource for Thing {
     async fn modify_plan(&self, ctx: &Context, plan: &mut PlanChange) -> Result<(), Diagnostics> {
         if plan.planned.get_str("description") == Some("warn me") {
             ctx.warn("Description is odd", "Just checking.");
+        }
+        // Destroy plans come here too, with a null plan.
+        if plan.is_destroy() && plan.prior.get_str("description") == Some("protected") {
+            return Err(
+                Diagnostic::error("Protected", "Clear the description before destroying.").into(),
+            );
+        }
+        if plan.is_create() {
+            // A refined unknown: Terraform learns before apply that the etag will not be null.
+            plan.planned
+                .set_attr("etag", Value::unknown_refined(Refinements::not_null()));
         }
         Ok(())
     }
@@ -502,6 +514,10 @@ async fn plan_create_marks_computed_unknown_and_nulls_write_only() {
         "write-only value leaked into the plan"
     );
     assert!(planned.get("description").is_null());
+    assert_eq!(
+        planned.get("etag").refinements().and_then(|r| r.is_null),
+        Some(false)
+    );
 }
 
 #[tokio::test]
@@ -1277,4 +1293,13 @@ async fn serves_over_real_grpc() {
             .is_ok()
     );
     server.abort();
+}
+
+#[tokio::test]
+async fn modify_plan_can_refuse_a_destroy() {
+    let (server, _) = configured().await;
+    let prior = create(&server, &config("alpha").with("description", "protected")).await;
+    let response = plan(&server, &prior, &Value::Null, &Value::Null).await;
+    assert_eq!(errors(&response.diagnostics), vec!["Protected"]);
+    assert!(response.planned_state.is_none());
 }
