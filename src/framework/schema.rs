@@ -727,92 +727,87 @@ fn pair_elements<'o>(
     }
 }
 
-/// Runs validators on known values and warns about deprecated attributes that are set. Unknown values are
-/// skipped: they are checked again once known.
-pub fn validate_config(schema: &Schema, config: &Value) -> Diagnostics {
-    let mut diags = Diagnostics::new();
-    validate_block(&schema.block, config, &AttributePath::root(), &mut diags);
-    diags
-}
-
-fn validate_attributes(
-    attributes: &[Attribute],
+/// Visits every attribute of `block`, nested attributes and blocks included, with its value in `object` and
+/// its path. `visit` returns whether to look inside the attribute's nested attributes.
+fn walk(
+    block: &Block,
     object: &Value,
     path: &AttributePath,
-    diags: &mut Diagnostics,
+    visit: &mut dyn FnMut(&Attribute, &Value, &AttributePath) -> bool,
 ) {
-    for a in attributes {
-        let value = object.get(&a.name);
-        let here = path.child(PathStep::Attribute(a.name.clone()));
-        if value.is_null() {
-            continue;
-        }
-        if let Some(message) = &a.deprecation_message {
-            diags.warning_at(here.clone(), "Deprecated attribute", message.clone());
-        }
-        if value.is_unknown() {
-            continue;
-        }
-        for validator in &a.validators {
-            diags.extend(validator(value, &here));
-        }
-        if let Some((nesting, nested)) = a.nested_attributes() {
-            each_nested_object(nesting, value, &here, |element, element_path| {
-                validate_attributes(nested, element, &element_path, diags);
-            });
-        }
-    }
-}
-
-fn validate_block(block: &Block, object: &Value, path: &AttributePath, diags: &mut Diagnostics) {
-    validate_attributes(&block.attributes, object, path, diags);
-    for b in &block.blocks {
-        let here = path.child(PathStep::Attribute(b.type_name.clone()));
+    walk_attributes(&block.attributes, object, path, visit);
+    for nb in &block.blocks {
+        let here = path.child(PathStep::Attribute(nb.type_name.clone()));
         each_nested_object(
-            b.nesting,
-            object.get(&b.type_name),
+            nb.nesting,
+            object.get(&nb.type_name),
             &here,
-            |element, element_path| {
-                validate_block(&b.block, element, &element_path, diags);
-            },
+            |element, element_path| walk(&nb.block, element, &element_path, visit),
         );
     }
 }
 
-/// Paths of write-only attributes set (non-null) in `config`.
-pub fn write_only_paths_set(schema: &Schema, config: &Value) -> Vec<AttributePath> {
-    fn attrs(
-        list: &[Attribute],
-        object: &Value,
-        path: &AttributePath,
-        out: &mut Vec<AttributePath>,
-    ) {
-        for a in list {
-            let value = object.get(&a.name);
-            let here = path.child(PathStep::Attribute(a.name.clone()));
-            if a.write_only && !value.is_null() {
-                out.push(here);
-            } else if let Some((nesting, nested)) = a.nested_attributes() {
-                each_nested_object(nesting, value, &here, |element, p| {
-                    attrs(nested, element, &p, out)
+fn walk_attributes(
+    attributes: &[Attribute],
+    object: &Value,
+    path: &AttributePath,
+    visit: &mut dyn FnMut(&Attribute, &Value, &AttributePath) -> bool,
+) {
+    for a in attributes {
+        let value = object.get(&a.name);
+        let here = path.child(PathStep::Attribute(a.name.clone()));
+        if visit(a, value, &here) {
+            if let Some((nesting, nested)) = a.nested_attributes() {
+                each_nested_object(nesting, value, &here, |element, element_path| {
+                    walk_attributes(nested, element, &element_path, visit)
                 });
             }
         }
     }
-    fn block(b: &Block, object: &Value, path: &AttributePath, out: &mut Vec<AttributePath>) {
-        attrs(&b.attributes, object, path, out);
-        for nb in &b.blocks {
-            let here = path.child(PathStep::Attribute(nb.type_name.clone()));
-            each_nested_object(
-                nb.nesting,
-                object.get(&nb.type_name),
-                &here,
-                |element, p| block(&nb.block, element, &p, out),
-            );
-        }
-    }
+}
+
+/// Runs validators on known values and warns about deprecated attributes that are set. Unknown values are
+/// skipped: they are checked again once known.
+pub fn validate_config(schema: &Schema, config: &Value) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    walk(
+        &schema.block,
+        config,
+        &AttributePath::root(),
+        &mut |a, value, path| {
+            if value.is_null() {
+                return false;
+            }
+            if let Some(message) = &a.deprecation_message {
+                diags.warning_at(path.clone(), "Deprecated attribute", message.clone());
+            }
+            if value.is_unknown() {
+                return false;
+            }
+            for validator in &a.validators {
+                diags.extend(validator(value, path));
+            }
+            true
+        },
+    );
+    diags
+}
+
+/// Paths of write-only attributes set (non-null) in `config`.
+pub fn write_only_paths_set(schema: &Schema, config: &Value) -> Vec<AttributePath> {
     let mut out = Vec::new();
-    block(&schema.block, config, &AttributePath::root(), &mut out);
+    walk(
+        &schema.block,
+        config,
+        &AttributePath::root(),
+        &mut |a, value, path| {
+            if a.write_only && !value.is_null() {
+                out.push(path.clone());
+                return false;
+            }
+            true
+        },
+    );
     out
 }
 
@@ -1079,27 +1074,36 @@ fn modify_block(
     }
 }
 
-/// Paths of unknown values left in `value` (Terraform rejects them after apply).
-pub fn unknown_paths(value: &Value, path: &AttributePath, out: &mut Vec<AttributePath>) {
-    match value.inner() {
-        Value::Unknown(_) => out.push(path.clone()),
+/// Replaces unknown values left in `value` with null and returns where they were (Terraform rejects
+/// unknowns in a new state).
+pub fn take_unknowns(value: &mut Value, path: &AttributePath, out: &mut Vec<AttributePath>) {
+    match value {
+        Value::Unknown(_) => {
+            out.push(path.clone());
+            *value = Value::Null;
+        }
         Value::List(items) | Value::Tuple(items) => {
-            for (i, item) in items.iter().enumerate() {
-                unknown_paths(item, &path.child(PathStep::Index(i as i64)), out);
+            for (i, item) in items.iter_mut().enumerate() {
+                take_unknowns(item, &path.child(PathStep::Index(i as i64)), out);
             }
         }
-        // Set elements have no path step of their own; report the set.
-        Value::Set(items) if items.iter().any(|i| !i.is_wholly_known()) => out.push(path.clone()),
+        Value::Set(items) => {
+            let element = path.child(PathStep::SetElement);
+            for item in items.iter_mut() {
+                take_unknowns(item, &element, out);
+            }
+        }
         Value::Map(entries) => {
-            for (k, item) in entries {
-                unknown_paths(item, &path.child(PathStep::Key(k.clone())), out);
+            for (k, item) in entries.iter_mut() {
+                take_unknowns(item, &path.child(PathStep::Key(k.clone())), out);
             }
         }
         Value::Object(entries) => {
-            for (k, item) in entries {
-                unknown_paths(item, &path.child(PathStep::Attribute(k.clone())), out);
+            for (k, item) in entries.iter_mut() {
+                take_unknowns(item, &path.child(PathStep::Attribute(k.clone())), out);
             }
         }
+        Value::Dynamic(typed) => take_unknowns(&mut typed.value, path, out),
         _ => {}
     }
 }
@@ -1447,17 +1451,19 @@ mod tests {
     }
 
     #[test]
-    fn unknown_paths_are_reported() {
-        let value = Value::object([
+    fn unknowns_are_taken_out_with_their_paths() {
+        let mut value = Value::object([
             ("a", Value::unknown()),
             ("b", Value::list([Value::from(1), Value::unknown()])),
-            ("c", Value::set([Value::unknown()])),
+            ("c", Value::set([Value::object([("id", Value::unknown())])])),
         ]);
         let mut out = Vec::new();
-        unknown_paths(&value, &AttributePath::root(), &mut out);
+        take_unknowns(&mut value, &AttributePath::root(), &mut out);
         assert_eq!(
             out.iter().map(ToString::to_string).collect::<Vec<_>>(),
-            vec!["a", "b[1]", "c"]
+            vec!["a", "b[1]", "c[*].id"]
         );
+        assert!(value.is_wholly_known());
+        assert!(value.get("a").is_null() && value.get("b").elements().unwrap()[1].is_null());
     }
 }

@@ -807,7 +807,7 @@ async fn unknown_values_left_after_apply_are_reported() {
     let response = apply(&server, &Value::Null, &planned, &config).await;
     assert_eq!(
         errors(&response.diagnostics),
-        vec!["Provider returned an unknown value after apply"]
+        vec!["Provider returned an unknown value"]
     );
     let path = response.diagnostics[0].attribute.clone().unwrap();
     assert_eq!(AttributePath::from_proto(&path), AttributePath::new("etag"));
