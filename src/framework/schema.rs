@@ -756,12 +756,12 @@ fn walk_attributes(
     for a in attributes {
         let value = object.get(&a.name);
         let here = path.child(PathStep::Attribute(a.name.clone()));
-        if visit(a, value, &here) {
-            if let Some((nesting, nested)) = a.nested_attributes() {
-                each_nested_object(nesting, value, &here, |element, element_path| {
-                    walk_attributes(nested, element, &element_path, visit)
-                });
-            }
+        if visit(a, value, &here)
+            && let Some((nesting, nested)) = a.nested_attributes()
+        {
+            each_nested_object(nesting, value, &here, |element, element_path| {
+                walk_attributes(nested, element, &element_path, visit)
+            });
         }
     }
 }
