@@ -85,6 +85,21 @@ fn member_path(attribute_path: &str) -> Vec<String> {
         .collect()
 }
 
+/// Complex attribute values arrive with attribute-path spelling (`[{"value": …, "primary": true}]`);
+/// reads answer them with API member spelling (`[{"Value": …, "Primary": true}]`).
+fn capitalize_keys(value: Value) -> Value {
+    match value {
+        Value::Object(members) => Value::Object(
+            members
+                .into_iter()
+                .map(|(key, member)| (member_path(&key).join("."), capitalize_keys(member)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(capitalize_keys).collect()),
+        other => other,
+    }
+}
+
 fn set_path(target: &mut Map<String, Value>, path: &[String], value: &Value) {
     let Some((last, parents)) = path.split_last() else {
         return;
@@ -157,13 +172,11 @@ async fn update(proxy: &Proxy, input: &Value, kind: Kind) -> Result<Value, AwsEr
                 "Attribute path {path} is read-only"
             )));
         }
-        changes.push((
-            members.join("."),
-            operation
-                .get("AttributeValue")
-                .cloned()
-                .unwrap_or(Value::Null),
-        ));
+        let value = operation
+            .get("AttributeValue")
+            .cloned()
+            .unwrap_or(Value::Null);
+        changes.push((members.join("."), capitalize_keys(value)));
     }
     // Existence check; answers ResourceNotFoundException like AWS for an unknown id.
     proxy

@@ -22,7 +22,7 @@ use serde_json::{Value, json};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use json::AwsError;
+pub use json::{AwsError, strip_nulls};
 use state::ProxyState;
 pub use state::{ProxyConfig, Stats};
 
