@@ -21,21 +21,26 @@ pub struct MotoServer {
 /// `$IDBRIDGE_TOOLS_DIR/bin/moto_server`, else `<repo>/.tools/bin/moto_server` where the repo is found from
 /// this crate's manifest directory or, for an installed binary, by walking up from the executable.
 pub fn moto_server_path() -> io::Result<PathBuf> {
+    find_tool("bin/moto_server")
+}
+
+/// A file installed by scripts/setup.sh, relative to the tools directory (e.g. `venv/bin/scim2`).
+pub fn find_tool(relative: &str) -> io::Result<PathBuf> {
     let candidates = tools_dir_candidates();
     for dir in &candidates {
-        let binary = dir.join("bin").join("moto_server");
-        if binary.is_file() {
-            return Ok(binary);
+        let tool = dir.join(relative);
+        if tool.is_file() {
+            return Ok(tool);
         }
     }
     let looked: Vec<String> = candidates
         .iter()
-        .map(|dir| dir.join("bin/moto_server").display().to_string())
+        .map(|dir| dir.join(relative).display().to_string())
         .collect();
     Err(io::Error::new(
         io::ErrorKind::NotFound,
         format!(
-            "moto_server not found (looked at: {}); run scripts/setup.sh to install the pinned test tools, \
+            "{relative} not found (looked at: {}); run scripts/setup.sh to install the pinned test tools, \
              or set IDBRIDGE_TOOLS_DIR to a directory where it ran",
             looked.join(", ")
         ),

@@ -157,11 +157,8 @@ pub fn apply(resource: &mut Map<String, Value>, operation: &Value) -> Result<(),
             ));
         };
         for (key, member_value) in members {
-            if key.eq_ignore_ascii_case(ENTERPRISE_USER) && member_value.is_object() {
-                let target = container(resource, &Some(ENTERPRISE_USER.to_owned()));
-                for (sub_key, sub_value) in member_value.as_object().into_iter().flatten() {
-                    target.insert(canonical(sub_key), sub_value.clone());
-                }
+            if key.eq_ignore_ascii_case(ENTERPRISE_USER) {
+                apply_extension(resource, &op, Some(member_value))?;
                 continue;
             }
             apply_path(resource, &op, &parse_path(&key)?, Some(member_value))?;
@@ -173,7 +170,38 @@ pub fn apply(resource: &mut Map<String, Value>, operation: &Value) -> Result<(),
             "a value is required for add and replace",
         ));
     }
+    if path.eq_ignore_ascii_case(ENTERPRISE_USER) {
+        return apply_extension(resource, &op, value);
+    }
     apply_path(resource, &op, &parse_path(path)?, value)
+}
+
+/// The whole enterprise extension as the target: `add` merges, `replace` overwrites, `remove` drops it.
+fn apply_extension(
+    resource: &mut Map<String, Value>,
+    op: &str,
+    value: Option<Value>,
+) -> Result<(), ScimError> {
+    if op == "remove" {
+        resource.remove(ENTERPRISE_USER);
+        return Ok(());
+    }
+    let Some(Value::Object(members)) = value else {
+        return Err(ScimError::invalid_value(
+            "the enterprise extension value must be an object",
+        ));
+    };
+    let members: Map<String, Value> = members
+        .into_iter()
+        .filter(|(key, _)| key != "schemas")
+        .map(|(key, member)| (canonical(&key), member))
+        .collect();
+    if op == "replace" {
+        resource.insert(ENTERPRISE_USER.to_owned(), Value::Object(members));
+    } else {
+        container(resource, &Some(ENTERPRISE_USER.to_owned())).extend(members);
+    }
+    Ok(())
 }
 
 fn apply_path(
@@ -344,6 +372,19 @@ mod tests {
         )
         .unwrap();
         assert_eq!(resource["phoneNumbers"], json!([]));
+    }
+
+    #[test]
+    fn the_whole_enterprise_extension_can_be_replaced_and_removed() {
+        let resource =
+            json!({"userName": "a", ENTERPRISE_USER: {"department": "Old", "division": "D"}});
+        let replaced = patched(
+            resource,
+            json!([{"op": "replace", "path": ENTERPRISE_USER, "value": {"department": "New"}}]),
+        );
+        assert_eq!(replaced[ENTERPRISE_USER], json!({"department": "New"}));
+        let removed = patched(replaced, json!([{"op": "remove", "path": ENTERPRISE_USER}]));
+        assert!(removed.get(ENTERPRISE_USER).is_none());
     }
 
     #[test]

@@ -82,6 +82,78 @@ fn list_response(
     Ok(scim_response(StatusCode::OK, &body))
 }
 
+/// Splits `a, b.c, urn:…:User:d` into (top-level attribute, optional sub-attribute) pairs.
+fn attribute_list(text: &str) -> Vec<(String, Option<String>)> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(|item| {
+            if let Some(local) = item
+                .get(..ENTERPRISE_USER.len())
+                .filter(|prefix| prefix.eq_ignore_ascii_case(ENTERPRISE_USER))
+                .map(|_| &item[ENTERPRISE_USER.len()..])
+            {
+                let sub = local.trim_start_matches(':');
+                return (
+                    ENTERPRISE_USER.to_owned(),
+                    (!sub.is_empty()).then(|| patch::canonical(sub)),
+                );
+            }
+            match item.split_once('.') {
+                Some((head, sub)) => (patch::canonical(head), Some(patch::canonical(sub))),
+                None => (patch::canonical(item), None),
+            }
+        })
+        .collect()
+}
+
+/// Applies the `attributes` / `excludedAttributes` query parameters (RFC 7644 §3.9); `id` and `schemas` are
+/// always returned.
+fn project(resource: Value, query: &HashMap<String, String>) -> Value {
+    let Value::Object(mut members) = resource else {
+        return resource;
+    };
+    if let Some(wanted) = query.get("attributes").map(|text| attribute_list(text)) {
+        members.retain(|key, _| {
+            key == "id"
+                || key == "schemas"
+                || wanted
+                    .iter()
+                    .any(|(head, _)| head.eq_ignore_ascii_case(key))
+        });
+        for (head, sub) in &wanted {
+            if let (Some(sub), Some(Value::Object(inner))) = (sub, members.get_mut(head))
+                && !wanted
+                    .iter()
+                    .any(|(other, none)| other == head && none.is_none())
+            {
+                inner.retain(|key, _| key.eq_ignore_ascii_case(sub));
+            }
+        }
+    }
+    if let Some(excluded) = query
+        .get("excludedAttributes")
+        .map(|text| attribute_list(text))
+    {
+        for (head, sub) in excluded {
+            if head == "id" || head == "schemas" {
+                continue;
+            }
+            match sub {
+                None => {
+                    members.retain(|key, _| !key.eq_ignore_ascii_case(&head));
+                }
+                Some(sub) => {
+                    if let Some(Value::Object(inner)) = members.get_mut(&head) {
+                        inner.retain(|key, _| !key.eq_ignore_ascii_case(&sub));
+                    }
+                }
+            }
+        }
+    }
+    Value::Object(members)
+}
+
 fn comparisons(query: &HashMap<String, String>) -> Result<Vec<Comparison>, ScimError> {
     query
         .get("filter")
@@ -272,12 +344,14 @@ pub async fn create_user(scim: &Scim, body: Value) -> Result<Response, ScimError
     ))
 }
 
-pub async fn get_user(scim: &Scim, id: &str) -> Result<Response, ScimError> {
+pub async fn get_user(
+    scim: &Scim,
+    id: &str,
+    query: &HashMap<String, String>,
+) -> Result<Response, ScimError> {
     let store = scim.store.store_id().await?;
-    Ok(scim_response(
-        StatusCode::OK,
-        &current_user(scim, &store, id).await?,
-    ))
+    let user = current_user(scim, &store, id).await?;
+    Ok(scim_response(StatusCode::OK, &project(user, query)))
 }
 
 fn user_matches(user: &Value, comparison: &Comparison) -> Result<bool, ScimError> {
@@ -319,7 +393,7 @@ pub async fn list_users(
             keep &= user_matches(&rendered, comparison)?;
         }
         if keep {
-            matching.push(rendered);
+            matching.push(project(rendered, query));
         }
     }
     list_response(matching, query)
@@ -525,12 +599,14 @@ pub async fn create_group(scim: &Scim, body: Value) -> Result<Response, ScimErro
     ))
 }
 
-pub async fn get_group(scim: &Scim, id: &str) -> Result<Response, ScimError> {
+pub async fn get_group(
+    scim: &Scim,
+    id: &str,
+    query: &HashMap<String, String>,
+) -> Result<Response, ScimError> {
     let store = scim.store.store_id().await?;
-    Ok(scim_response(
-        StatusCode::OK,
-        &current_group(scim, &store, id).await?,
-    ))
+    let group = current_group(scim, &store, id).await?;
+    Ok(scim_response(StatusCode::OK, &project(group, query)))
 }
 
 pub async fn list_groups(
@@ -563,7 +639,7 @@ pub async fn list_groups(
             };
         }
         if keep {
-            matching.push(rendered);
+            matching.push(project(rendered, query));
         }
     }
     list_response(matching, query)
@@ -790,6 +866,27 @@ mod tests {
         assert_eq!(user["active"], false);
         user.insert("emails".into(), json!([{"value": "a@x"}, {"value": "b@x"}]));
         assert_eq!(validate_user(&mut user).unwrap_err().status, 400);
+    }
+
+    #[test]
+    fn attributes_and_excluded_attributes_project_the_resource() {
+        let user = json!({"id": "1", "schemas": ["s"], "userName": "a", "profileUrl": "p",
+                          "name": {"givenName": "G", "familyName": "F"}});
+        let only = |params: &[(&str, &str)]| {
+            let query: HashMap<String, String> = params
+                .iter()
+                .map(|(key, value)| (key.to_string(), value.to_string()))
+                .collect();
+            project(user.clone(), &query)
+        };
+        assert_eq!(
+            only(&[("attributes", "userName,name.givenName")]),
+            json!({"id": "1", "schemas": ["s"], "userName": "a", "name": {"givenName": "G"}})
+        );
+        let excluded = only(&[("excludedAttributes", "profileUrl,name.familyName,id")]);
+        assert!(excluded.get("profileUrl").is_none());
+        assert_eq!(excluded["name"], json!({"givenName": "G"}));
+        assert_eq!(excluded["id"], "1");
     }
 
     #[test]
