@@ -241,22 +241,25 @@ impl Model {
                 ));
             }
         }
+        // Open types (every directoryObject) accept dynamic properties, but Graph only lets directory extension
+        // properties (`extension_<appId>_<name>`) through; anything else is an unknown property.
         let open = self.is_open(&effective);
+        let dynamic_ok = |name: &str| open && name.starts_with("extension_");
         for (key, item) in object {
-            if key.starts_with("@odata.") || key.starts_with('@') {
+            if key.starts_with('@') {
                 continue;
             }
             // Property annotations such as `owners@odata.bind` or `value@odata.nextLink`.
             if let Some((prop, _)) = key.split_once('@') {
-                if self.property(&effective, prop).is_none() && !open {
-                    problems.push(Problem::unknown(path, prop, &effective));
+                if self.property(&effective, prop).is_none() && !dynamic_ok(prop) {
+                    problems.push(Problem::unknown(path, prop, &effective, open));
                 }
                 continue;
             }
             match self.property(&effective, key) {
                 Some(prop) => self.check_value(&format!("{path}.{key}"), prop, item, problems),
-                None if open => {}
-                None => problems.push(Problem::unknown(path, key, &effective)),
+                None if dynamic_ok(key) => {}
+                None => problems.push(Problem::unknown(path, key, &effective, open)),
             }
         }
     }
@@ -331,6 +334,8 @@ pub enum Problem {
         path: String,
         property: String,
         type_name: String,
+        /// The type is open (directory objects): only extension properties could have been added.
+        open: bool,
     },
     Invalid {
         path: String,
@@ -339,11 +344,12 @@ pub enum Problem {
 }
 
 impl Problem {
-    fn unknown(path: &str, property: &str, type_name: &str) -> Problem {
+    fn unknown(path: &str, property: &str, type_name: &str, open: bool) -> Problem {
         Problem::UnknownProperty {
             path: path.to_string(),
             property: property.to_string(),
             type_name: type_name.to_string(),
+            open,
         }
     }
 
@@ -357,9 +363,19 @@ impl Problem {
     /// The message Graph puts in a 400 answer for this problem.
     pub fn graph_message(&self) -> String {
         match self {
+            // Directory objects are open types, so Graph words it as "declared or extension property".
             Problem::UnknownProperty {
                 property,
                 type_name,
+                open: true,
+                ..
+            } => format!(
+                "Property '{property}' does not exist on type '{type_name}' as a declared property or extension property."
+            ),
+            Problem::UnknownProperty {
+                property,
+                type_name,
+                open: false,
                 ..
             } => format!(
                 "Property '{property}' does not exist on type '{type_name}'. Make sure to only use property names that are defined by the type."
@@ -379,6 +395,7 @@ impl std::fmt::Display for Problem {
                 path,
                 property,
                 type_name,
+                ..
             } => {
                 write!(
                     f,
@@ -393,7 +410,14 @@ impl std::fmt::Display for Problem {
 /// Where the CSDL is looked for: `$IDBRIDGE_GRAPH_CSDL`, then `shared/graph/v1.0-cleanMetadata.xml` in this crate's
 /// directory or any directory above it (CI clones the repository with `shared/` beside it).
 pub fn locate() -> Result<PathBuf, String> {
-    if let Ok(explicit) = std::env::var(CSDL_ENV) {
+    locate_from(
+        std::env::var(CSDL_ENV).ok(),
+        Path::new(env!("CARGO_MANIFEST_DIR")),
+    )
+}
+
+fn locate_from(explicit: Option<String>, start: &Path) -> Result<PathBuf, String> {
+    if let Some(explicit) = explicit {
         let path = PathBuf::from(explicit);
         return if path.is_file() {
             Ok(path)
@@ -404,9 +428,8 @@ pub fn locate() -> Result<PathBuf, String> {
             ))
         };
     }
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut searched = Vec::new();
-    for dir in manifest.ancestors() {
+    for dir in start.ancestors() {
         let candidate = dir.join(CSDL_RELATIVE);
         if candidate.is_file() {
             return Ok(candidate);
@@ -450,6 +473,28 @@ mod tests {
         <Action Name=\"instantiate\" IsBound=\"true\"><Parameter Name=\"bindingParameter\" Type=\"graph.application\"/>\
         <Parameter Name=\"displayName\" Type=\"Edm.String\"/></Action>\
         </Schema></edmx:DataServices></edmx:Edmx>";
+
+    #[test]
+    fn a_missing_csdl_is_reported_with_what_to_do() {
+        let empty = std::env::temp_dir().join(format!("csdl-missing-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&empty).unwrap();
+        let error = locate_from(None, &empty).unwrap_err();
+        assert!(
+            error.contains(CSDL_ENV) && error.contains(CSDL_RELATIVE),
+            "{error}"
+        );
+        let error = locate_from(Some("/nonexistent/csdl.xml".into()), &empty).unwrap_err();
+        assert!(error.contains("/nonexistent/csdl.xml"), "{error}");
+        let nested = empty.join("repo/emulators");
+        std::fs::create_dir_all(&nested).unwrap();
+        std::fs::create_dir_all(empty.join("shared/graph")).unwrap();
+        std::fs::write(empty.join(CSDL_RELATIVE), SAMPLE).unwrap();
+        assert_eq!(
+            locate_from(None, &nested).unwrap(),
+            empty.join(CSDL_RELATIVE)
+        );
+        std::fs::remove_dir_all(&empty).unwrap();
+    }
 
     #[test]
     fn resolves_base_types_aliases_and_actions() {
