@@ -172,6 +172,33 @@ async fn permission_set_arns_have_the_real_shape_and_missing_operations_work() {
         described.permission_set().unwrap().permission_set_arn(),
         Some(arn.as_str())
     );
+    // moto answers the default session duration as a number, which the SDK cannot parse; AWS says "PT1H".
+    let defaulted = env
+        .sso
+        .create_permission_set()
+        .instance_arn(&env.instance_arn)
+        .name("Defaults")
+        .send()
+        .await
+        .expect("CreatePermissionSet without SessionDuration parses");
+    assert_eq!(
+        defaulted.permission_set().unwrap().session_duration(),
+        Some("PT1H")
+    );
+    env.sso
+        .delete_permission_set()
+        .instance_arn(&env.instance_arn)
+        .permission_set_arn(
+            defaulted
+                .permission_set()
+                .unwrap()
+                .permission_set_arn()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+
     let listed = env
         .sso
         .list_permission_sets()

@@ -75,7 +75,43 @@ pub(super) async fn dispatch(
         _ => proxy.moto(Service::SsoAdmin, operation, &input).await?,
     };
     to_aws_arns(&mut output);
+    session_durations_as_iso8601(&mut output);
     Ok(output)
+}
+
+/// moto answers the default session duration as a number of seconds (`3600`); AWS always answers an ISO-8601
+/// duration string (`"PT1H"`), and the SDKs fail to parse anything else.
+fn session_durations_as_iso8601(value: &mut Value) {
+    match value {
+        Value::Object(members) => {
+            for (key, member) in members.iter_mut() {
+                if key == "SessionDuration"
+                    && let Some(seconds) = member.as_u64()
+                {
+                    *member = json!(iso8601_duration(seconds));
+                } else {
+                    session_durations_as_iso8601(member);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(session_durations_as_iso8601),
+        _ => {}
+    }
+}
+
+fn iso8601_duration(seconds: u64) -> String {
+    let (hours, minutes, rest) = (seconds / 3600, seconds % 3600 / 60, seconds % 60);
+    let mut text = String::from("PT");
+    if hours > 0 {
+        text.push_str(&format!("{hours}H"));
+    }
+    if minutes > 0 {
+        text.push_str(&format!("{minutes}M"));
+    }
+    if rest > 0 || seconds == 0 {
+        text.push_str(&format!("{rest}S"));
+    }
+    text
 }
 
 fn epoch_seconds() -> f64 {
@@ -570,6 +606,16 @@ async fn list_tags(proxy: &Proxy, input: &Value) -> Result<Value, AwsError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numeric_session_durations_become_iso8601() {
+        let mut output = json!({"PermissionSet": {"SessionDuration": 3600}, "Other": {"SessionDuration": "PT2H"}});
+        session_durations_as_iso8601(&mut output);
+        assert_eq!(output["PermissionSet"]["SessionDuration"], "PT1H");
+        assert_eq!(output["Other"]["SessionDuration"], "PT2H");
+        assert_eq!(iso8601_duration(5400), "PT1H30M");
+        assert_eq!(iso8601_duration(45), "PT45S");
+    }
 
     #[test]
     fn principal_ids_follow_the_service_model_pattern() {
