@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 struct Env {
     _moto: MotoServer,
-    _proxy: RunningProxy,
+    proxy: RunningProxy,
     scim: RunningScim,
     http: reqwest::Client,
     ids: aws_sdk_identitystore::Client,
@@ -57,7 +57,7 @@ async fn env() -> Env {
         .to_owned();
     Env {
         _moto: moto,
-        _proxy: proxy,
+        proxy,
         scim,
         http: reqwest::Client::new(),
         ids,
@@ -253,6 +253,18 @@ async fn users_crud_filters_and_aws_limitations() {
     assert_eq!(body["active"], false);
     assert_eq!(body["emails"][0]["value"], "alice@corp.example");
     assert_eq!(body["name"]["familyName"], "Liddell");
+
+    // SCIM traffic has its own limits on AWS: it never counts against the Identity Center API quota.
+    let stats: Value = reqwest::get(format!("{}/_proxy/stats", env.proxy.base_url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        stats["total_calls"], 1,
+        "only the test's own ListInstances: {stats}"
+    );
 
     let described = env
         .ids
