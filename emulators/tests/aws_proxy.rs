@@ -617,12 +617,26 @@ async fn assignments_to_unknown_principals_or_permission_sets_fail_like_aws() {
             .status(),
         Some(&StatusValues::Succeeded)
     );
+
+    // The same assignment again: accepted, but AWS keeps one (account, permission set, principal) tuple.
+    assign(&group_id, &arn, "111111111111").await.unwrap();
+    let assignments = env
+        .sso
+        .list_account_assignments()
+        .instance_arn(&env.instance_arn)
+        .account_id("111111111111")
+        .permission_set_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(assignments.account_assignments().len(), 1);
 }
 
 #[tokio::test]
 async fn identity_center_calls_are_throttled_at_20_tps_after_the_burst() {
     let env = env(ProxyConfig::default()).await;
     tokio::time::sleep(Duration::from_millis(1100)).await; // refill what env() used
+    let started = std::time::Instant::now();
     let mut calls = tokio::task::JoinSet::new();
     for _ in 0..40 {
         let sso = env.sso.clone();
@@ -639,8 +653,13 @@ async fn identity_center_calls_are_throttled_at_20_tps_after_the_burst() {
             }
         }
     }
-    // The 20-call burst plus what the 20 TPS rate refilled while the calls were in flight.
-    assert!((20..=26).contains(&succeeded), "succeeded {succeeded}");
+    // The 20-call burst plus at most what the 20 TPS rate refilled while the calls were in flight (a loaded
+    // machine spreads the calls out, so the bound follows the measured time).
+    let refilled = (started.elapsed().as_secs_f64() * 20.0).ceil() as usize;
+    assert!(
+        (20..=20 + refilled).contains(&succeeded) && throttled > 0,
+        "succeeded {succeeded}, throttled {throttled}, refill allowance {refilled}"
+    );
     assert_eq!(succeeded + throttled, 40);
     let stats = stats(&env).await;
     assert_eq!(stats["throttles"], throttled);
@@ -756,6 +775,19 @@ async fn identitystore_updates_are_visible_to_reads_and_lookups() {
         .await
         .unwrap();
     assert_eq!(described.display_name(), Some("New name"));
+
+    let unknown_store = env
+        .ids
+        .list_groups()
+        .identity_store_id("d-0000000000")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(
+        unknown_store.is_resource_not_found_exception(),
+        "{unknown_store:?}"
+    );
 }
 
 #[tokio::test]

@@ -39,11 +39,38 @@ impl Kind {
     }
 }
 
+/// moto accepts any identity store id (and answers from an empty store); AWS knows only the ones that exist.
+async fn ensure_identity_store(proxy: &Proxy, input: &Value) -> Result<(), AwsError> {
+    let Some(store_id) = input.get("IdentityStoreId").and_then(Value::as_str) else {
+        return Ok(());
+    };
+    let instances = proxy
+        .moto(Service::SsoAdmin, "ListInstances", &json!({}))
+        .await?;
+    let known = instances
+        .get("Instances")
+        .and_then(Value::as_array)
+        .is_some_and(|instances| {
+            instances
+                .iter()
+                .any(|instance| instance["IdentityStoreId"] == store_id)
+        });
+    if known {
+        return Ok(());
+    }
+    let mut error = AwsError::not_found(format!("Identity store {store_id} not found."));
+    error
+        .extra
+        .insert("ResourceType".into(), json!("IDENTITY_STORE"));
+    Err(error)
+}
+
 pub(super) async fn dispatch(
     proxy: &Proxy,
     operation: &str,
     input: Value,
 ) -> Result<Value, AwsError> {
+    ensure_identity_store(proxy, &input).await?;
     match operation {
         "UpdateGroup" => update(proxy, &input, Kind::Group).await,
         "UpdateUser" => update(proxy, &input, Kind::User).await,

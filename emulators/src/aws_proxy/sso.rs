@@ -357,7 +357,9 @@ async fn change_assignment(
             .async_requests
             .push((request_id.clone(), record.clone()));
     }
-    if failure.is_none() {
+    let already_assigned =
+        kind == AsyncKind::AssignmentCreation && assignment_exists(proxy, input).await?;
+    if failure.is_none() && !already_assigned {
         let operation = match kind {
             AsyncKind::AssignmentCreation => "CreateAccountAssignment",
             _ => "DeleteAccountAssignment",
@@ -375,6 +377,28 @@ async fn change_assignment(
         _ => "AccountAssignmentDeletionStatus",
     };
     Ok(json!({ member: record.render(true) }))
+}
+
+/// An assignment is one (account, permission set, principal) tuple on AWS: creating it again succeeds without a
+/// second copy, whereas moto would store a duplicate.
+async fn assignment_exists(proxy: &Proxy, input: &Value) -> Result<bool, AwsError> {
+    let request = json!({
+        "InstanceArn": input["InstanceArn"],
+        "AccountId": input["TargetId"],
+        "PermissionSetArn": input["PermissionSetArn"],
+    });
+    let listed = proxy
+        .moto(Service::SsoAdmin, "ListAccountAssignments", &request)
+        .await?;
+    Ok(listed
+        .get("AccountAssignments")
+        .and_then(Value::as_array)
+        .is_some_and(|assignments| {
+            assignments.iter().any(|assignment| {
+                assignment["PrincipalType"] == input["PrincipalType"]
+                    && assignment["PrincipalId"] == input["PrincipalId"]
+            })
+        }))
 }
 
 async fn provision_permission_set(proxy: &Proxy, input: &Value) -> Result<Value, AwsError> {
