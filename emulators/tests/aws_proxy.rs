@@ -791,6 +791,49 @@ async fn identitystore_updates_are_visible_to_reads_and_lookups() {
 }
 
 #[tokio::test]
+async fn latency_is_added_per_call_and_per_operation() {
+    let env = env(no_quotas()).await;
+    put_config(
+        &env,
+        json!({"latency_ms": 150, "operation_latency_ms": {"ListPermissionSets": 400}}),
+    )
+    .await;
+    let timed = std::time::Instant::now();
+    env.sso.list_instances().send().await.unwrap();
+    let instances_took = timed.elapsed();
+    let timed = std::time::Instant::now();
+    env.sso
+        .list_permission_sets()
+        .instance_arn(&env.instance_arn)
+        .send()
+        .await
+        .unwrap();
+    let permission_sets_took = timed.elapsed();
+    assert!(
+        instances_took >= Duration::from_millis(150),
+        "{instances_took:?}"
+    );
+    assert!(
+        permission_sets_took >= Duration::from_millis(400),
+        "{permission_sets_took:?}"
+    );
+    let config: Value = reqwest::get(format!("{}/_proxy/config", env.proxy.base_url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(config["latency_ms"], 150);
+    let refused = reqwest::Client::new()
+        .put(format!("{}/_proxy/config", env.proxy.base_url))
+        .json(&json!({"no_such_setting": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400);
+}
+
+#[tokio::test]
 async fn reset_clears_the_proxy_and_moto() {
     let env = env(no_quotas()).await;
     permission_set(&env, "Temporary").await;

@@ -124,7 +124,12 @@ impl Proxy {
             state.stats.throttles += 1;
             return Err(AwsError::throttling("Rate exceeded"));
         }
-        Ok(Duration::from_millis(config.latency_ms))
+        let latency = config
+            .operation_latency_ms
+            .get(operation)
+            .copied()
+            .unwrap_or(config.latency_ms);
+        Ok(Duration::from_millis(latency))
     }
 }
 

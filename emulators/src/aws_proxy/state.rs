@@ -12,6 +12,8 @@ use serde_json::{Map, Value};
 pub struct ProxyConfig {
     /// Added to every Identity Center call before it is answered.
     pub latency_ms: u64,
+    /// Per-operation latency (e.g. `{"CreateAccountAssignment": 500}`), replacing `latency_ms` for that operation.
+    pub operation_latency_ms: BTreeMap<String, u64>,
     /// How many `Describe…Status` polls answer IN_PROGRESS before the final status.
     pub async_polls: u32,
     /// An asynchronous request also completes once it is this old, polled or not (real AWS finishes on its own).
@@ -34,6 +36,7 @@ impl Default for ProxyConfig {
     fn default() -> ProxyConfig {
         ProxyConfig {
             latency_ms: 0,
+            operation_latency_ms: BTreeMap::new(),
             async_polls: 1,
             async_complete_after_ms: 10_000,
             quotas: true,
