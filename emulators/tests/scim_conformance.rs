@@ -1,10 +1,10 @@
-//! Runs the independent SCIM 2.0 conformance probe `scim2-tester` (through `scim2-cli`, pinned in
-//! scripts/tools-requirements.txt) against the SCIM endpoint stand-in. Every check must pass except those that
-//! fail because the stand-in mirrors a limitation AWS documents for its SCIM implementation.
+//! Runs two independent SCIM 2.0 conformance probes from PyPI, `scim2-tester` (through `scim2-cli`) and
+//! `scim-sanity` (both pinned in scripts/tools-requirements.txt), against the SCIM endpoint stand-in. Every check
+//! must pass except those that fail because the stand-in mirrors how AWS's SCIM implementation behaves.
 
 use idbridge_emulators::aws_proxy::{self, ProxyConfig};
 use idbridge_emulators::moto::{MotoServer, find_tool};
-use idbridge_emulators::scim::{self, ScimConfig};
+use idbridge_emulators::scim::{self, RunningScim, ScimConfig};
 
 /// `(check name, text in its message)`: failures caused by documented AWS behaviour.
 const AWS_LIMITATIONS: &[(&str, &str)] = &[
@@ -86,6 +86,98 @@ async fn scim2_tester_passes_except_documented_aws_limitations() {
     assert!(
         unexpected.is_empty(),
         "unexpected conformance failures:\n{}",
+        unexpected.join("\n")
+    );
+}
+
+/// `(check, text in its detail)`: scim-sanity failures caused by AWS behaviour.
+const SCIM_SANITY_AWS_BEHAVIOUR: &[(&str, &str)] = &[
+    // AWS answers a successful group PATCH with 204 No Content.
+    ("PATCH /Groups/{id}", "got 204"),
+    // The probe adds/removes member ids of users that do not exist; identitystore memberships need real users.
+    ("PATCH /Groups/{id} add member", "got 400"),
+    ("PATCH /Groups/{id} remove members", "got 400"),
+];
+
+async fn scim_stand_in() -> (MotoServer, aws_proxy::RunningProxy, RunningScim) {
+    let moto = MotoServer::start().await.expect("moto starts");
+    let proxy = aws_proxy::start(ProxyConfig::default(), &moto.url)
+        .await
+        .unwrap();
+    let scim = scim::start(ScimConfig::default(), &proxy.base_url)
+        .await
+        .unwrap();
+    (moto, proxy, scim)
+}
+
+#[tokio::test]
+async fn scim_sanity_probe_passes_except_aws_behaviour() {
+    let probe =
+        find_tool("venv/bin/scim-sanity").expect("scim-sanity installed by scripts/setup.sh");
+    let (_moto, _proxy, scim) = scim_stand_in().await;
+    let output = tokio::process::Command::new(&probe)
+        .args([
+            "probe",
+            &scim.endpoint,
+            "--token",
+            &scim.token,
+            "--i-accept-side-effects",
+        ])
+        .output()
+        .await
+        .expect("scim-sanity runs");
+    let report = String::from_utf8_lossy(&output.stdout).into_owned();
+
+    // Results are `  [PASS] name` / `  [FAIL] name` lines; their details are the deeper-indented lines below.
+    let mut results: Vec<(String, String, String)> = Vec::new();
+    for line in report.lines() {
+        let trimmed = line.trim();
+        let indent = line.len() - line.trim_start().len();
+        if let Some(rest) = trimmed.strip_prefix('[')
+            && let Some((status, name)) = rest.split_once("] ")
+            && ["PASS", "FAIL", "SKIP", "WARN"].contains(&status)
+        {
+            results.push((status.to_owned(), name.trim().to_owned(), String::new()));
+        } else if indent > 4
+            && !trimmed.is_empty()
+            && let Some(last) = results.last_mut()
+        {
+            last.2.push_str(trimmed);
+            last.2.push('\n');
+        } else if indent <= 4 {
+            results.push(("OTHER".into(), String::new(), String::new()));
+        }
+    }
+    let count = |wanted: &str| {
+        results
+            .iter()
+            .filter(|(status, _, _)| status == wanted)
+            .count()
+    };
+    println!(
+        "scim-sanity: {} PASS, {} FAIL, {} SKIP",
+        count("PASS"),
+        count("FAIL"),
+        count("SKIP")
+    );
+    let unexpected: Vec<String> = results
+        .iter()
+        .filter(|(status, _, _)| status == "FAIL")
+        .inspect(|(_, name, detail)| println!("FAIL {name}: {}", detail.trim()))
+        .filter(|(_, name, detail)| {
+            !SCIM_SANITY_AWS_BEHAVIOUR
+                .iter()
+                .any(|(known, text)| name == known && detail.contains(text))
+        })
+        .map(|(_, name, detail)| format!("{name}: {}", detail.trim()))
+        .collect();
+    assert!(
+        count("PASS") >= 20,
+        "the probe ran too few checks:\n{report}"
+    );
+    assert!(
+        unexpected.is_empty(),
+        "unexpected conformance failures:\n{}\n{report}",
         unexpected.join("\n")
     );
 }
