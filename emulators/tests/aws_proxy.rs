@@ -776,6 +776,42 @@ async fn identitystore_updates_are_visible_to_reads_and_lookups() {
         .unwrap();
     assert_eq!(described.display_name(), Some("New name"));
 
+    let user_id = env
+        .ids
+        .create_user()
+        .identity_store_id(&env.store_id)
+        .user_name("ada")
+        .display_name("Ada Lovelace")
+        .name(
+            aws_sdk_identitystore::types::Name::builder()
+                .given_name("Ada")
+                .family_name("Lovelace")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .user_id;
+    let add = |user: String| {
+        env.ids
+            .create_group_membership()
+            .identity_store_id(&env.store_id)
+            .group_id(&group_id)
+            .member_id(aws_sdk_identitystore::types::MemberId::UserId(user))
+            .send()
+    };
+    add(user_id.clone()).await.expect("first membership");
+    let duplicate = add(user_id).await.unwrap_err().into_service_error();
+    assert!(duplicate.is_conflict_exception(), "{duplicate:?}");
+    let unknown_user = add("c3793162-9581-4645-84e1-6f5f2c23ed5b".into())
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(
+        unknown_user.is_resource_not_found_exception(),
+        "{unknown_user:?}"
+    );
+
     let unknown_store = env
         .ids
         .list_groups()

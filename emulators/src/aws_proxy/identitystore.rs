@@ -80,6 +80,7 @@ pub(super) async fn dispatch(
         "ListUsers" => list(proxy, &input, Kind::User).await,
         "GetGroupId" => get_id(proxy, &input, Kind::Group).await,
         "GetUserId" => get_id(proxy, &input, Kind::User).await,
+        "CreateGroupMembership" => create_membership(proxy, &input).await,
         "DeleteGroup" | "DeleteUser" => {
             let output = proxy
                 .moto(Service::IdentityStore, operation, &input)
@@ -96,6 +97,55 @@ pub(super) async fn dispatch(
         }
         _ => proxy.moto(Service::IdentityStore, operation, &input).await,
     }
+}
+
+/// moto links any ids and stores duplicates; AWS needs an existing group and user and keeps one membership.
+async fn create_membership(proxy: &Proxy, input: &Value) -> Result<Value, AwsError> {
+    let store_id = required_str(input, "IdentityStoreId")?;
+    let group_id = required_str(input, "GroupId")?;
+    let user_id = input
+        .pointer("/MemberId/UserId")
+        .and_then(Value::as_str)
+        .ok_or_else(|| AwsError::validation("MemberId.UserId is required"))?;
+    proxy
+        .moto(
+            Service::IdentityStore,
+            "DescribeGroup",
+            &json!({"IdentityStoreId": store_id, "GroupId": group_id}),
+        )
+        .await?;
+    proxy
+        .moto(
+            Service::IdentityStore,
+            "DescribeUser",
+            &json!({"IdentityStoreId": store_id, "UserId": user_id}),
+        )
+        .await?;
+    let listed = proxy
+        .moto(
+            Service::IdentityStore,
+            "ListGroupMemberships",
+            &json!({"IdentityStoreId": store_id, "GroupId": group_id}),
+        )
+        .await?;
+    let exists = listed
+        .get("GroupMemberships")
+        .and_then(Value::as_array)
+        .is_some_and(|memberships| {
+            memberships
+                .iter()
+                .any(|membership| membership.pointer("/MemberId/UserId") == Some(&json!(user_id)))
+        });
+    if exists {
+        let mut error = AwsError::conflict("Member already exists in the group");
+        error
+            .extra
+            .insert("Reason".into(), json!("UNIQUENESS_CONSTRAINT_VIOLATION"));
+        return Err(error);
+    }
+    proxy
+        .moto(Service::IdentityStore, "CreateGroupMembership", input)
+        .await
 }
 
 /// `name.givenName` → `["Name", "GivenName"]`: the API member path for an attribute path.
