@@ -365,15 +365,9 @@ async fn every_response_body_conforms_to_the_csdl() {
             json!({"criteria": {"resetScope": "Full"}}),
         )
         .await;
-    let mut job = Value::Null;
-    for _ in 0..100 {
-        job = get_ok(&graph, &format!("{sync}/jobs/{job_id}")).await;
-        if job["status"]["code"] == "Quarantine" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert_eq!(job["status"]["code"], "Quarantine");
+    let job = graph
+        .wait_for_job_code(&format!("{sync}/jobs/{job_id}"), "Quarantine")
+        .await;
     check.entity(
         "quarantined job",
         "microsoft.graph.synchronizationJob",

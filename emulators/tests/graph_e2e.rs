@@ -191,6 +191,25 @@ async fn saml_and_provisioning_end_to_end() {
         "GET secrets masks the token"
     );
 
+    // Alternate-key addressing by appId.
+    let by_app_id = format!(
+        "/servicePrincipals(appId='{}')",
+        app["appId"].as_str().unwrap()
+    );
+    let (status, found) = graph.get(&by_app_id).await;
+    assert_eq!(status, StatusCode::OK, "{found}");
+    assert_eq!(found["id"], sp_id);
+    let lower_case = format!("/serviceprincipals/{sp_id}/synchronization/Jobs");
+    assert_eq!(
+        graph.get(&lower_case).await.0,
+        StatusCode::OK,
+        "segment names are case-insensitive"
+    );
+    let (status, _) = graph
+        .get("/applications(appId='00000000-0000-0000-0000-00000000beef')")
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
     // Deleting the application removes its service principal.
     assert_eq!(
         graph

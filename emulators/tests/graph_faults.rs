@@ -94,6 +94,12 @@ async fn server_errors_drops_and_delays_are_injected() {
         "the connection is closed without a response: {dropped:?}"
     );
     assert_eq!(graph.get("/users").await.0, StatusCode::OK);
+    let log = graph.request_log().await;
+    assert!(
+        log.iter()
+            .any(|r| r["path"] == "/v1.0/users" && r["status"] == 0),
+        "dropped requests are logged with status 0"
+    );
 
     graph
         .admin(
@@ -249,6 +255,12 @@ async fn paging_filters_and_select_behave_like_graph() {
     seen.sort();
     assert_eq!(seen, ["Team 0", "Team 1", "Team 2", "Team 3", "Team 4"]);
 
+    let one_id = first_group_id(&graph).await;
+    let (_, by_id) = graph
+        .get(&format!("/groups?$filter=id eq '{one_id}'"))
+        .await;
+    assert_eq!(by_id["value"].as_array().unwrap().len(), 1);
+    assert_eq!(by_id["value"][0]["id"], one_id.as_str());
     let (_, top) = graph.get("/groups?$top=1").await;
     assert_eq!(top["value"].as_array().unwrap().len(), 1);
     let (_, filtered) = graph.get("/groups?$filter=displayName eq 'team 3'").await;
@@ -473,4 +485,79 @@ async fn client_assertions_signed_by_the_registered_certificate_are_accepted() {
         (status, body["error_codes"].clone()),
         (401, json!([700027]))
     );
+}
+
+#[tokio::test]
+async fn reset_forgets_objects_faults_settings_and_tokens() {
+    let graph = Graph::default().await;
+    graph.create_group("Before reset").await;
+    graph
+        .admin(
+            Method::PUT,
+            "settings",
+            Some(json!({"replicationLagReads": 5})),
+        )
+        .await;
+    graph
+        .admin(
+            Method::POST,
+            "faults",
+            Some(json!({"path": "^/v1.0/groups$", "status": 503})),
+        )
+        .await;
+    assert_eq!(
+        graph.admin(Method::POST, "reset", None).await,
+        StatusCode::NO_CONTENT
+    );
+    // Tokens issued before the reset are no longer valid.
+    assert_eq!(graph.get("/groups").await.0, StatusCode::UNAUTHORIZED);
+    let fresh = Graph {
+        server: graph.server,
+        http: graph.http.clone(),
+        token: String::new(),
+    };
+    let token: Value = fresh
+        .http
+        .post(fresh.server.token_url())
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", idbridge_emulators::graph::DEFAULT_CLIENT_ID),
+            (
+                "client_secret",
+                idbridge_emulators::graph::DEFAULT_CLIENT_SECRET,
+            ),
+            ("scope", "https://graph.microsoft.com/.default"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let fresh = Graph {
+        token: token["access_token"].as_str().unwrap().to_string(),
+        ..fresh
+    };
+    let (status, groups) = fresh.get("/groups").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(groups["value"], json!([]));
+    let id = fresh.create_group("After reset").await;
+    assert_eq!(
+        fresh.get(&format!("/groups/{id}")).await.0,
+        StatusCode::OK,
+        "replication lag was reset"
+    );
+    assert!(
+        fresh
+            .request_log()
+            .await
+            .iter()
+            .all(|r| r["body"]["displayName"] != "Before reset"),
+        "the request log starts afresh"
+    );
+}
+
+async fn first_group_id(graph: &Graph) -> String {
+    let (_, page) = graph.get("/groups?$top=1&$select=id").await;
+    page["value"][0]["id"].as_str().unwrap().to_string()
 }

@@ -168,15 +168,7 @@ async fn a_401_from_the_scim_endpoint_quarantines_the_job() {
     scim.snapshot().reject_all = true;
     let job_path = format!("/servicePrincipals/{sp_id}/synchronization/jobs/{job_id}");
     graph.post(&format!("{job_path}/start"), json!({})).await;
-    let mut job = Value::Null;
-    for _ in 0..100 {
-        job = graph.get(&job_path).await.1;
-        if job["status"]["code"] == "Quarantine" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert_eq!(job["status"]["code"], "Quarantine", "{job}");
+    let job = graph.wait_for_job_code(&job_path, "Quarantine").await;
     assert_eq!(
         job["status"]["quarantine"]["reason"],
         "EncounteredQuarantineException"
@@ -270,4 +262,82 @@ async fn provision_on_demand_checks_rule_scope_and_rate() {
             .0,
         StatusCode::BAD_REQUEST
     );
+}
+
+#[tokio::test]
+async fn users_deleted_in_the_target_are_created_again() {
+    let graph = Graph::default().await;
+    let scim = scim_server().await;
+    let (_, sp) = graph.instantiate_aws("Recreate").await;
+    let sp_id = sp["id"].as_str().unwrap();
+    let (job_id, rule_id) = graph.provisioning_job(sp_id, &scim).await;
+    let ada = graph
+        .create_user("ada@contoso.example", Some("Ada"), Some("Lovelace"))
+        .await;
+    graph.assign(&sp, &ada).await;
+    let path =
+        format!("/servicePrincipals/{sp_id}/synchronization/jobs/{job_id}/provisionOnDemand");
+    let body = json!({"parameters": [{"ruleId": rule_id, "subjects": [{"objectId": ada, "objectTypeName": "User"}]}]});
+    assert_eq!(graph.post(&path, body.clone()).await.0, StatusCode::OK);
+    scim.snapshot().users.clear();
+    let (status, _) = graph
+        .patch(&format!("/users/{ada}"), json!({"displayName": "Ada L."}))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, failed) = graph.post(&path, body.clone()).await;
+    let report: Value = serde_json::from_str(failed["value"].as_str().unwrap()).unwrap();
+    assert_eq!(report["statusInfo"]["status"], "failure", "{report}");
+    let (_, job) = graph
+        .get(&format!(
+            "/servicePrincipals/{sp_id}/synchronization/jobs/{job_id}"
+        ))
+        .await;
+    assert_eq!(job["status"]["lastExecution"]["state"], "EntryLevelErrors");
+    assert_eq!(graph.post(&path, body).await.0, StatusCode::OK);
+    let state = scim.snapshot();
+    assert_eq!(state.users.len(), 1);
+    assert_eq!(state.users[0]["displayName"], "Ada L.");
+}
+
+#[tokio::test]
+async fn on_demand_handles_five_group_members_and_cycles_the_rest() {
+    let graph = Graph::start(fast()).await;
+    let scim = scim_server().await;
+    let (_, sp) = graph.instantiate_aws("Big group").await;
+    let sp_id = sp["id"].as_str().unwrap();
+    let (job_id, rule_id) = graph.provisioning_job(sp_id, &scim).await;
+    let group = graph.create_group("Seven").await;
+    for i in 0..7 {
+        let user = graph
+            .create_user(
+                &format!("user{i}@contoso.example"),
+                Some("U"),
+                Some(&format!("N{i}")),
+            )
+            .await;
+        graph.add_member(&group, &user).await;
+    }
+    graph.assign(&sp, &group).await;
+    let job_path = format!("/servicePrincipals/{sp_id}/synchronization/jobs/{job_id}");
+    let (status, _) = graph
+        .post(&format!("{job_path}/provisionOnDemand"),
+              json!({"parameters": [{"ruleId": rule_id, "subjects": [{"objectId": group, "objectTypeName": "Group"}]}]}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(scim.snapshot().users.len(), 5);
+    assert_eq!(
+        scim.snapshot().groups[0]["members"]
+            .as_array()
+            .unwrap()
+            .len(),
+        5
+    );
+    graph.post(&format!("{job_path}/start"), json!({})).await;
+    scim.wait_for("all seven members", |s| {
+        s.groups[0]["members"]
+            .as_array()
+            .is_some_and(|m| m.len() == 7)
+    })
+    .await;
+    assert_eq!(scim.count("POST", "/Groups"), 1);
 }

@@ -131,6 +131,14 @@ pub async fn faults_and_log(
             retry_after,
         }) => fault_error(status, retry_after.as_ref()).into_response(),
         Some(FaultAction::DropConnection) => {
+            // Logged with status 0: no response is ever sent.
+            state.admin().log.push(LoggedRequest {
+                method: method.to_string(),
+                path,
+                query,
+                status: 0,
+                body: logged_body,
+            });
             if let Some(kill) = parts.extensions.get::<ConnectionKill>() {
                 kill.0.notify_one();
             }

@@ -78,7 +78,8 @@ pub fn check_action_body(
     Ok(())
 }
 
-fn page_size(state: &AppState) -> usize {
+/// Page size in force: the admin override, else the configured one.
+pub fn page_size(state: &AppState) -> usize {
     state.admin().page_size.unwrap_or(state.config.page_size)
 }
 
@@ -412,8 +413,7 @@ async fn create(state: Arc<AppState>, kind: Kind, bytes: Bytes) -> GraphResult {
     };
     let lag = state.admin().replication_lag_reads;
     let mut store = state.store();
-    let current = object.clone();
-    validate_patch(&store, kind, "", &current, &body)?;
+    validate_patch(&store, kind, "", &object, &body)?;
     if kind == Kind::User {
         let upn = body["userPrincipalName"].as_str().unwrap_or_default();
         if store.collection(Kind::User).values().any(|u| {
@@ -952,6 +952,81 @@ async fn remove_claims_policy(
         return Err(GraphError::not_found(&policy_id));
     }
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Path segments Graph matches case-insensitively (`/serviceprincipals/...` works against real Graph).
+const CANONICAL_SEGMENTS: [&str; 23] = [
+    "applications",
+    "servicePrincipals",
+    "applicationTemplates",
+    "groups",
+    "users",
+    "policies",
+    "claimsMappingPolicies",
+    "synchronization",
+    "jobs",
+    "templates",
+    "secrets",
+    "schema",
+    "members",
+    "owners",
+    "appRoleAssignedTo",
+    "addTokenSigningCertificate",
+    "instantiate",
+    "start",
+    "pause",
+    "restart",
+    "validateCredentials",
+    "provisionOnDemand",
+    "$ref",
+];
+
+/// Rewrites a request path the way Graph reads it: known segments in any letter case, and alternate-key
+/// addressing `/applications(appId='...')` / `/servicePrincipals(appId='...')` mapped onto the object-id path (or
+/// onto a path that answers 404 when no object has that appId). `None` when nothing changes.
+pub fn canonical_path(state: &AppState, path: &str) -> Option<String> {
+    static ALTERNATE_KEY: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let canonical: String = path
+        .split('/')
+        .map(|segment| {
+            let (name, key) = segment
+                .find('(')
+                .map_or((segment, ""), |i| segment.split_at(i));
+            let known = CANONICAL_SEGMENTS
+                .iter()
+                .find(|c| c.eq_ignore_ascii_case(name));
+            format!("{}{key}", known.copied().unwrap_or(name))
+        })
+        .collect::<Vec<_>>()
+        .join("/");
+    let pattern = ALTERNATE_KEY.get_or_init(|| {
+        regex::Regex::new(
+            r"^/v1\.0/(applications|servicePrincipals)\((?i:appId)='([^']*)'\)(/.*)?$",
+        )
+        .expect("valid regex")
+    });
+    let Some(captures) = pattern.captures(&canonical) else {
+        return (canonical != path).then_some(canonical);
+    };
+    let set = captures.get(1)?.as_str();
+    let app_id = captures.get(2)?.as_str();
+    let rest = captures.get(3).map_or("", |m| m.as_str());
+    let kind = if set == "applications" {
+        Kind::Application
+    } else {
+        Kind::ServicePrincipal
+    };
+    let store = state.store();
+    let id = store
+        .collection(kind)
+        .iter()
+        .find(|(_, o)| {
+            o["appId"]
+                .as_str()
+                .is_some_and(|a| a.eq_ignore_ascii_case(app_id))
+        })
+        .map_or(app_id, |(id, _)| id.as_str());
+    Some(format!("/v1.0/{set}/{id}{rest}"))
 }
 
 /// Routes for one entity set: list/create at `base`, get/patch/delete at `base/{id}`.

@@ -23,6 +23,9 @@ pub struct Escrow {
     pub group_members: HashMap<String, BTreeSet<String>>,
 }
 
+/// Entra's provision-on-demand of a group handles at most this many members; the rest wait for a cycle.
+const ON_DEMAND_GROUP_MEMBERS: usize = 5;
+
 /// Required by AWS IAM Identity Center; Entra skips users that lack them.
 const REQUIRED_USER_ATTRIBUTES: [&str; 4] = [
     "userName",
@@ -76,6 +79,20 @@ enum ScimError {
 }
 
 impl ScimTarget {
+    /// The endpoint saved in a job's secrets, if both BaseAddress and SecretToken are there.
+    pub fn from_secrets(secrets: &[(String, String)]) -> Option<ScimTarget> {
+        let get = |key: &str| {
+            secrets
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.clone())
+        };
+        Some(ScimTarget {
+            base_address: get("BaseAddress")?,
+            token: get("SecretToken")?,
+        })
+    }
+
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base_address.trim_end_matches('/'))
     }
@@ -115,6 +132,17 @@ impl ScimTarget {
             ))),
             _ => Err(ScimError::Status(status, text)),
         }
+    }
+
+    /// A SCIM PatchOp request with `operations`.
+    async fn patch(
+        &self,
+        http: &reqwest::Client,
+        path: &str,
+        operations: Vec<Value>,
+    ) -> Result<Value, ScimError> {
+        self.call(http, Method::PATCH, path, Some(&patch_body(operations)))
+            .await
     }
 
     /// `GET {resource}?filter=attribute eq "value"`: the SCIM id of the one match, if any.
@@ -294,19 +322,7 @@ pub fn snapshot(
     let store = state.store();
     let sync = store.synchronization.get(sp_id)?;
     let job = sync.jobs.get(job_id)?;
-    let secret = |key: &str| {
-        sync.secrets
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.clone())
-    };
-    let target = match (secret("BaseAddress"), secret("SecretToken")) {
-        (Some(base_address), Some(token)) => Some(ScimTarget {
-            base_address,
-            token,
-        }),
-        _ => None,
-    };
+    let target = ScimTarget::from_secrets(&sync.secrets);
     let rule = job.schema["synchronizationRules"][0].clone();
     let mut users = BTreeMap::new();
     let mut groups = BTreeMap::new();
@@ -424,15 +440,25 @@ impl Run<'_> {
                 } else {
                     match self
                         .target
-                        .call(
-                            self.http,
-                            Method::PATCH,
-                            &format!("/Users/{scim_id}"),
-                            Some(&patch_body(operations)),
-                        )
+                        .patch(self.http, &format!("/Users/{scim_id}"), operations)
                         .await
                     {
                         Ok(_) => Outcome::Updated,
+                        // Deleted in the target behind Entra's back: forget it so the next cycle matches or
+                        // creates it again instead of failing forever.
+                        Err(ScimError::Status(404, _)) => {
+                            self.escrow.users.remove(&object_id);
+                            self.escrow.exported.remove(&object_id);
+                            let reason = "The user no longer exists in the target; it is created again on the next cycle.";
+                            self.record(
+                                &object_id,
+                                "User",
+                                &display,
+                                None,
+                                Outcome::Failed(reason.into()),
+                            );
+                            return Ok(());
+                        }
                         Err(e) => failure(e)?,
                     }
                 }
@@ -466,7 +492,14 @@ impl Run<'_> {
         Ok(())
     }
 
-    async fn export_group(&mut self, group: &Value, members: &[String]) -> Result<(), RunFailure> {
+    /// Exports a group and its membership. `partial` (on-demand runs) only adds the given members and never
+    /// removes others, since the run saw only some of them.
+    async fn export_group(
+        &mut self,
+        group: &Value,
+        members: &[String],
+        partial: bool,
+    ) -> Result<(), RunFailure> {
         let object_id = group["id"].as_str().unwrap_or_default().to_string();
         let display = group["displayName"]
             .as_str()
@@ -522,12 +555,7 @@ impl Run<'_> {
             if !operations.is_empty() {
                 match self
                     .target
-                    .call(
-                        self.http,
-                        Method::PATCH,
-                        &format!("/Groups/{group_scim_id}"),
-                        Some(&patch_body(operations)),
-                    )
+                    .patch(self.http, &format!("/Groups/{group_scim_id}"), operations)
                     .await
                 {
                     Ok(_) => {
@@ -552,7 +580,11 @@ impl Run<'_> {
             Value::Array(ids.into_iter().map(|id| json!({"value": id})).collect())
         };
         let added: Vec<&String> = desired.difference(&known).collect();
-        let removed: Vec<&String> = known.difference(&desired).collect();
+        let removed: Vec<&String> = if partial {
+            Vec::new()
+        } else {
+            known.difference(&desired).collect()
+        };
         let mut operations = Vec::new();
         if !added.is_empty() {
             operations.push(json!({"op": "Add", "path": "members", "value": reference(added)}));
@@ -564,16 +596,18 @@ impl Run<'_> {
         if !operations.is_empty() {
             match self
                 .target
-                .call(
-                    self.http,
-                    Method::PATCH,
-                    &format!("/Groups/{group_scim_id}"),
-                    Some(&patch_body(operations)),
-                )
+                .patch(self.http, &format!("/Groups/{group_scim_id}"), operations)
                 .await
             {
                 Ok(_) => {
-                    self.escrow.group_members.insert(object_id.clone(), desired);
+                    let now_members = if partial {
+                        desired.union(&known).cloned().collect()
+                    } else {
+                        desired
+                    };
+                    self.escrow
+                        .group_members
+                        .insert(object_id.clone(), now_members);
                     if outcome == Outcome::Unchanged {
                         outcome = Outcome::Updated;
                     }
@@ -623,17 +657,10 @@ impl Run<'_> {
             .map(|(a, b)| (a.clone(), b.clone()))
             .collect();
         for (object_id, scim_id) in stale_users {
-            let disable = patch_body(vec![
-                json!({"op": "Replace", "path": "active", "value": false}),
-            ]);
+            let disable = vec![json!({"op": "Replace", "path": "active", "value": false})];
             let outcome = match self
                 .target
-                .call(
-                    self.http,
-                    Method::PATCH,
-                    &format!("/Users/{scim_id}"),
-                    Some(&disable),
-                )
+                .patch(self.http, &format!("/Users/{scim_id}"), disable)
                 .await
             {
                 Ok(_) | Err(ScimError::Status(404, _)) => {
@@ -688,7 +715,7 @@ pub async fn run(
                     run.export_user(user).await?;
                 }
                 for (group, members) in snapshot.groups.values() {
-                    run.export_group(group, members).await?;
+                    run.export_group(group, members, false).await?;
                 }
                 run.remove_out_of_scope(&snapshot).await
             }
@@ -698,10 +725,12 @@ pub async fn run(
                     if subject.object_type.eq_ignore_ascii_case("group") {
                         match snapshot.groups.get(id) {
                             Some((group, members)) => {
+                                let members =
+                                    &members[..members.len().min(ON_DEMAND_GROUP_MEMBERS)];
                                 for member in members {
                                     run.export_user(&snapshot.users[member]).await?;
                                 }
-                                run.export_group(group, members).await?;
+                                run.export_group(group, members, true).await?;
                             }
                             None => run.record(
                                 id,

@@ -106,6 +106,7 @@ impl RunningGraph {
         format!("{}/v1.0", self.base_url)
     }
 
+    /// Stops the emulator; the same as dropping it, spelled out for readers of test code.
     pub fn shutdown(self) {}
 }
 
@@ -219,7 +220,7 @@ pub async fn start(config: GraphConfig) -> std::io::Result<RunningGraph> {
         tenant_signing: OnceLock::new(),
     });
     let (shutdown, shutdown_rx) = watch::channel(false);
-    tokio::spawn(accept_loop(listener, router(state.clone()), shutdown_rx));
+    tokio::spawn(accept_loop(listener, state.clone(), shutdown_rx));
     Ok(RunningGraph {
         base_url,
         tenant_id,
@@ -229,7 +230,12 @@ pub async fn start(config: GraphConfig) -> std::io::Result<RunningGraph> {
 }
 
 /// Serves connections one task each, so that a "dropped connection" fault can close exactly its own socket.
-async fn accept_loop(listener: TcpListener, app: Router, mut shutdown: watch::Receiver<bool>) {
+async fn accept_loop(
+    listener: TcpListener,
+    state: Arc<state::AppState>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let app = router(state.clone());
     loop {
         let stream = tokio::select! {
             _ = shutdown.changed() => return,
@@ -241,9 +247,22 @@ async fn accept_loop(listener: TcpListener, app: Router, mut shutdown: watch::Re
         let kill = Arc::new(Notify::new());
         let connection_kill = admin::ConnectionKill(kill.clone());
         let app = app.clone();
+        let state = state.clone();
         let service = hyper::service::service_fn(
             move |mut request: hyper::Request<hyper::body::Incoming>| {
                 request.extensions_mut().insert(connection_kill.clone());
+                // Resolved before routing: alternate keys are not path segments of their own, and Graph's
+                // segment names are case-insensitive while the router's are not.
+                if let Some(path) = directory::canonical_path(&state, request.uri().path()) {
+                    let query = request
+                        .uri()
+                        .query()
+                        .map(|q| format!("?{q}"))
+                        .unwrap_or_default();
+                    if let Ok(uri) = format!("{path}{query}").parse() {
+                        *request.uri_mut() = uri;
+                    }
+                }
                 tower::ServiceExt::oneshot(app.clone(), request)
             },
         );

@@ -13,7 +13,9 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post, put};
 use serde_json::{Value, json};
 
-use super::directory::{body_object, check_action_body, check_entity_body, json_response};
+use super::directory::{
+    body_object, check_action_body, check_entity_body, json_response, page_size,
+};
 use super::engine::{self, EntryResult, Outcome, RunFailure, ScimTarget, Subject};
 use super::error::{GraphError, GraphResult};
 use super::objects::{AWS_SYNC_TEMPLATE_ID, AWS_TEMPLATE_ID};
@@ -163,11 +165,16 @@ async fn list_templates(
         &state.model,
         "microsoft.graph.synchronizationTemplate",
     )?;
-    let page_size = state.admin().page_size.unwrap_or(state.config.page_size);
     let set = format!("servicePrincipals('{sp_id}')/synchronization/templates");
     Ok(json_response(
         StatusCode::OK,
-        query.page(templates, page_size, &state.base_url, uri.path(), &set),
+        query.page(
+            templates,
+            page_size(&state),
+            &state.base_url,
+            uri.path(),
+            &set,
+        ),
     ))
 }
 
@@ -272,11 +279,10 @@ async fn list_jobs(
             .map(|s| s.jobs.values().map(|j| j.json.clone()).collect())
             .unwrap_or_default()
     };
-    let page_size = state.admin().page_size.unwrap_or(state.config.page_size);
     let set = format!("servicePrincipals('{sp_id}')/synchronization/jobs");
     Ok(json_response(
         StatusCode::OK,
-        query.page(jobs, page_size, &state.base_url, uri.path(), &set),
+        query.page(jobs, page_size(&state), &state.base_url, uri.path(), &set),
     ))
 }
 
@@ -517,18 +523,7 @@ fn record_run(
 }
 
 fn saved_target(state: &AppState, sp_id: &str) -> Option<ScimTarget> {
-    let store = state.store();
-    let secrets = &store.synchronization.get(sp_id)?.secrets;
-    let get = |key: &str| {
-        secrets
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.clone())
-    };
-    Some(ScimTarget {
-        base_address: get("BaseAddress")?,
-        token: get("SecretToken")?,
-    })
+    ScimTarget::from_secrets(&state.store().synchronization.get(sp_id)?.secrets)
 }
 
 async fn validate_credentials(

@@ -230,6 +230,21 @@ impl Graph {
     }
 }
 
+impl Graph {
+    /// Polls a synchronization job until its status code is `code` (the engine runs in the background).
+    pub async fn wait_for_job_code(&self, job_path: &str, code: &str) -> Value {
+        let mut job = Value::Null;
+        for _ in 0..800 {
+            job = self.get(job_path).await.1;
+            if job["status"]["code"] == code {
+                return job;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("job never reached status {code}: {job}");
+    }
+}
+
 #[derive(Default)]
 pub struct ScimState {
     pub users: Vec<Value>,
@@ -265,7 +280,8 @@ impl ScimServer {
 
     /// Waits until `check` holds (the engine runs in the background).
     pub async fn wait_for(&self, what: &str, check: impl Fn(&ScimState) -> bool) {
-        for _ in 0..200 {
+        // Generous: the machine running the tests may be busy.
+        for _ in 0..800 {
             if check(&self.snapshot()) {
                 return;
             }
