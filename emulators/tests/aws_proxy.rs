@@ -618,6 +618,29 @@ async fn assignments_to_unknown_principals_or_permission_sets_fail_like_aws() {
         Some(&StatusValues::Succeeded)
     );
 
+    let accounts = env
+        .sso
+        .list_accounts_for_provisioned_permission_set()
+        .instance_arn(&env.instance_arn)
+        .permission_set_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        accounts.account_ids(),
+        ["111111111111"],
+        "moto would answer its own account"
+    );
+    let provisioned = env
+        .sso
+        .list_permission_sets_provisioned_to_account()
+        .instance_arn(&env.instance_arn)
+        .account_id("111111111111")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(provisioned.permission_sets(), std::slice::from_ref(&arn));
+
     // The same assignment again: accepted, but AWS keeps one (account, permission set, principal) tuple.
     assign(&group_id, &arn, "111111111111").await.unwrap();
     let assignments = env

@@ -72,6 +72,10 @@ pub(super) async fn dispatch(
         "TagResource" => tag_resource(proxy, &input).await?,
         "UntagResource" => untag_resource(proxy, &input).await?,
         "ListTagsForResource" => list_tags(proxy, &input).await?,
+        "ListAccountsForProvisionedPermissionSet" => {
+            accounts_for_permission_set(proxy, &input).await?
+        }
+        "ListPermissionSetsProvisionedToAccount" => permission_sets_for_account(proxy, &input)?,
         _ => proxy.moto(Service::SsoAdmin, operation, &input).await?,
     };
     to_aws_arns(&mut output);
@@ -202,6 +206,7 @@ async fn delete_permission_set(proxy: &Proxy, input: &Value) -> Result<Value, Aw
         let mut state = proxy.state();
         state.tags.remove(arn);
         state.boundaries.remove(arn);
+        state.provisioned_accounts.remove(arn);
     }
     Ok(output)
 }
@@ -372,11 +377,50 @@ async fn change_assignment(
             return Err(error);
         }
     }
+    if failure.is_none() && kind == AsyncKind::AssignmentCreation {
+        mark_provisioned(proxy, permission_set_arn, required_str(input, "TargetId")?);
+    }
     let member = match kind {
         AsyncKind::AssignmentCreation => "AccountAssignmentCreationStatus",
         _ => "AccountAssignmentDeletionStatus",
     };
     Ok(json!({ member: record.render(true) }))
+}
+
+fn mark_provisioned(proxy: &Proxy, permission_set_arn: &str, account: &str) {
+    proxy
+        .state()
+        .provisioned_accounts
+        .entry(permission_set_arn.to_owned())
+        .or_default()
+        .insert(account.to_owned());
+}
+
+async fn accounts_for_permission_set(proxy: &Proxy, input: &Value) -> Result<Value, AwsError> {
+    let instance_arn = required_str(input, "InstanceArn")?;
+    let permission_set_arn = required_str(input, "PermissionSetArn")?;
+    ensure_permission_set(proxy, instance_arn, permission_set_arn).await?;
+    let accounts: Vec<String> = proxy
+        .state()
+        .provisioned_accounts
+        .get(permission_set_arn)
+        .map(|accounts| accounts.iter().cloned().collect())
+        .unwrap_or_default();
+    Ok(json!({"AccountIds": accounts}))
+}
+
+fn permission_sets_for_account(proxy: &Proxy, input: &Value) -> Result<Value, AwsError> {
+    required_str(input, "InstanceArn")?;
+    let account = required_str(input, "AccountId")?;
+    let mut permission_sets: Vec<String> = proxy
+        .state()
+        .provisioned_accounts
+        .iter()
+        .filter(|(_, accounts)| accounts.contains(account))
+        .map(|(permission_set, _)| permission_set.clone())
+        .collect();
+    permission_sets.sort();
+    Ok(json!({"PermissionSets": permission_sets}))
 }
 
 /// An assignment is one (account, permission set, principal) tuple on AWS: creating it again succeeds without a
@@ -434,6 +478,9 @@ async fn provision_permission_set(proxy: &Proxy, input: &Value) -> Result<Value,
         proxy
             .moto(Service::SsoAdmin, "ProvisionPermissionSet", input)
             .await?;
+        if let Some(account) = input.get("TargetId").and_then(Value::as_str) {
+            mark_provisioned(proxy, permission_set_arn, account);
+        }
     }
     let request_id = uuid::Uuid::new_v4().to_string();
     let mut status = Map::new();

@@ -1,6 +1,6 @@
 //! The proxy's own state: configuration, statistics, quotas and what moto cannot store.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -152,6 +152,9 @@ pub struct ProxyState {
     pub boundaries: HashMap<String, Value>,
     /// identitystore attributes changed by UpdateGroup/UpdateUser (moto cannot update), by group/user id.
     pub overlays: HashMap<String, Map<String, Value>>,
+    /// Accounts each permission set (moto ARN shape) is provisioned to: by an account assignment or by
+    /// ProvisionPermissionSet for one account. moto answers these look-ups with the caller's account.
+    pub provisioned_accounts: HashMap<String, BTreeSet<String>>,
 }
 
 impl ProxyState {
@@ -164,6 +167,7 @@ impl ProxyState {
             tags: HashMap::new(),
             boundaries: HashMap::new(),
             overlays: HashMap::new(),
+            provisioned_accounts: HashMap::new(),
         }
     }
 
