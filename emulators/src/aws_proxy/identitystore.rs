@@ -44,17 +44,10 @@ async fn ensure_identity_store(proxy: &Proxy, input: &Value) -> Result<(), AwsEr
     let Some(store_id) = input.get("IdentityStoreId").and_then(Value::as_str) else {
         return Ok(());
     };
-    let instances = proxy
-        .moto(Service::SsoAdmin, "ListInstances", &json!({}))
-        .await?;
-    let known = instances
-        .get("Instances")
-        .and_then(Value::as_array)
-        .is_some_and(|instances| {
-            instances
-                .iter()
-                .any(|instance| instance["IdentityStoreId"] == store_id)
-        });
+    let known = super::sso::instances(proxy)
+        .await?
+        .iter()
+        .any(|instance| instance["IdentityStoreId"] == store_id);
     if known {
         return Ok(());
     }

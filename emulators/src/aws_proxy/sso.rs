@@ -136,7 +136,7 @@ fn same_permission_set(configured: &str, moto_arn: &str) -> bool {
     configured.as_str() == Some(moto_arn)
 }
 
-async fn instances(proxy: &Proxy) -> Result<Vec<Value>, AwsError> {
+pub(super) async fn instances(proxy: &Proxy) -> Result<Vec<Value>, AwsError> {
     let listed = proxy
         .moto(Service::SsoAdmin, "ListInstances", &json!({}))
         .await?;
