@@ -7,11 +7,12 @@ use async_trait::async_trait;
 
 use super::context::Context;
 use super::diag::Diagnostics;
+use super::resource::opaque_debug;
 use super::schema::Schema;
 use super::value::Value;
 
 /// Result of opening an ephemeral resource.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct Opened {
     pub result: Value,
     /// Handed back to `renew` and `close` (e.g. a lease ID).
@@ -21,11 +22,13 @@ pub struct Opened {
 }
 
 /// Result of renewing.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct Renewed {
     pub private: Option<Vec<u8>>,
     pub renew_at: Option<SystemTime>,
 }
+
+opaque_debug!(Opened, Renewed);
 
 #[async_trait]
 pub trait EphemeralResource: Send + Sync + 'static {

@@ -9,17 +9,19 @@ use super::data_source::DataSource;
 use super::diag::Diagnostics;
 use super::ephemeral::EphemeralResource;
 use super::function::Function;
-use super::resource::Resource;
+use super::resource::{Resource, opaque_debug};
 use super::schema::Schema;
 use super::value::Value;
 
 /// Inputs of `configure`.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct ConfigureRequest {
     /// May contain unknown values when the configuration depends on resources not yet created.
     pub config: Value,
     pub terraform_version: String,
 }
+
+opaque_debug!(ConfigureRequest);
 
 #[async_trait]
 pub trait Provider: Send + Sync + 'static {

@@ -14,7 +14,7 @@ use super::types::Type;
 use super::value::Value;
 
 /// Inputs of `create`.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct CreateRequest {
     /// The configuration as written, including write-only attributes (the only place they appear).
     pub config: Value,
@@ -23,7 +23,7 @@ pub struct CreateRequest {
 }
 
 /// Inputs of `update`.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct UpdateRequest {
     pub config: Value,
     pub planned: Value,
@@ -32,7 +32,7 @@ pub struct UpdateRequest {
 
 /// The plan being built in `PlanResourceChange`, after computed attributes were marked unknown and
 /// attribute plan modifiers ran. `modify_plan` may change `planned` and add `requires_replace` paths.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct PlanChange {
     pub config: Value,
     /// Null when the resource is being created.
@@ -41,6 +41,21 @@ pub struct PlanChange {
     pub planned: Value,
     pub requires_replace: Vec<AttributePath>,
 }
+
+/// Values may hold secrets (write-only and sensitive attributes), and Debug output ends up in logs: the
+/// request types only show their shape.
+macro_rules! opaque_debug {
+    ($($name:ident),*) => {$(
+        impl std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(stringify!($name)).finish_non_exhaustive()
+            }
+        }
+    )*};
+}
+pub(crate) use opaque_debug;
+
+opaque_debug!(CreateRequest, UpdateRequest, PlanChange);
 
 impl PlanChange {
     pub fn is_create(&self) -> bool {

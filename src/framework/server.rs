@@ -85,11 +85,13 @@ impl<P: Provider> FrameworkServer<P> {
         let provider_schema = provider.schema();
         startup.extend(provider_schema.check(provider.type_name()));
 
+        let prefix = format!("{}_", provider.type_name());
         let mut resources = HashMap::new();
         for r in provider.resources() {
             let schema = r.schema();
             startup.extend(schema.check(r.type_name()));
             let name = r.type_name().to_owned();
+            check_type_name(&mut startup, &prefix, "resource", &name);
             if resources
                 .insert(name.clone(), Registered::new(r, schema))
                 .is_some()
@@ -105,6 +107,7 @@ impl<P: Provider> FrameworkServer<P> {
             let schema = d.schema();
             startup.extend(schema.check(d.type_name()));
             let name = d.type_name().to_owned();
+            check_type_name(&mut startup, &prefix, "data source", &name);
             if data_sources
                 .insert(name.clone(), Registered::new(d, schema))
                 .is_some()
@@ -120,6 +123,7 @@ impl<P: Provider> FrameworkServer<P> {
             let schema = e.schema();
             startup.extend(schema.check(e.type_name()));
             let name = e.type_name().to_owned();
+            check_type_name(&mut startup, &prefix, "ephemeral resource", &name);
             if ephemerals
                 .insert(name.clone(), Registered::new(e, schema))
                 .is_some()
@@ -263,6 +267,16 @@ impl<P: Provider> FrameworkServer<P> {
         self.resources
             .get(type_name)
             .ok_or_else(|| unknown_type("resource", type_name))
+    }
+}
+
+/// Terraform derives the provider from a type name's prefix, so a mismatched prefix is unusable.
+fn check_type_name(diags: &mut Diagnostics, prefix: &str, kind: &str, name: &str) {
+    if !name.starts_with(prefix) {
+        diags.error(
+            format!("Invalid {kind} type name"),
+            format!("{name} must start with {prefix:?}. This is a bug in the provider."),
+        );
     }
 }
 

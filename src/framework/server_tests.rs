@@ -1102,3 +1102,69 @@ async fn upgrade_of_empty_raw_state_is_null() {
     assert!(response.diagnostics.is_empty());
     assert!(value_of(response.upgraded_state).is_null());
 }
+
+#[tokio::test]
+async fn startup_problems_surface_in_schema_diagnostics() {
+    struct Misnamed;
+
+    #[async_trait]
+    impl DataSource for Misnamed {
+        fn type_name(&self) -> &str {
+            "other_echo"
+        }
+
+        fn schema(&self) -> Schema {
+            Schema::new().attribute(Attribute::string("flagless"))
+        }
+
+        async fn read(&self, _ctx: &Context, config: Value) -> Result<Value, Diagnostics> {
+            Ok(config)
+        }
+    }
+
+    struct Broken;
+
+    #[async_trait]
+    impl Provider for Broken {
+        fn type_name(&self) -> &str {
+            "test"
+        }
+
+        fn schema(&self) -> Schema {
+            Schema::new()
+        }
+
+        async fn configure(
+            &self,
+            _ctx: &Context,
+            _request: ConfigureRequest,
+        ) -> Result<ProviderData, Diagnostics> {
+            Ok(Arc::new(()))
+        }
+
+        fn resources(&self) -> Vec<Arc<dyn Resource>> {
+            vec![Arc::new(Thing), Arc::new(Thing)]
+        }
+
+        fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
+            vec![Arc::new(Misnamed)]
+        }
+    }
+
+    let server = FrameworkServer::new(Broken);
+    let schema = server
+        .get_provider_schema(Request::new(pb::get_provider_schema::Request {}))
+        .await
+        .unwrap()
+        .into_inner();
+    let mut found = errors(&schema.diagnostics);
+    found.sort();
+    assert_eq!(
+        found,
+        vec![
+            "Duplicate resource type",
+            "Invalid data source type name",
+            "Invalid schema attribute"
+        ]
+    );
+}
