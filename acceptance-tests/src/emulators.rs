@@ -104,7 +104,10 @@ impl Emulators {
         ));
         let log = std::fs::File::create(&log_path).map_err(HarnessError::io(&log_path))?;
         Emulators::spawn(
-            Command::new(&binary).args(["start", "--json", "--stop-on-stdin-eof"]),
+            Command::new(&binary)
+                .args(["start", "--json", "--stop-on-stdin-eof"])
+                // The emulators launch moto_server from the same pinned tools as the harness's Terraform.
+                .env("IDBRIDGE_TOOLS_DIR", paths::tools_dir()),
             log,
             log_path,
             START_TIMEOUT,
