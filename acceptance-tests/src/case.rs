@@ -634,7 +634,7 @@ impl Runner {
                 "expected a non-empty plan after apply, but it was empty".to_string(),
             ));
         }
-        self.run_plan_checks(&step.plan_checks, &planned.plan)
+        self.run_plan_checks_on(&step.plan_checks, &planned)
     }
 
     fn plan_only_step(&mut self, number: usize, step: &Step) -> Result<(), HarnessError> {
@@ -671,7 +671,7 @@ impl Runner {
                 "expected a non-empty plan, but it was empty".to_string(),
             ));
         }
-        self.run_plan_checks(&step.plan_checks, &planned.plan)?;
+        self.run_plan_checks_on(&step.plan_checks, &planned)?;
         self.run_checks(&step.checks, &self.show_state(&self.config_dir)?)
     }
 
@@ -749,7 +749,8 @@ impl Runner {
                         "expected an error matching /{expected}/, but the import plan succeeded"
                     )));
                 }
-                let change = planned.plan.change(&spec.address).ok_or_else(|| {
+                let plan = self.show_plan(&planned)?;
+                let change = plan.change(&spec.address).ok_or_else(|| {
                     failed(format!(
                         "the import plan has no change for {}",
                         spec.address
@@ -761,10 +762,9 @@ impl Runner {
                         spec.address, change.actions, planned.text
                     )));
                 }
-                self.run_plan_checks(&step.plan_checks, &planned.plan)?;
+                self.run_plan_checks(&step.plan_checks, &plan)?;
                 // planned_values has the shape of a state's values, so checks work on it unchanged.
-                let values = planned
-                    .plan
+                let values = plan
                     .json()
                     .get("planned_values")
                     .cloned()
@@ -931,16 +931,34 @@ impl Runner {
             Some(2) => true,
             _ => return Err(PlanError::Failed(error_text(&output))),
         };
-        let plan_path = plan_file.display().to_string();
-        let shown = self
-            .terraform
-            .run(dir, &["show", "-json", "-no-color", &plan_path], &[])?;
-        let plan = parse_output(&shown, Plan::from_show_json)?;
         Ok(Planned {
             has_changes,
             text: output.stdout,
-            plan,
+            dir: dir.to_path_buf(),
+            plan_file,
         })
+    }
+
+    /// `terraform show -json` of a saved plan; only run when something inspects the plan.
+    fn show_plan(&self, planned: &Planned) -> Result<Plan, HarnessError> {
+        let plan_path = planned.plan_file.display().to_string();
+        let shown = self.terraform.run(
+            &planned.dir,
+            &["show", "-json", "-no-color", &plan_path],
+            &[],
+        )?;
+        parse_output(&shown, Plan::from_show_json)
+    }
+
+    fn run_plan_checks_on(
+        &self,
+        checks: &[PlanCheck],
+        planned: &Planned,
+    ) -> Result<(), HarnessError> {
+        if checks.is_empty() {
+            return Ok(());
+        }
+        self.run_plan_checks(checks, &self.show_plan(planned)?)
     }
 
     fn run_checks(&self, checks: &[StateCheck], state: &State) -> Result<(), HarnessError> {
@@ -977,7 +995,8 @@ struct Planned {
     has_changes: bool,
     /// Human-readable plan, printed when a plan is unexpectedly (non-)empty.
     text: String,
-    plan: Plan,
+    dir: PathBuf,
+    plan_file: PathBuf,
 }
 
 enum PlanError {

@@ -316,3 +316,25 @@ fn missing_provider_binary_is_explained() {
         }
     }
 }
+
+#[test]
+fn harness_fails_on_a_failing_plan_check() {
+    let case = TestCase::new(vec![
+        Step::config(DATA)
+            .plan_only()
+            .expect_non_empty_plan()
+            .plan_check(|plan| match plan.change("terraform_data.x") {
+                Some(change) if change.actions == ["delete"] => Ok(()),
+                other => {
+                    Err(format!("expected a delete, got {:?}", other.map(|c| &c.actions)).into())
+                }
+            }),
+    ])
+    .without_provider();
+    if let Some(message) = expect_case_failure(case) {
+        assert!(
+            message.contains("plan checks failed:\n  - expected a delete, got Some([\"create\"])"),
+            "{message}"
+        );
+    }
+}
