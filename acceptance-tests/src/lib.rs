@@ -6,14 +6,15 @@
 //! use idbridge_acceptance::{Step, TestCase, checks};
 //!
 //! #[test]
-//! fn group_lifecycle() {
+//! fn permission_set_lifecycle() {
+//!     let config = r#"resource "idbridge_permission_set" "ps" { name = "acc-ps" }"#;
 //!     TestCase::new(vec![
-//!         Step::config(r#"resource "idbridge_group" "g" { display_name = "acc-g" }"#)
-//!             .check(checks::attr_equals("idbridge_group.g", "display_name", "acc-g")),
-//!         Step::import("idbridge_group.g"),
-//!         Step::config(r#"resource "idbridge_group" "g" { display_name = 1 }"#)
+//!         Step::config(config).check(checks::attr_equals("idbridge_permission_set.ps", "name", "acc-ps")),
+//!         // Import by the resource's `id` (the permission set ARN) and compare with what apply stored.
+//!         Step::import("idbridge_permission_set.ps"),
+//!         Step::config(r#"resource "idbridge_permission_set" "ps" {}"#)
 //!             .plan_only()
-//!             .expect_error("Incorrect attribute value type"),
+//!             .expect_error("Missing required argument"),
 //!     ])
 //!     .with_emulators()
 //!     .run();
