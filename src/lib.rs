@@ -12,13 +12,13 @@ pub mod clients;
 pub mod data_sources;
 pub mod framework;
 pub mod functions;
-mod placeholder_provider;
 pub mod protocol;
 pub mod provider;
 pub mod resources;
 pub mod saml;
 
-/// Process entry point; returns the exit code.
+/// Process entry point; returns the exit code. Serves the idbridge provider through the framework layer over
+/// the plugin protocol.
 pub fn run() -> i32 {
-    protocol::run_plugin(|| placeholder_provider::PlaceholderProvider)
+    protocol::run_plugin(|| framework::FrameworkServer::new(provider::IdbridgeProvider::new()))
 }
