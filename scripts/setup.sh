@@ -14,6 +14,11 @@ if [[ -f "$stamp" && -x "$tools/bin/terraform" ]]; then
 fi
 
 python="${PYTHON:-python3}"
+if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+  echo "scripts/setup.sh needs Python 3.11 or newer with pip and venv (set PYTHON=/path/to/python3.11);" \
+    "found: $("$python" --version 2>/dev/null || echo "no $python")" >&2
+  exit 1
+fi
 mkdir -p "$tools/bin"
 if [[ ! -x "$tools/venv/bin/python" ]]; then
   "$python" -m venv "$tools/venv"

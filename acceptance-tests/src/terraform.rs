@@ -1,0 +1,224 @@
+//! Runs the pinned Terraform CLI in a work directory with a controlled environment.
+
+use std::io::Read;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, mpsc};
+use std::time::Duration;
+
+use crate::error::HarnessError;
+
+/// Default limit for one Terraform command; `IDBRIDGE_ACC_COMMAND_TIMEOUT_SECS` overrides it.
+const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// What one Terraform command did.
+#[derive(Debug, Clone)]
+pub struct CommandOutput {
+    /// The arguments, space separated (for messages).
+    pub args: String,
+    /// Exit code; `None` when killed by a signal.
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl CommandOutput {
+    pub fn success(&self) -> bool {
+        self.code == Some(0)
+    }
+}
+
+/// A Terraform CLI bound to one set of environment variables and a log directory.
+///
+/// Every command's stdout and stderr (and its `TF_LOG=trace` log when enabled) are written to numbered files in the
+/// log directory, so a failed test's work directory tells the whole story and secrets can be searched for in it.
+#[derive(Debug, Clone)]
+pub struct Terraform {
+    binary: PathBuf,
+    env: Vec<(String, String)>,
+    log_dir: PathBuf,
+    trace_log: bool,
+    timeout: Duration,
+    sequence: Arc<AtomicUsize>,
+}
+
+impl Terraform {
+    /// `env` is applied on top of the inherited environment, from which every `TF_*` variable has been removed
+    /// (a developer's `TF_LOG`, `TF_CLI_ARGS` or `TF_VAR_*` must not change what a test does).
+    pub fn new(
+        binary: PathBuf,
+        env: Vec<(String, String)>,
+        log_dir: PathBuf,
+        trace_log: bool,
+    ) -> Self {
+        let timeout = std::env::var("IDBRIDGE_ACC_COMMAND_TIMEOUT_SECS")
+            .ok()
+            .and_then(|secs| secs.parse().ok())
+            .map(Duration::from_secs)
+            .unwrap_or(DEFAULT_COMMAND_TIMEOUT);
+        Terraform {
+            binary,
+            env,
+            log_dir,
+            trace_log,
+            timeout,
+            sequence: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+
+    pub fn log_dir(&self) -> &Path {
+        &self.log_dir
+    }
+
+    /// Runs `terraform <args>` in `dir` with `extra_env` added. A non-zero exit is not an error here: callers
+    /// decide what each exit code means (`-detailed-exitcode`, expected failures).
+    pub fn run(
+        &self,
+        dir: &Path,
+        args: &[&str],
+        extra_env: &[(String, String)],
+    ) -> Result<CommandOutput, HarnessError> {
+        let joined = args.join(" ");
+        let sequence = self.sequence.fetch_add(1, Ordering::SeqCst) + 1;
+        let subcommand = args.first().copied().unwrap_or("terraform");
+        let log_stem = self.log_dir.join(format!("{sequence:03}-{subcommand}"));
+
+        let mut command = Command::new(&self.binary);
+        command
+            .args(args)
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            // Own process group, so a timeout kills Terraform together with the provider plugins it started.
+            .process_group(0);
+        for (key, _) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("TF_") {
+                command.env_remove(&key);
+            }
+        }
+        command.envs(self.env.iter().map(|(k, v)| (k, v)));
+        command.envs(extra_env.iter().map(|(k, v)| (k, v)));
+        if self.trace_log {
+            command.env("TF_LOG", "trace");
+            command.env("TF_LOG_PATH", log_stem.with_extension("trace.log"));
+        }
+
+        let spawn_error = |source| HarnessError::Spawn {
+            args: joined.clone(),
+            dir: dir.to_path_buf(),
+            source,
+        };
+        let mut child = command.spawn().map_err(spawn_error)?;
+        let pid = child.id() as libc::pid_t;
+        let stdout_reader = drain(child.stdout.take());
+        let stderr_reader = drain(child.stderr.take());
+
+        let (done_tx, done_rx) = mpsc::channel();
+        let waiter = std::thread::spawn(move || {
+            let status = child.wait();
+            let _ = done_tx.send(());
+            status
+        });
+        let timed_out = done_rx.recv_timeout(self.timeout).is_err();
+        if timed_out {
+            // SAFETY: kill(2) on the process group we created; no memory is involved.
+            unsafe {
+                libc::kill(-pid, libc::SIGKILL);
+            }
+        }
+        let status = waiter
+            .join()
+            .expect("waiter thread does not panic")
+            .map_err(spawn_error)?;
+        let output = CommandOutput {
+            args: joined.clone(),
+            code: status.code(),
+            stdout: stdout_reader.join().expect("reader thread does not panic"),
+            stderr: stderr_reader.join().expect("reader thread does not panic"),
+        };
+
+        let stdout_path = log_stem.with_extension("stdout");
+        std::fs::write(&stdout_path, &output.stdout).map_err(HarnessError::io(&stdout_path))?;
+        let stderr_path = log_stem.with_extension("stderr");
+        std::fs::write(
+            &stderr_path,
+            format!("$ terraform {joined}\n{}", output.stderr),
+        )
+        .map_err(HarnessError::io(&stderr_path))?;
+
+        if timed_out {
+            return Err(HarnessError::Timeout {
+                args: joined,
+                timeout: self.timeout,
+            });
+        }
+        Ok(output)
+    }
+}
+
+fn drain(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        if let Some(mut pipe) = pipe {
+            let _ = pipe.read_to_end(&mut bytes);
+        }
+        String::from_utf8_lossy(&bytes).into_owned()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // A shell stands in for Terraform: `sh -c <script> <args..>`. Writing a script file and executing it would race
+    // with other tests forking (ETXTBSY).
+    fn shell(dir: &Path) -> Terraform {
+        Terraform::new(PathBuf::from("/bin/sh"), vec![], dir.to_path_buf(), false)
+    }
+
+    #[test]
+    fn captures_output_and_exit_code_and_writes_logs() {
+        let dir = tempfile::tempdir().unwrap();
+        let terraform = shell(dir.path());
+        let script = "echo out:$0:$1; echo err >&2; exit 3";
+        let output = terraform
+            .run(dir.path(), &["-c", script, "plan", "-x"], &[])
+            .unwrap();
+        assert_eq!(output.code, Some(3));
+        assert_eq!(output.stdout, "out:plan:-x\n");
+        assert_eq!(output.stderr, "err\n");
+        assert!(!output.success());
+        let logged = std::fs::read_to_string(dir.path().join("001--c.stdout")).unwrap();
+        assert_eq!(logged, "out:plan:-x\n");
+    }
+
+    #[test]
+    fn inherited_tf_variables_are_dropped_and_given_ones_set() {
+        // SAFETY: no other test in this crate reads or writes this variable.
+        unsafe { std::env::set_var("TF_HARNESS_UNIT_LEAK", "leaked") };
+        let dir = tempfile::tempdir().unwrap();
+        let mut terraform = shell(dir.path());
+        terraform.env = vec![("TF_IN_AUTOMATION".into(), "1".into())];
+        let script = "echo \"[$TF_HARNESS_UNIT_LEAK][$TF_IN_AUTOMATION][$EXTRA]\"";
+        let output = terraform
+            .run(dir.path(), &["-c", script], &[("EXTRA".into(), "x".into())])
+            .unwrap();
+        assert_eq!(output.stdout, "[][1][x]\n");
+    }
+
+    #[test]
+    fn a_hung_command_is_killed_after_the_timeout() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut terraform = shell(dir.path());
+        terraform.timeout = Duration::from_millis(300);
+        let started = std::time::Instant::now();
+        let error = terraform
+            .run(dir.path(), &["-c", "sleep 30"], &[])
+            .unwrap_err();
+        assert!(matches!(error, HarnessError::Timeout { .. }), "{error}");
+        assert!(started.elapsed() < Duration::from_secs(10));
+    }
+}
