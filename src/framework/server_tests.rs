@@ -1384,10 +1384,14 @@ resource "test_thing" "a" {
   big      = 123456789012345678901234567890
   anything = { k = [1, "two", true] }
   members  = MEMBERS
-  password = "s3cret-wo"
+  password = ephemeral.test_token.t.token
   timeouts {
     create = "5m"
   }
+}
+
+ephemeral "test_token" "t" {
+  scope = "s3cret-wo"
 }
 
 output "joined" {
@@ -1410,7 +1414,9 @@ async fn real_terraform_applies_updates_replaces_and_destroys_through_the_framew
     use crate::protocol::tfplugin6::provider_server::ProviderServer;
 
     let remote = Arc::new(Remote::default());
-    let service = ProviderServer::new(FrameworkServer::new(TestProvider::new(remote.clone())));
+    let provider = TestProvider::new(remote.clone());
+    let tokens = provider.tokens.clone();
+    let service = ProviderServer::new(FrameworkServer::new(provider));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
@@ -1441,10 +1447,12 @@ async fn real_terraform_applies_updates_replaces_and_destroys_through_the_framew
         !state_text.contains("s3cret-wo"),
         "write-only value stored in state"
     );
+    // The write-only argument received the ephemeral token; the ephemeral resource was closed again.
     assert_eq!(
         *remote.passwords_seen.lock().unwrap(),
-        vec!["s3cret-wo".to_owned()]
+        vec!["tok-s3cret-wo".to_owned()]
     );
+    assert!(!tokens.closed.lock().unwrap().is_empty());
     assert!(
         state_text.contains("123456789012345678901234567890"),
         "big number lost precision"
