@@ -12,6 +12,7 @@ pub mod clients;
 pub mod data_sources;
 pub mod framework;
 pub mod functions;
+mod placeholder_provider;
 pub mod protocol;
 pub mod provider;
 pub mod resources;
@@ -19,6 +20,5 @@ pub mod saml;
 
 /// Process entry point; returns the exit code.
 pub fn run() -> i32 {
-    eprintln!("terraform-provider-idbridge: not wired up yet");
-    1
+    protocol::run_plugin(|| placeholder_provider::PlaceholderProvider)
 }

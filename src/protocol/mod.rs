@@ -3,7 +3,19 @@
 //! Knows nothing about the framework: anything implementing
 //! [`tfplugin6::provider_server::Provider`] can be served.
 
+pub mod client;
+pub mod controller;
+pub mod handshake;
+pub mod listener;
+pub mod logging;
 mod redact;
+pub mod server;
+pub mod stdio;
+pub mod tls;
+
+pub use server::{
+    MAX_MESSAGE_SIZE, Mode, PROVIDER_ADDRESS, ServeError, ServeOptions, run_plugin, serve,
+};
 
 /// Terraform plugin protocol 6.10 messages, plus the `Provider` gRPC server and client.
 #[allow(clippy::all, clippy::pedantic, missing_docs)]
