@@ -762,8 +762,9 @@ impl<P: Provider> provider_server::Provider for FrameworkServer<P> {
                 schema::null_write_only(&r.schema, &mut change.planned);
             }
             if !change.prior.is_null() && !change.planned.is_null() {
+                // Compared as Terraform will see them: paths into set elements end at the set.
                 let mut seen = Vec::new();
-                for path in change.requires_replace {
+                for path in change.requires_replace.iter().map(AttributePath::up_to_set) {
                     if !seen.contains(&path) {
                         seen.push(path);
                     }
