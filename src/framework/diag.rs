@@ -182,14 +182,18 @@ impl AttributePath {
     pub fn to_proto(&self) -> tfplugin6::AttributePath {
         use tfplugin6::attribute_path::{Step, step::Selector};
         let steps = self
+            .up_to_set()
             .steps()
             .iter()
-            .map(|step| Step {
-                selector: Some(match step {
-                    PathStep::Attribute(name) => Selector::AttributeName(name.clone()),
-                    PathStep::Key(key) => Selector::ElementKeyString(key.clone()),
-                    PathStep::Index(index) => Selector::ElementKeyInt(*index),
-                }),
+            .filter_map(|step| {
+                Some(Step {
+                    selector: Some(match step {
+                        PathStep::Attribute(name) => Selector::AttributeName(name.clone()),
+                        PathStep::Key(key) => Selector::ElementKeyString(key.clone()),
+                        PathStep::Index(index) => Selector::ElementKeyInt(*index),
+                        PathStep::SetElement => return None,
+                    }),
+                })
             })
             .collect();
         tfplugin6::AttributePath { steps }
@@ -280,6 +284,13 @@ mod tests {
         assert_eq!(
             AttributePath::from_proto(proto.attribute.as_ref().unwrap()),
             path
+        );
+        let in_set = AttributePath::new("members")
+            .child(PathStep::SetElement)
+            .attribute("id");
+        assert_eq!(
+            AttributePath::from_proto(&in_set.to_proto()),
+            AttributePath::new("members")
         );
         let warning = Diagnostic::warning("w", "").to_proto();
         assert_eq!(

@@ -84,6 +84,7 @@ pub use path::{AttributePath, PathStep};
 pub use provider::{ConfigureRequest, Provider};
 pub use resource::{
     ApplyError, CreateRequest, MoveSource, PlanChange, RawState, Resource, UpdateRequest,
+    import_passthrough,
 };
 pub use schema::{Attribute, Block, NestedBlock, Nesting, Operation, PlanModifier, Schema};
 pub use server::FrameworkServer;

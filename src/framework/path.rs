@@ -2,8 +2,7 @@
 
 use std::fmt;
 
-/// One step into a value. Set elements have no step of their own in the protocol, so paths into a set stop
-/// at the set attribute.
+/// One step into a value.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PathStep {
     Attribute(String),
@@ -11,6 +10,9 @@ pub enum PathStep {
     Key(String),
     /// List or tuple index.
     Index(i64),
+    /// Some element of a set. The protocol cannot name set elements, so paths sent to Terraform end at
+    /// the set (see [`AttributePath::up_to_set`]).
+    SetElement,
 }
 
 /// A path from the root object, e.g. `timeouts.create` or `members[2].id`.
@@ -60,6 +62,18 @@ impl AttributePath {
         self.steps.is_empty()
     }
 
+    /// This path cut before its first set element step: the closest path Terraform can resolve.
+    pub fn up_to_set(&self) -> AttributePath {
+        let end = self
+            .steps
+            .iter()
+            .position(|s| *s == PathStep::SetElement)
+            .unwrap_or(self.steps.len());
+        AttributePath {
+            steps: self.steps[..end].to_vec(),
+        }
+    }
+
     pub fn from_steps(steps: Vec<PathStep>) -> Self {
         Self { steps }
     }
@@ -73,6 +87,7 @@ impl fmt::Display for AttributePath {
                 PathStep::Attribute(name) => write!(f, ".{name}")?,
                 PathStep::Key(key) => write!(f, "[{key:?}]")?,
                 PathStep::Index(index) => write!(f, "[{index}]")?,
+                PathStep::SetElement => f.write_str("[*]")?,
             }
         }
         Ok(())

@@ -645,8 +645,9 @@ impl Schema {
 
 // ------------------------------------------------------------------------------------------ schema walks
 
-/// Calls `visit` for every element object of a nested attribute or block value, with its path. Set elements
-/// are addressed by position, which is only used to pair them with the same position elsewhere.
+static NULL: Value = Value::Null;
+
+/// Calls `visit` for every element object of a nested attribute or block value, with its path.
 fn each_nested_object<'v>(
     nesting: Nesting,
     value: &'v Value,
@@ -656,9 +657,14 @@ fn each_nested_object<'v>(
     match (nesting, value.inner()) {
         (_, Value::Null | Value::Unknown(_)) => {}
         (Nesting::Single, object) => visit(object, path.clone()),
-        (Nesting::List | Nesting::Set, Value::List(items) | Value::Set(items)) => {
+        (Nesting::List, Value::List(items)) => {
             for (i, item) in items.iter().enumerate() {
                 visit(item, path.child(PathStep::Index(i as i64)));
+            }
+        }
+        (Nesting::Set, Value::Set(items) | Value::List(items)) => {
+            for item in items {
+                visit(item, path.child(PathStep::SetElement));
             }
         }
         (Nesting::Map, Value::Map(entries)) => {
@@ -670,27 +676,93 @@ fn each_nested_object<'v>(
     }
 }
 
-/// The element of a nested collection matching `step` (positional for sets, see above).
-fn nested_element<'v>(value: &'v Value, step: Option<&PathStep>) -> &'v Value {
-    static NULL: Value = Value::Null;
-    match (step, value.inner()) {
-        (None, v) => v,
-        (Some(PathStep::Index(i)), Value::List(items) | Value::Set(items)) => {
-            items.get(*i as usize).unwrap_or(&NULL)
+/// Whether two set elements are the same element: equal in every attribute the configuration alone
+/// decides (not computed, not write-only). Sets have no keys, so this is how plan walks pair a planned
+/// element with its configuration and prior counterparts.
+fn same_element(attributes: &[Attribute], a: &Value, b: &Value) -> bool {
+    attributes
+        .iter()
+        .filter(|attr| !attr.computed && !attr.write_only)
+        .all(|attr| a.get(&attr.name) == b.get(&attr.name))
+}
+
+/// Pairs each element of the nested value `planned` with its counterpart in `other` (by position for
+/// lists, key for maps, [`same_element`] for sets; null when there is none) and visits the pairs with
+/// the element's path.
+fn pair_elements<'o>(
+    nesting: Nesting,
+    other: &'o Value,
+    planned: &mut Value,
+    path: &AttributePath,
+    same: impl Fn(&Value, &Value) -> bool,
+    mut visit: impl FnMut(&'o Value, &mut Value, AttributePath),
+) {
+    let other = other.inner();
+    match (nesting, planned) {
+        (_, Value::Null | Value::Unknown(_)) => {}
+        (Nesting::Single, object) => visit(other, object, path.clone()),
+        (Nesting::List, Value::List(items)) => {
+            let others = other.elements().unwrap_or(&[]);
+            for (i, item) in items.iter_mut().enumerate() {
+                visit(
+                    others.get(i).unwrap_or(&NULL),
+                    item,
+                    path.child(PathStep::Index(i as i64)),
+                );
+            }
         }
-        (Some(PathStep::Key(k)), Value::Map(entries)) => entries.get(k).unwrap_or(&NULL),
-        _ => &NULL,
+        (Nesting::Set, Value::Set(items) | Value::List(items)) => {
+            let others = other.elements().unwrap_or(&[]);
+            for item in items.iter_mut() {
+                let counterpart = others.iter().find(|o| same(o, item)).unwrap_or(&NULL);
+                visit(counterpart, item, path.child(PathStep::SetElement));
+            }
+        }
+        (Nesting::Map, Value::Map(entries)) => {
+            for (key, item) in entries.iter_mut() {
+                visit(other.get(key), item, path.child(PathStep::Key(key.clone())));
+            }
+        }
+        _ => {}
     }
 }
 
-fn nested_element_mut<'v>(value: &'v mut Value, step: Option<&PathStep>) -> Option<&'v mut Value> {
-    match (step, value) {
-        (None, v) => Some(v),
-        (Some(PathStep::Index(i)), Value::List(items) | Value::Set(items)) => {
-            items.get_mut(*i as usize)
+/// Visits every attribute of `block`, nested attributes and blocks included, with its value in `object` and
+/// its path. `visit` returns whether to look inside the attribute's nested attributes.
+fn walk(
+    block: &Block,
+    object: &Value,
+    path: &AttributePath,
+    visit: &mut dyn FnMut(&Attribute, &Value, &AttributePath) -> bool,
+) {
+    walk_attributes(&block.attributes, object, path, visit);
+    for nb in &block.blocks {
+        let here = path.child(PathStep::Attribute(nb.type_name.clone()));
+        each_nested_object(
+            nb.nesting,
+            object.get(&nb.type_name),
+            &here,
+            |element, element_path| walk(&nb.block, element, &element_path, visit),
+        );
+    }
+}
+
+fn walk_attributes(
+    attributes: &[Attribute],
+    object: &Value,
+    path: &AttributePath,
+    visit: &mut dyn FnMut(&Attribute, &Value, &AttributePath) -> bool,
+) {
+    for a in attributes {
+        let value = object.get(&a.name);
+        let here = path.child(PathStep::Attribute(a.name.clone()));
+        if visit(a, value, &here)
+            && let Some((nesting, nested)) = a.nested_attributes()
+        {
+            each_nested_object(nesting, value, &here, |element, element_path| {
+                walk_attributes(nested, element, &element_path, visit)
+            });
         }
-        (Some(PathStep::Key(k)), Value::Map(entries)) => entries.get_mut(k),
-        _ => None,
     }
 }
 
@@ -698,88 +770,44 @@ fn nested_element_mut<'v>(value: &'v mut Value, step: Option<&PathStep>) -> Opti
 /// skipped: they are checked again once known.
 pub fn validate_config(schema: &Schema, config: &Value) -> Diagnostics {
     let mut diags = Diagnostics::new();
-    validate_block(&schema.block, config, &AttributePath::root(), &mut diags);
+    walk(
+        &schema.block,
+        config,
+        &AttributePath::root(),
+        &mut |a, value, path| {
+            if value.is_null() {
+                return false;
+            }
+            if let Some(message) = &a.deprecation_message {
+                diags.warning_at(path.clone(), "Deprecated attribute", message.clone());
+            }
+            if value.is_unknown() {
+                return false;
+            }
+            for validator in &a.validators {
+                diags.extend(validator(value, path));
+            }
+            true
+        },
+    );
     diags
-}
-
-fn validate_attributes(
-    attributes: &[Attribute],
-    object: &Value,
-    path: &AttributePath,
-    diags: &mut Diagnostics,
-) {
-    for a in attributes {
-        let value = object.get(&a.name);
-        let here = path.child(PathStep::Attribute(a.name.clone()));
-        if value.is_null() {
-            continue;
-        }
-        if let Some(message) = &a.deprecation_message {
-            diags.warning_at(here.clone(), "Deprecated attribute", message.clone());
-        }
-        if value.is_unknown() {
-            continue;
-        }
-        for validator in &a.validators {
-            diags.extend(validator(value, &here));
-        }
-        if let Some((nesting, nested)) = a.nested_attributes() {
-            each_nested_object(nesting, value, &here, |element, element_path| {
-                validate_attributes(nested, element, &element_path, diags);
-            });
-        }
-    }
-}
-
-fn validate_block(block: &Block, object: &Value, path: &AttributePath, diags: &mut Diagnostics) {
-    validate_attributes(&block.attributes, object, path, diags);
-    for b in &block.blocks {
-        let here = path.child(PathStep::Attribute(b.type_name.clone()));
-        each_nested_object(
-            b.nesting,
-            object.get(&b.type_name),
-            &here,
-            |element, element_path| {
-                validate_block(&b.block, element, &element_path, diags);
-            },
-        );
-    }
 }
 
 /// Paths of write-only attributes set (non-null) in `config`.
 pub fn write_only_paths_set(schema: &Schema, config: &Value) -> Vec<AttributePath> {
-    fn attrs(
-        list: &[Attribute],
-        object: &Value,
-        path: &AttributePath,
-        out: &mut Vec<AttributePath>,
-    ) {
-        for a in list {
-            let value = object.get(&a.name);
-            let here = path.child(PathStep::Attribute(a.name.clone()));
-            if a.write_only && !value.is_null() {
-                out.push(here);
-            } else if let Some((nesting, nested)) = a.nested_attributes() {
-                each_nested_object(nesting, value, &here, |element, p| {
-                    attrs(nested, element, &p, out)
-                });
-            }
-        }
-    }
-    fn block(b: &Block, object: &Value, path: &AttributePath, out: &mut Vec<AttributePath>) {
-        attrs(&b.attributes, object, path, out);
-        for nb in &b.blocks {
-            let here = path.child(PathStep::Attribute(nb.type_name.clone()));
-            each_nested_object(
-                nb.nesting,
-                object.get(&nb.type_name),
-                &here,
-                |element, p| block(&nb.block, element, &p, out),
-            );
-        }
-    }
     let mut out = Vec::new();
-    block(&schema.block, config, &AttributePath::root(), &mut out);
+    walk(
+        &schema.block,
+        config,
+        &AttributePath::root(),
+        &mut |a, value, path| {
+            if a.write_only && !value.is_null() {
+                out.push(path.clone());
+                return false;
+            }
+            true
+        },
+    );
     out
 }
 
@@ -842,9 +870,16 @@ fn mark_attributes(list: &[Attribute], config: &Value, planned: &mut Value) {
             continue;
         }
         if let Some((nesting, nested)) = a.nested_attributes() {
-            mark_nested(nesting, config_value, planned_value, |c, p| {
-                mark_attributes(nested, c, p)
-            });
+            let root = AttributePath::root();
+            let same = |x: &Value, y: &Value| same_element(nested, x, y);
+            pair_elements(
+                nesting,
+                config_value,
+                planned_value,
+                &root,
+                same,
+                |c, p, _| mark_attributes(nested, c, p),
+            );
         }
     }
 }
@@ -857,33 +892,22 @@ fn mark_block(b: &Block, config: &Value, planned: &mut Value) {
     for nb in &b.blocks {
         let config_value = config.get(&nb.type_name);
         if let Some(planned_value) = entries.get_mut(&nb.type_name) {
-            mark_nested(nb.nesting, config_value, planned_value, |c, p| {
-                mark_block(&nb.block, c, p)
-            });
+            let root = AttributePath::root();
+            let same = |x: &Value, y: &Value| same_element(&nb.block.attributes, x, y);
+            pair_elements(
+                nb.nesting,
+                config_value,
+                planned_value,
+                &root,
+                same,
+                |c, p, _| mark_block(&nb.block, c, p),
+            );
         }
     }
 }
 
-/// Visits pairs of (config element, planned element) of a nested attribute or block.
-fn mark_nested(
-    nesting: Nesting,
-    config: &Value,
-    planned: &mut Value,
-    mut visit: impl FnMut(&Value, &mut Value),
-) {
-    let mut steps = Vec::new();
-    each_nested_object(nesting, &planned.clone(), &AttributePath::root(), |_, p| {
-        steps.push(p.steps().first().cloned())
-    });
-    for step in steps {
-        let config_element = nested_element(config, step.as_ref());
-        if let Some(planned_element) = nested_element_mut(planned, step.as_ref()) {
-            visit(config_element, planned_element);
-        }
-    }
-}
-
-/// Applies attribute plan modifiers on update; returns the paths that force replacement.
+/// Applies attribute plan modifiers on update; returns the paths that force replacement (a change inside
+/// a set element reports the set).
 pub fn apply_plan_modifiers(
     schema: &Schema,
     config: &Value,
@@ -899,7 +923,54 @@ pub fn apply_plan_modifiers(
         &AttributePath::root(),
         &mut replace,
     );
-    replace
+    let mut resolvable: Vec<AttributePath> = Vec::new();
+    for path in replace.iter().map(AttributePath::up_to_set) {
+        if !resolvable.contains(&path) {
+            resolvable.push(path);
+        }
+    }
+    resolvable
+}
+
+/// The config and prior counterparts of one planned element.
+struct Counterparts<'a> {
+    config: &'a Value,
+    prior: &'a Value,
+}
+
+/// Pairs planned elements with config and prior elements, then visits each triple.
+fn pair_three<'a>(
+    nesting: Nesting,
+    attributes: &[Attribute],
+    config: &'a Value,
+    prior: &'a Value,
+    planned: &mut Value,
+    path: &AttributePath,
+    mut visit: impl FnMut(Counterparts<'a>, &mut Value, AttributePath),
+) {
+    let same = |x: &Value, y: &Value| same_element(attributes, x, y);
+    // Two passes would need two mutable borrows; collect the config counterparts first.
+    let mut config_counterparts = Vec::new();
+    pair_elements(
+        nesting,
+        config,
+        &mut planned.clone(),
+        path,
+        same,
+        |c, _, _| config_counterparts.push(c),
+    );
+    let mut next = config_counterparts.into_iter();
+    pair_elements(
+        nesting,
+        prior,
+        planned,
+        path,
+        same,
+        |p, element, element_path| {
+            let config = next.next().unwrap_or(&NULL);
+            visit(Counterparts { config, prior: p }, element, element_path);
+        },
+    );
 }
 
 fn modify_attributes(
@@ -910,11 +981,14 @@ fn modify_attributes(
     path: &AttributePath,
     replace: &mut Vec<AttributePath>,
 ) {
+    let Value::Object(entries) = planned else {
+        return;
+    };
     for a in list {
         let here = path.child(PathStep::Attribute(a.name.clone()));
         let config_value = config.get(&a.name);
         let prior_value = prior.get(&a.name);
-        let Some(planned_value) = planned.at_path_mut(&AttributePath::new(a.name.clone())) else {
+        let Some(planned_value) = entries.get_mut(&a.name) else {
             continue;
         };
         for modifier in &a.plan_modifiers {
@@ -933,52 +1007,30 @@ fn modify_attributes(
                     }
                 }
                 PlanModifier::RequiresReplaceIf(condition) => {
-                    if *planned_value != *prior_value
-                        && condition(&ReplaceCheck {
-                            path: &here,
-                            config: config_value,
-                            prior: prior_value,
-                            planned: planned_value,
-                        })
-                    {
+                    let check = ReplaceCheck {
+                        path: &here,
+                        config: config_value,
+                        prior: prior_value,
+                        planned: planned_value,
+                    };
+                    if *planned_value != *prior_value && condition(&check) {
                         replace.push(here.clone());
                     }
                 }
             }
         }
         if let Some((nesting, nested)) = a.nested_attributes() {
-            let mut steps = Vec::new();
-            each_nested_object(nesting, &planned_value.clone(), &here, |_, p| {
-                steps.push(p.steps().last().cloned())
-            });
-            for step in steps {
-                let step = if nesting == Nesting::Single {
-                    None
-                } else {
-                    step
-                };
-                let element_path = match &step {
-                    Some(s) => here.child(s.clone()),
-                    None => here.clone(),
-                };
-                // Positions in a set say nothing about identity across prior and planned values.
-                let prior_element = if nesting == Nesting::Set {
-                    &Value::Null
-                } else {
-                    nested_element(prior_value, step.as_ref())
-                };
-                let config_element = nested_element(config_value, step.as_ref());
-                if let Some(planned_element) = nested_element_mut(planned_value, step.as_ref()) {
-                    modify_attributes(
-                        nested,
-                        config_element,
-                        prior_element,
-                        planned_element,
-                        &element_path,
-                        replace,
-                    );
-                }
-            }
+            pair_three(
+                nesting,
+                nested,
+                config_value,
+                prior_value,
+                planned_value,
+                &here,
+                |c, element, element_path| {
+                    modify_attributes(nested, c.config, c.prior, element, &element_path, replace)
+                },
+            );
         }
     }
 }
@@ -992,69 +1044,66 @@ fn modify_block(
     replace: &mut Vec<AttributePath>,
 ) {
     modify_attributes(&b.attributes, config, prior, planned, path, replace);
+    let Value::Object(entries) = planned else {
+        return;
+    };
     for nb in &b.blocks {
         let here = path.child(PathStep::Attribute(nb.type_name.clone()));
-        let config_value = config.get(&nb.type_name);
-        let prior_value = prior.get(&nb.type_name);
-        let Some(planned_value) = planned.at_path_mut(&AttributePath::new(nb.type_name.clone()))
-        else {
+        let Some(planned_value) = entries.get_mut(&nb.type_name) else {
             continue;
         };
-        let mut steps = Vec::new();
-        each_nested_object(nb.nesting, &planned_value.clone(), &here, |_, p| {
-            steps.push(p.steps().last().cloned())
-        });
-        for step in steps {
-            let step = if nb.nesting == Nesting::Single {
-                None
-            } else {
-                step
-            };
-            let element_path = match &step {
-                Some(s) => here.child(s.clone()),
-                None => here.clone(),
-            };
-            let prior_element = if nb.nesting == Nesting::Set {
-                &Value::Null
-            } else {
-                nested_element(prior_value, step.as_ref())
-            };
-            let config_element = nested_element(config_value, step.as_ref());
-            if let Some(planned_element) = nested_element_mut(planned_value, step.as_ref()) {
+        let (config_value, prior_value) = (config.get(&nb.type_name), prior.get(&nb.type_name));
+        pair_three(
+            nb.nesting,
+            &nb.block.attributes,
+            config_value,
+            prior_value,
+            planned_value,
+            &here,
+            |c, element, element_path| {
                 modify_block(
                     &nb.block,
-                    config_element,
-                    prior_element,
-                    planned_element,
+                    c.config,
+                    c.prior,
+                    element,
                     &element_path,
                     replace,
-                );
-            }
-        }
+                )
+            },
+        );
     }
 }
 
-/// Paths of unknown values left in `value` (Terraform rejects them after apply).
-pub fn unknown_paths(value: &Value, path: &AttributePath, out: &mut Vec<AttributePath>) {
-    match value.inner() {
-        Value::Unknown(_) => out.push(path.clone()),
+/// Replaces unknown values left in `value` with null and returns where they were (Terraform rejects
+/// unknowns in a new state).
+pub fn take_unknowns(value: &mut Value, path: &AttributePath, out: &mut Vec<AttributePath>) {
+    match value {
+        Value::Unknown(_) => {
+            out.push(path.clone());
+            *value = Value::Null;
+        }
         Value::List(items) | Value::Tuple(items) => {
-            for (i, item) in items.iter().enumerate() {
-                unknown_paths(item, &path.child(PathStep::Index(i as i64)), out);
+            for (i, item) in items.iter_mut().enumerate() {
+                take_unknowns(item, &path.child(PathStep::Index(i as i64)), out);
             }
         }
-        // Set elements have no path step of their own; report the set.
-        Value::Set(items) if items.iter().any(|i| !i.is_wholly_known()) => out.push(path.clone()),
+        Value::Set(items) => {
+            let element = path.child(PathStep::SetElement);
+            for item in items.iter_mut() {
+                take_unknowns(item, &element, out);
+            }
+        }
         Value::Map(entries) => {
-            for (k, item) in entries {
-                unknown_paths(item, &path.child(PathStep::Key(k.clone())), out);
+            for (k, item) in entries.iter_mut() {
+                take_unknowns(item, &path.child(PathStep::Key(k.clone())), out);
             }
         }
         Value::Object(entries) => {
-            for (k, item) in entries {
-                unknown_paths(item, &path.child(PathStep::Attribute(k.clone())), out);
+            for (k, item) in entries.iter_mut() {
+                take_unknowns(item, &path.child(PathStep::Attribute(k.clone())), out);
             }
         }
+        Value::Dynamic(typed) => take_unknowns(&mut typed.value, path, out),
         _ => {}
     }
 }
@@ -1287,6 +1336,83 @@ mod tests {
     }
 
     #[test]
+    fn set_elements_pair_by_configured_attributes_not_position() {
+        let s = Schema::new().attribute(
+            Attribute::set_nested(
+                "members",
+                vec![
+                    Attribute::string("principal").required(),
+                    Attribute::string("member_id")
+                        .computed()
+                        .use_state_for_unknown(),
+                    Attribute::string("role").optional().requires_replace(),
+                ],
+            )
+            .optional(),
+        );
+        let member = |p: &str, id: Option<&str>, role: Option<&str>| {
+            Value::object([
+                ("principal", Value::from(p)),
+                ("member_id", Value::from(id)),
+                ("role", Value::from(role)),
+            ])
+        };
+        let prior = Value::object([(
+            "members",
+            Value::set([
+                member("a", Some("m-a"), Some("x")),
+                member("b", Some("m-b"), Some("y")),
+            ]),
+        )]);
+        let config = Value::object([(
+            "members",
+            Value::set([
+                member("c", None, None),
+                member("b", None, Some("y")),
+                member("a", None, Some("x")),
+            ]),
+        )]);
+        let mut planned = config.clone();
+        mark_computed_unknown(&s, &config, &mut planned);
+        assert!(
+            planned
+                .get("members")
+                .iter()
+                .all(|m| m.get("member_id").is_unknown())
+        );
+        let replace = apply_plan_modifiers(&s, &config, &prior, &mut planned);
+        assert!(replace.is_empty(), "{replace:?}");
+        let ids: Vec<(String, Option<String>)> = planned
+            .get("members")
+            .iter()
+            .map(|m| {
+                (
+                    m.get_str("principal").unwrap().to_owned(),
+                    m.get_str("member_id").map(str::to_owned),
+                )
+            })
+            .collect();
+        assert_eq!(
+            ids,
+            vec![
+                ("c".into(), None),
+                ("b".into(), Some("m-b".into())),
+                ("a".into(), Some("m-a".into()))
+            ]
+        );
+
+        // Changing a configured attribute makes the element new; the replacement is reported on the set.
+        let config = Value::object([(
+            "members",
+            Value::set([member("a", None, Some("z")), member("b", None, Some("y"))]),
+        )]);
+        let mut planned = config.clone();
+        mark_computed_unknown(&s, &config, &mut planned);
+        let replace = apply_plan_modifiers(&s, &config, &prior, &mut planned);
+        assert_eq!(replace, vec![AttributePath::new("members")]);
+    }
+
+    #[test]
     fn requires_replace_if_consults_the_condition() {
         let s = Schema::new().attribute(Attribute::string("email").required().requires_replace_if(
             |c| {
@@ -1325,17 +1451,19 @@ mod tests {
     }
 
     #[test]
-    fn unknown_paths_are_reported() {
-        let value = Value::object([
+    fn unknowns_are_taken_out_with_their_paths() {
+        let mut value = Value::object([
             ("a", Value::unknown()),
             ("b", Value::list([Value::from(1), Value::unknown()])),
-            ("c", Value::set([Value::unknown()])),
+            ("c", Value::set([Value::object([("id", Value::unknown())])])),
         ]);
         let mut out = Vec::new();
-        unknown_paths(&value, &AttributePath::root(), &mut out);
+        take_unknowns(&mut value, &AttributePath::root(), &mut out);
         assert_eq!(
             out.iter().map(ToString::to_string).collect::<Vec<_>>(),
-            vec!["a", "b[1]", "c"]
+            vec!["a", "b[1]", "c[*].id"]
         );
+        assert!(value.is_wholly_known());
+        assert!(value.get("a").is_null() && value.get("b").elements().unwrap()[1].is_null());
     }
 }

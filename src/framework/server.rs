@@ -10,6 +10,7 @@ use std::time::{Duration, SystemTime};
 
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
+use tracing::Instrument;
 
 use super::context::{Context, ProviderData};
 use super::data_source::DataSource;
@@ -86,54 +87,27 @@ impl<P: Provider> FrameworkServer<P> {
         startup.extend(provider_schema.check(provider.type_name()));
 
         let prefix = format!("{}_", provider.type_name());
-        let mut resources = HashMap::new();
-        for r in provider.resources() {
-            let schema = r.schema();
-            startup.extend(schema.check(r.type_name()));
-            let name = r.type_name().to_owned();
-            check_type_name(&mut startup, &prefix, "resource", &name);
-            if resources
-                .insert(name.clone(), Registered::new(r, schema))
-                .is_some()
-            {
-                startup.error(
-                    "Duplicate resource type",
-                    format!("{name} is registered twice. This is a bug in the provider."),
-                );
-            }
-        }
-        let mut data_sources = HashMap::new();
-        for d in provider.data_sources() {
-            let schema = d.schema();
-            startup.extend(schema.check(d.type_name()));
-            let name = d.type_name().to_owned();
-            check_type_name(&mut startup, &prefix, "data source", &name);
-            if data_sources
-                .insert(name.clone(), Registered::new(d, schema))
-                .is_some()
-            {
-                startup.error(
-                    "Duplicate data source type",
-                    format!("{name} is registered twice. This is a bug in the provider."),
-                );
-            }
-        }
-        let mut ephemerals = HashMap::new();
-        for e in provider.ephemeral_resources() {
-            let schema = e.schema();
-            startup.extend(schema.check(e.type_name()));
-            let name = e.type_name().to_owned();
-            check_type_name(&mut startup, &prefix, "ephemeral resource", &name);
-            if ephemerals
-                .insert(name.clone(), Registered::new(e, schema))
-                .is_some()
-            {
-                startup.error(
-                    "Duplicate ephemeral resource type",
-                    format!("{name} is registered twice. This is a bug in the provider."),
-                );
-            }
-        }
+        let resources = register(
+            provider.resources(),
+            "resource",
+            &prefix,
+            &mut startup,
+            |r| (r.type_name().to_owned(), r.schema()),
+        );
+        let data_sources = register(
+            provider.data_sources(),
+            "data source",
+            &prefix,
+            &mut startup,
+            |d| (d.type_name().to_owned(), d.schema()),
+        );
+        let ephemerals = register(
+            provider.ephemeral_resources(),
+            "ephemeral resource",
+            &prefix,
+            &mut startup,
+            |e| (e.type_name().to_owned(), e.schema()),
+        );
         let mut functions = HashMap::new();
         for f in provider.functions() {
             let definition = f.definition();
@@ -249,6 +223,11 @@ impl<P: Provider> FrameworkServer<P> {
     where
         F: Future<Output = Result<T, E>>,
     {
+        // Logs emitted by resource code carry the type name of the request they serve.
+        let work = work.instrument(tracing::debug_span!(
+            "operation",
+            type_name = ctx.type_name()
+        ));
         tokio::pin!(work);
         let reason = tokio::select! {
             // Work that is already done wins over a deadline that passed meanwhile.
@@ -263,11 +242,71 @@ impl<P: Provider> FrameworkServer<P> {
         }
     }
 
+    /// Decodes a configuration, runs the schema's validators and the handler's own checks. Write-only
+    /// arguments are refused when the client cannot handle them.
+    async fn validate<T: ?Sized + ValidateConfig>(
+        &self,
+        registry: &HashMap<String, Registered<T>>,
+        kind: &str,
+        type_name: &str,
+        config: Option<&pb::DynamicValue>,
+        client_accepts_write_only: bool,
+    ) -> Diagnostics {
+        let outcome = async {
+            let registered = registry.get(type_name).ok_or_else(|| unknown_type(kind, type_name))?;
+            let config = decode(config, &registered.ty)?;
+            let mut diags = schema::validate_config(&registered.schema, &config);
+            if !client_accepts_write_only {
+                for path in schema::write_only_paths_set(&registered.schema, &config) {
+                    diags.error_at(
+                        path.clone(),
+                        "Write-only attribute not supported by this Terraform version",
+                        format!(
+                            "{path} is write-only, which needs Terraform 1.11 or later. Upgrade Terraform or remove the argument."
+                        ),
+                    );
+                }
+            }
+            let ctx = self.context(type_name, DEFAULT_TIMEOUT, Vec::new());
+            diags.extend(registered.handler.validate(&ctx, &config).await);
+            diags.extend(ctx.take_diagnostics());
+            Ok::<_, Diagnostics>(diags)
+        }
+        .await;
+        outcome.unwrap_or_else(|diags| diags)
+    }
+
     fn resource(&self, type_name: &str) -> Result<&Registered<dyn Resource>, Diagnostics> {
         self.resources
             .get(type_name)
             .ok_or_else(|| unknown_type("resource", type_name))
     }
+}
+
+/// Collects one kind of handler by type name, reporting broken schemas, bad names and duplicates.
+fn register<T: ?Sized>(
+    handlers: Vec<Arc<T>>,
+    kind: &str,
+    prefix: &str,
+    startup: &mut Diagnostics,
+    name_and_schema: impl Fn(&T) -> (String, Schema),
+) -> HashMap<String, Registered<T>> {
+    let mut registry = HashMap::new();
+    for handler in handlers {
+        let (name, schema) = name_and_schema(&handler);
+        startup.extend(schema.check(&name));
+        check_type_name(startup, prefix, kind, &name);
+        if registry
+            .insert(name.clone(), Registered::new(handler, schema))
+            .is_some()
+        {
+            startup.error(
+                format!("Duplicate {kind} type"),
+                format!("{name} is registered twice. This is a bug in the provider."),
+            );
+        }
+    }
+    registry
 }
 
 /// Terraform derives the provider from a type name's prefix, so a mismatched prefix is unusable.
@@ -277,6 +316,33 @@ fn check_type_name(diags: &mut Diagnostics, prefix: &str, kind: &str, name: &str
             format!("Invalid {kind} type name"),
             format!("{name} must start with {prefix:?}. This is a bug in the provider."),
         );
+    }
+}
+
+/// What validation needs from resources, data sources and ephemeral resources alike.
+#[async_trait::async_trait]
+trait ValidateConfig: Send + Sync {
+    async fn validate(&self, ctx: &Context, config: &Value) -> Diagnostics;
+}
+
+#[async_trait::async_trait]
+impl ValidateConfig for dyn Resource {
+    async fn validate(&self, ctx: &Context, config: &Value) -> Diagnostics {
+        self.validate_config(ctx, config).await
+    }
+}
+
+#[async_trait::async_trait]
+impl ValidateConfig for dyn DataSource {
+    async fn validate(&self, ctx: &Context, config: &Value) -> Diagnostics {
+        self.validate_config(ctx, config).await
+    }
+}
+
+#[async_trait::async_trait]
+impl ValidateConfig for dyn EphemeralResource {
+    async fn validate(&self, ctx: &Context, config: &Value) -> Diagnostics {
+        self.validate_config(ctx, config).await
     }
 }
 
@@ -337,33 +403,20 @@ fn encode_into(value: &Value, ty: &Type, diags: &mut Diagnostics) -> Option<pb::
     }
 }
 
-fn replace_unknowns_with_null(value: &mut Value) {
-    match value {
-        Value::Unknown(_) => *value = Value::Null,
-        Value::List(items) | Value::Set(items) | Value::Tuple(items) => {
-            items.iter_mut().for_each(replace_unknowns_with_null)
-        }
-        Value::Map(entries) | Value::Object(entries) => {
-            entries.values_mut().for_each(replace_unknowns_with_null)
-        }
-        Value::Dynamic(typed) => replace_unknowns_with_null(&mut typed.value),
-        _ => {}
-    }
-}
-
 /// Applies what Terraform requires of a new state: write-only attributes null, nothing unknown.
 fn finish_state(schema: &Schema, state: &mut Value, diags: &mut Diagnostics) {
     schema::null_write_only(schema, state);
     let mut unknown = Vec::new();
-    schema::unknown_paths(state, &AttributePath::root(), &mut unknown);
+    schema::take_unknowns(state, &AttributePath::root(), &mut unknown);
     for path in unknown {
         diags.error_at(
             path.clone(),
-            "Provider returned an unknown value after apply",
-            format!("{path} is still unknown after apply. This is a bug in the provider."),
+            "Provider returned an unknown value",
+            format!(
+                "{path} is unknown in the new state, where Terraform needs every value known (after apply, read and import). This is a bug in the provider."
+            ),
         );
     }
-    replace_unknowns_with_null(state);
 }
 
 fn timestamp(time: SystemTime) -> prost_types::Timestamp {
@@ -452,27 +505,18 @@ impl<P: Provider> provider_server::Provider for FrameworkServer<P> {
     ) -> Result<Response<pb::validate_resource_config::Response>, Status> {
         let request = request.into_inner();
         tracing::debug!(rpc = "ValidateResourceConfig", type_name = %request.type_name);
-        let diagnostics = async {
-            let r = self.resource(&request.type_name)?;
-            let config = decode(request.config.as_ref(), &r.ty)?;
-            let mut diags = schema::validate_config(&r.schema, &config);
-            let write_only_allowed = request.client_capabilities.is_some_and(|c| c.write_only_attributes_allowed);
-            if !write_only_allowed {
-                for path in schema::write_only_paths_set(&r.schema, &config) {
-                    diags.error_at(
-                        path.clone(),
-                        "Write-only attribute not supported by this Terraform version",
-                        format!("{path} is write-only, which needs Terraform 1.11 or later. Upgrade Terraform or remove the argument."),
-                    );
-                }
-            }
-            let ctx = self.context(&request.type_name, DEFAULT_TIMEOUT, Vec::new());
-            diags.extend(r.handler.validate_config(&ctx, &config).await);
-            diags.extend(ctx.take_diagnostics());
-            Ok::<_, Diagnostics>(diags)
-        }
-        .await
-        .unwrap_or_else(|diags| diags);
+        let write_only_allowed = request
+            .client_capabilities
+            .is_some_and(|c| c.write_only_attributes_allowed);
+        let diagnostics = self
+            .validate(
+                &self.resources,
+                "resource",
+                &request.type_name,
+                request.config.as_ref(),
+                write_only_allowed,
+            )
+            .await;
         Ok(Response::new(pb::validate_resource_config::Response {
             diagnostics: diagnostics.to_proto(),
         }))
@@ -484,20 +528,15 @@ impl<P: Provider> provider_server::Provider for FrameworkServer<P> {
     ) -> Result<Response<pb::validate_data_resource_config::Response>, Status> {
         let request = request.into_inner();
         tracing::debug!(rpc = "ValidateDataResourceConfig", type_name = %request.type_name);
-        let diagnostics = async {
-            let d = self
-                .data_sources
-                .get(&request.type_name)
-                .ok_or_else(|| unknown_type("data source", &request.type_name))?;
-            let config = decode(request.config.as_ref(), &d.ty)?;
-            let mut diags = schema::validate_config(&d.schema, &config);
-            let ctx = self.context(&request.type_name, DEFAULT_TIMEOUT, Vec::new());
-            diags.extend(d.handler.validate_config(&ctx, &config).await);
-            diags.extend(ctx.take_diagnostics());
-            Ok::<_, Diagnostics>(diags)
-        }
-        .await
-        .unwrap_or_else(|diags| diags);
+        let diagnostics = self
+            .validate(
+                &self.data_sources,
+                "data source",
+                &request.type_name,
+                request.config.as_ref(),
+                true,
+            )
+            .await;
         Ok(Response::new(pb::validate_data_resource_config::Response {
             diagnostics: diagnostics.to_proto(),
         }))
@@ -723,8 +762,9 @@ impl<P: Provider> provider_server::Provider for FrameworkServer<P> {
                 schema::null_write_only(&r.schema, &mut change.planned);
             }
             if !change.prior.is_null() && !change.planned.is_null() {
+                // Compared as Terraform will see them: paths into set elements end at the set.
                 let mut seen = Vec::new();
-                for path in change.requires_replace {
+                for path in change.requires_replace.iter().map(AttributePath::up_to_set) {
                     if !seen.contains(&path) {
                         seen.push(path);
                     }
@@ -961,20 +1001,15 @@ impl<P: Provider> provider_server::Provider for FrameworkServer<P> {
     ) -> Result<Response<pb::validate_ephemeral_resource_config::Response>, Status> {
         let request = request.into_inner();
         tracing::debug!(rpc = "ValidateEphemeralResourceConfig", type_name = %request.type_name);
-        let diagnostics = async {
-            let e = self
-                .ephemerals
-                .get(&request.type_name)
-                .ok_or_else(|| unknown_type("ephemeral resource", &request.type_name))?;
-            let config = decode(request.config.as_ref(), &e.ty)?;
-            let mut diags = schema::validate_config(&e.schema, &config);
-            let ctx = self.context(&request.type_name, DEFAULT_TIMEOUT, Vec::new());
-            diags.extend(e.handler.validate_config(&ctx, &config).await);
-            diags.extend(ctx.take_diagnostics());
-            Ok::<_, Diagnostics>(diags)
-        }
-        .await
-        .unwrap_or_else(|diags| diags);
+        let diagnostics = self
+            .validate(
+                &self.ephemerals,
+                "ephemeral resource",
+                &request.type_name,
+                request.config.as_ref(),
+                true,
+            )
+            .await;
         Ok(Response::new(
             pb::validate_ephemeral_resource_config::Response {
                 diagnostics: diagnostics.to_proto(),

@@ -14,6 +14,7 @@ use crate::framework::ephemeral::{Opened, Renewed};
 use crate::framework::function::Parameter;
 use crate::framework::resource::import_passthrough;
 use crate::framework::schema::{Attribute, NestedBlock};
+use crate::framework::value::Refinements;
 use crate::protocol::tfplugin6::provider_server::Provider as _;
 
 /// The remote system the test resource manages.
@@ -50,6 +51,20 @@ fn thing_schema() -> Schema {
         .attribute(Attribute::string("name").required().requires_replace())
         .attribute(Attribute::string("description").optional())
         .attribute(Attribute::string("etag").computed())
+        .attribute(Attribute::number("big").optional())
+        .attribute(Attribute::dynamic("anything").optional())
+        .attribute(
+            Attribute::set_nested(
+                "members",
+                vec![
+                    Attribute::string("principal").required(),
+                    Attribute::string("member_id")
+                        .computed()
+                        .use_state_for_unknown(),
+                ],
+            )
+            .optional(),
+        )
         .attribute(
             Attribute::string("password")
                 .optional()
@@ -75,6 +90,17 @@ impl Resource for Thing {
     async fn modify_plan(&self, ctx: &Context, plan: &mut PlanChange) -> Result<(), Diagnostics> {
         if plan.planned.get_str("description") == Some("warn me") {
             ctx.warn("Description is odd", "Just checking.");
+        }
+        // Destroy plans come here too, with a null plan.
+        if plan.is_destroy() && plan.prior.get_str("description") == Some("protected") {
+            return Err(
+                Diagnostic::error("Protected", "Clear the description before destroying.").into(),
+            );
+        }
+        if plan.is_create() {
+            // A refined unknown: Terraform learns before apply that the etag will not be null.
+            plan.planned
+                .set_attr("etag", Value::unknown_refined(Refinements::not_null()));
         }
         Ok(())
     }
@@ -103,11 +129,12 @@ impl Resource for Thing {
             .lock()
             .unwrap()
             .insert(id.clone(), name.clone());
-        let state = request
+        let mut state = request
             .planned
             .clone()
             .with("id", id.as_str())
             .with("etag", "v1");
+        assign_member_ids(&mut state);
         match name.as_str() {
             // Waits for Ctrl-C and then reports what it made, like a well-behaved long create.
             "patient" => {
@@ -145,7 +172,9 @@ impl Resource for Thing {
                 .unwrap()
                 .push(password.to_owned());
         }
-        Ok(request.planned.with("etag", "v2"))
+        let mut state = request.planned.with("etag", "v2");
+        assign_member_ids(&mut state);
+        Ok(state)
     }
 
     async fn delete(&self, ctx: &Context, state: Value) -> Result<(), Diagnostics> {
@@ -182,6 +211,22 @@ impl Resource for Thing {
             ("description", old.get("description").clone()),
         ]))
     }
+}
+
+/// The remote system names members after their principal.
+fn assign_member_ids(state: &mut Value) {
+    let Some(members) = state.get("members").elements().map(<[Value]>::to_vec) else {
+        return;
+    };
+    let members = members.into_iter().map(|member| {
+        if member.get("member_id").is_unknown() {
+            let id = format!("mid-{}", member.get_str("principal").unwrap_or_default());
+            member.with("member_id", id)
+        } else {
+            member
+        }
+    });
+    state.set_attr("members", Value::set(members));
 }
 
 struct Echo;
@@ -502,6 +547,10 @@ async fn plan_create_marks_computed_unknown_and_nulls_write_only() {
         "write-only value leaked into the plan"
     );
     assert!(planned.get("description").is_null());
+    assert_eq!(
+        planned.get("etag").refinements().and_then(|r| r.is_null),
+        Some(false)
+    );
 }
 
 #[tokio::test]
@@ -791,7 +840,7 @@ async fn unknown_values_left_after_apply_are_reported() {
     let response = apply(&server, &Value::Null, &planned, &config).await;
     assert_eq!(
         errors(&response.diagnostics),
-        vec!["Provider returned an unknown value after apply"]
+        vec!["Provider returned an unknown value"]
     );
     let path = response.diagnostics[0].attribute.clone().unwrap();
     assert_eq!(AttributePath::from_proto(&path), AttributePath::new("etag"));
@@ -1167,4 +1216,292 @@ async fn startup_problems_surface_in_schema_diagnostics() {
             "Invalid schema attribute"
         ]
     );
+}
+
+#[derive(Clone, Default)]
+struct LogBuffer(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogBuffer {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn rpc_logs_name_the_resource_type_but_never_values() {
+    let logs = LogBuffer::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let (server, _) = configured().await;
+    let config = config("visible-name").with("password", "hunter2-secret");
+    let state = create(&server, &config).await;
+    apply(&server, &state, &Value::Null, &Value::Null).await;
+
+    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        text.contains("PlanResourceChange") && text.contains("ApplyResourceChange"),
+        "{text}"
+    );
+    assert!(text.contains(THING), "{text}");
+    assert!(
+        !text.contains("hunter2-secret"),
+        "secret leaked into logs: {text}"
+    );
+    assert!(
+        !text.contains("visible-name"),
+        "values must not be logged: {text}"
+    );
+}
+
+#[tokio::test]
+async fn serves_over_real_grpc() {
+    use crate::protocol::tfplugin6::provider_client::ProviderClient;
+    use crate::protocol::tfplugin6::provider_server::ProviderServer;
+
+    let remote = Arc::new(Remote::default());
+    let service = ProviderServer::new(FrameworkServer::new(TestProvider::new(remote)));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
+    let server = tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(service)
+            .serve_with_incoming(incoming),
+    );
+
+    let mut client = ProviderClient::connect(format!("http://{address}"))
+        .await
+        .unwrap();
+    let schema = client
+        .get_provider_schema(pb::get_provider_schema::Request {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(schema.resource_schemas.contains_key(THING));
+    let config = config("over-the-wire");
+    let planned = client
+        .plan_resource_change(pb::plan_resource_change::Request {
+            type_name: THING.into(),
+            prior_state: dv(&Value::Null),
+            proposed_new_state: dv(&config),
+            config: dv(&config),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(value_of(planned.planned_state).get("id").is_unknown());
+    let mut events = client
+        .invoke_action(pb::invoke_action::Request {
+            action_type: "test_nothing".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let event = events.message().await.unwrap().unwrap();
+    assert!(matches!(
+        event.r#type,
+        Some(pb::invoke_action::event::Type::Completed(_))
+    ));
+    client
+        .stop_provider(pb::stop_provider::Request {})
+        .await
+        .unwrap();
+    // StopProvider cancels operations, not the server.
+    assert!(
+        client
+            .get_metadata(pb::get_metadata::Request {})
+            .await
+            .is_ok()
+    );
+    server.abort();
+}
+
+#[tokio::test]
+async fn modify_plan_can_refuse_a_destroy() {
+    let (server, _) = configured().await;
+    let prior = create(&server, &config("alpha").with("description", "protected")).await;
+    let response = plan(&server, &prior, &Value::Null, &Value::Null).await;
+    assert_eq!(errors(&response.diagnostics), vec!["Protected"]);
+    assert!(response.planned_state.is_none());
+}
+
+/// Terraform from the project's pinned tools (scripts/setup.sh), as the acceptance tests use it.
+fn pinned_terraform() -> std::path::PathBuf {
+    let tools = std::env::var_os("IDBRIDGE_TOOLS_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools"));
+    let terraform = tools.join("bin").join("terraform");
+    assert!(
+        terraform.exists(),
+        "{} is missing: run scripts/setup.sh or point IDBRIDGE_TOOLS_DIR at an installed .tools directory",
+        terraform.display()
+    );
+    terraform
+}
+
+/// Runs Terraform against the in-process server (reattach mode: plain gRPC, no go-plugin handshake) and
+/// returns its exit code and output.
+async fn terraform(dir: &std::path::Path, reattach: &str, args: &[&str]) -> (i32, String) {
+    let output = tokio::process::Command::new(pinned_terraform())
+        .args(args)
+        .arg("-no-color")
+        .current_dir(dir)
+        .env("TF_REATTACH_PROVIDERS", reattach)
+        .env("TF_IN_AUTOMATION", "1")
+        .env("CHECKPOINT_DISABLE", "1")
+        .output()
+        .await
+        .expect("Terraform did not start");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.code().unwrap_or(-1), text)
+}
+
+const TERRAFORM_CONFIG: &str = r#"
+terraform {
+  required_providers {
+    test = { source = "example/test" }
+  }
+}
+
+resource "test_thing" "a" {
+  name     = "NAME"
+  big      = 123456789012345678901234567890
+  anything = { k = [1, "two", true] }
+  members  = MEMBERS
+  password = ephemeral.test_token.t.token
+  timeouts {
+    create = "5m"
+  }
+}
+
+ephemeral "test_token" "t" {
+  scope = "s3cret-wo"
+}
+
+output "joined" {
+  value = provider::test::join("-", "a", "b")
+}
+"#;
+
+fn terraform_config(name: &str, members: &[&str]) -> String {
+    let members: Vec<String> = members
+        .iter()
+        .map(|p| format!("{{ principal = \"{p}\" }}"))
+        .collect();
+    TERRAFORM_CONFIG
+        .replace("NAME", name)
+        .replace("MEMBERS", &format!("[{}]", members.join(", ")))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_terraform_applies_updates_replaces_and_destroys_through_the_framework() {
+    use crate::protocol::tfplugin6::provider_server::ProviderServer;
+
+    let remote = Arc::new(Remote::default());
+    let provider = TestProvider::new(remote.clone());
+    let tokens = provider.tokens.clone();
+    let service = ProviderServer::new(FrameworkServer::new(provider));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
+    let server = tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(service)
+            .serve_with_incoming(incoming),
+    );
+    let reattach = format!(
+        r#"{{"registry.terraform.io/example/test":{{"Protocol":"grpc","ProtocolVersion":6,"Pid":{},"Test":true,"Addr":{{"Network":"tcp","String":"{address}"}}}}}}"#,
+        std::process::id()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let write_config = |name: &str, members: &[&str]| {
+        std::fs::write(dir.path().join("main.tf"), terraform_config(name, members)).unwrap()
+    };
+    let run = |args: &'static [&'static str]| terraform(dir.path(), &reattach, args);
+
+    write_config("alpha", &["alice", "bob"]);
+    let (code, out) = run(&["init", "-input=false"]).await;
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = run(&["apply", "-auto-approve", "-input=false"]).await;
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("joined = \"a-b\""), "{out}");
+
+    let state_text = std::fs::read_to_string(dir.path().join("terraform.tfstate")).unwrap();
+    assert!(
+        !state_text.contains("s3cret-wo"),
+        "write-only value stored in state"
+    );
+    // The write-only argument received the ephemeral token; the ephemeral resource was closed again.
+    assert_eq!(
+        *remote.passwords_seen.lock().unwrap(),
+        vec!["tok-s3cret-wo".to_owned()]
+    );
+    assert!(!tokens.closed.lock().unwrap().is_empty());
+    assert!(
+        state_text.contains("123456789012345678901234567890"),
+        "big number lost precision"
+    );
+    let state: serde_json::Value = serde_json::from_str(&state_text).unwrap();
+    let attributes = &state["resources"][0]["instances"][0]["attributes"];
+    assert_eq!(attributes["id"], "thing-1");
+    assert_eq!(attributes["etag"], "v1");
+    assert!(attributes["password"].is_null());
+    assert_eq!(
+        attributes["anything"]["type"],
+        serde_json::json!(["object", {"k": ["tuple", ["number", "string", "bool"]]}])
+    );
+    let mut member_ids: Vec<&str> = attributes["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["member_id"].as_str().unwrap())
+        .collect();
+    member_ids.sort();
+    assert_eq!(member_ids, vec!["mid-alice", "mid-bob"]);
+
+    // Refresh + plan with nothing changed: the state round-trips exactly.
+    let (code, out) = run(&["plan", "-detailed-exitcode", "-input=false"]).await;
+    assert_eq!(code, 0, "expected no changes:\n{out}");
+
+    // A new set element: only it is "known after apply"; existing member ids are kept.
+    write_config("alpha", &["carol", "bob", "alice"]);
+    let (code, out) = run(&["plan", "-input=false"]).await;
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("update in-place") && out.contains("(2 unchanged elements hidden)"),
+        "{out}"
+    );
+    assert_eq!(
+        out.matches("member_id = (known after apply)").count(),
+        1,
+        "{out}"
+    );
+    let (code, out) = run(&["apply", "-auto-approve", "-input=false"]).await;
+    assert_eq!(code, 0, "{out}");
+
+    write_config("beta", &["carol", "bob", "alice"]);
+    let (code, out) = run(&["plan", "-input=false"]).await;
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("# forces replacement"), "{out}");
+
+    let (code, out) = run(&["destroy", "-auto-approve", "-input=false"]).await;
+    assert_eq!(code, 0, "{out}");
+    assert!(remote.objects.lock().unwrap().is_empty());
+    server.abort();
 }

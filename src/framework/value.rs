@@ -1,7 +1,9 @@
 //! Terraform values: null, unknown (optionally refined) or known, with exact numbers.
 
-use std::collections::BTreeMap;
+use std::collections::hash_map::DefaultHasher;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
+use std::hash::{Hash, Hasher};
 
 use super::path::{AttributePath, PathStep};
 use super::types::Type;
@@ -296,8 +298,11 @@ impl Value {
     /// A set from possibly repeated elements (duplicates are dropped, first occurrence kept).
     pub fn set<I: IntoIterator<Item = Value>>(elements: I) -> Value {
         let mut unique: Vec<Value> = Vec::new();
+        let mut seen: HashMap<u64, Vec<usize>> = HashMap::new();
         for element in elements {
-            if !unique.contains(&element) {
+            let bucket = seen.entry(hash_of(&element)).or_default();
+            if !bucket.iter().any(|&i| unique[i] == element) {
+                bucket.push(unique.len());
                 unique.push(element);
             }
         }
@@ -439,6 +444,16 @@ impl Value {
         self.get(name).as_str()
     }
 
+    /// Attribute as a bool, `None` when null, unknown or not a bool.
+    pub fn get_bool(&self, name: &str) -> Option<bool> {
+        self.get(name).as_bool()
+    }
+
+    /// Attribute as an `i64`, `None` when null, unknown, fractional or out of range.
+    pub fn get_i64(&self, name: &str) -> Option<i64> {
+        self.get(name).as_i64()
+    }
+
     /// Sets an attribute of an object or entry of a map; turns null into an empty object first.
     pub fn set_attr(&mut self, name: impl Into<String>, value: impl Into<Value>) {
         if matches!(self, Value::Null) {
@@ -537,11 +552,80 @@ impl PartialEq for Value {
             (Value::Number(a), Value::Number(b)) => a == b,
             (Value::String(a), Value::String(b)) => a == b,
             (Value::List(a), Value::List(b)) | (Value::Tuple(a), Value::Tuple(b)) => a == b,
-            (Value::Set(a), Value::Set(b)) => a.len() == b.len() && a.iter().all(|x| b.contains(x)),
+            (Value::Set(a), Value::Set(b)) => same_elements(a, b),
             (Value::Map(a), Value::Map(b)) | (Value::Object(a), Value::Object(b)) => a == b,
             _ => false,
         }
     }
+}
+
+/// Hash consistent with the semantic equality above: numbers by value, sets order-independent, dynamic
+/// wrappers by content, unknowns all alike (equality still tells refinements apart).
+impl Hash for Value {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        match self.inner() {
+            Value::Null => state.write_u8(0),
+            Value::Unknown(_) => state.write_u8(1),
+            Value::Bool(b) => {
+                state.write_u8(2);
+                b.hash(state);
+            }
+            Value::Number(n) => {
+                state.write_u8(3);
+                n.to_decimal_string().hash(state);
+            }
+            Value::String(s) => {
+                state.write_u8(4);
+                s.hash(state);
+            }
+            Value::List(items) | Value::Tuple(items) => {
+                state.write_u8(5);
+                items.hash(state);
+            }
+            Value::Set(items) => {
+                state.write_u8(6);
+                state.write_u64(items.iter().map(hash_of).fold(0u64, u64::wrapping_add));
+            }
+            Value::Map(entries) | Value::Object(entries) => {
+                state.write_u8(7);
+                entries.hash(state);
+            }
+            Value::Dynamic(_) => unreachable!("inner() looks through dynamic wrappers"),
+        }
+    }
+}
+
+fn hash_of(value: &Value) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    value.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// Multiset equality in linear time (plus hash collisions): large sets such as group memberships are
+/// compared on every plan.
+fn same_elements(a: &[Value], b: &[Value]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    if a.iter().zip(b).all(|(x, y)| x == y) {
+        return true;
+    }
+    let mut unmatched: HashMap<u64, Vec<&Value>> = HashMap::new();
+    for x in a {
+        unmatched.entry(hash_of(x)).or_default().push(x);
+    }
+    b.iter().all(|y| {
+        let Some(bucket) = unmatched.get_mut(&hash_of(y)) else {
+            return false;
+        };
+        match bucket.iter().position(|x| *x == y) {
+            Some(i) => {
+                bucket.swap_remove(i);
+                true
+            }
+            None => false,
+        }
+    })
 }
 
 impl From<bool> for Value {
@@ -675,6 +759,8 @@ mod tests {
         ]);
         assert_eq!(v.get_str("name"), Some("alice"));
         assert_eq!(v.get("count").as_i64(), Some(3));
+        assert_eq!(v.get_i64("count"), Some(3));
+        assert_eq!(v.get_bool("count"), None);
         assert!(v.get("missing").get("deeper").is_null());
         let path = AttributePath::new("members").index(0).attribute("id");
         assert_eq!(v.at_path(&path).and_then(Value::as_str), Some("m1"));
@@ -690,6 +776,33 @@ mod tests {
         assert_eq!(a.elements().unwrap().len(), 2);
         assert_eq!(a, Value::set([Value::from("y"), Value::from("x")]));
         assert_ne!(a, Value::list([Value::from("x"), Value::from("y")]));
+    }
+
+    #[test]
+    fn large_sets_deduplicate_and_compare_quickly() {
+        let members: Vec<Value> = (0..20_000)
+            .map(|i| Value::from(format!("user-{i}")))
+            .collect();
+        let forward = Value::set(members.iter().cloned().chain(members.iter().cloned()));
+        assert_eq!(forward.elements().unwrap().len(), 20_000);
+        let backward = Value::set(members.iter().rev().cloned());
+        assert_eq!(forward, backward);
+        let mut changed: Vec<Value> = members.clone();
+        changed[123] = Value::from("someone-else");
+        assert_ne!(forward, Value::set(changed));
+        // Equal numbers in different representations hash alike.
+        assert_eq!(
+            Value::set([Value::from(1), Value::from(1.0)])
+                .elements()
+                .unwrap()
+                .len(),
+            1
+        );
+        // Duplicates on one side are not matched twice.
+        assert_ne!(
+            Value::Set(vec![Value::from("a"), Value::from("a")]),
+            Value::Set(vec![Value::from("a"), Value::from("b")])
+        );
     }
 
     #[test]
