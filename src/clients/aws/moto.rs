@@ -122,6 +122,25 @@ mod tests {
         ServiceLimits::new(200.0, 1, 10)
     }
 
+    /// A fresh moto, a client on it and moto's Identity Center instance (keep the server alive).
+    async fn moto_instance() -> (MotoServer, IdentityCenter, Instance) {
+        let moto = MotoServer::start();
+        let ic = moto.identity_center(limits());
+        let instance = ic.single_instance(deadline()).await.unwrap();
+        (moto, ic, instance)
+    }
+
+    async fn create_named_set(ic: &IdentityCenter, instance_arn: &str, name: &str) -> String {
+        let new = NewPermissionSet {
+            name: name.into(),
+            ..Default::default()
+        };
+        ic.create_permission_set(instance_arn, &new, deadline())
+            .await
+            .unwrap()
+            .arn
+    }
+
     async fn create_group(ic: &IdentityCenter, store: &str, name: &str) -> String {
         ic.store
             .create_group()
@@ -136,9 +155,7 @@ mod tests {
 
     #[tokio::test]
     async fn moto_permission_set_lifecycle() {
-        let moto = MotoServer::start();
-        let ic = moto.identity_center(limits());
-        let instance = ic.single_instance(deadline()).await.unwrap();
+        let (_moto, ic, instance) = moto_instance().await;
         assert!(
             instance
                 .instance_arn
@@ -269,28 +286,14 @@ mod tests {
 
     #[tokio::test]
     async fn moto_assignment_engine_converges_and_batches_reads() {
-        let moto = MotoServer::start();
-        let ic = moto.identity_center(limits());
-        let instance = ic.single_instance(deadline()).await.unwrap();
+        let (_moto, ic, instance) = moto_instance().await;
         let i = instance.instance_arn.as_str();
         let group = Principal::group(
             create_group(&ic, &instance.identity_store_id, "platform-admins").await,
         );
         let mut sets = Vec::new();
         for name in ["Admin", "ReadOnly"] {
-            sets.push(
-                ic.create_permission_set(
-                    i,
-                    &NewPermissionSet {
-                        name: name.into(),
-                        ..Default::default()
-                    },
-                    deadline(),
-                )
-                .await
-                .unwrap()
-                .arn,
-            );
+            sets.push(create_named_set(&ic, i, name).await);
         }
         let targets: Vec<AssignmentTarget> = ["111111111111", "222222222222", "333333333333"]
             .iter()
@@ -361,22 +364,9 @@ mod tests {
 
     #[tokio::test]
     async fn moto_bulk_entry_point_reports_counters() {
-        let moto = MotoServer::start();
-        let ic = moto.identity_center(limits());
-        let instance = ic.single_instance(deadline()).await.unwrap();
+        let (_moto, ic, instance) = moto_instance().await;
         let i = instance.instance_arn.as_str();
-        let ps = ic
-            .create_permission_set(
-                i,
-                &NewPermissionSet {
-                    name: "Dev".into(),
-                    ..Default::default()
-                },
-                deadline(),
-            )
-            .await
-            .unwrap()
-            .arn;
+        let ps = create_named_set(&ic, i, "Dev").await;
         let mut requests = Vec::new();
         for g in 0..4 {
             let group = create_group(&ic, &instance.identity_store_id, &format!("team-{g}")).await;
@@ -409,9 +399,7 @@ mod tests {
 
     #[tokio::test]
     async fn moto_group_lookup_and_wait() {
-        let moto = MotoServer::start();
-        let ic = moto.identity_center(limits());
-        let instance = ic.single_instance(deadline()).await.unwrap();
+        let (_moto, ic, instance) = moto_instance().await;
         let store = instance.identity_store_id.as_str();
         let id = create_group(&ic, store, "aws-admins").await;
         let by_name = GroupMatcher::DisplayName("aws-admins".into());
@@ -461,22 +449,9 @@ mod tests {
     async fn moto_unimplemented_operation_fails_within_the_deadline() {
         // moto answers PutPermissionsBoundaryToPermissionSet with an HTML 500; we retry 5xx, so this shows
         // the retries stop at the caller's deadline and keep the HTTP status.
-        let moto = MotoServer::start();
-        let ic = moto.identity_center(limits());
-        let instance = ic.single_instance(deadline()).await.unwrap();
+        let (_moto, ic, instance) = moto_instance().await;
         let i = instance.instance_arn.as_str();
-        let ps = ic
-            .create_permission_set(
-                i,
-                &NewPermissionSet {
-                    name: "B".into(),
-                    ..Default::default()
-                },
-                deadline(),
-            )
-            .await
-            .unwrap()
-            .arn;
+        let ps = create_named_set(&ic, i, "B").await;
         let boundary = PermissionsBoundary::ManagedPolicy {
             arn: "arn:aws:iam::aws:policy/PowerUserAccess".into(),
         };
