@@ -35,8 +35,11 @@ impl Function for ParseAwsSamlMetadata {
             .first()
             .and_then(Value::as_str)
             .ok_or_else(|| FunctionError::argument(0, "The metadata XML must be a string."))?;
-        let metadata = saml::parse_aws_sp_metadata(xml)
-            .map_err(|error| FunctionError::argument(0, metadata_error_text(&error)))?;
+        let metadata = saml::parse_aws_sp_metadata(xml).map_err(|error| {
+            // Terraform appends its own full stop to function errors.
+            let text = metadata_error_text(&error);
+            FunctionError::argument(0, text.trim_end_matches('.'))
+        })?;
         Ok(Value::object(metadata_attributes(&metadata)))
     }
 }

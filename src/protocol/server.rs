@@ -30,8 +30,10 @@ pub const MAX_MESSAGE_SIZE: usize = 256 * 1024 * 1024;
 /// The health service name go-plugin clients check.
 const HEALTH_SERVICE_NAME: &str = "plugin";
 
-/// How long in-flight calls may run on after a shutdown request before we exit anyway.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+/// How long in-flight calls may run on after a shutdown request before we exit anyway. go-plugin
+/// clients kill the process 2 seconds after asking it to shut down; leaving before that lets us
+/// remove the socket directory.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
 
 /// A TLS handshake that takes longer than this is abandoned; only local peers connect.
 const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);

@@ -25,16 +25,17 @@ const CHUNK_SIZE: usize = 4096;
 
 /// Serves captured output to the first caller of `StreamStdio`.
 pub struct StdioService {
-    chunks: Mutex<Option<mpsc::Receiver<StdioData>>>,
+    /// `None` when output is not captured.
+    captured: Option<Mutex<Option<mpsc::Receiver<StdioData>>>>,
     shutdown: tokio::sync::watch::Receiver<bool>,
 }
 
 impl StdioService {
-    /// A service with nothing to forward (output is not captured, e.g. in `--debug` mode).
+    /// A service with nothing to forward (output is not captured, e.g. in `--debug` mode, where
+    /// Terraform attaches again and again): every caller gets a stream that ends at once.
     pub fn without_capture(shutdown: tokio::sync::watch::Receiver<bool>) -> Self {
-        let (_, receiver) = mpsc::channel(1);
         Self {
-            chunks: Mutex::new(Some(receiver)),
+            captured: None,
             shutdown,
         }
     }
@@ -79,7 +80,7 @@ impl StdioService {
                 }
             })?;
         Ok(Self {
-            chunks: Mutex::new(Some(receiver)),
+            captured: Some(Mutex::new(Some(receiver))),
             shutdown,
         })
     }
@@ -109,8 +110,10 @@ impl GrpcStdio for StdioService {
         &self,
         _request: Request<()>,
     ) -> Result<Response<Self::StreamStdioStream>, Status> {
-        let taken = self
-            .chunks
+        let Some(captured) = &self.captured else {
+            return Ok(Response::new(Box::pin(tokio_stream::empty())));
+        };
+        let taken = captured
             .lock()
             .map_err(|_| Status::internal("stdio state poisoned"))?
             .take();
@@ -157,7 +160,7 @@ mod tests {
         let (stop, shutdown) = tokio::sync::watch::channel(false);
         let (sender, receiver) = mpsc::channel(4);
         let service = StdioService {
-            chunks: Mutex::new(Some(receiver)),
+            captured: Some(Mutex::new(Some(receiver))),
             shutdown,
         };
         let mut stream = service
@@ -184,5 +187,19 @@ mod tests {
 
         stop.send(true).unwrap();
         assert!(stream.next().await.is_none());
+    }
+
+    #[tokio::test]
+    async fn without_capture_every_caller_gets_an_ended_stream() {
+        let (_stop, shutdown) = tokio::sync::watch::channel(false);
+        let service = StdioService::without_capture(shutdown);
+        for _ in 0..2 {
+            let mut stream = service
+                .stream_stdio(Request::new(()))
+                .await
+                .unwrap()
+                .into_inner();
+            assert!(stream.next().await.is_none());
+        }
     }
 }

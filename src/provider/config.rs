@@ -72,8 +72,10 @@ fn entra_block() -> Block {
         ))
         .attribute(flag(
             "use_oidc",
-            "Authenticate with a federated OIDC token (workload identity federation, e.g. GitHub Actions or \
-             Kubernetes). Defaults to `false`.",
+            "Authenticate with workload identity federation by requesting an OIDC token from the CI system \
+             (GitHub Actions' `ACTIONS_ID_TOKEN_REQUEST_URL`/`ACTIONS_ID_TOKEN_REQUEST_TOKEN`, or \
+             `ARM_OIDC_REQUEST_URL`/`ARM_OIDC_REQUEST_TOKEN`). A token given with `oidc_token` or \
+             `oidc_token_file_path` is used without it. Defaults to `false`.",
             env::USE_OIDC,
         ))
         .attribute(secret(
@@ -308,16 +310,6 @@ fn validate_entra(block: &Value, diags: &mut Diagnostics) {
              ARM_CLIENT_CERTIFICATE / ARM_CLIENT_CERTIFICATE_PATH.",
         );
     }
-    if block.get("use_oidc").as_bool() == Some(false)
-        && (is_set(block, "oidc_token") || is_set(block, "oidc_token_file_path"))
-    {
-        diags.warning_at(
-            entra_path("use_oidc"),
-            "OIDC token configured but use_oidc is false",
-            "The OIDC token is ignored while `entra.use_oidc` is false.",
-        );
-    }
-
     // Resolve only the explicitly configured values that need no file or environment (environment name,
     // endpoints, base64 of the inline certificate), reusing exactly the rules the client applies later.
     let known = |name: &str| {
