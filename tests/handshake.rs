@@ -1,4 +1,5 @@
 //! The real binary, started the way Terraform starts it, spoken to the way Terraform speaks to it.
+#![cfg(unix)]
 
 use std::io::{BufRead as _, BufReader};
 use std::path::Path;

@@ -15,12 +15,14 @@ use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 
 use super::controller::shutdown_requested;
+use super::go_plugin::StdioData;
 use super::go_plugin::grpc_stdio_server::GrpcStdio;
-use super::go_plugin::{StdioData, stdio_data::Channel};
 
 /// Chunks waiting for Terraform to read them. When it does not, further output is dropped rather
 /// than blocking whichever thread printed it.
+#[cfg(unix)]
 const PENDING_CHUNKS: usize = 64;
+#[cfg(unix)]
 const CHUNK_SIZE: usize = 4096;
 
 /// Serves captured output to the first caller of `StreamStdio`.
@@ -63,7 +65,7 @@ impl StdioService {
                         Ok(read) => read,
                     };
                     let chunk = StdioData {
-                        channel: Channel::Stdout.into(),
+                        channel: super::go_plugin::stdio_data::Channel::Stdout.into(),
                         data: buffer[..read].to_vec(),
                     };
                     match sender.try_send(chunk) {
@@ -152,6 +154,7 @@ where
 
 #[cfg(test)]
 mod tests {
+    use super::super::go_plugin::stdio_data::Channel;
     use super::*;
     use tokio_stream::StreamExt as _;
 
