@@ -17,8 +17,8 @@ pub mod provider;
 pub mod resources;
 pub mod saml;
 
-/// Process entry point; returns the exit code.
+/// Process entry point; returns the exit code. Serves the idbridge provider through the framework layer over
+/// the plugin protocol.
 pub fn run() -> i32 {
-    eprintln!("terraform-provider-idbridge: not wired up yet");
-    1
+    protocol::run_plugin(|| framework::FrameworkServer::new(provider::IdbridgeProvider::new()))
 }

@@ -1,1 +1,3 @@
-//! See src/lib.rs for the layer overview.
+//! Data sources of the idbridge provider, one module each. See src/lib.rs for the layer overview.
+
+pub mod aws_saml_metadata;

@@ -1,1 +1,373 @@
-//! See emulators/src/lib.rs.
+//! An AWS-faithful proxy in front of moto for the JSON 1.1 protocols of sso-admin (`SWBExternalService.<Op>`)
+//! and identitystore (`AWSIdentityStore.<Op>`). moto stays the store; the proxy adds what real AWS does and moto
+//! lacks (ARN shape, missing operations, asynchronous status, quotas, referential checks). Every other request
+//! passes through unchanged. Admin API: `/_proxy/config`, `/_proxy/stats`, `/_proxy/reset`.
+
+mod identitystore;
+mod json;
+mod sso;
+mod state;
+
+use std::io;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::{Body, Bytes, to_bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use json::{AwsError, strip_nulls};
+use state::ProxyState;
+pub use state::{ProxyConfig, Stats};
+
+/// Requests from the SCIM stand-in carry this in their User-Agent (`app/idbridge-scim`): AWS's SCIM endpoint
+/// has its own limits, so these calls skip the Identity Center quotas, latency and statistics.
+pub const INTERNAL_APP_NAME: &str = "idbridge-scim";
+
+const MAX_BODY: usize = 16 * 1024 * 1024;
+
+#[derive(Debug, Clone, Copy)]
+enum Service {
+    SsoAdmin,
+    IdentityStore,
+}
+
+impl Service {
+    fn target_prefix(self) -> &'static str {
+        match self {
+            Service::SsoAdmin => "SWBExternalService",
+            Service::IdentityStore => "AWSIdentityStore",
+        }
+    }
+    /// moto routes by the SigV4 credential scope's service name.
+    fn signing_name(self) -> &'static str {
+        match self {
+            Service::SsoAdmin => "sso",
+            Service::IdentityStore => "identitystore",
+        }
+    }
+}
+
+struct Proxy {
+    moto_url: String,
+    http: reqwest::Client,
+    state: Mutex<ProxyState>,
+}
+
+impl Proxy {
+    fn state(&self) -> MutexGuard<'_, ProxyState> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Calls one operation on moto and returns its JSON answer (nulls and ARNs untouched).
+    async fn moto(
+        &self,
+        service: Service,
+        operation: &str,
+        body: &Value,
+    ) -> Result<Value, AwsError> {
+        let response = self
+            .http
+            .post(format!("{}/", self.moto_url))
+            .header("X-Amz-Target", format!("{}.{operation}", service.target_prefix()))
+            .header("Content-Type", json::JSON_11)
+            .header(
+                "Authorization",
+                format!(
+                    "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/{}/aws4_request, SignedHeaders=host, Signature=0",
+                    service.signing_name()
+                ),
+            )
+            .body(body.to_string())
+            .send()
+            .await
+            .map_err(|err| AwsError::internal(format!("moto unreachable: {err}")))?;
+        let status =
+            StatusCode::from_u16(response.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|err| AwsError::internal(format!("moto answer unreadable: {err}")))?;
+        if !status.is_success() {
+            return Err(AwsError::from_moto(status, &bytes));
+        }
+        if bytes.is_empty() {
+            return Ok(json!({}));
+        }
+        serde_json::from_slice(&bytes)
+            .map_err(|err| AwsError::internal(format!("moto answered non-JSON: {err}")))
+    }
+
+    /// Counts the call and applies the shared TPS quota.
+    fn admit(&self, operation: &str) -> Result<Duration, AwsError> {
+        let mut state = self.state();
+        state.stats.total_calls += 1;
+        *state
+            .stats
+            .calls_by_operation
+            .entry(operation.to_owned())
+            .or_default() += 1;
+        let config = state.config.clone();
+        if config.quotas
+            && !state
+                .bucket
+                .try_take(Instant::now(), config.tps_limit, config.burst)
+        {
+            state.stats.throttles += 1;
+            return Err(AwsError::throttling("Rate exceeded"));
+        }
+        let latency = config
+            .operation_latency_ms
+            .get(operation)
+            .copied()
+            .unwrap_or(config.latency_ms);
+        Ok(Duration::from_millis(latency))
+    }
+}
+
+/// A running proxy; stops when [`RunningProxy::stop`] is called or it is dropped.
+#[derive(Debug)]
+pub struct RunningProxy {
+    pub base_url: String,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl RunningProxy {
+    pub async fn stop(mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for RunningProxy {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+}
+
+/// Starts the proxy on a free 127.0.0.1 port in front of the moto server at `moto_url`.
+pub async fn start(config: ProxyConfig, moto_url: &str) -> io::Result<RunningProxy> {
+    let proxy = Arc::new(Proxy {
+        moto_url: moto_url.trim_end_matches('/').to_owned(),
+        http: reqwest::Client::builder()
+            .build()
+            .map_err(io::Error::other)?,
+        state: Mutex::new(ProxyState::new(config)),
+    });
+    let app = Router::new()
+        .route("/_proxy/config", get(get_config).put(put_config))
+        .route("/_proxy/stats", get(get_stats))
+        .route("/_proxy/reset", post(reset))
+        .fallback(handle)
+        .with_state(proxy);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base_url = format!("http://{}", listener.local_addr()?);
+    let (shutdown, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            })
+            .await;
+    });
+    Ok(RunningProxy {
+        base_url,
+        shutdown: Some(shutdown),
+        task: Some(task),
+    })
+}
+
+async fn get_config(State(proxy): State<Arc<Proxy>>) -> Response {
+    axum::Json(proxy.state().config.clone()).into_response()
+}
+
+/// Accepts a partial object: the given members replace the current ones.
+async fn put_config(State(proxy): State<Arc<Proxy>>, body: Bytes) -> Response {
+    let patch: Value = match serde_json::from_slice(&body) {
+        Ok(Value::Object(patch)) => Value::Object(patch),
+        _ => return (StatusCode::BAD_REQUEST, "body must be a JSON object").into_response(),
+    };
+    let mut state = proxy.state();
+    let mut merged = serde_json::to_value(&state.config).unwrap_or_default();
+    if let (Some(target), Some(source)) = (merged.as_object_mut(), patch.as_object()) {
+        for (key, value) in source {
+            target.insert(key.clone(), value.clone());
+        }
+    }
+    match serde_json::from_value::<ProxyConfig>(merged) {
+        Ok(config) => {
+            state.config = config.clone();
+            axum::Json(config).into_response()
+        }
+        Err(err) => (
+            StatusCode::BAD_REQUEST,
+            format!("invalid configuration: {err}"),
+        )
+            .into_response(),
+    }
+}
+
+async fn get_stats(State(proxy): State<Arc<Proxy>>) -> Response {
+    axum::Json(proxy.state().stats.clone()).into_response()
+}
+
+async fn reset(State(proxy): State<Arc<Proxy>>) -> Response {
+    proxy.state().reset();
+    match proxy
+        .http
+        .post(format!("{}/moto-api/reset", proxy.moto_url))
+        .send()
+        .await
+    {
+        Ok(response) if response.status().is_success() => StatusCode::NO_CONTENT.into_response(),
+        Ok(response) => (
+            StatusCode::BAD_GATEWAY,
+            format!("moto reset answered HTTP {}", response.status()),
+        )
+            .into_response(),
+        Err(err) => (StatusCode::BAD_GATEWAY, format!("moto unreachable: {err}")).into_response(),
+    }
+}
+
+async fn handle(State(proxy): State<Arc<Proxy>>, request: Request) -> Response {
+    let target = request
+        .headers()
+        .get("x-amz-target")
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned)
+        .unwrap_or_default();
+    let service = match target.split_once('.') {
+        Some(("SWBExternalService", _)) => Service::SsoAdmin,
+        Some(("AWSIdentityStore", _)) => Service::IdentityStore,
+        _ => return pass_through(&proxy, request).await,
+    };
+    let operation = target
+        .split_once('.')
+        .map(|(_, op)| op.to_owned())
+        .unwrap_or_default();
+    let internal = request
+        .headers()
+        .get("user-agent")
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|agent| agent.contains(&format!("app/{INTERNAL_APP_NAME}")));
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let mut response = answer(&proxy, service, &operation, internal, request.into_body()).await;
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert("x-amzn-RequestId", value);
+    }
+    response
+}
+
+async fn answer(
+    proxy: &Proxy,
+    service: Service,
+    operation: &str,
+    internal: bool,
+    body: Body,
+) -> Response {
+    if !internal {
+        match proxy.admit(operation) {
+            Ok(latency) if !latency.is_zero() => tokio::time::sleep(latency).await,
+            Ok(_) => {}
+            Err(error) => return error.into_response(),
+        }
+    }
+    let body = match to_bytes(body, MAX_BODY).await {
+        Ok(body) => body,
+        Err(err) => {
+            return AwsError::validation(format!("request body unreadable: {err}")).into_response();
+        }
+    };
+    let input: Value = if body.is_empty() {
+        json!({})
+    } else {
+        match serde_json::from_slice(&body) {
+            Ok(value @ Value::Object(_)) => value,
+            _ => {
+                return AwsError::new(
+                    StatusCode::BAD_REQUEST,
+                    "SerializationException",
+                    "request body is not a JSON object",
+                )
+                .into_response();
+            }
+        }
+    };
+    let result = match service {
+        Service::SsoAdmin => sso::dispatch(proxy, operation, input).await,
+        Service::IdentityStore => identitystore::dispatch(proxy, operation, input).await,
+    };
+    match result {
+        Ok(output) => json::ok(output),
+        Err(error) => {
+            if error.error_type == "ConflictException" {
+                proxy.state().stats.conflicts += 1;
+            }
+            error.into_response()
+        }
+    }
+}
+
+/// Forwards a request moto answers as is (other services, moto's own API).
+async fn pass_through(proxy: &Proxy, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let Ok(body) = to_bytes(body, MAX_BODY).await else {
+        return (StatusCode::BAD_REQUEST, "request body unreadable").into_response();
+    };
+    let path = parts
+        .uri
+        .path_and_query()
+        .map(|pq| pq.as_str())
+        .unwrap_or("/");
+    let Ok(method) = reqwest::Method::from_bytes(parts.method.as_str().as_bytes()) else {
+        return StatusCode::METHOD_NOT_ALLOWED.into_response();
+    };
+    let mut forward = proxy
+        .http
+        .request(method, format!("{}{path}", proxy.moto_url))
+        .body(body);
+    for (name, value) in &parts.headers {
+        if name != "host" && name != "content-length" {
+            forward = forward.header(name.as_str(), value.as_bytes());
+        }
+    }
+    let response = match forward.send().await {
+        Ok(response) => response,
+        Err(err) => {
+            return (StatusCode::BAD_GATEWAY, format!("moto unreachable: {err}")).into_response();
+        }
+    };
+    let status =
+        StatusCode::from_u16(response.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+    let headers = response.headers().clone();
+    let bytes = response.bytes().await.unwrap_or_default();
+    let mut answer = (status, bytes).into_response();
+    for (name, value) in &headers {
+        let hop_by_hop =
+            name == "content-length" || name == "transfer-encoding" || name == "connection";
+        if !hop_by_hop
+            && let (Ok(name), Ok(value)) = (
+                axum::http::HeaderName::from_bytes(name.as_str().as_bytes()),
+                HeaderValue::from_bytes(value.as_bytes()),
+            )
+        {
+            answer.headers_mut().insert(name, value);
+        }
+    }
+    answer
+}

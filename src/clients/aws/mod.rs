@@ -1,1 +1,36 @@
-//! AWS IAM Identity Center clients.
+//! AWS IAM Identity Center clients (sso-admin + identitystore).
+//!
+//! All calls of a provider process share one [`ServiceLimits`]: a pacer for the 20 TPS the Identity Center
+//! APIs share, a semaphore for the 10 outstanding asynchronous assignment operations, and counters.
+//! Calls are retried by our own loop ([`retry`]) with full-jitter backoff up to a deadline the caller
+//! passes; the SDK's built-in retries are disabled so that every attempt is paced.
+
+mod assignments;
+mod error;
+mod identity_center;
+mod identitystore;
+mod limits;
+pub mod retry;
+mod settings;
+
+#[cfg(test)]
+mod moto;
+
+pub use assignments::{
+    AssignmentApi, AssignmentCache, AssignmentEngine, AssignmentOutcome, AssignmentRequest,
+    AssignmentTarget, AsyncOperation, AsyncStatus, BulkReport, Page, Principal, PrincipalType,
+    SdkAssignmentApi, ensure_assignments_bulk,
+};
+pub use error::{AwsError, Error, ErrorKind};
+pub use identity_center::{
+    ASSIGNMENT_CACHE_TTL, CustomerManagedPolicyRef, DEFAULT_SESSION_DURATION, IdentityCenter,
+    Instance, ManagedPolicy, NewPermissionSet, PermissionSet, PermissionSetUpdate,
+    PermissionsBoundary,
+};
+pub use identitystore::{ExternalId, Group, GroupMatcher};
+pub use limits::{
+    AssignmentSlot, Counters, CountersSnapshot, IDENTITY_CENTER_TPS,
+    MAX_OUTSTANDING_ASSIGNMENT_OPERATIONS, RateLimiter, ServiceLimits,
+};
+pub use retry::{Conflicts, Deadline, PollPolicy, RetryPolicy};
+pub use settings::{AssumeRoleSettings, AwsSettings, LazyIdentityCenter};

@@ -1,0 +1,462 @@
+//! identitystore around moto: UpdateGroup/UpdateUser (moto answers 500) are kept as overlays that every read
+//! applies, so lookups by display name or user name see the updated values.
+
+use serde_json::{Map, Value, json};
+
+use super::json::{AwsError, required_str};
+use super::{Proxy, Service};
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Group,
+    User,
+}
+
+impl Kind {
+    fn id_member(self) -> &'static str {
+        match self {
+            Kind::Group => "GroupId",
+            Kind::User => "UserId",
+        }
+    }
+    fn list_operation(self) -> &'static str {
+        match self {
+            Kind::Group => "ListGroups",
+            Kind::User => "ListUsers",
+        }
+    }
+    fn list_member(self) -> &'static str {
+        match self {
+            Kind::Group => "Groups",
+            Kind::User => "Users",
+        }
+    }
+    fn describe_operation(self) -> &'static str {
+        match self {
+            Kind::Group => "DescribeGroup",
+            Kind::User => "DescribeUser",
+        }
+    }
+}
+
+/// moto accepts any identity store id (and answers from an empty store); AWS knows only the ones that exist.
+async fn ensure_identity_store(proxy: &Proxy, input: &Value) -> Result<(), AwsError> {
+    let Some(store_id) = input.get("IdentityStoreId").and_then(Value::as_str) else {
+        return Ok(());
+    };
+    let known = super::sso::instances(proxy)
+        .await?
+        .iter()
+        .any(|instance| instance["IdentityStoreId"] == store_id);
+    if known {
+        return Ok(());
+    }
+    let mut error = AwsError::not_found(format!("Identity store {store_id} not found."));
+    error
+        .extra
+        .insert("ResourceType".into(), json!("IDENTITY_STORE"));
+    Err(error)
+}
+
+pub(super) async fn dispatch(
+    proxy: &Proxy,
+    operation: &str,
+    input: Value,
+) -> Result<Value, AwsError> {
+    ensure_identity_store(proxy, &input).await?;
+    match operation {
+        "UpdateGroup" => update(proxy, &input, Kind::Group).await,
+        "UpdateUser" => update(proxy, &input, Kind::User).await,
+        "DescribeGroup" => describe(proxy, &input, Kind::Group).await,
+        "DescribeUser" => describe(proxy, &input, Kind::User).await,
+        "ListGroups" => list(proxy, &input, Kind::Group).await,
+        "ListUsers" => list(proxy, &input, Kind::User).await,
+        "GetGroupId" => get_id(proxy, &input, Kind::Group).await,
+        "GetUserId" => get_id(proxy, &input, Kind::User).await,
+        "CreateGroupMembership" => create_membership(proxy, &input).await,
+        "DeleteGroup" | "DeleteUser" => {
+            let output = proxy
+                .moto(Service::IdentityStore, operation, &input)
+                .await?;
+            let member = if operation == "DeleteGroup" {
+                "GroupId"
+            } else {
+                "UserId"
+            };
+            if let Some(id) = input.get(member).and_then(Value::as_str) {
+                proxy.state().overlays.remove(id);
+            }
+            Ok(output)
+        }
+        _ => proxy.moto(Service::IdentityStore, operation, &input).await,
+    }
+}
+
+/// moto links any ids and stores duplicates; AWS needs an existing group and user and keeps one membership.
+async fn create_membership(proxy: &Proxy, input: &Value) -> Result<Value, AwsError> {
+    let store_id = required_str(input, "IdentityStoreId")?;
+    let group_id = required_str(input, "GroupId")?;
+    let user_id = input
+        .pointer("/MemberId/UserId")
+        .and_then(Value::as_str)
+        .ok_or_else(|| AwsError::validation("MemberId.UserId is required"))?;
+    proxy
+        .moto(
+            Service::IdentityStore,
+            "DescribeGroup",
+            &json!({"IdentityStoreId": store_id, "GroupId": group_id}),
+        )
+        .await?;
+    proxy
+        .moto(
+            Service::IdentityStore,
+            "DescribeUser",
+            &json!({"IdentityStoreId": store_id, "UserId": user_id}),
+        )
+        .await?;
+    let listed = proxy
+        .moto(
+            Service::IdentityStore,
+            "ListGroupMemberships",
+            &json!({"IdentityStoreId": store_id, "GroupId": group_id}),
+        )
+        .await?;
+    let exists = listed
+        .get("GroupMemberships")
+        .and_then(Value::as_array)
+        .is_some_and(|memberships| {
+            memberships
+                .iter()
+                .any(|membership| membership.pointer("/MemberId/UserId") == Some(&json!(user_id)))
+        });
+    if exists {
+        let mut error = AwsError::conflict("Member already exists in the group");
+        error
+            .extra
+            .insert("Reason".into(), json!("UNIQUENESS_CONSTRAINT_VIOLATION"));
+        return Err(error);
+    }
+    proxy
+        .moto(Service::IdentityStore, "CreateGroupMembership", input)
+        .await
+}
+
+/// `name.givenName` → `["Name", "GivenName"]`: the API member path for an attribute path.
+fn member_path(attribute_path: &str) -> Vec<String> {
+    attribute_path
+        .split('.')
+        .map(|segment| {
+            let mut chars = segment.chars();
+            chars
+                .next()
+                .map(|first| first.to_uppercase().chain(chars).collect())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// Complex attribute values arrive with attribute-path spelling (`[{"value": …, "primary": true}]`);
+/// reads answer them with API member spelling (`[{"Value": …, "Primary": true}]`).
+fn capitalize_keys(value: Value) -> Value {
+    match value {
+        Value::Object(members) => Value::Object(
+            members
+                .into_iter()
+                .map(|(key, member)| (member_path(&key).join("."), capitalize_keys(member)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(capitalize_keys).collect()),
+        other => other,
+    }
+}
+
+fn set_path(target: &mut Map<String, Value>, path: &[String], value: &Value) {
+    let Some((last, parents)) = path.split_last() else {
+        return;
+    };
+    let mut current = target;
+    for parent in parents {
+        let entry = current.entry(parent.clone()).or_insert_with(|| json!({}));
+        if !entry.is_object() {
+            *entry = json!({});
+        }
+        let Some(next) = entry.as_object_mut() else {
+            return;
+        };
+        current = next;
+    }
+    if value.is_null() {
+        current.remove(last);
+    } else {
+        current.insert(last.clone(), value.clone());
+    }
+}
+
+fn apply_overlay(item: &mut Value, overlay: &Map<String, Value>) {
+    let Some(object) = item.as_object_mut() else {
+        return;
+    };
+    for (path, value) in overlay {
+        let path: Vec<String> = path.split('.').map(str::to_owned).collect();
+        set_path(object, &path, value);
+    }
+}
+
+fn overlay_item(proxy: &Proxy, item: &mut Value, kind: Kind) {
+    let Some(id) = item
+        .get(kind.id_member())
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+    else {
+        return;
+    };
+    if let Some(overlay) = proxy.state().overlays.get(&id) {
+        apply_overlay(item, overlay);
+    }
+}
+
+async fn update(proxy: &Proxy, input: &Value, kind: Kind) -> Result<Value, AwsError> {
+    let store_id = required_str(input, "IdentityStoreId")?;
+    let id = required_str(input, kind.id_member())?;
+    let operations = input
+        .get("Operations")
+        .and_then(Value::as_array)
+        .filter(|operations| !operations.is_empty())
+        .ok_or_else(|| AwsError::validation("Operations must contain at least one operation"))?;
+    let mut changes = Vec::new();
+    for operation in operations {
+        let path = operation
+            .get("AttributePath")
+            .and_then(Value::as_str)
+            .ok_or_else(|| AwsError::validation("AttributePath is required"))?;
+        let members = member_path(path);
+        if matches!(kind, Kind::Group)
+            && !matches!(members[0].as_str(), "DisplayName" | "Description")
+        {
+            return Err(AwsError::validation(format!(
+                "Attribute path {path} cannot be updated on a group"
+            )));
+        }
+        if members[0] == "UserId" || members[0] == "GroupId" || members[0] == "IdentityStoreId" {
+            return Err(AwsError::validation(format!(
+                "Attribute path {path} is read-only"
+            )));
+        }
+        let value = operation
+            .get("AttributeValue")
+            .cloned()
+            .unwrap_or(Value::Null);
+        changes.push((members.join("."), capitalize_keys(value)));
+    }
+    // Existence check; answers ResourceNotFoundException like AWS for an unknown id.
+    proxy
+        .moto(
+            Service::IdentityStore,
+            kind.describe_operation(),
+            &json!({"IdentityStoreId": store_id, kind.id_member(): id}),
+        )
+        .await?;
+    if matches!(kind, Kind::Group)
+        && let Some((_, Value::String(name))) =
+            changes.iter().find(|(path, _)| path == "DisplayName")
+    {
+        let others = all_items(proxy, store_id, kind).await?;
+        if others
+            .iter()
+            .any(|other| other["DisplayName"] == *name.as_str() && other["GroupId"] != id)
+        {
+            let mut error = AwsError::conflict("Duplicate GroupDisplayName");
+            error
+                .extra
+                .insert("Reason".into(), json!("UNIQUENESS_CONSTRAINT_VIOLATION"));
+            return Err(error);
+        }
+    }
+    let mut state = proxy.state();
+    let overlay = state.overlays.entry(id.to_owned()).or_default();
+    for (path, value) in changes {
+        overlay.insert(path, value);
+    }
+    Ok(json!({}))
+}
+
+async fn describe(proxy: &Proxy, input: &Value, kind: Kind) -> Result<Value, AwsError> {
+    let mut output = proxy
+        .moto(Service::IdentityStore, kind.describe_operation(), input)
+        .await?;
+    overlay_item(proxy, &mut output, kind);
+    Ok(output)
+}
+
+/// Every group/user of the store with overlays applied (moto pages are followed).
+async fn all_items(proxy: &Proxy, store_id: &str, kind: Kind) -> Result<Vec<Value>, AwsError> {
+    let mut items = Vec::new();
+    let mut next_token: Option<String> = None;
+    loop {
+        let mut request = json!({"IdentityStoreId": store_id, "MaxResults": 100});
+        if let Some(token) = &next_token {
+            request["NextToken"] = json!(token);
+        }
+        let page = proxy
+            .moto(Service::IdentityStore, kind.list_operation(), &request)
+            .await?;
+        items.extend(
+            page.get(kind.list_member())
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default(),
+        );
+        next_token = page
+            .get("NextToken")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        if next_token.is_none() {
+            break;
+        }
+    }
+    for item in &mut items {
+        overlay_item(proxy, item, kind);
+    }
+    Ok(items)
+}
+
+fn attribute<'a>(item: &'a Value, attribute_path: &str) -> Option<&'a Value> {
+    member_path(attribute_path)
+        .iter()
+        .try_fold(item, |current, member| current.get(member))
+}
+
+async fn list(proxy: &Proxy, input: &Value, kind: Kind) -> Result<Value, AwsError> {
+    let filters = input
+        .get("Filters")
+        .and_then(Value::as_array)
+        .filter(|filters| !filters.is_empty());
+    let Some(filters) = filters else {
+        let mut output = proxy
+            .moto(Service::IdentityStore, kind.list_operation(), input)
+            .await?;
+        if let Some(items) = output
+            .get_mut(kind.list_member())
+            .and_then(Value::as_array_mut)
+        {
+            items
+                .iter_mut()
+                .for_each(|item| overlay_item(proxy, item, kind));
+        }
+        return Ok(output);
+    };
+    // Filtered in the proxy so updated values match; answered in one page.
+    let store_id = required_str(input, "IdentityStoreId")?;
+    let items: Vec<Value> = all_items(proxy, store_id, kind)
+        .await?
+        .into_iter()
+        .filter(|item| {
+            filters.iter().all(|filter| {
+                let path = filter
+                    .get("AttributePath")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                let wanted = filter
+                    .get("AttributeValue")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                attribute(item, path).and_then(Value::as_str) == Some(wanted)
+            })
+        })
+        .collect();
+    Ok(json!({ kind.list_member(): items }))
+}
+
+async fn get_id(proxy: &Proxy, input: &Value, kind: Kind) -> Result<Value, AwsError> {
+    let Some(unique) = input.pointer("/AlternateIdentifier/UniqueAttribute") else {
+        return proxy
+            .moto(
+                Service::IdentityStore,
+                if matches!(kind, Kind::Group) {
+                    "GetGroupId"
+                } else {
+                    "GetUserId"
+                },
+                input,
+            )
+            .await;
+    };
+    let store_id = required_str(input, "IdentityStoreId")?;
+    let path = unique
+        .get("AttributePath")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let wanted = unique
+        .get("AttributeValue")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let allowed = match kind {
+        Kind::Group => ["displayName"].as_slice(),
+        Kind::User => ["userName", "emails.value"].as_slice(),
+    };
+    if !allowed.contains(&path) {
+        return Err(AwsError::validation(format!(
+            "AttributePath {path} is not a unique attribute"
+        )));
+    }
+    let items = all_items(proxy, store_id, kind).await?;
+    let found = items.iter().find(|item| match path {
+        "emails.value" => item
+            .get("Emails")
+            .and_then(Value::as_array)
+            .is_some_and(|emails| {
+                emails
+                    .iter()
+                    .any(|email| email.get("Value").and_then(Value::as_str) == Some(wanted))
+            }),
+        _ => attribute(item, path).and_then(Value::as_str) == Some(wanted),
+    });
+    let id = found
+        .and_then(|item| item.get(kind.id_member()))
+        .cloned()
+        .ok_or_else(|| {
+            let mut error = AwsError::not_found(format!(
+                "{} not found.",
+                if matches!(kind, Kind::Group) {
+                    "GROUP"
+                } else {
+                    "USER"
+                }
+            ));
+            error.extra.insert(
+                "ResourceType".into(),
+                json!(if matches!(kind, Kind::Group) {
+                    "GROUP"
+                } else {
+                    "USER"
+                }),
+            );
+            error
+        })?;
+    Ok(json!({ kind.id_member(): id, "IdentityStoreId": store_id }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attribute_paths_map_to_members() {
+        assert_eq!(member_path("name.givenName"), vec!["Name", "GivenName"]);
+        assert_eq!(member_path("displayName"), vec!["DisplayName"]);
+    }
+
+    #[test]
+    fn overlays_set_nested_members_and_remove_nulls() {
+        let mut item =
+            json!({"UserId": "u", "Name": {"GivenName": "A", "FamilyName": "B"}, "Title": "t"});
+        let mut overlay = Map::new();
+        overlay.insert("Name.GivenName".into(), json!("Z"));
+        overlay.insert("Title".into(), Value::Null);
+        apply_overlay(&mut item, &overlay);
+        assert_eq!(
+            item,
+            json!({"UserId": "u", "Name": {"GivenName": "Z", "FamilyName": "B"}})
+        );
+    }
+}

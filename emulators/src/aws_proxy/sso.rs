@@ -1,0 +1,729 @@
+//! sso-admin operations the proxy answers itself or around moto. Inside this module every permission set ARN
+//! is in moto's shape; [`dispatch`] converts at the edges.
+
+use std::collections::BTreeMap;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use serde_json::{Map, Value, json};
+
+use super::json::{AwsError, required_str, to_aws_arns, to_moto_arns};
+use super::state::{AsyncKind, AsyncRequest};
+use super::{Proxy, Service};
+
+pub(super) async fn dispatch(
+    proxy: &Proxy,
+    operation: &str,
+    mut input: Value,
+) -> Result<Value, AwsError> {
+    to_moto_arns(&mut input);
+    let mut output = match operation {
+        "DescribeInstance" => describe_instance(proxy, &input).await?,
+        "CreatePermissionSet" => create_permission_set(proxy, &input).await?,
+        "DeletePermissionSet" => delete_permission_set(proxy, &input).await?,
+        "CreateAccountAssignment" => {
+            change_assignment(proxy, &input, AsyncKind::AssignmentCreation).await?
+        }
+        "DeleteAccountAssignment" => {
+            change_assignment(proxy, &input, AsyncKind::AssignmentDeletion).await?
+        }
+        "DescribeAccountAssignmentCreationStatus" => describe_async(
+            proxy,
+            &input,
+            AsyncKind::AssignmentCreation,
+            "AccountAssignmentCreationRequestId",
+            "AccountAssignmentCreationStatus",
+        )?,
+        "DescribeAccountAssignmentDeletionStatus" => describe_async(
+            proxy,
+            &input,
+            AsyncKind::AssignmentDeletion,
+            "AccountAssignmentDeletionRequestId",
+            "AccountAssignmentDeletionStatus",
+        )?,
+        "ListAccountAssignmentCreationStatus" => list_async(
+            proxy,
+            &input,
+            AsyncKind::AssignmentCreation,
+            "AccountAssignmentsCreationStatus",
+        )?,
+        "ListAccountAssignmentDeletionStatus" => list_async(
+            proxy,
+            &input,
+            AsyncKind::AssignmentDeletion,
+            "AccountAssignmentsDeletionStatus",
+        )?,
+        "ProvisionPermissionSet" => provision_permission_set(proxy, &input).await?,
+        "DescribePermissionSetProvisioningStatus" => describe_async(
+            proxy,
+            &input,
+            AsyncKind::Provisioning,
+            "ProvisionPermissionSetRequestId",
+            "PermissionSetProvisioningStatus",
+        )?,
+        "ListPermissionSetProvisioningStatus" => list_async(
+            proxy,
+            &input,
+            AsyncKind::Provisioning,
+            "PermissionSetsProvisioningStatus",
+        )?,
+        "PutPermissionsBoundaryToPermissionSet" => put_boundary(proxy, &input).await?,
+        "GetPermissionsBoundaryForPermissionSet" => get_boundary(proxy, &input).await?,
+        "DeletePermissionsBoundaryFromPermissionSet" => delete_boundary(proxy, &input).await?,
+        "TagResource" => tag_resource(proxy, &input).await?,
+        "UntagResource" => untag_resource(proxy, &input).await?,
+        "ListTagsForResource" => list_tags(proxy, &input).await?,
+        "ListAccountsForProvisionedPermissionSet" => {
+            accounts_for_permission_set(proxy, &input).await?
+        }
+        "ListPermissionSetsProvisionedToAccount" => permission_sets_for_account(proxy, &input)?,
+        _ => proxy.moto(Service::SsoAdmin, operation, &input).await?,
+    };
+    to_aws_arns(&mut output);
+    session_durations_as_iso8601(&mut output);
+    Ok(output)
+}
+
+/// moto answers the default session duration as a number of seconds (`3600`); AWS always answers an ISO-8601
+/// duration string (`"PT1H"`), and the SDKs fail to parse anything else.
+fn session_durations_as_iso8601(value: &mut Value) {
+    match value {
+        Value::Object(members) => {
+            for (key, member) in members.iter_mut() {
+                if key == "SessionDuration"
+                    && let Some(seconds) = member.as_u64()
+                {
+                    *member = json!(iso8601_duration(seconds));
+                } else {
+                    session_durations_as_iso8601(member);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(session_durations_as_iso8601),
+        _ => {}
+    }
+}
+
+fn iso8601_duration(seconds: u64) -> String {
+    let (hours, minutes, rest) = (seconds / 3600, seconds % 3600 / 60, seconds % 60);
+    let mut text = String::from("PT");
+    if hours > 0 {
+        text.push_str(&format!("{hours}H"));
+    }
+    if minutes > 0 {
+        text.push_str(&format!("{minutes}M"));
+    }
+    if rest > 0 || seconds == 0 {
+        text.push_str(&format!("{rest}S"));
+    }
+    text
+}
+
+fn epoch_seconds() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_secs_f64())
+        .unwrap_or_default()
+}
+
+fn permission_set_id(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
+}
+
+/// Same comparison whichever ARN shape the failure-injection list was written in.
+fn same_permission_set(configured: &str, moto_arn: &str) -> bool {
+    let mut configured = Value::from(configured);
+    to_moto_arns(&mut configured);
+    configured.as_str() == Some(moto_arn)
+}
+
+pub(super) async fn instances(proxy: &Proxy) -> Result<Vec<Value>, AwsError> {
+    let listed = proxy
+        .moto(Service::SsoAdmin, "ListInstances", &json!({}))
+        .await?;
+    Ok(listed
+        .get("Instances")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default())
+}
+
+async fn instance(proxy: &Proxy, instance_arn: &str) -> Result<Value, AwsError> {
+    instances(proxy)
+        .await?
+        .into_iter()
+        .find(|instance| instance.get("InstanceArn").and_then(Value::as_str) == Some(instance_arn))
+        .ok_or_else(|| AwsError::not_found(format!("Instance {instance_arn} does not exist")))
+}
+
+async fn describe_instance(proxy: &Proxy, input: &Value) -> Result<Value, AwsError> {
+    let instance_arn = required_str(input, "InstanceArn")?;
+    let mut instance = instance(proxy, instance_arn).await?;
+    if let Some(object) = instance.as_object_mut() {
+        object.entry("Status").or_insert_with(|| json!("ACTIVE"));
+    }
+    Ok(instance)
+}
+
+async fn ensure_permission_set(
+    proxy: &Proxy,
+    instance_arn: &str,
+    permission_set_arn: &str,
+) -> Result<(), AwsError> {
+    let request = json!({"InstanceArn": instance_arn, "PermissionSetArn": permission_set_arn});
+    match proxy
+        .moto(Service::SsoAdmin, "DescribePermissionSet", &request)
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(error) if error.status.is_server_error() => Err(error),
+        Err(_) => Err(AwsError::not_found(format!(
+            "Could not find PermissionSet with id {}",
+            permission_set_id(permission_set_arn)
+        ))),
+    }
+}
+
+async fn create_permission_set(proxy: &Proxy, input: &Value) -> Result<Value, AwsError> {
+    let output = proxy
+        .moto(Service::SsoAdmin, "CreatePermissionSet", input)
+        .await?;
+    let created_arn = output
+        .pointer("/PermissionSet/PermissionSetArn")
+        .and_then(Value::as_str);
+    if let (Some(arn), Some(tags)) = (created_arn, input.get("Tags").and_then(Value::as_array)) {
+        let mut state = proxy.state();
+        let stored = state.tags.entry(arn.to_owned()).or_default();
+        stored.extend(parse_tags(tags)?);
+    }
+    Ok(output)
+}
+
+async fn delete_permission_set(proxy: &Proxy, input: &Value) -> Result<Value, AwsError> {
+    let output = proxy
+        .moto(Service::SsoAdmin, "DeletePermissionSet", input)
+        .await?;
+    if let Some(arn) = input.get("PermissionSetArn").and_then(Value::as_str) {
+        let mut state = proxy.state();
+        state.tags.remove(arn);
+        state.boundaries.remove(arn);
+        state.provisioned_accounts.remove(arn);
+    }
+    Ok(output)
+}
+
+/// `^([0-9a-f]{10}-|)[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}$` (service model).
+fn valid_principal_id(id: &str) -> bool {
+    let uuid_part = match id.split_once('-') {
+        Some((prefix, rest)) if prefix.len() == 10 && rest.len() == 36 => {
+            if !prefix
+                .bytes()
+                .all(|byte| byte.is_ascii_digit() || (b'a'..=b'f').contains(&byte))
+            {
+                return false;
+            }
+            rest
+        }
+        _ => id,
+    };
+    let groups: Vec<&str> = uuid_part.split('-').collect();
+    groups.len() == 5
+        && groups.iter().zip([8, 4, 4, 4, 12]).all(|(group, length)| {
+            group.len() == length && group.bytes().all(|byte| byte.is_ascii_hexdigit())
+        })
+}
+
+fn validate_assignment(input: &Value) -> Result<(), AwsError> {
+    required_str(input, "InstanceArn")?;
+    required_str(input, "PermissionSetArn")?;
+    let target_id = required_str(input, "TargetId")?;
+    if target_id.len() != 12 || !target_id.bytes().all(|byte| byte.is_ascii_digit()) {
+        return Err(AwsError::validation(format!(
+            "1 validation error detected: Value '{target_id}' at 'targetId' failed to satisfy constraint: Member must satisfy regular expression pattern: \\d{{12}}"
+        )));
+    }
+    if required_str(input, "TargetType")? != "AWS_ACCOUNT" {
+        return Err(AwsError::validation("TargetType must be AWS_ACCOUNT"));
+    }
+    let principal_type = required_str(input, "PrincipalType")?;
+    if principal_type != "USER" && principal_type != "GROUP" {
+        return Err(AwsError::validation(format!(
+            "Value '{principal_type}' at 'principalType' failed to satisfy constraint: Member must satisfy enum value set: [USER, GROUP]"
+        )));
+    }
+    let principal_id = required_str(input, "PrincipalId")?;
+    if !valid_principal_id(principal_id) {
+        return Err(AwsError::validation(format!(
+            "Value '{principal_id}' at 'principalId' failed to satisfy constraint: Member must satisfy the principal id pattern"
+        )));
+    }
+    Ok(())
+}
+
+/// Why the assignment will end FAILED, if it will: unknown principal (AWS accepts the call and fails it
+/// asynchronously) or failure injection.
+async fn assignment_failure(
+    proxy: &Proxy,
+    input: &Value,
+    instance_arn: &str,
+) -> Result<Option<String>, AwsError> {
+    let principal_id = required_str(input, "PrincipalId")?;
+    let permission_set_arn = required_str(input, "PermissionSetArn")?;
+    {
+        let state = proxy.state();
+        if state
+            .config
+            .fail_principal_ids
+            .iter()
+            .any(|id| id == principal_id)
+            || state
+                .config
+                .fail_permission_set_arns
+                .iter()
+                .any(|arn| same_permission_set(arn, permission_set_arn))
+        {
+            return Ok(Some(format!(
+                "Injected failure for principal {principal_id} and permission set {}",
+                permission_set_id(permission_set_arn)
+            )));
+        }
+    }
+    let store_id = instance(proxy, instance_arn)
+        .await?
+        .get("IdentityStoreId")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let (operation, member, kind) = match required_str(input, "PrincipalType")? {
+        "USER" => ("DescribeUser", "UserId", "user"),
+        _ => ("DescribeGroup", "GroupId", "group"),
+    };
+    let request = json!({"IdentityStoreId": store_id, member: principal_id});
+    match proxy
+        .moto(Service::IdentityStore, operation, &request)
+        .await
+    {
+        Ok(_) => Ok(None),
+        Err(error) if error.status.is_server_error() => Err(error),
+        Err(_) => Ok(Some(format!(
+            "The {kind} with principal id {principal_id} does not exist in identity store {store_id}"
+        ))),
+    }
+}
+
+async fn change_assignment(
+    proxy: &Proxy,
+    input: &Value,
+    kind: AsyncKind,
+) -> Result<Value, AwsError> {
+    validate_assignment(input)?;
+    let instance_arn = required_str(input, "InstanceArn")?;
+    let permission_set_arn = required_str(input, "PermissionSetArn")?;
+    ensure_permission_set(proxy, instance_arn, permission_set_arn).await?;
+    let failure = match kind {
+        AsyncKind::AssignmentCreation => assignment_failure(proxy, input, instance_arn).await?,
+        _ => None,
+    };
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let mut status = Map::new();
+    for member in [
+        "TargetId",
+        "TargetType",
+        "PermissionSetArn",
+        "PrincipalType",
+        "PrincipalId",
+    ] {
+        if let Some(value) = input.get(member) {
+            status.insert(member.into(), value.clone());
+        }
+    }
+    status.insert("RequestId".into(), json!(request_id));
+    status.insert("CreatedDate".into(), json!(epoch_seconds()));
+    let record = AsyncRequest {
+        kind,
+        instance_arn: instance_arn.to_owned(),
+        status,
+        created: Instant::now(),
+        polls_answered: 0,
+        failure: failure.clone(),
+    };
+    {
+        // Checked and recorded under one lock so concurrent calls cannot both take the last slot.
+        let mut state = proxy.state();
+        let config = state.config.clone();
+        if config.quotas
+            && state.outstanding_assignments(Instant::now()) >= config.max_outstanding_assignments
+        {
+            return Err(AwsError::conflict(format!(
+                "There are already {} account assignment operations in progress for this instance; retry when one completes",
+                config.max_outstanding_assignments
+            )));
+        }
+        state
+            .async_requests
+            .push((request_id.clone(), record.clone()));
+    }
+    let already_assigned =
+        kind == AsyncKind::AssignmentCreation && assignment_exists(proxy, input).await?;
+    if failure.is_none() && !already_assigned {
+        let operation = match kind {
+            AsyncKind::AssignmentCreation => "CreateAccountAssignment",
+            _ => "DeleteAccountAssignment",
+        };
+        if let Err(error) = proxy.moto(Service::SsoAdmin, operation, input).await {
+            proxy
+                .state()
+                .async_requests
+                .retain(|(id, _)| *id != request_id);
+            return Err(error);
+        }
+    }
+    if failure.is_none() && kind == AsyncKind::AssignmentCreation {
+        mark_provisioned(proxy, permission_set_arn, required_str(input, "TargetId")?);
+    }
+    let member = match kind {
+        AsyncKind::AssignmentCreation => "AccountAssignmentCreationStatus",
+        _ => "AccountAssignmentDeletionStatus",
+    };
+    Ok(json!({ member: record.render(true) }))
+}
+
+fn mark_provisioned(proxy: &Proxy, permission_set_arn: &str, account: &str) {
+    proxy
+        .state()
+        .provisioned_accounts
+        .entry(permission_set_arn.to_owned())
+        .or_default()
+        .insert(account.to_owned());
+}
+
+async fn accounts_for_permission_set(proxy: &Proxy, input: &Value) -> Result<Value, AwsError> {
+    let instance_arn = required_str(input, "InstanceArn")?;
+    let permission_set_arn = required_str(input, "PermissionSetArn")?;
+    ensure_permission_set(proxy, instance_arn, permission_set_arn).await?;
+    let accounts: Vec<String> = proxy
+        .state()
+        .provisioned_accounts
+        .get(permission_set_arn)
+        .map(|accounts| accounts.iter().cloned().collect())
+        .unwrap_or_default();
+    Ok(json!({"AccountIds": accounts}))
+}
+
+fn permission_sets_for_account(proxy: &Proxy, input: &Value) -> Result<Value, AwsError> {
+    required_str(input, "InstanceArn")?;
+    let account = required_str(input, "AccountId")?;
+    let mut permission_sets: Vec<String> = proxy
+        .state()
+        .provisioned_accounts
+        .iter()
+        .filter(|(_, accounts)| accounts.contains(account))
+        .map(|(permission_set, _)| permission_set.clone())
+        .collect();
+    permission_sets.sort();
+    Ok(json!({"PermissionSets": permission_sets}))
+}
+
+/// An assignment is one (account, permission set, principal) tuple on AWS: creating it again succeeds without a
+/// second copy, whereas moto would store a duplicate.
+async fn assignment_exists(proxy: &Proxy, input: &Value) -> Result<bool, AwsError> {
+    let request = json!({
+        "InstanceArn": input["InstanceArn"],
+        "AccountId": input["TargetId"],
+        "PermissionSetArn": input["PermissionSetArn"],
+    });
+    let listed = proxy
+        .moto(Service::SsoAdmin, "ListAccountAssignments", &request)
+        .await?;
+    Ok(listed
+        .get("AccountAssignments")
+        .and_then(Value::as_array)
+        .is_some_and(|assignments| {
+            assignments.iter().any(|assignment| {
+                assignment["PrincipalType"] == input["PrincipalType"]
+                    && assignment["PrincipalId"] == input["PrincipalId"]
+            })
+        }))
+}
+
+async fn provision_permission_set(proxy: &Proxy, input: &Value) -> Result<Value, AwsError> {
+    let instance_arn = required_str(input, "InstanceArn")?;
+    let permission_set_arn = required_str(input, "PermissionSetArn")?;
+    let target_type = required_str(input, "TargetType")?;
+    if target_type != "AWS_ACCOUNT" && target_type != "ALL_PROVISIONED_ACCOUNTS" {
+        return Err(AwsError::validation(
+            "TargetType must be AWS_ACCOUNT or ALL_PROVISIONED_ACCOUNTS",
+        ));
+    }
+    if target_type == "AWS_ACCOUNT" && input.get("TargetId").is_none() {
+        return Err(AwsError::validation(
+            "TargetId is required when TargetType is AWS_ACCOUNT",
+        ));
+    }
+    ensure_permission_set(proxy, instance_arn, permission_set_arn).await?;
+    let failure = {
+        let state = proxy.state();
+        state
+            .config
+            .fail_permission_set_arns
+            .iter()
+            .any(|arn| same_permission_set(arn, permission_set_arn))
+            .then(|| {
+                format!(
+                    "Injected failure provisioning permission set {}",
+                    permission_set_id(permission_set_arn)
+                )
+            })
+    };
+    if failure.is_none() {
+        proxy
+            .moto(Service::SsoAdmin, "ProvisionPermissionSet", input)
+            .await?;
+        if let Some(account) = input.get("TargetId").and_then(Value::as_str) {
+            mark_provisioned(proxy, permission_set_arn, account);
+        }
+    }
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let mut status = Map::new();
+    status.insert("RequestId".into(), json!(request_id));
+    status.insert("PermissionSetArn".into(), json!(permission_set_arn));
+    if let Some(account) = input.get("TargetId") {
+        status.insert("AccountId".into(), account.clone());
+    }
+    status.insert("CreatedDate".into(), json!(epoch_seconds()));
+    let record = AsyncRequest {
+        kind: AsyncKind::Provisioning,
+        instance_arn: instance_arn.to_owned(),
+        status,
+        created: Instant::now(),
+        polls_answered: 0,
+        failure,
+    };
+    let answer = json!({"PermissionSetProvisioningStatus": record.render(true)});
+    proxy.state().async_requests.push((request_id, record));
+    Ok(answer)
+}
+
+fn describe_async(
+    proxy: &Proxy,
+    input: &Value,
+    kind: AsyncKind,
+    id_member: &str,
+    output_member: &str,
+) -> Result<Value, AwsError> {
+    required_str(input, "InstanceArn")?;
+    let request_id = required_str(input, id_member)?;
+    let mut state = proxy.state();
+    let config = state.config.clone();
+    let request = state
+        .find_async(request_id, kind)
+        .ok_or_else(|| AwsError::not_found(format!("Request {request_id} does not exist")))?;
+    Ok(json!({ output_member: request.poll(Instant::now(), &config) }))
+}
+
+fn list_async(
+    proxy: &Proxy,
+    input: &Value,
+    kind: AsyncKind,
+    output_member: &str,
+) -> Result<Value, AwsError> {
+    let instance_arn = required_str(input, "InstanceArn")?;
+    let wanted_status = input.pointer("/Filter/Status").and_then(Value::as_str);
+    let state = proxy.state();
+    let now = Instant::now();
+    let items: Vec<Value> = state
+        .async_requests
+        .iter()
+        .filter(|(_, request)| request.kind == kind && request.instance_arn == instance_arn)
+        .map(|(_, request)| request.render(request.in_progress(now, &state.config)))
+        .filter(|status| wanted_status.is_none_or(|wanted| status["Status"] == wanted))
+        .map(|status| {
+            json!({"Status": status["Status"], "RequestId": status["RequestId"], "CreatedDate": status["CreatedDate"]})
+        })
+        .collect();
+    Ok(json!({ output_member: items }))
+}
+
+async fn put_boundary(proxy: &Proxy, input: &Value) -> Result<Value, AwsError> {
+    let instance_arn = required_str(input, "InstanceArn")?;
+    let permission_set_arn = required_str(input, "PermissionSetArn")?;
+    let boundary = input
+        .get("PermissionsBoundary")
+        .filter(|boundary| {
+            boundary.get("ManagedPolicyArn").is_some()
+                || boundary.get("CustomerManagedPolicyReference").is_some()
+        })
+        .ok_or_else(|| {
+            AwsError::validation(
+                "PermissionsBoundary needs ManagedPolicyArn or CustomerManagedPolicyReference",
+            )
+        })?;
+    ensure_permission_set(proxy, instance_arn, permission_set_arn).await?;
+    proxy
+        .state()
+        .boundaries
+        .insert(permission_set_arn.to_owned(), boundary.clone());
+    Ok(json!({}))
+}
+
+async fn get_boundary(proxy: &Proxy, input: &Value) -> Result<Value, AwsError> {
+    let instance_arn = required_str(input, "InstanceArn")?;
+    let permission_set_arn = required_str(input, "PermissionSetArn")?;
+    ensure_permission_set(proxy, instance_arn, permission_set_arn).await?;
+    let boundary = proxy.state().boundaries.get(permission_set_arn).cloned();
+    boundary
+        .map(|boundary| json!({"PermissionsBoundary": boundary}))
+        .ok_or_else(|| AwsError::not_found("Permissions boundary not found for the permission set"))
+}
+
+async fn delete_boundary(proxy: &Proxy, input: &Value) -> Result<Value, AwsError> {
+    let instance_arn = required_str(input, "InstanceArn")?;
+    let permission_set_arn = required_str(input, "PermissionSetArn")?;
+    ensure_permission_set(proxy, instance_arn, permission_set_arn).await?;
+    match proxy.state().boundaries.remove(permission_set_arn) {
+        Some(_) => Ok(json!({})),
+        None => Err(AwsError::not_found(
+            "Permissions boundary not found for the permission set",
+        )),
+    }
+}
+
+fn parse_tags(tags: &[Value]) -> Result<BTreeMap<String, String>, AwsError> {
+    tags.iter()
+        .map(|tag| {
+            let key = tag
+                .get("Key")
+                .and_then(Value::as_str)
+                .ok_or_else(|| AwsError::validation("Tag Key is required"))?;
+            let value = tag.get("Value").and_then(Value::as_str).unwrap_or_default();
+            Ok((key.to_owned(), value.to_owned()))
+        })
+        .collect()
+}
+
+/// Tags may be set on the instance or on a permission set of it; the latter must exist.
+async fn ensure_taggable(proxy: &Proxy, input: &Value) -> Result<String, AwsError> {
+    let resource_arn = required_str(input, "ResourceArn")?;
+    let instance_arn = input
+        .get("InstanceArn")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if resource_arn.contains("/ps-") {
+        let owning_instance = resource_arn
+            .rsplit_once('/')
+            .map(|(instance, _)| instance)
+            .unwrap_or_default();
+        let instance_arn = if instance_arn.is_empty() {
+            owning_instance
+        } else {
+            instance_arn
+        };
+        ensure_permission_set(proxy, instance_arn, resource_arn).await?;
+    } else {
+        instance(proxy, resource_arn).await?;
+    }
+    Ok(resource_arn.to_owned())
+}
+
+async fn tag_resource(proxy: &Proxy, input: &Value) -> Result<Value, AwsError> {
+    let resource_arn = ensure_taggable(proxy, input).await?;
+    let tags = input
+        .get("Tags")
+        .and_then(Value::as_array)
+        .ok_or_else(|| AwsError::validation("Tags is required"))?;
+    let tags = parse_tags(tags)?;
+    let mut state = proxy.state();
+    let stored = state.tags.entry(resource_arn).or_default();
+    stored.extend(tags);
+    if stored.len() > 50 {
+        return Err(AwsError::new(
+            axum::http::StatusCode::BAD_REQUEST,
+            "ServiceQuotaExceededException",
+            "A resource can have at most 50 tags",
+        ));
+    }
+    Ok(json!({}))
+}
+
+async fn untag_resource(proxy: &Proxy, input: &Value) -> Result<Value, AwsError> {
+    let resource_arn = ensure_taggable(proxy, input).await?;
+    let keys = input
+        .get("TagKeys")
+        .and_then(Value::as_array)
+        .ok_or_else(|| AwsError::validation("TagKeys is required"))?;
+    let mut state = proxy.state();
+    if let Some(stored) = state.tags.get_mut(&resource_arn) {
+        for key in keys.iter().filter_map(Value::as_str) {
+            stored.remove(key);
+        }
+    }
+    Ok(json!({}))
+}
+
+async fn list_tags(proxy: &Proxy, input: &Value) -> Result<Value, AwsError> {
+    let resource_arn = ensure_taggable(proxy, input).await?;
+    let state = proxy.state();
+    let tags: Vec<Value> = state
+        .tags
+        .get(&resource_arn)
+        .map(|tags| {
+            tags.iter()
+                .map(|(key, value)| json!({"Key": key, "Value": value}))
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(json!({"Tags": tags}))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numeric_session_durations_become_iso8601() {
+        let mut output = json!({"PermissionSet": {"SessionDuration": 3600}, "Other": {"SessionDuration": "PT2H"}});
+        session_durations_as_iso8601(&mut output);
+        assert_eq!(output["PermissionSet"]["SessionDuration"], "PT1H");
+        assert_eq!(output["Other"]["SessionDuration"], "PT2H");
+        assert_eq!(iso8601_duration(5400), "PT1H30M");
+        assert_eq!(iso8601_duration(45), "PT45S");
+    }
+
+    #[test]
+    fn principal_ids_follow_the_service_model_pattern() {
+        assert!(valid_principal_id("c3793162-9581-4645-84e1-6f5f2c23ed5b"));
+        assert!(valid_principal_id(
+            "906744b7c4-c3793162-9581-4645-84e1-6f5f2c23ed5b"
+        ));
+        assert!(!valid_principal_id("not-a-principal"));
+        assert!(!valid_principal_id("c3793162-9581-4645-84e1-6f5f2c23ed5"));
+    }
+
+    #[test]
+    fn account_ids_must_have_twelve_digits() {
+        let mut input = json!({
+            "InstanceArn": "arn:aws:sso:::instance/ssoins-1", "PermissionSetArn": "arn:aws:sso:::instance/ssoins-1/ps-1",
+            "TargetId": "12345", "TargetType": "AWS_ACCOUNT", "PrincipalType": "GROUP",
+            "PrincipalId": "c3793162-9581-4645-84e1-6f5f2c23ed5b"
+        });
+        assert_eq!(
+            validate_assignment(&input).unwrap_err().error_type,
+            "ValidationException"
+        );
+        input["TargetId"] = json!("111111111111");
+        assert!(validate_assignment(&input).is_ok());
+    }
+
+    #[test]
+    fn failure_injection_matches_either_arn_shape() {
+        let moto_arn = "arn:aws:sso:::instance/ssoins-1/ps-1";
+        assert!(same_permission_set(
+            "arn:aws:sso:::permissionSet/ssoins-1/ps-1",
+            moto_arn
+        ));
+        assert!(same_permission_set(moto_arn, moto_arn));
+        assert!(!same_permission_set(
+            "arn:aws:sso:::permissionSet/ssoins-1/ps-2",
+            moto_arn
+        ));
+    }
+}

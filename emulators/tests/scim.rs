@@ -1,0 +1,447 @@
+//! The SCIM endpoint stand-in over HTTP, with identitystore (moto behind the proxy) checked through the AWS SDK.
+
+use aws_sdk_identitystore::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_identitystore::types::{AlternateIdentifier, UniqueAttribute};
+use idbridge_emulators::aws_proxy::{self, ProxyConfig, RunningProxy};
+use idbridge_emulators::moto::MotoServer;
+use idbridge_emulators::scim::{self, RunningScim, ScimConfig};
+use serde_json::{Value, json};
+
+struct Env {
+    _moto: MotoServer,
+    proxy: RunningProxy,
+    scim: RunningScim,
+    http: reqwest::Client,
+    ids: aws_sdk_identitystore::Client,
+    store_id: String,
+}
+
+async fn env() -> Env {
+    let moto = MotoServer::start()
+        .await
+        .expect("moto starts (run scripts/setup.sh)");
+    let proxy = aws_proxy::start(ProxyConfig::default(), &moto.url)
+        .await
+        .unwrap();
+    let scim = scim::start(ScimConfig::default(), &proxy.base_url)
+        .await
+        .unwrap();
+    let ids = aws_sdk_identitystore::Client::from_conf(
+        aws_sdk_identitystore::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new(
+                "AKIDEXAMPLE",
+                "dummy-secret",
+                None,
+                None,
+                "test",
+            ))
+            .endpoint_url(&proxy.base_url)
+            .build(),
+    );
+    let instances = reqwest::Client::new()
+        .post(format!("{}/", proxy.base_url))
+        .header("X-Amz-Target", "SWBExternalService.ListInstances")
+        .header("Content-Type", "application/x-amz-json-1.1")
+        .body("{}")
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    let store_id = instances["Instances"][0]["IdentityStoreId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    Env {
+        _moto: moto,
+        proxy,
+        scim,
+        http: reqwest::Client::new(),
+        ids,
+        store_id,
+    }
+}
+
+impl Env {
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.scim.endpoint))
+            .bearer_auth(&self.scim.token);
+        if let Some(body) = body {
+            request = request
+                .header("Content-Type", "application/scim+json")
+                .body(body.to_string());
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        (
+            status,
+            if text.is_empty() {
+                Value::Null
+            } else {
+                serde_json::from_str(&text).unwrap()
+            },
+        )
+    }
+
+    async fn create_user(&self, user_name: &str) -> String {
+        let (status, body) = self
+            .call(reqwest::Method::POST, "Users", Some(user(user_name)))
+            .await;
+        assert_eq!(status, 201, "{body}");
+        body["id"].as_str().unwrap().to_owned()
+    }
+}
+
+fn user(user_name: &str) -> Value {
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName": user_name,
+        "externalId": format!("ext-{user_name}"),
+        "displayName": format!("{user_name} Display"),
+        "name": {"givenName": "Given", "familyName": "Family"},
+        "emails": [{"value": format!("{user_name}@example.com"), "type": "work", "primary": true}],
+        "active": true
+    })
+}
+
+fn patch(operations: Value) -> Value {
+    json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": operations})
+}
+
+#[tokio::test]
+async fn bearer_token_and_tenant_are_checked() {
+    let env = env().await;
+    let anonymous = env
+        .http
+        .get(format!("{}Users", env.scim.endpoint))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
+    let body: Value = anonymous.json().await.unwrap();
+    assert_eq!(
+        body["schemas"][0],
+        "urn:ietf:params:scim:api:messages:2.0:Error"
+    );
+    assert_eq!(body["status"], "401");
+    let wrong = env
+        .http
+        .get(format!("{}Users", env.scim.endpoint))
+        .bearer_auth("wrong")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    let other_tenant = env
+        .http
+        .get(format!(
+            "{}/00000000-0000-0000-0000-000000000000/scim/v2/Users",
+            env.scim.base_url
+        ))
+        .bearer_auth(&env.scim.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other_tenant.status(), 404);
+    assert!(
+        other_tenant
+            .text()
+            .await
+            .unwrap()
+            .contains("TENANT does not exist")
+    );
+    let (status, config) = env
+        .call(reqwest::Method::GET, "ServiceProviderConfig", None)
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(config["patch"]["supported"], true);
+    assert_eq!(config["bulk"]["supported"], false);
+}
+
+#[tokio::test]
+async fn users_crud_filters_and_aws_limitations() {
+    let env = env().await;
+    let id = env.create_user("alice").await;
+    let (status, body) = env
+        .call(reqwest::Method::POST, "Users", Some(user("alice")))
+        .await;
+    assert_eq!(
+        (status, body["scimType"].as_str()),
+        (409, Some("uniqueness"))
+    );
+    let mut incomplete = user("bob");
+    incomplete["name"] = json!({"givenName": "Bob"});
+    assert_eq!(
+        env.call(reqwest::Method::POST, "Users", Some(incomplete))
+            .await
+            .0,
+        400
+    );
+    let mut two_emails = user("carol");
+    two_emails["emails"] = json!([{"value": "a@x.com", "primary": true}, {"value": "b@x.com"}]);
+    assert_eq!(
+        env.call(reqwest::Method::POST, "Users", Some(two_emails))
+            .await
+            .0,
+        400
+    );
+
+    let (status, fetched) = env
+        .call(reqwest::Method::GET, &format!("Users/{id}"), None)
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(fetched["userName"], "alice");
+    assert_eq!(fetched["externalId"], "ext-alice");
+    assert_eq!(fetched["emails"][0]["value"], "alice@example.com");
+
+    env.create_user("dave").await;
+    for filter in [
+        r#"userName eq "alice""#,
+        r#"externalId eq "ext-alice""#,
+        r#"displayName eq "alice Display""#,
+    ] {
+        let (status, listed) = env
+            .call(
+                reqwest::Method::GET,
+                &format!("Users?filter={}", urlencode(filter)),
+                None,
+            )
+            .await;
+        assert_eq!(status, 200);
+        assert_eq!(listed["totalResults"], 1, "{filter}: {listed}");
+        assert_eq!(listed["Resources"][0]["id"], id.as_str());
+    }
+    let (_, all) = env.call(reqwest::Method::GET, "Users", None).await;
+    assert_eq!(all["totalResults"], 2);
+    assert_eq!(
+        env.call(
+            reqwest::Method::GET,
+            &format!("Users?filter={}", urlencode(r#"userName co "a""#)),
+            None
+        )
+        .await
+        .0,
+        400
+    );
+
+    let mut replaced = user("alice");
+    replaced["displayName"] = json!("Alice Replaced");
+    let (status, body) = env
+        .call(reqwest::Method::PUT, &format!("Users/{id}"), Some(replaced))
+        .await;
+    assert_eq!(
+        (status, body["displayName"].as_str()),
+        (200, Some("Alice Replaced"))
+    );
+
+    // Entra ID's PATCH style: capitalised ops, "False" strings, filtered paths, no-path objects.
+    let entra = patch(json!([
+        {"op": "Replace", "path": "active", "value": "False"},
+        {"op": "Replace", "path": "emails[type eq \"work\"].value", "value": "alice@corp.example"},
+        {"op": "Add", "value": {"name.familyName": "Liddell", "title": "Engineer"}}
+    ]));
+    let (status, body) = env
+        .call(reqwest::Method::PATCH, &format!("Users/{id}"), Some(entra))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["active"], false);
+    assert_eq!(body["emails"][0]["value"], "alice@corp.example");
+    assert_eq!(body["name"]["familyName"], "Liddell");
+
+    // SCIM traffic has its own limits on AWS: it never counts against the Identity Center API quota.
+    let stats: Value = reqwest::get(format!("{}/_proxy/stats", env.proxy.base_url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        stats["total_calls"], 1,
+        "only the test's own ListInstances: {stats}"
+    );
+
+    let described = env
+        .ids
+        .describe_user()
+        .identity_store_id(&env.store_id)
+        .user_id(&id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(described.display_name(), Some("Alice Replaced"));
+    assert_eq!(described.name().unwrap().family_name(), Some("Liddell"));
+    assert_eq!(described.emails()[0].value(), Some("alice@corp.example"));
+
+    assert_eq!(
+        env.call(reqwest::Method::DELETE, &format!("Users/{id}"), None)
+            .await
+            .0,
+        204
+    );
+    assert_eq!(
+        env.call(reqwest::Method::GET, &format!("Users/{id}"), None)
+            .await
+            .0,
+        404
+    );
+}
+
+#[tokio::test]
+async fn groups_and_members_land_in_identitystore() {
+    let env = env().await;
+    let alice = env.create_user("alice").await;
+    let bob = env.create_user("bob").await;
+    let (status, group) = env
+        .call(
+            reqwest::Method::POST,
+            "Groups",
+            Some(json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "AWS-Admins", "externalId": "entra-object-id"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{group}");
+    let group_id = group["id"].as_str().unwrap().to_owned();
+
+    let lookup = |name: &'static str| {
+        env.ids
+            .get_group_id()
+            .identity_store_id(&env.store_id)
+            .alternate_identifier(AlternateIdentifier::UniqueAttribute(
+                UniqueAttribute::builder()
+                    .attribute_path("displayName")
+                    .attribute_value(aws_smithy_types::Document::String(name.into()))
+                    .build()
+                    .unwrap(),
+            ))
+            .send()
+    };
+    assert_eq!(lookup("AWS-Admins").await.unwrap().group_id, group_id);
+
+    let add = patch(
+        json!([{"op": "Add", "path": "members", "value": [{"value": alice}, {"value": bob}]}]),
+    );
+    let (status, body) = env
+        .call(
+            reqwest::Method::PATCH,
+            &format!("Groups/{group_id}"),
+            Some(add),
+        )
+        .await;
+    assert_eq!(status, 204, "{body}");
+    let memberships = env
+        .ids
+        .list_group_memberships()
+        .identity_store_id(&env.store_id)
+        .group_id(&group_id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(memberships.group_memberships().len(), 2);
+
+    let member_filter = urlencode(&format!(r#"id eq "{group_id}" and members eq "{alice}""#));
+    let (_, listed) = env
+        .call(
+            reqwest::Method::GET,
+            &format!("Groups?filter={member_filter}"),
+            None,
+        )
+        .await;
+    assert_eq!(listed["totalResults"], 1);
+    let (_, listed) = env
+        .call(
+            reqwest::Method::GET,
+            &format!(
+                "Groups?filter={}",
+                urlencode(r#"externalId eq "entra-object-id""#)
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(listed["Resources"][0]["id"], group_id.as_str());
+
+    let remove = patch(json!([{"op": "remove", "path": format!("members[value eq \"{alice}\"]")}]));
+    assert_eq!(
+        env.call(
+            reqwest::Method::PATCH,
+            &format!("Groups/{group_id}"),
+            Some(remove)
+        )
+        .await
+        .0,
+        204
+    );
+    let (_, listed) = env
+        .call(
+            reqwest::Method::GET,
+            &format!("Groups?filter={member_filter}"),
+            None,
+        )
+        .await;
+    assert_eq!(listed["totalResults"], 0);
+    let remove_all = patch(json!([{"op": "remove", "path": "members"}]));
+    assert_eq!(
+        env.call(
+            reqwest::Method::PATCH,
+            &format!("Groups/{group_id}"),
+            Some(remove_all)
+        )
+        .await
+        .0,
+        400
+    );
+
+    let rename =
+        patch(json!([{"op": "Replace", "path": "displayName", "value": "AWS-Administrators"}]));
+    assert_eq!(
+        env.call(
+            reqwest::Method::PATCH,
+            &format!("Groups/{group_id}"),
+            Some(rename)
+        )
+        .await
+        .0,
+        204
+    );
+    assert_eq!(
+        lookup("AWS-Administrators").await.unwrap().group_id,
+        group_id
+    );
+    let (_, fetched) = env
+        .call(reqwest::Method::GET, &format!("Groups/{group_id}"), None)
+        .await;
+    assert_eq!(fetched["displayName"], "AWS-Administrators");
+    assert!(
+        fetched.get("members").is_none(),
+        "AWS returns no members on GET"
+    );
+
+    assert_eq!(
+        env.call(reqwest::Method::DELETE, &format!("Groups/{group_id}"), None)
+            .await
+            .0,
+        204
+    );
+    assert!(
+        lookup("AWS-Administrators")
+            .await
+            .unwrap_err()
+            .into_service_error()
+            .is_resource_not_found_exception()
+    );
+}
+
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (byte as char).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}

@@ -1,0 +1,896 @@
+//! Account assignments: the engine that converges a principal's assignments, and batched reads.
+//!
+//! Writes: CreateAccountAssignment/DeleteAccountAssignment are asynchronous and AWS lets at most 10 run
+//! at once, so each one holds a slot of the process-wide semaphore from the call until its status is
+//! terminal. The API does not refuse duplicates, so the engine always looks at what exists first.
+//!
+//! Reads: a resource asking "is this principal assigned on (account, permission set)" is answered from
+//! one paginated ListAccountAssignments per (account, permission set), shared by all resources of a
+//! refresh (single-flight, short TTL, dropped when we write to that pair).
+
+use std::collections::{BTreeSet, HashMap};
+use std::fmt;
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_sdk_ssoadmin::types as sso;
+use futures_util::StreamExt;
+use futures_util::future::Either;
+use futures_util::stream::FuturesUnordered;
+use tokio::sync::OnceCell;
+use tokio::time::Instant;
+
+use super::error::{AwsError, Error, ErrorKind};
+use super::identity_center::{IdentityCenter, PAGE_SIZE, next_token};
+use super::limits::{CountersSnapshot, ServiceLimits};
+use super::retry::{
+    self, Conflicts, Deadline, PollPolicy, RetryPolicy, collect_pages, wait_until_terminal,
+};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PrincipalType {
+    Group,
+    User,
+}
+
+/// An identity store group or user.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Principal {
+    pub principal_type: PrincipalType,
+    pub id: String,
+}
+
+impl Principal {
+    pub fn group(id: impl Into<String>) -> Self {
+        Self {
+            principal_type: PrincipalType::Group,
+            id: id.into(),
+        }
+    }
+    pub fn user(id: impl Into<String>) -> Self {
+        Self {
+            principal_type: PrincipalType::User,
+            id: id.into(),
+        }
+    }
+}
+
+impl fmt::Display for Principal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = match self.principal_type {
+            PrincipalType::Group => "group",
+            PrincipalType::User => "user",
+        };
+        write!(f, "{kind} {}", self.id)
+    }
+}
+
+/// A permission set in an AWS account: what a principal is assigned to.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AssignmentTarget {
+    pub permission_set_arn: String,
+    pub account_id: String,
+}
+
+impl AssignmentTarget {
+    pub fn new(permission_set_arn: impl Into<String>, account_id: impl Into<String>) -> Self {
+        Self {
+            permission_set_arn: permission_set_arn.into(),
+            account_id: account_id.into(),
+        }
+    }
+}
+
+impl fmt::Display for AssignmentTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} in account {}",
+            self.permission_set_arn, self.account_id
+        )
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AsyncStatus {
+    InProgress,
+    Succeeded,
+    Failed { reason: String },
+}
+
+/// The status of an asynchronous Create/DeleteAccountAssignment request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AsyncOperation {
+    pub request_id: String,
+    pub status: AsyncStatus,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_token: Option<String>,
+}
+
+/// The sso-admin calls the engine needs, one attempt each (retries and pacing are the engine's job).
+/// Implemented by the SDK and, in tests, by an in-memory fake that injects failures.
+pub trait AssignmentApi: Send + Sync {
+    fn list_assignments(
+        &self,
+        instance_arn: &str,
+        target: &AssignmentTarget,
+        next_token: Option<String>,
+    ) -> impl Future<Output = Result<Page<Principal>, AwsError>> + Send;
+
+    fn list_assignments_for_principal(
+        &self,
+        instance_arn: &str,
+        principal: &Principal,
+        next_token: Option<String>,
+    ) -> impl Future<Output = Result<Page<AssignmentTarget>, AwsError>> + Send;
+
+    fn create_assignment(
+        &self,
+        instance_arn: &str,
+        principal: &Principal,
+        target: &AssignmentTarget,
+    ) -> impl Future<Output = Result<AsyncOperation, AwsError>> + Send;
+
+    fn creation_status(
+        &self,
+        instance_arn: &str,
+        request_id: &str,
+    ) -> impl Future<Output = Result<AsyncOperation, AwsError>> + Send;
+
+    fn delete_assignment(
+        &self,
+        instance_arn: &str,
+        principal: &Principal,
+        target: &AssignmentTarget,
+    ) -> impl Future<Output = Result<AsyncOperation, AwsError>> + Send;
+
+    fn deletion_status(
+        &self,
+        instance_arn: &str,
+        request_id: &str,
+    ) -> impl Future<Output = Result<AsyncOperation, AwsError>> + Send;
+}
+
+/// [`AssignmentApi`] over the AWS SDK.
+#[derive(Clone)]
+pub struct SdkAssignmentApi {
+    sso: aws_sdk_ssoadmin::Client,
+}
+
+impl SdkAssignmentApi {
+    pub fn new(sso: aws_sdk_ssoadmin::Client) -> Self {
+        Self { sso }
+    }
+}
+
+fn to_sso_principal_type(t: PrincipalType) -> sso::PrincipalType {
+    match t {
+        PrincipalType::Group => sso::PrincipalType::Group,
+        PrincipalType::User => sso::PrincipalType::User,
+    }
+}
+
+fn from_sso_principal(
+    principal_type: Option<&sso::PrincipalType>,
+    id: Option<&str>,
+    operation: &'static str,
+) -> Result<Principal, AwsError> {
+    let principal_type = match principal_type {
+        Some(sso::PrincipalType::Group) => PrincipalType::Group,
+        Some(sso::PrincipalType::User) => PrincipalType::User,
+        other => {
+            return Err(AwsError::malformed(
+                operation,
+                format!("unexpected PrincipalType {other:?}"),
+            ));
+        }
+    };
+    let id = id.ok_or_else(|| AwsError::malformed(operation, "assignment without PrincipalId"))?;
+    Ok(Principal {
+        principal_type,
+        id: id.to_owned(),
+    })
+}
+
+/// An asynchronous operation's status from the fields all sso-admin status shapes share.
+pub(crate) fn async_operation(
+    request_id: Option<&str>,
+    status: Option<&sso::StatusValues>,
+    failure_reason: Option<&str>,
+    operation: &'static str,
+) -> Result<AsyncOperation, AwsError> {
+    let request_id =
+        request_id.ok_or_else(|| AwsError::malformed(operation, "response without RequestId"))?;
+    let status = match status {
+        Some(sso::StatusValues::Succeeded) => AsyncStatus::Succeeded,
+        Some(sso::StatusValues::Failed) => AsyncStatus::Failed {
+            reason: failure_reason
+                .unwrap_or("no FailureReason given")
+                .to_owned(),
+        },
+        _ => AsyncStatus::InProgress,
+    };
+    Ok(AsyncOperation {
+        request_id: request_id.to_owned(),
+        status,
+    })
+}
+
+fn from_sso_status(
+    status: Option<&sso::AccountAssignmentOperationStatus>,
+    operation: &'static str,
+) -> Result<AsyncOperation, AwsError> {
+    let status = status
+        .ok_or_else(|| AwsError::malformed(operation, "response without an operation status"))?;
+    async_operation(
+        status.request_id(),
+        status.status(),
+        status.failure_reason(),
+        operation,
+    )
+}
+
+impl AssignmentApi for SdkAssignmentApi {
+    async fn list_assignments(
+        &self,
+        instance_arn: &str,
+        target: &AssignmentTarget,
+        next_token_in: Option<String>,
+    ) -> Result<Page<Principal>, AwsError> {
+        const OP: &str = "ListAccountAssignments";
+        let out = self
+            .sso
+            .list_account_assignments()
+            .instance_arn(instance_arn)
+            .account_id(&target.account_id)
+            .permission_set_arn(&target.permission_set_arn)
+            .max_results(PAGE_SIZE)
+            .set_next_token(next_token_in)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(OP, e))?;
+        let items = out
+            .account_assignments()
+            .iter()
+            .map(|a| from_sso_principal(a.principal_type(), a.principal_id(), OP))
+            .collect::<Result<_, _>>()?;
+        Ok(Page {
+            items,
+            next_token: next_token(out.next_token()),
+        })
+    }
+
+    async fn list_assignments_for_principal(
+        &self,
+        instance_arn: &str,
+        principal: &Principal,
+        next_token_in: Option<String>,
+    ) -> Result<Page<AssignmentTarget>, AwsError> {
+        const OP: &str = "ListAccountAssignmentsForPrincipal";
+        let out = self
+            .sso
+            .list_account_assignments_for_principal()
+            .instance_arn(instance_arn)
+            .principal_type(to_sso_principal_type(principal.principal_type))
+            .principal_id(&principal.id)
+            .max_results(PAGE_SIZE)
+            .set_next_token(next_token_in)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(OP, e))?;
+        let mut items = Vec::new();
+        for a in out.account_assignments() {
+            // The operation lists the accounts the principal "has access to"; keep only assignments made to
+            // this very principal, so that a user's access through a group never counts as its own.
+            let assigned_to = from_sso_principal(a.principal_type(), a.principal_id(), OP)?;
+            if &assigned_to != principal {
+                continue;
+            }
+            let (Some(ps), Some(account)) = (a.permission_set_arn(), a.account_id()) else {
+                return Err(AwsError::malformed(
+                    OP,
+                    "assignment without PermissionSetArn/AccountId",
+                ));
+            };
+            items.push(AssignmentTarget::new(ps, account));
+        }
+        Ok(Page {
+            items,
+            next_token: next_token(out.next_token()),
+        })
+    }
+
+    async fn create_assignment(
+        &self,
+        instance_arn: &str,
+        principal: &Principal,
+        target: &AssignmentTarget,
+    ) -> Result<AsyncOperation, AwsError> {
+        const OP: &str = "CreateAccountAssignment";
+        let out = self
+            .sso
+            .create_account_assignment()
+            .instance_arn(instance_arn)
+            .target_id(&target.account_id)
+            .target_type(sso::TargetType::AwsAccount)
+            .permission_set_arn(&target.permission_set_arn)
+            .principal_type(to_sso_principal_type(principal.principal_type))
+            .principal_id(&principal.id)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(OP, e))?;
+        from_sso_status(out.account_assignment_creation_status(), OP)
+    }
+
+    async fn creation_status(
+        &self,
+        instance_arn: &str,
+        request_id: &str,
+    ) -> Result<AsyncOperation, AwsError> {
+        const OP: &str = "DescribeAccountAssignmentCreationStatus";
+        let out = self
+            .sso
+            .describe_account_assignment_creation_status()
+            .instance_arn(instance_arn)
+            .account_assignment_creation_request_id(request_id)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(OP, e))?;
+        from_sso_status(out.account_assignment_creation_status(), OP)
+    }
+
+    async fn delete_assignment(
+        &self,
+        instance_arn: &str,
+        principal: &Principal,
+        target: &AssignmentTarget,
+    ) -> Result<AsyncOperation, AwsError> {
+        const OP: &str = "DeleteAccountAssignment";
+        let out = self
+            .sso
+            .delete_account_assignment()
+            .instance_arn(instance_arn)
+            .target_id(&target.account_id)
+            .target_type(sso::TargetType::AwsAccount)
+            .permission_set_arn(&target.permission_set_arn)
+            .principal_type(to_sso_principal_type(principal.principal_type))
+            .principal_id(&principal.id)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(OP, e))?;
+        from_sso_status(out.account_assignment_deletion_status(), OP)
+    }
+
+    async fn deletion_status(
+        &self,
+        instance_arn: &str,
+        request_id: &str,
+    ) -> Result<AsyncOperation, AwsError> {
+        const OP: &str = "DescribeAccountAssignmentDeletionStatus";
+        let out = self
+            .sso
+            .describe_account_assignment_deletion_status()
+            .instance_arn(instance_arn)
+            .account_assignment_deletion_request_id(request_id)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(OP, e))?;
+        from_sso_status(out.account_assignment_deletion_status(), OP)
+    }
+}
+
+type PrincipalSet = Arc<BTreeSet<Principal>>;
+type CacheKey = (String, AssignmentTarget);
+
+struct CacheEntry {
+    /// Filled once by the first asker; later askers for the same key await the same fill.
+    fetched: OnceCell<(Instant, PrincipalSet)>,
+}
+
+/// Principals assigned per (instance, account, permission set), shared by all resources of a process.
+pub struct AssignmentCache {
+    ttl: Duration,
+    entries: Mutex<HashMap<CacheKey, Arc<CacheEntry>>>,
+}
+
+impl AssignmentCache {
+    pub fn new(ttl: Duration) -> Self {
+        Self {
+            ttl,
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn entry(&self, key: &CacheKey) -> Arc<CacheEntry> {
+        let mut entries = self.entries.lock().expect("assignment cache lock poisoned");
+        let fresh = |e: &CacheEntry| {
+            e.fetched
+                .get()
+                .is_none_or(|(at, _)| at.elapsed() < self.ttl)
+        };
+        match entries.get(key) {
+            Some(e) if fresh(e) => e.clone(),
+            _ => {
+                let e = Arc::new(CacheEntry {
+                    fetched: OnceCell::new(),
+                });
+                entries.insert(key.clone(), e.clone());
+                e
+            }
+        }
+    }
+
+    /// Returns the cached set or runs `fetch` once for all concurrent askers of the same key.
+    /// Returns whether this call was served without running `fetch`.
+    async fn get_or_fetch<F, Fut>(
+        &self,
+        key: CacheKey,
+        fetch: F,
+    ) -> Result<(PrincipalSet, bool), Error>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<PrincipalSet, Error>>,
+    {
+        let entry = self.entry(&key);
+        let mut ran_fetch = false;
+        let (_, set) = entry
+            .fetched
+            .get_or_try_init(|| {
+                ran_fetch = true;
+                let fut = fetch();
+                async move { fut.await.map(|set| (Instant::now(), set)) }
+            })
+            .await?;
+        Ok((set.clone(), !ran_fetch))
+    }
+
+    /// Forgets a pair after we wrote to it.
+    pub fn invalidate(&self, instance_arn: &str, target: &AssignmentTarget) {
+        self.entries
+            .lock()
+            .expect("assignment cache lock poisoned")
+            .remove(&(instance_arn.to_owned(), target.clone()));
+    }
+
+    fn is_fresh(&self, key: &CacheKey) -> bool {
+        self.entries
+            .lock()
+            .expect("assignment cache lock poisoned")
+            .get(key)
+            .and_then(|e| e.fetched.get())
+            .is_some_and(|(at, _)| at.elapsed() < self.ttl)
+    }
+}
+
+/// What a principal should be assigned to, and what the caller's state says it created before.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AssignmentRequest {
+    pub principal: Principal,
+    pub desired: BTreeSet<AssignmentTarget>,
+    /// Assignments this caller manages from earlier runs; only these are ever deleted, so assignments
+    /// made elsewhere (console, other stacks) are left alone.
+    pub known_existing: BTreeSet<AssignmentTarget>,
+}
+
+/// The exact result of converging one principal, also after partial failure.
+#[derive(Debug, Default)]
+pub struct AssignmentOutcome {
+    /// Managed targets (desired or known) that exist now: write this to state.
+    pub existing: BTreeSet<AssignmentTarget>,
+    pub created: BTreeSet<AssignmentTarget>,
+    /// Desired targets that already existed and were not created again.
+    pub adopted: BTreeSet<AssignmentTarget>,
+    pub deleted: BTreeSet<AssignmentTarget>,
+    pub failed: Vec<(AssignmentTarget, Error)>,
+}
+
+impl AssignmentOutcome {
+    pub fn is_complete(&self) -> bool {
+        self.failed.is_empty()
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Write {
+    Create,
+    Delete,
+}
+
+/// Converges account assignments and serves batched reads for one Identity Center instance.
+pub struct AssignmentEngine<A> {
+    api: A,
+    instance_arn: String,
+    limits: Arc<ServiceLimits>,
+    retry: RetryPolicy,
+    poll: PollPolicy,
+    cache: Arc<AssignmentCache>,
+    /// Set once ListAccountAssignmentsForPrincipal was refused: AWS allows it only from the management
+    /// account of an organization instance, not from a delegated administrator or an account instance.
+    per_principal_listing_refused: AtomicBool,
+}
+
+impl<A: AssignmentApi> AssignmentEngine<A> {
+    pub fn new(
+        api: A,
+        instance_arn: &str,
+        limits: Arc<ServiceLimits>,
+        retry: RetryPolicy,
+        poll: PollPolicy,
+        cache: Arc<AssignmentCache>,
+    ) -> Self {
+        Self {
+            api,
+            instance_arn: instance_arn.to_owned(),
+            limits,
+            retry,
+            poll,
+            cache,
+            per_principal_listing_refused: AtomicBool::new(false),
+        }
+    }
+
+    pub fn limits(&self) -> &Arc<ServiceLimits> {
+        &self.limits
+    }
+
+    /// Principals assigned on a target: one paginated ListAccountAssignments per target and refresh,
+    /// however many resources ask.
+    pub async fn principals_assigned(
+        &self,
+        target: &AssignmentTarget,
+        deadline: Deadline,
+    ) -> Result<PrincipalSet, Error> {
+        let key = (self.instance_arn.clone(), target.clone());
+        let (set, hit) = self
+            .cache
+            .get_or_fetch(key, || self.list_target(target, deadline))
+            .await?;
+        self.limits.counters.record_cache(hit);
+        Ok(set)
+    }
+
+    pub async fn is_assigned(
+        &self,
+        principal: &Principal,
+        target: &AssignmentTarget,
+        deadline: Deadline,
+    ) -> Result<bool, Error> {
+        Ok(self
+            .principals_assigned(target, deadline)
+            .await?
+            .contains(principal))
+    }
+
+    /// Every assignment of a principal across all accounts (uncached; one paginated call).
+    pub async fn assignments_of(
+        &self,
+        principal: &Principal,
+        deadline: Deadline,
+    ) -> Result<BTreeSet<AssignmentTarget>, Error> {
+        let targets = collect_pages(|token| async move {
+            let page = retry::run(
+                &self.limits,
+                &self.retry,
+                "ListAccountAssignmentsForPrincipal",
+                Conflicts::Fail,
+                deadline,
+                || {
+                    self.api.list_assignments_for_principal(
+                        &self.instance_arn,
+                        principal,
+                        token.clone(),
+                    )
+                },
+            )
+            .await?;
+            Ok((page.items, page.next_token))
+        })
+        .await?;
+        Ok(targets.into_iter().collect())
+    }
+
+    async fn list_target(
+        &self,
+        target: &AssignmentTarget,
+        deadline: Deadline,
+    ) -> Result<PrincipalSet, Error> {
+        let principals = collect_pages(|token| async move {
+            let page = retry::run(
+                &self.limits,
+                &self.retry,
+                "ListAccountAssignments",
+                Conflicts::Fail,
+                deadline,
+                || {
+                    self.api
+                        .list_assignments(&self.instance_arn, target, token.clone())
+                },
+            )
+            .await?;
+            Ok((page.items, page.next_token))
+        })
+        .await?;
+        Ok(Arc::new(principals.into_iter().collect()))
+    }
+
+    /// Which of `targets` the principal is assigned to now. Uses fresh cache entries when every target
+    /// has one (free) or there is a single target; otherwise one ListAccountAssignmentsForPrincipal
+    /// listing answers for all targets at once (≈ n/100 calls instead of n), falling back to per-target
+    /// reads where AWS refuses that operation.
+    async fn current_assignments(
+        &self,
+        principal: &Principal,
+        targets: &BTreeSet<AssignmentTarget>,
+        deadline: Deadline,
+    ) -> Result<BTreeSet<AssignmentTarget>, Error> {
+        let uncached = targets
+            .iter()
+            .filter(|t| {
+                !self
+                    .cache
+                    .is_fresh(&(self.instance_arn.clone(), (*t).clone()))
+            })
+            .count();
+        if uncached > 1 && !self.per_principal_listing_refused.load(Ordering::Relaxed) {
+            match self.assignments_of(principal, deadline).await {
+                Ok(all) => return Ok(all.intersection(targets).cloned().collect()),
+                Err(Error::Api(e))
+                    if matches!(e.kind, ErrorKind::AccessDenied | ErrorKind::Validation) =>
+                {
+                    tracing::info!(error = %e, "falling back to one ListAccountAssignments per permission set and account");
+                    self.per_principal_listing_refused
+                        .store(true, Ordering::Relaxed);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        let checks = targets.iter().map(|target| async move {
+            Ok::<_, Error>(
+                self.is_assigned(principal, target, deadline)
+                    .await?
+                    .then(|| target.clone()),
+            )
+        });
+        let found = futures_util::future::try_join_all(checks).await?;
+        Ok(found.into_iter().flatten().collect())
+    }
+
+    /// Makes `principal` assigned to exactly `desired` among the targets it manages: creates what is
+    /// missing (after checking it does not exist already), deletes what is in `known_existing` but no
+    /// longer desired. Writes run concurrently, bounded by the process-wide limiter and semaphore.
+    /// Returns `Err` only when nothing was changed (the initial read failed); otherwise the outcome says
+    /// exactly what exists, including after partial failure.
+    pub async fn ensure_assignments(
+        &self,
+        principal: &Principal,
+        desired: &BTreeSet<AssignmentTarget>,
+        known_existing: &BTreeSet<AssignmentTarget>,
+        deadline: Deadline,
+    ) -> Result<AssignmentOutcome, Error> {
+        let managed: BTreeSet<AssignmentTarget> = desired.union(known_existing).cloned().collect();
+        let current = self
+            .current_assignments(principal, &managed, deadline)
+            .await?;
+
+        let mut outcome = AssignmentOutcome {
+            existing: current.clone(),
+            adopted: desired.intersection(&current).cloned().collect(),
+            ..Default::default()
+        };
+        let to_create = desired.difference(&current).map(|t| (Write::Create, t));
+        let to_delete = known_existing
+            .difference(desired)
+            .filter(|t| current.contains(*t))
+            .map(|t| (Write::Delete, t));
+        let mut writes: FuturesUnordered<_> = to_create
+            .chain(to_delete)
+            .map(|(write, target)| async move {
+                (
+                    write,
+                    target,
+                    self.write_one(write, principal, target, deadline).await,
+                )
+            })
+            .collect();
+
+        while let Some((write, target, result)) = writes.next().await {
+            match (write, result) {
+                (Write::Create, Ok(())) => {
+                    outcome.existing.insert(target.clone());
+                    outcome.created.insert(target.clone());
+                }
+                (Write::Delete, Ok(())) => {
+                    outcome.existing.remove(target);
+                    outcome.deleted.insert(target.clone());
+                }
+                (_, Err(error)) => {
+                    tracing::warn!(%principal, %target, ?write, %error, "account assignment change failed");
+                    outcome.failed.push((target.clone(), error));
+                }
+            }
+        }
+        outcome.failed.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(outcome)
+    }
+
+    /// Converges many principals at once (e.g. a benchmark's 1,000 assignments); all share the limits.
+    pub async fn ensure_assignments_bulk(
+        &self,
+        requests: &[AssignmentRequest],
+        deadline: Deadline,
+    ) -> Vec<Result<AssignmentOutcome, Error>> {
+        futures_util::future::join_all(requests.iter().map(|r| {
+            self.ensure_assignments(&r.principal, &r.desired, &r.known_existing, deadline)
+        }))
+        .await
+    }
+
+    async fn write_one(
+        &self,
+        write: Write,
+        principal: &Principal,
+        target: &AssignmentTarget,
+        deadline: Deadline,
+    ) -> Result<(), Error> {
+        let result = self
+            .write_and_wait(write, principal, target, deadline)
+            .await;
+        // Whatever the result (even a failed attempt may have reached AWS), our cached view of this
+        // target is stale now that the operation has ended.
+        self.cache.invalidate(&self.instance_arn, target);
+        result
+    }
+
+    async fn write_and_wait(
+        &self,
+        write: Write,
+        principal: &Principal,
+        target: &AssignmentTarget,
+        deadline: Deadline,
+    ) -> Result<(), Error> {
+        let (start_op, status_op) = match write {
+            Write::Create => (
+                "CreateAccountAssignment",
+                "DescribeAccountAssignmentCreationStatus",
+            ),
+            Write::Delete => (
+                "DeleteAccountAssignment",
+                "DescribeAccountAssignmentDeletionStatus",
+            ),
+        };
+        let Ok(_slot) =
+            tokio::time::timeout_at(deadline.instant(), self.limits.assignment_slot()).await
+        else {
+            return Err(Error::DeadlineExceeded {
+                operation: start_op,
+                attempts: 0,
+                last_error: None,
+            });
+        };
+        // ConflictException here means another operation on the same permission set is running (e.g.
+        // provisioning); retrying is what AWS recommends.
+        let started = retry::run(
+            &self.limits,
+            &self.retry,
+            start_op,
+            Conflicts::Retry,
+            deadline,
+            || match write {
+                Write::Create => Either::Left(self.api.create_assignment(
+                    &self.instance_arn,
+                    principal,
+                    target,
+                )),
+                Write::Delete => Either::Right(self.api.delete_assignment(
+                    &self.instance_arn,
+                    principal,
+                    target,
+                )),
+            },
+        )
+        .await;
+        let operation = match started {
+            Err(e) if write == Write::Delete && e.is_not_found() => return Ok(()),
+            other => other?,
+        };
+        wait_until_terminal(
+            &self.poll,
+            start_op,
+            operation,
+            deadline,
+            |request_id| async move {
+                retry::run(
+                    &self.limits,
+                    &self.retry,
+                    status_op,
+                    Conflicts::Fail,
+                    deadline,
+                    || match write {
+                        Write::Create => {
+                            Either::Left(self.api.creation_status(&self.instance_arn, &request_id))
+                        }
+                        Write::Delete => {
+                            Either::Right(self.api.deletion_status(&self.instance_arn, &request_id))
+                        }
+                    },
+                )
+                .await
+            },
+        )
+        .await
+    }
+}
+
+/// The result of [`ensure_assignments_bulk`]: per-request outcomes plus what it cost.
+#[derive(Debug)]
+pub struct BulkReport {
+    pub outcomes: Vec<Result<AssignmentOutcome, Error>>,
+    pub elapsed: Duration,
+    /// Counter deltas of this run (calls by operation, throttles, retries, cache use).
+    pub counters: CountersSnapshot,
+}
+
+impl BulkReport {
+    pub fn assignments_created(&self) -> usize {
+        self.outcomes
+            .iter()
+            .flatten()
+            .map(|o| o.created.len())
+            .sum()
+    }
+    pub fn assignments_failed(&self) -> usize {
+        self.outcomes
+            .iter()
+            .map(|o| o.as_ref().map_or(1, |o| o.failed.len()))
+            .sum()
+    }
+}
+
+impl fmt::Display for BulkReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "requests:                   {}", self.outcomes.len())?;
+        writeln!(
+            f,
+            "assignments created:        {}",
+            self.assignments_created()
+        )?;
+        writeln!(
+            f,
+            "assignments failed:         {}",
+            self.assignments_failed()
+        )?;
+        writeln!(f, "elapsed:                    {:.3?}", self.elapsed)?;
+        write!(f, "{}", self.counters)
+    }
+}
+
+/// Benchmark entry point: converges all `requests` through the real SDK client and reports the counter
+/// deltas (the counters are process-wide, so concurrent unrelated calls would show up too).
+pub async fn ensure_assignments_bulk(
+    identity_center: &IdentityCenter,
+    instance_arn: &str,
+    requests: &[AssignmentRequest],
+    deadline: Deadline,
+) -> BulkReport {
+    let engine = identity_center.assignments(instance_arn);
+    let before = identity_center.limits().counters.snapshot();
+    let start = Instant::now();
+    let outcomes = engine.ensure_assignments_bulk(requests, deadline).await;
+    let elapsed = start.elapsed();
+    let after = identity_center.limits().counters.snapshot();
+    BulkReport {
+        outcomes,
+        elapsed,
+        counters: after.since(&before),
+    }
+}
+
+#[cfg(test)]
+#[path = "assignments_tests.rs"]
+mod tests;

@@ -1,0 +1,722 @@
+//! Engine and cache tests against an in-memory sso-admin that can throttle, conflict, stay IN_PROGRESS
+//! and fail, under tokio's paused clock.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::*;
+use crate::clients::aws::ErrorKind;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum FakeWrite {
+    Create,
+    Delete,
+}
+
+struct PendingRequest {
+    write: FakeWrite,
+    principal: Principal,
+    target: AssignmentTarget,
+    polls_left: u32,
+}
+
+#[derive(Default)]
+struct FakeState {
+    assignments: BTreeSet<(Principal, AssignmentTarget)>,
+    requests: HashMap<String, PendingRequest>,
+    /// The next N calls of any operation answer ThrottlingException.
+    throttle_next: u32,
+    /// The next N Create calls answer ConflictException.
+    conflict_next_creates: u32,
+    /// Creations on these targets end FAILED.
+    failing_targets: BTreeSet<AssignmentTarget>,
+    /// Status polls answering IN_PROGRESS before the request completes (0: done in the Create answer).
+    polls_before_done: u32,
+    /// ListAccountAssignmentsForPrincipal answers AccessDeniedException (delegated administrator).
+    refuse_principal_listing: bool,
+    outstanding: usize,
+    max_outstanding: usize,
+    calls: BTreeMap<&'static str, u32>,
+}
+
+struct FakeApi {
+    state: Mutex<FakeState>,
+    page_size: usize,
+    next_id: AtomicU64,
+}
+
+impl FakeApi {
+    fn new(page_size: usize) -> Self {
+        Self {
+            state: Mutex::new(FakeState::default()),
+            page_size,
+            next_id: AtomicU64::new(1),
+        }
+    }
+
+    fn with(&self, f: impl FnOnce(&mut FakeState)) {
+        f(&mut self.state.lock().unwrap());
+    }
+
+    fn calls(&self, op: &str) -> u32 {
+        self.state
+            .lock()
+            .unwrap()
+            .calls
+            .get(op)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    fn assigned(&self, principal: &Principal) -> BTreeSet<AssignmentTarget> {
+        let state = self.state.lock().unwrap();
+        state
+            .assignments
+            .iter()
+            .filter(|(p, _)| p == principal)
+            .map(|(_, t)| t.clone())
+            .collect()
+    }
+
+    /// Counts the call and applies injected throttling.
+    fn enter(&self, op: &'static str) -> Result<std::sync::MutexGuard<'_, FakeState>, AwsError> {
+        let mut state = self.state.lock().unwrap();
+        *state.calls.entry(op).or_default() += 1;
+        if state.throttle_next > 0 {
+            state.throttle_next -= 1;
+            return Err(AwsError::new(
+                op,
+                "ThrottlingException",
+                "Rate exceeded",
+                Some(400),
+            ));
+        }
+        Ok(state)
+    }
+
+    fn page<T: Clone>(&self, all: Vec<T>, token: Option<String>) -> Page<T> {
+        let start: usize = token.map_or(0, |t| t.parse().unwrap());
+        let end = (start + self.page_size).min(all.len());
+        Page {
+            items: all[start..end].to_vec(),
+            next_token: (end < all.len()).then(|| end.to_string()),
+        }
+    }
+
+    fn start(
+        &self,
+        op: &'static str,
+        write: FakeWrite,
+        principal: &Principal,
+        target: &AssignmentTarget,
+    ) -> Result<AsyncOperation, AwsError> {
+        let mut state = self.enter(op)?;
+        if write == FakeWrite::Create && state.conflict_next_creates > 0 {
+            state.conflict_next_creates -= 1;
+            return Err(AwsError::new(
+                op,
+                "ConflictException",
+                "permission set is being provisioned",
+                Some(400),
+            ));
+        }
+        let request_id = format!("req-{}", self.next_id.fetch_add(1, Ordering::SeqCst));
+        state.outstanding += 1;
+        state.max_outstanding = state.max_outstanding.max(state.outstanding);
+        let polls_left = state.polls_before_done;
+        state.requests.insert(
+            request_id.clone(),
+            PendingRequest {
+                write,
+                principal: principal.clone(),
+                target: target.clone(),
+                polls_left,
+            },
+        );
+        Ok(Self::progress(&mut state, &request_id, false))
+    }
+
+    fn progress(state: &mut FakeState, request_id: &str, is_poll: bool) -> AsyncOperation {
+        let request = state
+            .requests
+            .get_mut(request_id)
+            .expect("unknown request id");
+        if is_poll && request.polls_left > 0 {
+            request.polls_left -= 1;
+        }
+        if request.polls_left > 0 {
+            return AsyncOperation {
+                request_id: request_id.to_owned(),
+                status: AsyncStatus::InProgress,
+            };
+        }
+        let request = state.requests.remove(request_id).unwrap();
+        state.outstanding -= 1;
+        let key = (request.principal, request.target.clone());
+        let status = match request.write {
+            FakeWrite::Create if state.failing_targets.contains(&request.target) => {
+                AsyncStatus::Failed {
+                    reason: "Received a 404 status error: Not supported account".into(),
+                }
+            }
+            FakeWrite::Create => {
+                state.assignments.insert(key);
+                AsyncStatus::Succeeded
+            }
+            FakeWrite::Delete => {
+                state.assignments.remove(&key);
+                AsyncStatus::Succeeded
+            }
+        };
+        AsyncOperation {
+            request_id: request_id.to_owned(),
+            status,
+        }
+    }
+
+    fn poll(&self, op: &'static str, request_id: &str) -> Result<AsyncOperation, AwsError> {
+        let mut state = self.enter(op)?;
+        Ok(Self::progress(&mut state, request_id, true))
+    }
+}
+
+impl AssignmentApi for Arc<FakeApi> {
+    async fn list_assignments(
+        &self,
+        _: &str,
+        target: &AssignmentTarget,
+        token: Option<String>,
+    ) -> Result<Page<Principal>, AwsError> {
+        let all: Vec<Principal> = {
+            let state = self.enter("ListAccountAssignments")?;
+            state
+                .assignments
+                .iter()
+                .filter(|(_, t)| t == target)
+                .map(|(p, _)| p.clone())
+                .collect()
+        };
+        // Some latency so that concurrent askers really overlap.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        Ok(self.page(all, token))
+    }
+
+    async fn list_assignments_for_principal(
+        &self,
+        _: &str,
+        principal: &Principal,
+        token: Option<String>,
+    ) -> Result<Page<AssignmentTarget>, AwsError> {
+        let all: Vec<AssignmentTarget> = {
+            let state = self.enter("ListAccountAssignmentsForPrincipal")?;
+            if state.refuse_principal_listing {
+                return Err(AwsError::new(
+                    "ListAccountAssignmentsForPrincipal",
+                    "AccessDeniedException",
+                    "not called from the management account",
+                    Some(400),
+                ));
+            }
+            state
+                .assignments
+                .iter()
+                .filter(|(p, _)| p == principal)
+                .map(|(_, t)| t.clone())
+                .collect()
+        };
+        Ok(self.page(all, token))
+    }
+
+    async fn create_assignment(
+        &self,
+        _: &str,
+        principal: &Principal,
+        target: &AssignmentTarget,
+    ) -> Result<AsyncOperation, AwsError> {
+        self.start(
+            "CreateAccountAssignment",
+            FakeWrite::Create,
+            principal,
+            target,
+        )
+    }
+
+    async fn creation_status(&self, _: &str, request_id: &str) -> Result<AsyncOperation, AwsError> {
+        self.poll("DescribeAccountAssignmentCreationStatus", request_id)
+    }
+
+    async fn delete_assignment(
+        &self,
+        _: &str,
+        principal: &Principal,
+        target: &AssignmentTarget,
+    ) -> Result<AsyncOperation, AwsError> {
+        self.start(
+            "DeleteAccountAssignment",
+            FakeWrite::Delete,
+            principal,
+            target,
+        )
+    }
+
+    async fn deletion_status(&self, _: &str, request_id: &str) -> Result<AsyncOperation, AwsError> {
+        self.poll("DescribeAccountAssignmentDeletionStatus", request_id)
+    }
+}
+
+const INSTANCE: &str = "arn:aws:sso:::instance/ssoins-1111111111111111";
+
+fn engine(api: &Arc<FakeApi>, limits: Arc<ServiceLimits>) -> AssignmentEngine<Arc<FakeApi>> {
+    AssignmentEngine::new(
+        api.clone(),
+        INSTANCE,
+        limits,
+        RetryPolicy::default(),
+        PollPolicy {
+            first: Duration::from_millis(200),
+            max: Duration::from_secs(2),
+        },
+        Arc::new(AssignmentCache::new(Duration::from_secs(30))),
+    )
+}
+
+fn fast_limits() -> Arc<ServiceLimits> {
+    ServiceLimits::new(1000.0, 1000, 10)
+}
+
+fn target(ps: u32, account: u32) -> AssignmentTarget {
+    AssignmentTarget::new(
+        format!("arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-{ps:016}"),
+        format!("{account:012}"),
+    )
+}
+
+fn set(targets: &[AssignmentTarget]) -> BTreeSet<AssignmentTarget> {
+    targets.iter().cloned().collect()
+}
+
+fn deadline() -> Deadline {
+    Deadline::after(Duration::from_secs(600))
+}
+
+#[tokio::test(start_paused = true)]
+async fn engine_creates_missing_adopts_existing_and_deletes_only_known() {
+    let api = Arc::new(FakeApi::new(100));
+    let group = Principal::group("g-1");
+    let (a, b, c, known, foreign) = (
+        target(1, 1),
+        target(1, 2),
+        target(2, 1),
+        target(3, 1),
+        target(4, 1),
+    );
+    api.with(|s| {
+        s.assignments.insert((group.clone(), a.clone()));
+        s.assignments.insert((group.clone(), known.clone()));
+        s.assignments.insert((group.clone(), foreign.clone()));
+    });
+    let engine = engine(&api, fast_limits());
+
+    let outcome = engine
+        .ensure_assignments(
+            &group,
+            &set(&[a.clone(), b.clone(), c.clone()]),
+            &BTreeSet::from([known.clone()]),
+            deadline(),
+        )
+        .await
+        .unwrap();
+
+    assert!(outcome.is_complete());
+    assert_eq!(outcome.created, set(&[b.clone(), c.clone()]));
+    assert_eq!(outcome.adopted, BTreeSet::from([a.clone()]));
+    assert_eq!(outcome.deleted, set(&[known]));
+    assert_eq!(outcome.existing, set(&[a.clone(), b.clone(), c.clone()]));
+    assert_eq!(
+        api.assigned(&group),
+        set(&[a, b, c, foreign]),
+        "unmanaged assignment left alone"
+    );
+    assert_eq!(
+        api.calls("CreateAccountAssignment"),
+        2,
+        "no duplicate create for the existing assignment"
+    );
+    assert_eq!(api.calls("DeleteAccountAssignment"), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn engine_is_idempotent_on_a_second_run() {
+    let api = Arc::new(FakeApi::new(100));
+    let group = Principal::group("g-1");
+    let desired = set(&[target(1, 1), target(1, 2), target(2, 2)]);
+    let engine = engine(&api, fast_limits());
+    let first = engine
+        .ensure_assignments(&group, &desired, &BTreeSet::new(), deadline())
+        .await
+        .unwrap();
+    let second = engine
+        .ensure_assignments(&group, &desired, &first.existing, deadline())
+        .await
+        .unwrap();
+    assert_eq!(second.created.len(), 0);
+    assert_eq!(second.adopted, desired);
+    assert_eq!(second.existing, desired);
+    assert_eq!(api.calls("CreateAccountAssignment"), 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn engine_polls_in_progress_operations_until_terminal() {
+    let api = Arc::new(FakeApi::new(100));
+    api.with(|s| s.polls_before_done = 3);
+    let group = Principal::group("g-1");
+    let engine = engine(&api, fast_limits());
+    let desired = set(&[target(1, 1), target(1, 2)]);
+    let outcome = engine
+        .ensure_assignments(&group, &desired, &BTreeSet::new(), deadline())
+        .await
+        .unwrap();
+    assert_eq!(outcome.created, desired);
+    assert_eq!(api.calls("DescribeAccountAssignmentCreationStatus"), 6);
+
+    let outcome = engine
+        .ensure_assignments(&group, &BTreeSet::new(), &desired, deadline())
+        .await
+        .unwrap();
+    assert_eq!(outcome.deleted, desired);
+    assert!(outcome.existing.is_empty());
+    assert_eq!(api.calls("DescribeAccountAssignmentDeletionStatus"), 6);
+    assert!(api.assigned(&group).is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn engine_partial_failure_reports_exactly_what_exists() {
+    let api = Arc::new(FakeApi::new(100));
+    let (ok1, ok2, bad) = (target(1, 1), target(1, 2), target(1, 3));
+    api.with(|s| {
+        s.failing_targets.insert(bad.clone());
+        s.polls_before_done = 1;
+    });
+    let group = Principal::group("g-1");
+    let engine = engine(&api, fast_limits());
+    let outcome = engine
+        .ensure_assignments(
+            &group,
+            &set(&[ok1.clone(), ok2.clone(), bad.clone()]),
+            &BTreeSet::new(),
+            deadline(),
+        )
+        .await
+        .unwrap();
+
+    assert_eq!(outcome.existing, set(&[ok1.clone(), ok2.clone()]));
+    assert_eq!(
+        outcome.existing,
+        api.assigned(&group),
+        "reported state equals the real state"
+    );
+    assert_eq!(outcome.failed.len(), 1);
+    let (failed_target, error) = &outcome.failed[0];
+    assert_eq!(failed_target, &bad);
+    assert!(
+        matches!(error, Error::OperationFailed { reason, .. } if reason.contains("Not supported account")),
+        "{error}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn engine_retries_throttling_and_conflicts() {
+    let api = Arc::new(FakeApi::new(100));
+    api.with(|s| {
+        s.throttle_next = 4;
+        s.conflict_next_creates = 3;
+    });
+    let limits = fast_limits();
+    let group = Principal::group("g-1");
+    let desired: BTreeSet<_> = (0..5).map(|i| target(1, i)).collect();
+    let outcome = engine(&api, limits.clone())
+        .ensure_assignments(&group, &desired, &BTreeSet::new(), deadline())
+        .await
+        .unwrap();
+    assert!(outcome.is_complete(), "{:?}", outcome.failed);
+    assert_eq!(api.assigned(&group), desired);
+    let counters = limits.counters.snapshot();
+    assert_eq!(counters.throttles, 4);
+    assert_eq!(counters.conflicts, 3);
+    assert_eq!(counters.retries, 7);
+}
+
+#[tokio::test(start_paused = true)]
+async fn engine_never_exceeds_the_outstanding_operation_limit() {
+    let api = Arc::new(FakeApi::new(100));
+    api.with(|s| s.polls_before_done = 2);
+    let limits = ServiceLimits::new(1000.0, 1000, 3);
+    let group = Principal::group("g-1");
+    let desired: BTreeSet<_> = (0..30).map(|i| target(i % 3, i)).collect();
+    let outcome = engine(&api, limits.clone())
+        .ensure_assignments(&group, &desired, &BTreeSet::new(), deadline())
+        .await
+        .unwrap();
+    assert_eq!(outcome.created.len(), 30);
+    let max = api.state.lock().unwrap().max_outstanding;
+    assert_eq!(
+        max, 3,
+        "AWS saw at most (and, with 30 queued, exactly) 3 outstanding operations"
+    );
+    assert_eq!(
+        limits
+            .counters
+            .snapshot()
+            .max_outstanding_assignment_operations,
+        3
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn engine_leaves_operations_still_in_progress_at_the_deadline_out_of_state() {
+    let api = Arc::new(FakeApi::new(100));
+    api.with(|s| s.polls_before_done = u32::MAX);
+    let group = Principal::group("g-1");
+    let start = Instant::now();
+    let outcome = engine(&api, fast_limits())
+        .ensure_assignments(
+            &group,
+            &set(&[target(1, 1)]),
+            &BTreeSet::new(),
+            Deadline::after(Duration::from_secs(20)),
+        )
+        .await
+        .unwrap();
+    assert!(outcome.existing.is_empty());
+    assert!(
+        matches!(outcome.failed[0].1, Error::StillInProgress { .. }),
+        "{}",
+        outcome.failed[0].1
+    );
+    assert!(start.elapsed() <= Duration::from_secs(20));
+}
+
+#[tokio::test(start_paused = true)]
+async fn engine_reads_many_targets_with_one_listing_per_principal() {
+    let api = Arc::new(FakeApi::new(100));
+    let group = Principal::group("g-1");
+    let desired: BTreeSet<_> = (0..50).map(|i| target(1, i)).collect();
+    api.with(|s| {
+        for t in desired.iter().take(20) {
+            s.assignments.insert((group.clone(), t.clone()));
+        }
+    });
+    let outcome = engine(&api, fast_limits())
+        .ensure_assignments(&group, &desired, &BTreeSet::new(), deadline())
+        .await
+        .unwrap();
+    assert_eq!(outcome.adopted.len(), 20);
+    assert_eq!(outcome.created.len(), 30);
+    assert_eq!(api.calls("ListAccountAssignmentsForPrincipal"), 1);
+    assert_eq!(api.calls("ListAccountAssignments"), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn cache_answers_concurrent_readers_with_one_call_per_pair() {
+    let api = Arc::new(FakeApi::new(100));
+    let pair = target(1, 1);
+    let other = target(2, 1);
+    api.with(|s| {
+        for g in 0..10 {
+            s.assignments
+                .insert((Principal::group(format!("g-{g}")), pair.clone()));
+        }
+    });
+    let limits = fast_limits();
+    let engine = engine(&api, limits.clone());
+    let d = deadline();
+    let readers = (0..10).map(|g| {
+        let principal = Principal::group(format!("g-{g}"));
+        let (engine, pair) = (&engine, &pair);
+        async move { engine.is_assigned(&principal, pair, d).await.unwrap() }
+    });
+    let answers = futures_util::future::join_all(readers).await;
+    assert!(answers.iter().all(|a| *a));
+    assert_eq!(
+        api.calls("ListAccountAssignments"),
+        1,
+        "ten concurrent readers, one call"
+    );
+    assert!(
+        !engine
+            .is_assigned(&Principal::group("g-0"), &other, d)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        api.calls("ListAccountAssignments"),
+        2,
+        "a different pair is its own call"
+    );
+    let counters = limits.counters.snapshot();
+    assert_eq!((counters.cache_hits, counters.cache_misses), (9, 2));
+
+    // A write by us drops the pair; the next read sees the new principal.
+    let newcomer = Principal::user("u-1");
+    engine
+        .ensure_assignments(
+            &newcomer,
+            &BTreeSet::from([pair.clone()]),
+            &BTreeSet::new(),
+            d,
+        )
+        .await
+        .unwrap();
+    assert!(engine.is_assigned(&newcomer, &pair, d).await.unwrap());
+    let lists_after_write = api.calls("ListAccountAssignments");
+
+    // Within the TTL the answer is reused; after it, refetched.
+    engine.is_assigned(&newcomer, &pair, d).await.unwrap();
+    assert_eq!(api.calls("ListAccountAssignments"), lists_after_write);
+    tokio::time::advance(Duration::from_secs(31)).await;
+    engine.is_assigned(&newcomer, &pair, d).await.unwrap();
+    assert_eq!(api.calls("ListAccountAssignments"), lists_after_write + 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn cache_reads_every_page() {
+    let api = Arc::new(FakeApi::new(2));
+    let pair = target(1, 1);
+    api.with(|s| {
+        for g in 0..5 {
+            s.assignments
+                .insert((Principal::group(format!("g-{g}")), pair.clone()));
+        }
+    });
+    let principals = engine(&api, fast_limits())
+        .principals_assigned(&pair, deadline())
+        .await
+        .unwrap();
+    assert_eq!(principals.len(), 5);
+    assert_eq!(api.calls("ListAccountAssignments"), 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn cache_does_not_keep_errors() {
+    let api = Arc::new(FakeApi::new(100));
+    let engine = AssignmentEngine::new(
+        api.clone(),
+        INSTANCE,
+        fast_limits(),
+        RetryPolicy {
+            max_attempts: 1,
+            ..RetryPolicy::default()
+        },
+        PollPolicy::default(),
+        Arc::new(AssignmentCache::new(Duration::from_secs(30))),
+    );
+    api.with(|s| s.throttle_next = 1);
+    let err = engine
+        .principals_assigned(&target(1, 1), deadline())
+        .await
+        .unwrap_err();
+    assert_eq!(err.aws_error().unwrap().kind, ErrorKind::Throttling);
+    assert!(
+        engine
+            .principals_assigned(&target(1, 1), deadline())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn bulk_thousand_assignments_are_paced_at_twenty_per_second() {
+    let api = Arc::new(FakeApi::new(100));
+    api.with(|s| s.polls_before_done = 1);
+    let limits = ServiceLimits::new(20.0, 1, 10);
+    let engine = engine(&api, limits.clone());
+    let requests: Vec<AssignmentRequest> = (0..100)
+        .map(|g| AssignmentRequest {
+            principal: Principal::group(format!("g-{g:03}")),
+            desired: (0..10).map(|a| target(a % 2, a)).collect(),
+            known_existing: BTreeSet::new(),
+        })
+        .collect();
+    let start = Instant::now();
+    let outcomes = engine
+        .ensure_assignments_bulk(&requests, Deadline::after(Duration::from_secs(3600)))
+        .await;
+    let elapsed = start.elapsed();
+
+    let created: usize = outcomes
+        .iter()
+        .map(|o| o.as_ref().unwrap().created.len())
+        .sum();
+    assert_eq!(created, 1000);
+    let counters = limits.counters.snapshot();
+    // 100 principal listings + 1000 creates + 1000 status polls.
+    assert_eq!(counters.total_calls, 2100);
+    assert_eq!(counters.throttles, 0);
+    assert!(counters.max_outstanding_assignment_operations <= 10);
+    assert!(
+        elapsed >= Duration::from_millis(2099 * 50),
+        "{elapsed:?}: faster than 20 TPS"
+    );
+    assert!(
+        elapsed < Duration::from_secs(2100 / 20 + 5),
+        "{elapsed:?}: pacing wastes time"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn engine_falls_back_to_per_target_reads_when_principal_listing_is_refused() {
+    let api = Arc::new(FakeApi::new(100));
+    let group = Principal::group("g-1");
+    let desired: BTreeSet<_> = (0..4).map(|i| target(1, i)).collect();
+    api.with(|s| {
+        s.refuse_principal_listing = true;
+        s.assignments.insert((group.clone(), target(1, 0)));
+    });
+    let engine = engine(&api, fast_limits());
+    let outcome = engine
+        .ensure_assignments(&group, &desired, &BTreeSet::new(), deadline())
+        .await
+        .unwrap();
+    assert_eq!(outcome.adopted, BTreeSet::from([target(1, 0)]));
+    assert_eq!(outcome.created.len(), 3);
+    assert_eq!(api.calls("ListAccountAssignmentsForPrincipal"), 1);
+    assert_eq!(api.calls("ListAccountAssignments"), 4);
+
+    // The refusal is remembered: the next principal goes straight to per-target reads.
+    let other = Principal::group("g-2");
+    engine
+        .ensure_assignments(&other, &desired, &BTreeSet::new(), deadline())
+        .await
+        .unwrap();
+    assert_eq!(api.calls("ListAccountAssignmentsForPrincipal"), 1);
+    // Three reads: the pair nobody wrote to is still cached, the three we created were invalidated.
+    assert_eq!(api.calls("ListAccountAssignments"), 7);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_read_during_an_operation_is_not_served_after_it_completes() {
+    let api = Arc::new(FakeApi::new(100));
+    api.with(|s| s.polls_before_done = 3);
+    let engine = engine(&api, fast_limits());
+    let group = Principal::group("g-1");
+    let pair = target(1, 1);
+    let d = deadline();
+    let (desired, known) = (BTreeSet::from([pair.clone()]), BTreeSet::new());
+    let write = engine.ensure_assignments(&group, &desired, &known, d);
+    let read_meanwhile = async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        engine.is_assigned(&group, &pair, d).await.unwrap()
+    };
+    let (outcome, seen_meanwhile) = tokio::join!(write, read_meanwhile);
+    assert_eq!(outcome.unwrap().created.len(), 1);
+    assert!(!seen_meanwhile, "the creation was still in progress");
+    assert!(
+        engine.is_assigned(&group, &pair, d).await.unwrap(),
+        "completion dropped the stale entry"
+    );
+}
