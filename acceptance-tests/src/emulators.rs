@@ -187,7 +187,8 @@ impl Emulators {
         SHARED
             .get_or_init(|| Emulators::start().map_err(|error| error.to_string()))
             .as_ref()
-            .map_err(|error| HarnessError::EmulatorsStart(error.clone()))
+            // The stored message already reads "emulators failed to start: ...".
+            .map_err(|error| HarnessError::Failed(error.clone()))
     }
 
     pub fn endpoints(&self) -> &EmulatorEndpoints {
