@@ -1,3 +1,4 @@
 //! Data sources of the idbridge provider, one module each. See src/lib.rs for the layer overview.
 
 pub mod aws_saml_metadata;
+pub mod sso_instance;
