@@ -12,6 +12,7 @@ pub use clients::IdbridgeClients;
 
 use crate::clients::graph::{EntraSettings, SettingsError};
 use crate::data_sources::aws_saml_metadata::AwsSamlMetadataDataSource;
+use crate::data_sources::identity_store_group::IdentityStoreGroupDataSource;
 use crate::data_sources::sso_instance::SsoInstanceDataSource;
 use crate::framework::{
     ConfigureRequest, Context, DataSource, Diagnostics, Function, Provider, ProviderData, Resource,
@@ -99,6 +100,7 @@ impl Provider for IdbridgeProvider {
         vec![
             Arc::new(AwsSamlMetadataDataSource),
             Arc::new(SsoInstanceDataSource),
+            Arc::new(IdentityStoreGroupDataSource),
         ]
     }
 
