@@ -50,11 +50,11 @@ fn identity_store_group_by_display_name() {
                 "description",
                 "made by the test",
             ))
-            .check(checks::attr_equals(
-                GROUP,
-                "identity_store_id",
-                &endpoints().identity_store_id,
-            ))
+            .check(|state| {
+                checks::attr_equals(GROUP, "identity_store_id", &endpoints().identity_store_id)(
+                    state,
+                )
+            })
             .check({
                 let name = name.clone();
                 move |state| {
