@@ -115,6 +115,21 @@ fn identity_store_group_missing_and_bad_inputs() {
             .expect_error(r"Waited \d+s \(\d+ lookups\)"),
         Step::config(by_name(&name, r#"  wait_for = "ten minutes""#))
             .expect_error("Invalid wait_for"),
+        // The emulated identity store holds no external IDs (only SCIM knows them), so this exercises the
+        // look-up by external ID and its not-found wording.
+        Step::config(
+            r#"
+data "idbridge_identity_store_group" "g" {
+  external_id {
+    issuer = "https://scim.example.test"
+    id     = "ext-1"
+  }
+}
+"#,
+        )
+        .expect_error(
+            r#"Group not found in the identity store(.|\n)*with external id "ext-1" from issuer"#,
+        ),
         Step::config(
             r#"
 data "idbridge_identity_store_group" "g" {
