@@ -327,6 +327,31 @@ async fn permission_set_arns_have_the_real_shape_and_missing_operations_work() {
 }
 
 #[tokio::test]
+async fn a_second_permission_set_with_the_same_name_is_a_conflict() {
+    let env = env(no_quotas()).await;
+    permission_set(&env, "Unique").await;
+    let error = env
+        .sso
+        .create_permission_set()
+        .instance_arn(&env.instance_arn)
+        .name("Unique")
+        .send()
+        .await
+        .expect_err("a duplicate name is refused");
+    let service_error = error.into_service_error();
+    assert!(service_error.is_conflict_exception(), "{service_error:?}");
+    let listed = env
+        .sso
+        .list_permission_sets()
+        .instance_arn(&env.instance_arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.permission_sets().len(), 1);
+    permission_set(&env, "Other").await;
+}
+
+#[tokio::test]
 async fn bodies_are_json_11_without_nulls_and_errors_have_the_aws_shape() {
     let env = env(no_quotas()).await;
     let http = reqwest::Client::new();

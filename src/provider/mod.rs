@@ -12,11 +12,14 @@ pub use clients::IdbridgeClients;
 
 use crate::clients::graph::{EntraSettings, SettingsError};
 use crate::data_sources::aws_saml_metadata::AwsSamlMetadataDataSource;
+use crate::data_sources::identity_store_group::IdentityStoreGroupDataSource;
+use crate::data_sources::sso_instance::SsoInstanceDataSource;
 use crate::framework::{
     ConfigureRequest, Context, DataSource, Diagnostics, Function, Provider, ProviderData, Resource,
     Schema, Value,
 };
 use crate::functions::parse_aws_saml_metadata::ParseAwsSamlMetadata;
+use crate::resources::permission_set::PermissionSetResource;
 use config::Configured;
 
 /// Environment lookup used to resolve settings; the process environment outside tests.
@@ -90,11 +93,15 @@ impl Provider for IdbridgeProvider {
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource>> {
-        Vec::new()
+        vec![Arc::new(PermissionSetResource)]
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
-        vec![Arc::new(AwsSamlMetadataDataSource)]
+        vec![
+            Arc::new(AwsSamlMetadataDataSource),
+            Arc::new(SsoInstanceDataSource),
+            Arc::new(IdentityStoreGroupDataSource),
+        ]
     }
 
     fn functions(&self) -> Vec<Arc<dyn Function>> {

@@ -398,7 +398,25 @@ fn offers_the_saml_data_source_and_function() {
         .iter()
         .map(|d| d.type_name().to_owned())
         .collect();
-    assert_eq!(names, ["idbridge_aws_saml_metadata"]);
+    for expected in [
+        "idbridge_aws_saml_metadata",
+        "idbridge_sso_instance",
+        "idbridge_identity_store_group",
+    ] {
+        assert!(
+            names.iter().any(|n| n == expected),
+            "{expected} missing from {names:?}"
+        );
+    }
+    let resources: Vec<String> = p
+        .resources()
+        .iter()
+        .map(|r| r.type_name().to_owned())
+        .collect();
+    assert!(
+        resources.iter().any(|r| r == "idbridge_permission_set"),
+        "{resources:?}"
+    );
     let functions: Vec<String> = p.functions().iter().map(|f| f.definition().name).collect();
     assert_eq!(functions, ["parse_aws_saml_metadata"]);
 }

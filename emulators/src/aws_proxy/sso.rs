@@ -183,7 +183,60 @@ async fn ensure_permission_set(
     }
 }
 
+/// Whether the instance already has a permission set called `name` (AWS refuses a second one; moto does not).
+async fn permission_set_name_taken(
+    proxy: &Proxy,
+    instance_arn: &str,
+    name: &str,
+) -> Result<bool, AwsError> {
+    let mut next_token: Option<Value> = None;
+    loop {
+        let mut request = json!({"InstanceArn": instance_arn});
+        if let Some(token) = next_token.take() {
+            request["NextToken"] = token;
+        }
+        let page = proxy
+            .moto(Service::SsoAdmin, "ListPermissionSets", &request)
+            .await?;
+        for arn in page
+            .get("PermissionSets")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+        {
+            let described = proxy
+                .moto(
+                    Service::SsoAdmin,
+                    "DescribePermissionSet",
+                    &json!({"InstanceArn": instance_arn, "PermissionSetArn": arn}),
+                )
+                .await?;
+            if described
+                .pointer("/PermissionSet/Name")
+                .and_then(Value::as_str)
+                == Some(name)
+            {
+                return Ok(true);
+            }
+        }
+        match page.get("NextToken") {
+            Some(token) if token.as_str().is_some_and(|t| !t.is_empty()) => {
+                next_token = Some(token.clone());
+            }
+            _ => return Ok(false),
+        }
+    }
+}
+
 async fn create_permission_set(proxy: &Proxy, input: &Value) -> Result<Value, AwsError> {
+    let instance_arn = required_str(input, "InstanceArn")?;
+    let name = required_str(input, "Name")?;
+    if permission_set_name_taken(proxy, instance_arn, name).await? {
+        return Err(AwsError::conflict(format!(
+            "PermissionSet with name {name} already exists in instance {instance_arn}"
+        )));
+    }
     let output = proxy
         .moto(Service::SsoAdmin, "CreatePermissionSet", input)
         .await?;

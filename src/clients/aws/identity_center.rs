@@ -132,6 +132,11 @@ impl IdentityCenter {
         &self.limits
     }
 
+    /// The region the clients send requests to (from the provider's `aws` block or the AWS environment).
+    pub fn region(&self) -> Option<String> {
+        self.sso.config().region().map(ToString::to_string)
+    }
+
     /// The assignment engine and batched reads for one instance, shared by every caller of this client
     /// (one cache and one memory of what AWS refused per instance).
     pub fn assignments(&self, instance_arn: &str) -> Arc<AssignmentEngine<SdkAssignmentApi>> {
