@@ -581,3 +581,111 @@ fn scim_tenant(endpoint: &str) -> String {
         .unwrap()
         .to_string()
 }
+
+#[test]
+fn scim_provisioning_quarantined_job_shows_as_drift_and_a_token_bump_restarts_it() {
+    if !acceptance_enabled() {
+        println!("skipped: set TF_ACC=1");
+        return;
+    }
+    let endpoints = shared().endpoints().clone();
+    let graph = Graph::new(&endpoints);
+    let (application_id, sp) = graph.create_aws_application(&unique("acc-scim-quarantine"));
+    let token = endpoints.scim_token.clone();
+    let vars = |step: Step| {
+        step.var("application_id", &application_id)
+            .var("scim_endpoint", &endpoints.scim_endpoint)
+            .var("scim_token", &token)
+    };
+    let sp_break = sp.clone();
+    let endpoint_break = endpoints.scim_endpoint.clone();
+    TestCase::new(vec![
+        vars(Step::config(CONFIG)).check(checks::attr_equals(ADDRESS, "status", "Active")),
+        // Out of band: the saved token goes bad (as when an AWS token expires) and the next cycle quarantines the
+        // job. The plan shows enabled false -> true and the quarantine reason.
+        vars(Step::config(CONFIG))
+            .plan_only()
+            .expect_non_empty_plan()
+            .pre(move |ctx| {
+                let graph = Graph::new(shared().endpoints());
+                let id = job_id(&ctx.state()?)?;
+                let base = format!("/servicePrincipals/{sp_break}/synchronization");
+                let put = graph.call(
+                    "PUT",
+                    &format!("{base}/secrets"),
+                    Some(json!({"value": [
+                        {"key": "BaseAddress", "value": endpoint_break},
+                        {"key": "SecretToken", "value": "revoked-token"}
+                    ]})),
+                );
+                if put.status != 204 {
+                    return Err(format!("secrets: {} {}", put.status, put.body).into());
+                }
+                // A cycle only talks to the SCIM endpoint when someone is in scope: assign a user.
+                let upn = format!("{}@example.test", unique("acc-user"));
+                let user = graph.call(
+                    "POST",
+                    "/users",
+                    Some(json!({
+                        "accountEnabled": true, "displayName": "Acc User", "givenName": "Acc", "surname": "User",
+                        "mailNickname": "accuser", "userPrincipalName": upn,
+                        "passwordProfile": {"password": "Unused-Passw0rd!", "forceChangePasswordNextSignIn": false}
+                    })),
+                );
+                let user_id = user.body["id"].as_str().ok_or(format!("user: {}", user.body))?;
+                let assigned = graph.call(
+                    "POST",
+                    &format!("/servicePrincipals/{sp_break}/appRoleAssignedTo"),
+                    Some(json!({
+                        "principalId": user_id, "resourceId": sp_break,
+                        "appRoleId": "00000000-0000-0000-0000-000000000000"
+                    })),
+                );
+                if assigned.status != 201 {
+                    return Err(format!("assignment: {} {}", assigned.status, assigned.body).into());
+                }
+                let restart = graph.call("POST", &format!("{base}/jobs/{id}/restart"), None);
+                if restart.status != 204 {
+                    return Err(format!("restart: {} {}", restart.status, restart.body).into());
+                }
+                // The cycle runs in the background; wait for the quarantine.
+                for _ in 0..100 {
+                    let job = graph.call("GET", &format!("{base}/jobs/{id}"), None).body;
+                    if job["status"]["code"] == "Quarantine" {
+                        return Ok(());
+                    }
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                let job = graph.call("GET", &format!("{base}/jobs/{id}"), None).body;
+                Err(format!("the job was not quarantined: {}", job["status"]).into())
+            })
+            .check(checks::attr_equals(ADDRESS, "status", "Active"))
+            .plan_check(|plan| {
+                let change = plan.change(ADDRESS).ok_or("no planned change")?;
+                let before = &change.before;
+                if change.actions != ["update"]
+                    || before["enabled"] != false
+                    || before["status"] != "Quarantine"
+                    || before["quarantine_reason"] != "EncounteredQuarantineException"
+                    || change.after["enabled"] != true
+                {
+                    return Err(format!(
+                        "expected enabled false -> true on a quarantined job, got {:?} {before}",
+                        change.actions
+                    )
+                    .into());
+                }
+                Ok(())
+            }),
+        // A new token (version bump) is sent, validated, and the job restarted out of quarantine.
+        vars(Step::config(CONFIG))
+            .var("token_version", "2")
+            .check(checks::attr_equals(ADDRESS, "enabled", "true"))
+            .check(checks::attr_equals(ADDRESS, "status", "Active"))
+            .check(checks::attr_absent(ADDRESS, "quarantine_reason"))
+            .check(job_schedule_is(sp.clone(), "Active")),
+    ])
+    .with_emulators()
+    .secret(token.clone())
+    .run();
+}
