@@ -689,3 +689,73 @@ fn scim_provisioning_quarantined_job_shows_as_drift_and_a_token_bump_restarts_it
     .secret(token.clone())
     .run();
 }
+
+#[test]
+fn scim_provisioning_failure_after_the_job_exists_keeps_it_in_state_and_the_next_apply_replaces_it()
+{
+    if !acceptance_enabled() {
+        println!("skipped: set TF_ACC=1");
+        return;
+    }
+    let endpoints = shared().endpoints().clone();
+    let graph = Graph::new(&endpoints);
+    let (application_id, sp) = graph.create_aws_application(&unique("acc-scim-partial"));
+    let token = endpoints.scim_token.clone();
+    let vars = |step: Step| {
+        step.var("application_id", &application_id)
+            .var("scim_endpoint", &endpoints.scim_endpoint)
+            .var("scim_token", &token)
+    };
+    let sp_fault = sp.clone();
+    let sp_partial = sp.clone();
+    let sp_replaced = sp.clone();
+    let sp_destroyed = sp.clone();
+    TestCase::new(vec![
+        // Starting the job fails once: the job already exists, so it must be saved (tainted) in state.
+        vars(Step::config(CONFIG))
+            .pre(move |_| {
+                let fault = admin(
+                    "POST",
+                    "/faults",
+                    Some(json!({
+                        "path": format!("^/v1.0/servicePrincipals/{sp_fault}/synchronization/jobs/[^/]+/start$"),
+                        "method": "POST", "status": 400, "count": 1
+                    })),
+                );
+                if fault.status != 201 {
+                    return Err(format!("fault: {} {}", fault.status, fault.body).into());
+                }
+                Ok(())
+            })
+            .expect_error("Could not start the provisioning job")
+            .check(move |state| {
+                let saved = job_id(state)?;
+                let jobs = Graph::new(shared().endpoints()).jobs(&sp_partial);
+                if jobs.len() != 1 || jobs[0]["id"] != saved.as_str() {
+                    return Err(format!("state has job {saved}, the emulator has {jobs:?}").into());
+                }
+                Ok(())
+            }),
+        // The tainted job is replaced: the old one deleted, a new one created and started.
+        vars(Step::config(CONFIG))
+            .check(checks::attr_equals(ADDRESS, "status", "Active"))
+            .check(move |state| {
+                let current = job_id(state)?;
+                let jobs = Graph::new(shared().endpoints()).jobs(&sp_replaced);
+                if jobs.len() != 1 || jobs[0]["id"] != current.as_str() {
+                    return Err(format!("expected only job {current}, the emulator has {jobs:?}").into());
+                }
+                Ok(())
+            }),
+    ])
+    .with_emulators()
+    .secret(token.clone())
+    .check_destroy(move |_| {
+        let jobs = Graph::new(shared().endpoints()).jobs(&sp_destroyed);
+        if !jobs.is_empty() {
+            return Err(format!("jobs left after destroy: {jobs:?}").into());
+        }
+        Ok(())
+    })
+    .run();
+}
