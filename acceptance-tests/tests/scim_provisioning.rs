@@ -325,6 +325,10 @@ fn scim_provisioning_lifecycle_import_update_drift_and_destroy() {
     let sp_pause = sp.clone();
     let sp_delete = sp.clone();
     let sp_destroyed = sp.clone();
+    let sp_endpoint = sp.clone();
+    let localhost_endpoint = endpoints.scim_endpoint.replace("127.0.0.1", "localhost");
+    assert_ne!(localhost_endpoint, endpoints.scim_endpoint);
+    let expected_endpoint = localhost_endpoint.clone();
     let volatile = [
         "scim_token_wo_version",
         "token_expires_at",
@@ -447,6 +451,25 @@ fn scim_provisioning_lifecycle_import_update_drift_and_destroy() {
         vars(Step::config(CONFIG))
             .var("token_version", "2")
             .check(checks::attr_equals(ADDRESS, "status", "Active")),
+        // An endpoint change re-sends the secrets (same emulator, addressed as localhost).
+        vars(Step::config(CONFIG))
+            .var("token_version", "2")
+            .var("scim_endpoint", &localhost_endpoint)
+            .check(checks::attr_equals(
+                ADDRESS,
+                "scim_endpoint",
+                &localhost_endpoint,
+            ))
+            .check(checks::attr_equals(ADDRESS, "status", "Active"))
+            .check(move |_| {
+                let base = Graph::new(shared().endpoints()).secret(&sp_endpoint, "BaseAddress");
+                if base.as_deref() != Some(expected_endpoint.as_str()) {
+                    return Err(
+                        format!("BaseAddress is {base:?}, expected {expected_endpoint}").into(),
+                    );
+                }
+                Ok(())
+            }),
     ])
     .with_emulators()
     .secret(token.clone())
