@@ -20,6 +20,7 @@ use crate::framework::{
 };
 use crate::functions::parse_aws_saml_metadata::ParseAwsSamlMetadata;
 use crate::resources::permission_set::PermissionSetResource;
+use crate::resources::scim_provisioning::ScimProvisioningResource;
 use config::Configured;
 
 /// Environment lookup used to resolve settings; the process environment outside tests.
@@ -93,7 +94,10 @@ impl Provider for IdbridgeProvider {
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource>> {
-        vec![Arc::new(PermissionSetResource)]
+        vec![
+            Arc::new(PermissionSetResource),
+            Arc::new(ScimProvisioningResource),
+        ]
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
