@@ -90,7 +90,9 @@ impl Provider for IdbridgeProvider {
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource>> {
-        Vec::new()
+        vec![Arc::new(
+            crate::resources::entra_application::EntraApplicationResource,
+        )]
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
