@@ -131,7 +131,10 @@ fn entra_application_lifecycle() {
                 }
             }),
         Step::import(ADDRESS),
-        Step::config(second)
+        // Plan checks see the plan of a plan-only step (of an apply step: the plan after it, which must be empty).
+        Step::config(second.clone())
+            .plan_only()
+            .expect_non_empty_plan()
             .plan_check(|plan| {
                 let change = plan.change(ADDRESS).ok_or("no change")?;
                 if change.actions == ["update"] {
@@ -139,7 +142,8 @@ fn entra_application_lifecycle() {
                 } else {
                     Err(format!("expected an in-place update, got {:?}", change.actions).into())
                 }
-            })
+            }),
+        Step::config(second)
             .check(checks::attr_equals(ADDRESS, "display_name", &renamed))
             .check(checks::attr_equals(ADDRESS, "tags.#", "2"))
             .check(checks::attr_equals(ADDRESS, "hide_from_my_apps", "true"))

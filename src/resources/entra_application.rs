@@ -173,7 +173,8 @@ fn app_role_ids(application: &Application) -> Value {
             .app_roles
             .iter()
             .filter_map(|role| {
-                let value = role.value.as_deref()?;
+                // The gallery roles of this template have no `value` (null); they are known by display name.
+                let value = role.value.as_deref().or(role.display_name.as_deref())?;
                 EXPOSED_ROLE_VALUES
                     .contains(&value)
                     .then(|| (value.to_string(), Value::from(role.id.as_str())))
@@ -697,6 +698,23 @@ mod tests {
             value: Some(value.into()),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn gallery_roles_without_value_are_known_by_display_name() {
+        let application = Application {
+            app_roles: vec![AppRole {
+                id: "m-1".into(),
+                display_name: Some("msiam_access".into()),
+                value: None,
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        assert_eq!(
+            app_role_ids(&application).as_map().unwrap()["msiam_access"].as_str(),
+            Some("m-1")
+        );
     }
 
     #[test]
