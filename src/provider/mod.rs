@@ -90,9 +90,10 @@ impl Provider for IdbridgeProvider {
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource>> {
-        vec![Arc::new(
-            crate::resources::entra_application::EntraApplicationResource,
-        )]
+        vec![
+            Arc::new(crate::resources::entra_application::EntraApplicationResource),
+            Arc::new(crate::resources::saml_trust::SamlTrustResource),
+        ]
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
