@@ -82,7 +82,9 @@ fn service_provider(config: &Value, diags: &mut Diagnostics) -> Option<ServicePr
             Ok(parsed) => Some(ServiceProvider {
                 entity_id: parsed.entity_id,
                 acs_url: parsed.acs_url,
-                sign_on_url: sign_on_url.clone().or(parsed.sign_on_url),
+                // Only the configured sign-on URL is applied: taking the file's would leave `sign_on_url` (not
+                // computed) differing from what Entra reports on every plan.
+                sign_on_url: sign_on_url.clone(),
             }),
             Err(error) => {
                 diags.push(
