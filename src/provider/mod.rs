@@ -19,7 +19,9 @@ use crate::framework::{
     Schema, Value,
 };
 use crate::functions::parse_aws_saml_metadata::ParseAwsSamlMetadata;
+use crate::resources::entra_application::EntraApplicationResource;
 use crate::resources::permission_set::PermissionSetResource;
+use crate::resources::saml_trust::SamlTrustResource;
 use crate::resources::scim_provisioning::ScimProvisioningResource;
 use config::Configured;
 
@@ -95,6 +97,8 @@ impl Provider for IdbridgeProvider {
 
     fn resources(&self) -> Vec<Arc<dyn Resource>> {
         vec![
+            Arc::new(EntraApplicationResource),
+            Arc::new(SamlTrustResource),
             Arc::new(PermissionSetResource),
             Arc::new(ScimProvisioningResource),
         ]

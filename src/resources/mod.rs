@@ -1,4 +1,6 @@
 //! See src/lib.rs for the layer overview.
 
+pub mod entra_application;
 pub mod permission_set;
+pub mod saml_trust;
 pub mod scim_provisioning;

@@ -234,6 +234,57 @@ impl GraphClient {
         self.send_no_content::<()>(Method::DELETE, &url, None).await
     }
 
+    /// Object ids of the application's owners (users or service principals).
+    pub async fn list_application_owner_ids(
+        &self,
+        object_id: &str,
+    ) -> Result<Vec<String>, GraphError> {
+        #[derive(serde::Deserialize)]
+        struct DirectoryObject {
+            id: String,
+        }
+        let url = self.url(
+            &format!("/applications/{}/owners", segment(object_id)?),
+            &[("$select", "id")],
+        );
+        let owners: Vec<DirectoryObject> = self.list_all(&url).await?;
+        Ok(owners.into_iter().map(|owner| owner.id).collect())
+    }
+
+    pub async fn add_application_owner(
+        &self,
+        object_id: &str,
+        owner_id: &str,
+    ) -> Result<(), GraphError> {
+        let url = self.url(
+            &format!("/applications/{}/owners/$ref", segment(object_id)?),
+            &[],
+        );
+        let reference = format!(
+            "{}/directoryObjects/{}",
+            self.base_url(),
+            segment(owner_id)?
+        );
+        self.send_no_content(Method::POST, &url, Some(&json!({ "@odata.id": reference })))
+            .await
+    }
+
+    pub async fn remove_application_owner(
+        &self,
+        object_id: &str,
+        owner_id: &str,
+    ) -> Result<(), GraphError> {
+        let url = self.url(
+            &format!(
+                "/applications/{}/owners/{}/$ref",
+                segment(object_id)?,
+                segment(owner_id)?
+            ),
+            &[],
+        );
+        self.send_no_content::<()>(Method::DELETE, &url, None).await
+    }
+
     // ---- service principals ----
 
     pub async fn list_service_principals_by_app_id(
@@ -1414,5 +1465,57 @@ mod tests {
         assert_eq!(found.unwrap().id, "app-object-id");
         let filter = server.requests_to("GET", "/v1.0/applications")[0].query_param("$filter");
         assert_eq!(filter.as_deref(), Some("appId eq 'app-client-id'"));
+    }
+
+    #[tokio::test]
+    async fn application_owners_are_listed_added_and_removed_by_reference() {
+        let server = MockServer::start().await;
+        server.on(
+            "GET",
+            "/v1.0/applications/app-object-id/owners",
+            vec![Canned::json(
+                200,
+                json!({ "value": [{ "@odata.type": "#microsoft.graph.user", "id": "user-1" }] }),
+            )],
+        );
+        server.on(
+            "POST",
+            "/v1.0/applications/app-object-id/owners/$ref",
+            vec![Canned::empty(204)],
+        );
+        server.on(
+            "DELETE",
+            "/v1.0/applications/app-object-id/owners/user-1/$ref",
+            vec![Canned::empty(204)],
+        );
+        let client = server.client();
+        assert_eq!(
+            client
+                .list_application_owner_ids("app-object-id")
+                .await
+                .unwrap(),
+            vec!["user-1".to_string()]
+        );
+        client
+            .add_application_owner("app-object-id", "user-2")
+            .await
+            .unwrap();
+        let added = &server.requests_to("POST", "/v1.0/applications/app-object-id/owners/$ref")[0];
+        let reference = added.json()["@odata.id"].as_str().unwrap().to_string();
+        assert!(
+            reference.ends_with("/v1.0/directoryObjects/user-2"),
+            "{reference}"
+        );
+        client
+            .remove_application_owner("app-object-id", "user-1")
+            .await
+            .unwrap();
+        assert!(
+            client
+                .add_application_owner("app-object-id", "../x")
+                .await
+                .is_err(),
+            "ids that could change the path are refused"
+        );
     }
 }

@@ -1,0 +1,171 @@
+//! What the Entra-side acceptance tests need beyond the harness: plain HTTP to the Graph emulator (its Graph API
+//! with a token, and its `/_emulator/` admin API), without pulling an HTTP client crate into the harness.
+
+#![allow(dead_code)] // each test binary uses its own subset
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use idbridge_acceptance::{EmulatorEndpoints, Emulators};
+use serde_json::Value;
+
+/// The emulators are shared by every test of a binary, and fault/lag settings are global: tests that use
+/// them run one at a time.
+static EMULATOR_LOCK: Mutex<()> = Mutex::new(());
+
+pub fn exclusive() -> MutexGuard<'static, ()> {
+    EMULATOR_LOCK.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+pub struct Response {
+    pub status: u16,
+    pub body: Value,
+}
+
+/// One HTTP/1.1 request to a `http://127.0.0.1:port` base URL.
+pub fn http(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&str>) -> Response {
+    let rest = url
+        .strip_prefix("http://")
+        .expect("emulator URLs are plain http");
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let path = if path.is_empty() { "/" } else { path };
+    let mut stream =
+        TcpStream::connect(authority).unwrap_or_else(|e| panic!("connect {authority}: {e}"));
+    let body = body.unwrap_or("");
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).unwrap();
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, payload) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status: u16 = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let chunked = head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked");
+    let payload = if chunked {
+        dechunk(payload)
+    } else {
+        payload.to_string()
+    };
+    let body = serde_json::from_str(&payload).unwrap_or(Value::String(payload));
+    Response { status, body }
+}
+
+fn dechunk(mut rest: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, after)) = rest.split_once("\r\n") {
+        let size = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if size == 0 {
+            break;
+        }
+        out.push_str(&after[..size]);
+        rest = after[size..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+/// The shared emulators' Graph side.
+pub struct Graph {
+    pub endpoints: EmulatorEndpoints,
+    token: String,
+}
+
+impl Graph {
+    pub fn connect() -> Graph {
+        let endpoints = Emulators::shared()
+            .expect("emulators start")
+            .endpoints()
+            .clone();
+        let form = format!(
+            "grant_type=client_credentials&client_id={}&client_secret={}&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default",
+            endpoints.client_id, endpoints.client_secret
+        );
+        let answer = http(
+            "POST",
+            &format!(
+                "{}/{}/oauth2/v2.0/token",
+                endpoints.login_url, endpoints.tenant_id
+            ),
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            Some(&form),
+        );
+        assert_eq!(answer.status, 200, "token: {}", answer.body);
+        let token = answer.body["access_token"].as_str().unwrap().to_string();
+        Graph { endpoints, token }
+    }
+
+    /// A Graph v1.0 call, e.g. `graph.call("GET", "/applications/{id}", None)`.
+    pub fn call(&self, method: &str, path: &str, body: Option<Value>) -> Response {
+        let auth = format!("Bearer {}", self.token);
+        let body = body.map(|b| b.to_string());
+        http(
+            method,
+            &format!("{}/v1.0{path}", self.endpoints.graph_url),
+            &[
+                ("Authorization", &auth),
+                ("Content-Type", "application/json"),
+            ],
+            body.as_deref(),
+        )
+    }
+
+    /// An admin API call, e.g. `graph.admin("PUT", "/settings", Some(json!({...})))`.
+    pub fn admin(&self, method: &str, path: &str, body: Option<Value>) -> Response {
+        let body = body.map(|b| b.to_string());
+        http(
+            method,
+            &format!("{}/_emulator{path}", self.endpoints.graph_url),
+            &[("Content-Type", "application/json")],
+            body.as_deref(),
+        )
+    }
+
+    /// Applications whose display name starts with `prefix`.
+    pub fn applications_named(&self, prefix: &str) -> Vec<Value> {
+        let filter = format!("startswith(displayName,'{prefix}')")
+            .replace(' ', "%20")
+            .replace('\'', "%27");
+        let answer = self.call("GET", &format!("/applications?$filter={filter}"), None);
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        answer.body["value"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// Creates a user (for owners and assignments) and returns its object id.
+    pub fn create_user(&self, name: &str) -> String {
+        let answer = self.call(
+            "POST",
+            "/users",
+            Some(serde_json::json!({
+                "accountEnabled": true,
+                "displayName": name,
+                "mailNickname": name,
+                "userPrincipalName": format!("{name}-{}@idbridge.example", std::process::id()),
+                "passwordProfile": { "password": "Acc-Test-Passw0rd!" }
+            })),
+        );
+        assert_eq!(answer.status, 201, "{}", answer.body);
+        answer.body["id"].as_str().unwrap().to_string()
+    }
+}
+
+/// A unique suffix so concurrent or repeated runs never collide on names.
+pub fn unique(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!("{prefix}-{}-{nanos:x}", std::process::id())
+}
