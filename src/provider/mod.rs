@@ -17,6 +17,7 @@ use crate::framework::{
     Schema, Value,
 };
 use crate::functions::parse_aws_saml_metadata::ParseAwsSamlMetadata;
+use crate::resources::group_assignment::GroupAssignmentResource;
 use config::Configured;
 
 /// Environment lookup used to resolve settings; the process environment outside tests.
@@ -90,7 +91,7 @@ impl Provider for IdbridgeProvider {
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource>> {
-        Vec::new()
+        vec![Arc::new(GroupAssignmentResource)]
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
