@@ -408,9 +408,7 @@ impl Resource for GroupAssignmentResource {
             .planned
             .clone()
             .with("instance_arn", instance.instance_arn.clone());
-        if !state.get("app_role_assignment_id").is_present()
-            || state.get("app_role_assignment_id").is_unknown()
-        {
+        if !state.get("app_role_assignment_id").is_present() {
             let id = ctx
                 .guard(ensure_app_role_assignment(
                     &graph,
@@ -612,13 +610,17 @@ async fn resolve_app(graph: &GraphClient, application_id: &str) -> Result<App, D
     let user_role_id = sp
         .app_roles
         .iter()
-        .find(|r| r.value.as_deref() == Some("User"))
+        // The gallery app's roles have no `value`; they are named by `displayName`.
+        .find(|r| {
+            r.value.as_deref() == Some("User")
+                || (r.value.is_none() && r.display_name.as_deref() == Some("User"))
+        })
         .map(|r| r.id.clone())
         .ok_or_else(|| {
             Diagnostics::from(Diagnostic::error(
                 "No `User` app role",
                 format!(
-                    "The enterprise application {} has no app role with value `User`; is it the AWS IAM \
+                    "The enterprise application {} has no app role named `User`; is it the AWS IAM \
                      Identity Center gallery application?",
                     sp.id
                 ),
@@ -658,24 +660,21 @@ async fn ensure_app_role_assignment(
         )
         .await
         .map_err(|e| {
-            let d = graph_error("Cannot assign the group to the enterprise application", e);
-            d.into_iter_at("entra_group_id")
+            at_attribute(
+                graph_error("Cannot assign the group to the enterprise application", e),
+                "entra_group_id",
+            )
         })?;
     Ok(created.id)
 }
 
-trait AtAttribute {
-    fn into_iter_at(self, attribute: &str) -> Diagnostics;
-}
-
-impl AtAttribute for Diagnostics {
-    fn into_iter_at(self, attribute: &str) -> Diagnostics {
-        let mut out = Diagnostics::new();
-        for d in self.iter() {
-            out.push(d.clone().at(AttributePath::new(attribute)));
-        }
-        out
+/// Points every diagnostic at `attribute`.
+fn at_attribute(diags: Diagnostics, attribute: &str) -> Diagnostics {
+    let mut out = Diagnostics::new();
+    for d in diags.iter() {
+        out.push(d.clone().at(AttributePath::new(attribute)));
     }
+    out
 }
 
 async fn resolve_instance(
@@ -708,7 +707,10 @@ async fn resolve_instance(
 async fn group_matcher(graph: &GraphClient, group_id: &str) -> Result<GroupMatcher, Diagnostics> {
     // Both modes look the group up by the display name SCIM gave it; `external_id` then checks the match.
     let group = graph.get_group(group_id).await.map_err(|e| {
-        graph_error("Cannot read the Entra ID group", e).into_iter_at("entra_group_id")
+        at_attribute(
+            graph_error("Cannot read the Entra ID group", e),
+            "entra_group_id",
+        )
     })?;
     Ok(GroupMatcher::DisplayName(group.display_name))
 }
