@@ -35,6 +35,7 @@ trap cleanup EXIT
 
 for _ in $(seq 1 240); do
   [ -s "$WORK/emulators.out" ] && break
+  kill -0 "$EMULATORS_PID" 2>/dev/null || break
   sleep 0.5
 done
 ENDPOINTS=$(head -n 1 "$WORK/emulators.out")

@@ -512,6 +512,58 @@ fn group_assignment_full_chain_import_update_drift_destroy() {
         }
     });
 
+    // The group's app role assignment removed in Entra: the plan re-creates it in place.
+    let (fx7, sp7, grp7) = (fx.clone(), sp_id.clone(), group_id.clone());
+    let step_role_drift = vars(
+        Step::config(CONFIG).plan_only(),
+        &[&ps_a],
+        &[ACCOUNT_1, ACCOUNT_2, ACCOUNT_3],
+    )
+    .pre(move |_| {
+        for a in fx7.app_role_assignments(&sp7) {
+            if a["principalId"] == grp7.as_str() {
+                let id = a["id"].as_str().unwrap();
+                fx7.graph(
+                    "DELETE",
+                    &format!("/servicePrincipals/{sp7}/appRoleAssignedTo/{id}"),
+                    None,
+                );
+            }
+        }
+        Ok(())
+    })
+    .expect_non_empty_plan()
+    .plan_check(|plan| {
+        let change = plan.change(RESOURCE).ok_or("no change planned")?;
+        if change.actions == ["update"] && change.before["app_role_assignment_id"].is_null() {
+            Ok(())
+        } else {
+            Err(format!(
+                "expected an in-place update re-creating the app role assignment, got {:?} (before {})",
+                change.actions, change.before["app_role_assignment_id"]
+            )
+            .into())
+        }
+    });
+    let (fx8, sp8, grp8) = (fx.clone(), sp_id.clone(), group_id.clone());
+    let step_role_heal = vars(
+        Step::config(CONFIG),
+        &[&ps_a],
+        &[ACCOUNT_1, ACCOUNT_2, ACCOUNT_3],
+    )
+    .check(checks::attr_set(RESOURCE, "app_role_assignment_id"))
+    .check(move |_| {
+        if fx8
+            .app_role_assignments(&sp8)
+            .iter()
+            .any(|a| a["principalId"] == grp8.as_str())
+        {
+            Ok(())
+        } else {
+            Err("the app role assignment was not re-created".into())
+        }
+    });
+
     let (fx6, ig6, sp6, grp6) = (
         fx.clone(),
         identity_group.clone(),
@@ -529,6 +581,8 @@ fn group_assignment_full_chain_import_update_drift_destroy() {
         step_update,
         step_drift,
         step_heal,
+        step_role_drift,
+        step_role_heal,
     ])
     .with_emulators()
     .check_destroy(move |_| {

@@ -677,24 +677,43 @@ fn at_attribute(diags: Diagnostics, attribute: &str) -> Diagnostics {
     out
 }
 
+/// The instance, looked up once per provider configuration and process: every resource of a run needs
+/// it, and 50 resources asking separately would cost 50 ListInstances calls against the shared 20 TPS.
 async fn resolve_instance(
-    ic: &IdentityCenter,
+    ic: &Arc<IdentityCenter>,
     instance_arn: Option<&str>,
     deadline: Deadline,
 ) -> Result<Instance, Diagnostics> {
-    let result = match instance_arn {
-        None => ic.single_instance(deadline).await,
-        Some(arn) => ic.list_instances(deadline).await.and_then(|all| {
-            all.into_iter()
-                .find(|i| i.instance_arn == arn)
-                .ok_or_else(|| {
-                    AwsClientError::InvalidArgument(format!(
-                        "instance {arn} is not visible to these credentials"
-                    ))
-                })
-        }),
-    };
-    result.map_err(|e| {
+    type Key = (usize, Option<String>);
+    static INSTANCES: OnceLock<Mutex<HashMap<Key, Arc<tokio::sync::OnceCell<Instance>>>>> =
+        OnceLock::new();
+    // One IdentityCenter client per provider configuration, alive for the whole process: its address
+    // identifies the configuration (aliases may point at other organizations).
+    let key = (Arc::as_ptr(ic) as usize, instance_arn.map(str::to_owned));
+    let cell = INSTANCES
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .entry(key)
+        .or_default()
+        .clone();
+    cell.get_or_try_init(|| async {
+        match instance_arn {
+            None => ic.single_instance(deadline).await,
+            Some(arn) => ic.list_instances(deadline).await.and_then(|all| {
+                all.into_iter()
+                    .find(|i| i.instance_arn == arn)
+                    .ok_or_else(|| {
+                        AwsClientError::InvalidArgument(format!(
+                            "instance {arn} is not visible to these credentials"
+                        ))
+                    })
+            }),
+        }
+    })
+    .await
+    .cloned()
+    .map_err(|e| {
         Diagnostic::error(
             "Cannot find the IAM Identity Center instance",
             e.to_string(),
