@@ -20,6 +20,7 @@ use crate::framework::{
 };
 use crate::functions::parse_aws_saml_metadata::ParseAwsSamlMetadata;
 use crate::resources::entra_application::EntraApplicationResource;
+use crate::resources::group_assignment::GroupAssignmentResource;
 use crate::resources::permission_set::PermissionSetResource;
 use crate::resources::saml_trust::SamlTrustResource;
 use crate::resources::scim_provisioning::ScimProvisioningResource;
@@ -99,6 +100,7 @@ impl Provider for IdbridgeProvider {
         vec![
             Arc::new(EntraApplicationResource),
             Arc::new(SamlTrustResource),
+            Arc::new(GroupAssignmentResource),
             Arc::new(PermissionSetResource),
             Arc::new(ScimProvisioningResource),
         ]

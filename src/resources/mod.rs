@@ -1,6 +1,7 @@
 //! See src/lib.rs for the layer overview.
 
 pub mod entra_application;
+pub mod group_assignment;
 pub mod permission_set;
 pub mod saml_trust;
 pub mod scim_provisioning;

@@ -693,6 +693,27 @@ impl GraphClient {
         .await
     }
 
+    /// The rules of a job's synchronization schema (`GET …/jobs/{id}/schema`).
+    pub async fn list_synchronization_rules(
+        &self,
+        service_principal_id: &str,
+        job_id: &str,
+    ) -> Result<Vec<SynchronizationRule>, GraphError> {
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Schema {
+            #[serde(default)]
+            synchronization_rules: Vec<SynchronizationRule>,
+        }
+        let schema: Schema = self
+            .get(&self.synchronization_url(
+                service_principal_id,
+                &format!("/jobs/{}/schema", segment(job_id)?),
+            )?)
+            .await?;
+        Ok(schema.synchronization_rules)
+    }
+
     pub async fn provision_on_demand(
         &self,
         service_principal_id: &str,
@@ -1516,6 +1537,33 @@ mod tests {
                 .await
                 .is_err(),
             "ids that could change the path are refused"
+        );
+    }
+
+    #[tokio::test]
+    async fn synchronization_rules_come_from_the_job_schema() {
+        let server = MockServer::start().await;
+        server.on(
+            "GET",
+            "/v1.0/servicePrincipals/sp-1/synchronization/jobs/job-1/schema",
+            vec![Canned::json(
+                200,
+                json!({ "id": "job-1", "synchronizationRules": [{
+                    "id": "rule-1", "name": "USER_OUTBOUND_USER", "editable": true,
+                    "objectMappings": [{ "sourceObjectName": "Group", "targetObjectName": "Group", "enabled": true }]
+                }]}),
+            )],
+        );
+        let rules = server
+            .client()
+            .list_synchronization_rules("sp-1", "job-1")
+            .await
+            .unwrap();
+        assert_eq!(rules.len(), 1);
+        assert_eq!(rules[0].id, "rule-1");
+        assert_eq!(
+            rules[0].object_mappings[0].source_object_name.as_deref(),
+            Some("Group")
         );
     }
 }

@@ -365,6 +365,29 @@ pub struct SynchronizationJob {
     pub status: Option<SynchronizationStatus>,
 }
 
+/// A rule of a synchronization job's schema (`synchronizationRule`): its id is what `provisionOnDemand` needs.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct SynchronizationRule {
+    pub id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub object_mappings: Vec<ObjectMapping>,
+}
+
+/// Which source object type a rule maps (e.g. `Group`, `User`); the attribute mappings are not needed here.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectMapping {
+    #[serde(default)]
+    pub source_object_name: Option<String>,
+    #[serde(default)]
+    pub target_object_name: Option<String>,
+    #[serde(default)]
+    pub enabled: Option<bool>,
+}
+
 /// Key names of `synchronization/secrets` entries the AWS template uses.
 pub mod secret_keys {
     pub const BASE_ADDRESS: &str = "BaseAddress";

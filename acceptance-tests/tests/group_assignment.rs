@@ -1,0 +1,755 @@
+//! `idbridge_group_assignment` through real Terraform against the emulators. Fixtures (the enterprise app,
+//! its provisioning job pointed at the emulator's SCIM endpoint, Entra groups and users, permission sets)
+//! are made directly through the emulators' APIs so these tests do not depend on the other resources.
+//!
+//! The emulators are shared by every test of this binary and some tests change the AWS proxy's quotas, so
+//! the tests take [`SERIAL`] and run one at a time.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::sync::{Arc, Mutex};
+
+use idbridge_acceptance::{
+    EmulatorEndpoints, Emulators, Step, TestCase, acceptance_enabled, checks,
+};
+use serde_json::{Value, json};
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+const AWS_TEMPLATE: &str = "21ed01d2-ec13-4e9e-86c1-cd546719ebc4";
+const RESOURCE: &str = "idbridge_group_assignment.g";
+const ACCOUNT_1: &str = "111111111111";
+const ACCOUNT_2: &str = "222222222222";
+const ACCOUNT_3: &str = "333333333333";
+
+const CONFIG: &str = r#"
+variable "application_id" { type = string }
+variable "group_id" { type = string }
+variable "permission_set_arns" { type = list(string) }
+variable "account_ids" { type = list(string) }
+
+resource "idbridge_group_assignment" "g" {
+  application_id      = var.application_id
+  entra_group_id      = var.group_id
+  permission_set_arns = var.permission_set_arns
+  account_ids         = var.account_ids
+}
+"#;
+
+// ---- a minimal HTTP/1.1 client for the emulators on 127.0.0.1 ----
+
+fn http(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&str>) -> (u16, String) {
+    let rest = url.strip_prefix("http://").expect("emulators speak http");
+    let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let path = if path.is_empty() { "/" } else { path };
+    let mut stream = TcpStream::connect(host).unwrap_or_else(|e| panic!("connect {host}: {e}"));
+    let body = body.unwrap_or("");
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).unwrap();
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, payload) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let chunked = head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked");
+    (
+        status,
+        if chunked {
+            dechunk(payload)
+        } else {
+            payload.to_string()
+        },
+    )
+}
+
+fn dechunk(mut payload: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = payload.split_once("\r\n") {
+        let size = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if size == 0 {
+            break;
+        }
+        out.push_str(&rest[..size]);
+        payload = rest[size..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+fn json_of(status: u16, text: &str, what: &str) -> Value {
+    assert!(
+        (200..300).contains(&status),
+        "{what}: HTTP {status}: {text}"
+    );
+    if text.trim().is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(text).unwrap_or_else(|e| panic!("{what}: {e}: {text}"))
+    }
+}
+
+/// Talks to the emulators as a test fixture would: Graph with a token, AWS through the proxy (or moto
+/// directly for inspection, which keeps the proxy's statistics to the provider's calls).
+struct Fixture {
+    endpoints: EmulatorEndpoints,
+    token: String,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        let endpoints = Emulators::shared().expect("emulators").endpoints().clone();
+        let form = format!(
+            "grant_type=client_credentials&client_id={}&client_secret={}&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default",
+            endpoints.client_id, endpoints.client_secret
+        );
+        let (status, text) = http(
+            "POST",
+            &format!(
+                "{}/{}/oauth2/v2.0/token",
+                endpoints.login_url, endpoints.tenant_id
+            ),
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            Some(&form),
+        );
+        let token = json_of(status, &text, "token")["access_token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        Fixture { endpoints, token }
+    }
+
+    fn graph(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let body = body.map(|b| b.to_string());
+        let (status, text) = http(
+            method,
+            &format!("{}/v1.0{path}", self.endpoints.graph_url),
+            &[
+                ("Authorization", &format!("Bearer {}", self.token)),
+                ("Content-Type", "application/json"),
+            ],
+            body.as_deref(),
+        );
+        json_of(status, &text, &format!("{method} {path}"))
+    }
+
+    fn aws_call(&self, base: &str, service: &str, target: &str, body: Value) -> (u16, Value) {
+        let auth = format!(
+            "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=00"
+        );
+        let (status, text) = http(
+            "POST",
+            &format!("{base}/"),
+            &[
+                ("Content-Type", "application/x-amz-json-1.1"),
+                ("X-Amz-Target", target),
+                ("Authorization", &auth),
+            ],
+            Some(&body.to_string()),
+        );
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    fn sso(&self, op: &str, body: Value) -> Value {
+        let (status, value) = self.aws_call(
+            &self.endpoints.aws_endpoint_url,
+            "sso",
+            &format!("SWBExternalService.{op}"),
+            body,
+        );
+        assert_eq!(status, 200, "{op}: {value}");
+        value
+    }
+
+    /// moto itself: inspection without touching the proxy's statistics. moto's permission set ARNs have
+    /// `instance/` where AWS has `permissionSet/`.
+    fn moto_sso(&self, op: &str, mut body: Value) -> Value {
+        if let Some(arn) = body["PermissionSetArn"].as_str() {
+            body["PermissionSetArn"] = json!(arn.replace(":permissionSet/", ":instance/"));
+        }
+        let (status, value) = self.aws_call(
+            &self.endpoints.moto_url,
+            "sso",
+            &format!("SWBExternalService.{op}"),
+            body,
+        );
+        assert_eq!(status, 200, "moto {op}: {value}");
+        value
+    }
+
+    /// The enterprise app with a provisioning job whose secrets point at the emulator's SCIM endpoint.
+    /// Returns (application object id, service principal id).
+    fn app(&self, name: &str, scim_token: &str) -> (String, String) {
+        let created = self.graph(
+            "POST",
+            &format!("/applicationTemplates/{AWS_TEMPLATE}/instantiate"),
+            Some(json!({ "displayName": name })),
+        );
+        let app_id = created["application"]["id"].as_str().unwrap().to_string();
+        let sp_id = created["servicePrincipal"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let templates = self.graph(
+            "GET",
+            &format!("/servicePrincipals/{sp_id}/synchronization/templates"),
+            None,
+        );
+        let template = templates["value"][0]["id"].as_str().unwrap().to_string();
+        self.graph(
+            "POST",
+            &format!("/servicePrincipals/{sp_id}/synchronization/jobs"),
+            Some(json!({ "templateId": template })),
+        );
+        self.graph(
+            "PUT",
+            &format!("/servicePrincipals/{sp_id}/synchronization/secrets"),
+            Some(json!({ "value": [
+                { "key": "BaseAddress", "value": self.endpoints.scim_endpoint },
+                { "key": "SecretToken", "value": scim_token },
+            ]})),
+        );
+        (app_id, sp_id)
+    }
+
+    /// An Entra group with one member who has everything AWS requires of a user.
+    fn group(&self, name: &str) -> String {
+        let group = self.graph(
+            "POST",
+            "/groups",
+            Some(json!({ "displayName": name, "mailEnabled": false, "mailNickname": name, "securityEnabled": true })),
+        );
+        let group_id = group["id"].as_str().unwrap().to_string();
+        let user = self.graph(
+            "POST",
+            "/users",
+            Some(json!({
+                "accountEnabled": true, "displayName": format!("{name} member"), "mailNickname": format!("{name}-m"),
+                "passwordProfile": { "password": "Emulator-Only-1!" },
+                "userPrincipalName": format!("{name}-member@example.com"), "givenName": "Acc", "surname": name,
+            })),
+        );
+        self.graph(
+            "POST",
+            &format!("/groups/{group_id}/members/$ref"),
+            Some(json!({ "@odata.id": format!("{}/v1.0/directoryObjects/{}", self.endpoints.graph_url, user["id"].as_str().unwrap()) })),
+        );
+        group_id
+    }
+
+    fn permission_set(&self, name: &str) -> String {
+        let out = self.sso(
+            "CreatePermissionSet",
+            json!({ "InstanceArn": self.endpoints.sso_instance_arn, "Name": name, "SessionDuration": "PT1H" }),
+        );
+        out["PermissionSet"]["PermissionSetArn"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    /// Group principal ids assigned on (account, permission set), as moto stores them (duplicates kept).
+    fn assigned(&self, account: &str, permission_set_arn: &str) -> Vec<String> {
+        let out = self.moto_sso(
+            "ListAccountAssignments",
+            json!({ "InstanceArn": self.endpoints.sso_instance_arn, "AccountId": account, "PermissionSetArn": permission_set_arn }),
+        );
+        out["AccountAssignments"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|a| a["PrincipalId"].as_str().map(str::to_string))
+            .collect()
+    }
+
+    fn delete_assignment_out_of_band(
+        &self,
+        account: &str,
+        permission_set_arn: &str,
+        principal: &str,
+    ) {
+        self.moto_sso(
+            "DeleteAccountAssignment",
+            json!({
+                "InstanceArn": self.endpoints.sso_instance_arn, "TargetId": account, "TargetType": "AWS_ACCOUNT",
+                "PermissionSetArn": permission_set_arn, "PrincipalType": "GROUP", "PrincipalId": principal,
+            }),
+        );
+    }
+
+    fn app_role_assignments(&self, sp_id: &str) -> Vec<Value> {
+        self.graph(
+            "GET",
+            &format!("/servicePrincipals/{sp_id}/appRoleAssignedTo"),
+            None,
+        )["value"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    fn proxy_stats(&self) -> Value {
+        let (status, text) = http(
+            "GET",
+            &format!("{}/_proxy/stats", self.endpoints.aws_endpoint_url),
+            &[],
+            None,
+        );
+        json_of(status, &text, "proxy stats")
+    }
+
+    fn proxy_config(&self, config: Value) {
+        let (status, text) = http(
+            "PUT",
+            &format!("{}/_proxy/config", self.endpoints.aws_endpoint_url),
+            &[("Content-Type", "application/json")],
+            Some(&config.to_string()),
+        );
+        assert!(
+            (200..300).contains(&status),
+            "proxy config: {status} {text}"
+        );
+    }
+}
+
+fn list(values: &[&str]) -> String {
+    serde_json::to_string(values).unwrap()
+}
+
+fn op_count(stats: &Value, op: &str) -> u64 {
+    stats["calls_by_operation"][op].as_u64().unwrap_or(0)
+}
+
+fn unique(prefix: &str) -> String {
+    format!(
+        "{prefix}-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos()
+    )
+}
+
+#[test]
+fn group_assignment_full_chain_import_update_drift_destroy() {
+    if !acceptance_enabled() {
+        return;
+    }
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let fx = Arc::new(Fixture::new());
+    let name = unique("acc-ga");
+    let (app_id, sp_id) = fx.app(&name, &fx.endpoints.scim_token);
+    let group_id = fx.group(&format!("{name}-grp"));
+    let ps_a = fx.permission_set(&format!("{name}-a"));
+    let ps_b = fx.permission_set(&format!("{name}-b"));
+
+    let vars = |step: Step, ps: &[&str], accounts: &[&str]| {
+        step.var("application_id", app_id.clone())
+            .var("group_id", group_id.clone())
+            .var("permission_set_arns", list(ps))
+            .var("account_ids", list(accounts))
+    };
+    let identity_group: Arc<Mutex<String>> = Arc::default();
+    let stats_before: Arc<Mutex<Value>> = Arc::default();
+
+    let (fx1, ps_a1, ps_b1, sp1, grp1, ig1) = (
+        fx.clone(),
+        ps_a.clone(),
+        ps_b.clone(),
+        sp_id.clone(),
+        group_id.clone(),
+        identity_group.clone(),
+    );
+    let step1 = vars(
+        Step::config(CONFIG),
+        &[&ps_a, &ps_b],
+        &[ACCOUNT_1, ACCOUNT_2],
+    )
+    .check(checks::attr_equals(
+        RESOURCE,
+        "id",
+        &format!("{app_id}/{group_id}"),
+    ))
+    .check(checks::attr_equals(RESOURCE, "assignments.#", "4"))
+    .check(checks::attr_set(RESOURCE, "identity_store_group_id"))
+    .check(checks::attr_set(RESOURCE, "app_role_assignment_id"))
+    .check(move |state| {
+        let resource = state.require(RESOURCE)?;
+        let principal = resource
+            .attr("identity_store_group_id")
+            .unwrap_or_default()
+            .to_string();
+        *ig1.lock().unwrap() = principal.clone();
+        // The group reached AWS through SCIM and holds every assignment, exactly once.
+        for ps in [&ps_a1, &ps_b1] {
+            for account in [ACCOUNT_1, ACCOUNT_2] {
+                let found = fx1
+                    .assigned(account, ps)
+                    .iter()
+                    .filter(|p| **p == principal)
+                    .count();
+                if found != 1 {
+                    return Err(
+                        format!("{account}/{ps}: {found} assignments of {principal}").into(),
+                    );
+                }
+            }
+        }
+        let role = fx1.app_role_assignments(&sp1);
+        if !role.iter().any(|a| a["principalId"] == grp1.as_str()) {
+            return Err("the group is not assigned to the enterprise app".into());
+        }
+        Ok(())
+    });
+
+    let (fx2, sb2) = (fx.clone(), stats_before.clone());
+    let (fx3, sb3) = (fx.clone(), stats_before.clone());
+    let step_update = vars(
+        Step::config(CONFIG),
+        &[&ps_a],
+        &[ACCOUNT_1, ACCOUNT_2, ACCOUNT_3],
+    )
+    .pre(move |_| {
+        *sb2.lock().unwrap() = fx2.proxy_stats();
+        Ok(())
+    })
+    .check(checks::attr_equals(RESOURCE, "assignments.#", "3"))
+    .check(move |_| {
+        let before = sb3.lock().unwrap().clone();
+        let after = fx3.proxy_stats();
+        let delta = |op| op_count(&after, op) - op_count(&before, op);
+        // Only the difference: one new account for A, the two B assignments removed.
+        match (
+            delta("CreateAccountAssignment"),
+            delta("DeleteAccountAssignment"),
+        ) {
+            (1, 2) => Ok(()),
+            other => Err(format!("expected (1 create, 2 deletes), got {other:?}").into()),
+        }
+    });
+
+    let (fx4, ig4, ps_a4) = (fx.clone(), identity_group.clone(), ps_a.clone());
+    let step_drift = vars(
+        Step::config(CONFIG).plan_only(),
+        &[&ps_a],
+        &[ACCOUNT_1, ACCOUNT_2, ACCOUNT_3],
+    )
+    .pre(move |_| {
+        let principal = ig4.lock().unwrap().clone();
+        fx4.delete_assignment_out_of_band(ACCOUNT_2, &ps_a4, &principal);
+        Ok(())
+    })
+    .expect_non_empty_plan()
+    .plan_check({
+        let missing = format!("{ACCOUNT_2}/{ps_a}");
+        move |plan| {
+            let change = plan.change(RESOURCE).ok_or("no change planned")?;
+            if change.actions != ["update"] {
+                return Err(format!("expected update, got {:?}", change.actions).into());
+            }
+            let set = |v: &Value| -> Vec<String> {
+                v["assignments"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|s| s.as_str().map(str::to_string))
+                    .collect()
+            };
+            let (before, after) = (set(&change.before), set(&change.after));
+            let added: Vec<_> = after.iter().filter(|a| !before.contains(a)).collect();
+            let others_equal = change
+                .before
+                .as_object()
+                .unwrap()
+                .iter()
+                .all(|(k, v)| k == "assignments" || change.after[k] == *v);
+            if added == [&missing] && before.len() == 2 && others_equal {
+                Ok(())
+            } else {
+                Err(format!(
+                    "expected a one-line diff adding {missing}: before {before:?}, after {after:?}"
+                )
+                .into())
+            }
+        }
+    });
+
+    let fx5 = fx.clone();
+    let ps_a5 = ps_a.clone();
+    let step_heal = vars(
+        Step::config(CONFIG),
+        &[&ps_a],
+        &[ACCOUNT_1, ACCOUNT_2, ACCOUNT_3],
+    )
+    .check(checks::attr_equals(RESOURCE, "assignments.#", "3"))
+    .check(move |state| {
+        let principal = state
+            .require(RESOURCE)?
+            .attr("identity_store_group_id")
+            .unwrap_or_default()
+            .to_string();
+        match fx5
+            .assigned(ACCOUNT_2, &ps_a5)
+            .iter()
+            .filter(|p| **p == principal)
+            .count()
+        {
+            1 => Ok(()),
+            n => Err(format!("{n} assignments after healing").into()),
+        }
+    });
+
+    // The group's app role assignment removed in Entra: the plan re-creates it in place.
+    let (fx7, sp7, grp7) = (fx.clone(), sp_id.clone(), group_id.clone());
+    let step_role_drift = vars(
+        Step::config(CONFIG).plan_only(),
+        &[&ps_a],
+        &[ACCOUNT_1, ACCOUNT_2, ACCOUNT_3],
+    )
+    .pre(move |_| {
+        for a in fx7.app_role_assignments(&sp7) {
+            if a["principalId"] == grp7.as_str() {
+                let id = a["id"].as_str().unwrap();
+                fx7.graph(
+                    "DELETE",
+                    &format!("/servicePrincipals/{sp7}/appRoleAssignedTo/{id}"),
+                    None,
+                );
+            }
+        }
+        Ok(())
+    })
+    .expect_non_empty_plan()
+    .plan_check(|plan| {
+        let change = plan.change(RESOURCE).ok_or("no change planned")?;
+        if change.actions == ["update"] && change.before["app_role_assignment_id"].is_null() {
+            Ok(())
+        } else {
+            Err(format!(
+                "expected an in-place update re-creating the app role assignment, got {:?} (before {})",
+                change.actions, change.before["app_role_assignment_id"]
+            )
+            .into())
+        }
+    });
+    let (fx8, sp8, grp8) = (fx.clone(), sp_id.clone(), group_id.clone());
+    let step_role_heal = vars(
+        Step::config(CONFIG),
+        &[&ps_a],
+        &[ACCOUNT_1, ACCOUNT_2, ACCOUNT_3],
+    )
+    .check(checks::attr_set(RESOURCE, "app_role_assignment_id"))
+    .check(move |_| {
+        if fx8
+            .app_role_assignments(&sp8)
+            .iter()
+            .any(|a| a["principalId"] == grp8.as_str())
+        {
+            Ok(())
+        } else {
+            Err("the app role assignment was not re-created".into())
+        }
+    });
+
+    let (fx6, ig6, sp6, grp6) = (
+        fx.clone(),
+        identity_group.clone(),
+        sp_id.clone(),
+        group_id.clone(),
+    );
+    let all_ps = [ps_a.clone(), ps_b.clone()];
+    TestCase::new(vec![
+        step1,
+        vars(
+            Step::import(RESOURCE),
+            &[&ps_a, &ps_b],
+            &[ACCOUNT_1, ACCOUNT_2],
+        ),
+        step_update,
+        step_drift,
+        step_heal,
+        step_role_drift,
+        step_role_heal,
+    ])
+    .with_emulators()
+    .check_destroy(move |_| {
+        let principal = ig6.lock().unwrap().clone();
+        for ps in &all_ps {
+            for account in [ACCOUNT_1, ACCOUNT_2, ACCOUNT_3] {
+                if fx6.assigned(account, ps).contains(&principal) {
+                    return Err(format!("{account}/{ps} still assigned after destroy").into());
+                }
+            }
+        }
+        if fx6
+            .app_role_assignments(&sp6)
+            .iter()
+            .any(|a| a["principalId"] == grp6.as_str())
+        {
+            return Err("app role assignment left after destroy".into());
+        }
+        Ok(())
+    })
+    .run();
+}
+
+#[test]
+fn group_assignment_converges_under_throttling_and_conflicts() {
+    if !acceptance_enabled() {
+        return;
+    }
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let fx = Arc::new(Fixture::new());
+    let name = unique("acc-gaf");
+    let (app_id, _) = fx.app(&name, &fx.endpoints.scim_token);
+    let groups: Vec<String> = (0..3).map(|i| fx.group(&format!("{name}-g{i}"))).collect();
+    let ps: Vec<String> = (0..2)
+        .map(|i| fx.permission_set(&format!("{name}-ps{i}")))
+        .collect();
+    let accounts = ["444444444401", "444444444402", "444444444403"];
+    let config = format!(
+        r#"
+variable "application_id" {{ type = string }}
+variable "group_ids" {{ type = list(string) }}
+resource "idbridge_group_assignment" "g" {{
+  count               = length(var.group_ids)
+  application_id      = var.application_id
+  entra_group_id      = var.group_ids[count.index]
+  permission_set_arns = {ps}
+  account_ids         = {accounts}
+}}
+"#,
+        ps = list(&ps.iter().map(String::as_str).collect::<Vec<_>>()),
+        accounts = list(&accounts)
+    );
+    // A storm: 3 calls per second and two outstanding assignment operations, for 18 assignments.
+    fx.proxy_config(json!({ "tps_limit": 3, "burst": 3, "max_outstanding_assignments": 2 }));
+    let before = fx.proxy_stats();
+    let (fxc, ps_c) = (fx.clone(), ps.clone());
+    let result = TestCase::new(vec![
+        Step::config(config)
+            .var("application_id", app_id.clone())
+            .var(
+                "group_ids",
+                list(&groups.iter().map(String::as_str).collect::<Vec<_>>()),
+            )
+            .check(move |state| {
+                let after = fxc.proxy_stats();
+                let throttles = after["throttles"].as_u64().unwrap_or(0)
+                    - before["throttles"].as_u64().unwrap_or(0);
+                let conflicts = after["conflicts"].as_u64().unwrap_or(0)
+                    - before["conflicts"].as_u64().unwrap_or(0);
+                println!("storm: {throttles} throttles, {conflicts} conflicts answered");
+                if throttles + conflicts == 0 {
+                    return Err(
+                        "the storm did not happen (no throttling or conflict answered)".into(),
+                    );
+                }
+                for i in 0..3 {
+                    let principal = state
+                        .require(&format!("idbridge_group_assignment.g[{i}]"))?
+                        .attr("identity_store_group_id")
+                        .unwrap_or_default()
+                        .to_string();
+                    for p in &ps_c {
+                        for account in accounts {
+                            let n = fxc
+                                .assigned(account, p)
+                                .iter()
+                                .filter(|x| **x == principal)
+                                .count();
+                            if n != 1 {
+                                return Err(format!(
+                                    "{principal} on {account}/{p}: {n} assignments (want exactly 1)"
+                                )
+                                .into());
+                            }
+                        }
+                    }
+                }
+                Ok(())
+            }),
+    ])
+    .with_emulators()
+    .try_run();
+    fx.proxy_config(json!({ "tps_limit": 20, "burst": 20, "max_outstanding_assignments": 10 }));
+    if let Err(failure) = result {
+        panic!("{failure:?}");
+    }
+}
+
+#[test]
+fn group_assignment_bad_inputs_fail_at_plan() {
+    if !acceptance_enabled() {
+        return;
+    }
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let app = "11111111-2222-3333-4444-555555555555";
+    let group = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee";
+    let good_arn = "arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/ps-1234567890abcdef";
+    let stats_before = Fixture::new().proxy_stats();
+    TestCase::new(vec![
+        Step::config(CONFIG)
+            .var("application_id", app)
+            .var("group_id", group)
+            .var("permission_set_arns", list(&[good_arn]))
+            .var("account_ids", list(&["12345678901"]))
+            .expect_error(r"(?s)Invalid AWS account id.*12345678901.*12 digits")
+            .check(checks::no_resources),
+        Step::config(CONFIG)
+            .var("application_id", app)
+            .var("group_id", group)
+            .var(
+                "permission_set_arns",
+                list(&["arn:aws:sso:::permissionSet/ps-123"]),
+            )
+            .var("account_ids", list(&[ACCOUNT_1]))
+            .expect_error(r"(?s)Invalid permission set ARN.*ps-123.*permissionSet/ssoins-")
+            .check(checks::no_resources),
+    ])
+    .with_emulators()
+    .run();
+    let after = Fixture::new().proxy_stats();
+    assert_eq!(
+        op_count(&after, "CreateAccountAssignment"),
+        op_count(&stats_before, "CreateAccountAssignment"),
+        "nothing may be created"
+    );
+}
+
+#[test]
+fn group_assignment_explains_a_quarantined_job() {
+    if !acceptance_enabled() {
+        return;
+    }
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let fx = Fixture::new();
+    let name = unique("acc-gaq");
+    // A revoked SCIM token: the SCIM endpoint answers 401 and Entra quarantines the job.
+    let (app_id, _) = fx.app(&name, "revoked-token");
+    let group_id = fx.group(&format!("{name}-grp"));
+    let ps = fx.permission_set(&format!("{name}-ps"));
+    TestCase::new(vec![
+        Step::config(CONFIG)
+            .var("application_id", app_id)
+            .var("group_id", group_id)
+            .var("permission_set_arns", list(&[&ps]))
+            .var("account_ids", list(&[ACCOUNT_1]))
+            .expect_error(r"(?s)Provisioning job is quarantined.*SCIM token"),
+    ])
+    .with_emulators()
+    .run();
+}

@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# Benchmark: GROUPS Entra groups x ACCOUNTS accounts x 1 permission set through real Terraform and the
+# provider against the emulators (40 ms latency, 2 IN_PROGRESS polls, quotas on). Prints numbers; asserts
+# nothing. Usage: bench/assignments.sh [groups=50] [accounts=20]
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+TOOLS=${IDBRIDGE_TOOLS_DIR:-$ROOT/.tools}
+TF=${TF_ACC_TERRAFORM_PATH:-$TOOLS/bin/terraform}
+N_GROUPS=${1:-50}
+N_ACCOUNTS=${2:-20}
+TPS=20
+
+(cd "$ROOT" && cargo build --workspace --bins --quiet)
+PROVIDER=$(readlink -f "$ROOT/target/debug/terraform-provider-idbridge")
+EMULATORS=$ROOT/target/debug/idbridge-emulators
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/idbridge-bench.XXXXXX")
+mkdir -p "$WORK/tf"
+cp "$ROOT/bench/assignments/main.tf" "$WORK/tf/"
+echo "work dir: $WORK"
+
+# The emulators stop when their stdin closes: hold a FIFO open for the script's lifetime.
+mkfifo "$WORK/emulators.in"
+IDBRIDGE_TOOLS_DIR=$TOOLS "$EMULATORS" start --json --latency-ms 40 --async-polls 2 --stop-on-stdin-eof \
+  <"$WORK/emulators.in" >"$WORK/emulators.out" 2>"$WORK/emulators.log" &
+EMULATORS_PID=$!
+exec 3>"$WORK/emulators.in"
+cleanup() {
+  exec 3>&-
+  kill "$EMULATORS_PID" 2>/dev/null || true
+  wait "$EMULATORS_PID" 2>/dev/null || true
+}
+trap cleanup EXIT
+
+for _ in $(seq 1 240); do
+  [ -s "$WORK/emulators.out" ] && break
+  kill -0 "$EMULATORS_PID" 2>/dev/null || break
+  sleep 0.5
+done
+ENDPOINTS=$(head -n 1 "$WORK/emulators.out")
+[ -n "$ENDPOINTS" ] || { echo "emulators did not start; see $WORK/emulators.log" >&2; exit 1; }
+AWS_URL=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["aws_endpoint_url"])' "$ENDPOINTS")
+
+echo "fixtures: $N_GROUPS groups, $N_ACCOUNTS accounts, 1 permission set"
+python3 "$ROOT/bench/fixtures.py" "$N_GROUPS" "$N_ACCOUNTS" <<<"$ENDPOINTS" >"$WORK/tf/terraform.tfvars.json"
+
+# Provider environment from the endpoints line.
+eval "$(python3 - "$ENDPOINTS" <<'PY'
+import json, shlex, sys
+e = json.loads(sys.argv[1])
+for k, v in {"ARM_TENANT_ID": e["tenant_id"], "ARM_CLIENT_ID": e["client_id"], "ARM_CLIENT_SECRET": e["client_secret"],
+             "IDBRIDGE_GRAPH_ENDPOINT": e["graph_url"], "IDBRIDGE_LOGIN_ENDPOINT": e["login_url"],
+             "AWS_ENDPOINT_URL": e["aws_endpoint_url"], "AWS_REGION": e["aws_region"], "AWS_ACCESS_KEY_ID": "testing",
+             "AWS_SECRET_ACCESS_KEY": "testing", "AWS_EC2_METADATA_DISABLED": "true"}.items():
+    print(f"export {k}={shlex.quote(v)}")
+PY
+)"
+cat >"$WORK/cli.tfrc" <<TFRC
+provider_installation {
+  dev_overrides {
+    "registry.terraform.io/idbridge/idbridge" = "$(dirname "$PROVIDER")"
+  }
+  direct {}
+}
+TFRC
+export TF_CLI_CONFIG_FILE=$WORK/cli.tfrc TF_IN_AUTOMATION=1
+[ -e "$HOME/.terraformrc" ] || touch "$HOME/.terraformrc"
+
+stats() { python3 -c 'import sys,urllib.request; print(urllib.request.urlopen(sys.argv[1]+"/_proxy/stats").read().decode())' "$AWS_URL"; }
+
+# Peak RSS of every provider process Terraform starts (VmHWM from /proc), sampled until told to stop.
+watch_rss() {
+  local out=$1 peak=0
+  while [ ! -e "$out.stop" ]; do
+    for exe in /proc/[0-9]*/exe; do
+      if [ "$(readlink "$exe" 2>/dev/null)" = "$PROVIDER" ]; then
+        local kb
+        kb=$(awk '/VmHWM/ {print $2}' "${exe%/exe}/status" 2>/dev/null || echo 0)
+        [ "${kb:-0}" -gt "$peak" ] && peak=$kb
+      fi
+    done
+    echo "$peak" >"$out"
+    sleep 0.2
+  done
+}
+
+now() { date +%s.%N; }
+
+run_phase() { # name, terraform args...
+  local name=$1; shift
+  stats >"$WORK/stats-before-$name.json"
+  rm -f "$WORK/rss-$name" "$WORK/rss-$name.stop"
+  watch_rss "$WORK/rss-$name" &
+  local watcher=$! start end status=0
+  start=$(now)
+  (cd "$WORK/tf" && "$TF" "$@" >"$WORK/$name.log" 2>&1) || status=$?
+  end=$(now)
+  touch "$WORK/rss-$name.stop"; wait "$watcher" || true
+  stats >"$WORK/stats-after-$name.json"
+  echo "$status $(python3 -c "print(round($end - $start, 1))")" >"$WORK/$name.result"
+}
+
+echo "apply..."
+run_phase apply apply -auto-approve -input=false -parallelism=10
+echo "refresh-only plan..."
+run_phase refresh plan -refresh-only -input=false -parallelism=10
+(cd "$WORK/tf" && "$TF" show -json >"$WORK/state.json" 2>/dev/null) || echo '{}' >"$WORK/state.json"
+
+python3 - "$WORK" "$N_GROUPS" "$N_ACCOUNTS" "$TPS" <<'PY'
+import json, sys, re
+work, groups, accounts, tps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+def load(name): return json.load(open(f"{work}/{name}"))
+def delta(phase):
+    a, b = load(f"stats-after-{phase}.json"), load(f"stats-before-{phase}.json")
+    ops = {k: v - b["calls_by_operation"].get(k, 0) for k, v in a["calls_by_operation"].items()}
+    ops = {k: v for k, v in ops.items() if v}
+    return ops, a["total_calls"] - b["total_calls"], a["throttles"] - b["throttles"], a["conflicts"] - b["conflicts"]
+state = load("state.json")
+resources = [r for r in state.get("values", {}).get("root_module", {}).get("resources", [])
+             if r["type"] == "idbridge_group_assignment"]
+complete = sum(1 for r in resources if len(r["values"].get("assignments") or []) == accounts)
+failed = groups - complete
+errors = len(re.findall(r"^.*Error: ", open(f"{work}/apply.log").read(), re.M))
+for phase in ("apply", "refresh"):
+    status, wall = open(f"{work}/{phase}.result").read().split()
+    ops, total, throttles, conflicts = delta(phase)
+    rss = open(f"{work}/rss-{phase}").read().strip() if True else "0"
+    print(f"\n== {phase} (exit {status}) ==")
+    print(f"wall time:            {wall} s")
+    print(f"AWS API calls:        {total} ({throttles} throttled, {conflicts} conflicts answered)")
+    for op, n in sorted(ops.items()):
+        print(f"  {op:42} {n}")
+    print(f"provider peak RSS:    {int(rss) / 1024:.1f} MiB")
+    floor = total / tps
+    print(f"quota floor:          {floor:.1f} s ({total} calls / {tps} TPS); ratio {float(wall) / floor if floor else 0:.2f}x")
+    if phase == "refresh":
+        pairs = accounts  # one permission set
+        listing = ops.get("ListAccountAssignments", 0) + ops.get("ListAccountAssignmentsForPrincipal", 0)
+        print(f"assignment reads:     {listing} for {pairs} (account, permission set) pairs ({listing / pairs:.2f} per pair)")
+print(f"\nresources: {len(resources)} in state, {complete} complete, failed resources: {failed} (apply errors: {errors})")
+PY
