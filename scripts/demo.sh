@@ -84,7 +84,7 @@ else
 fi
 
 step "terraform init"
-tf init -input=false -no-color >/dev/null 2>&1 || true   # dev_overrides: init only resolves modules
+tf init -input=false -no-color >"$work/init.log" 2>&1 || { cat "$work/init.log" >&2; exit 1; }   # installs the local module; dev_overrides skip the provider
 step "terraform apply"
 tf apply -auto-approve -input=false
 step "Outputs: what to paste into the IAM Identity Center console"

@@ -5,6 +5,7 @@
 #   fmt     cargo fmt --all --check
 #   clippy  cargo clippy --workspace --all-targets -- -D warnings
 #   test    cargo test --workspace with TF_ACC=1: unit tests and acceptance tests against real Terraform
+#   demo    scripts/demo.sh: examples/complete applied, re-planned (must be empty) and destroyed on the local clouds
 # Setup and build failures stop the run (nothing after them can work); fmt, clippy and test always all run.
 #
 # Knobs: IDBRIDGE_TOOLS_DIR (tools location, default .tools), IDBRIDGE_TEST_THREADS (parallel tests per test
@@ -52,6 +53,17 @@ cargo_tests() {
   TF_ACC=1 cargo test --workspace --no-fail-fast -- --test-threads="$threads" 2>&1 | tee "$test_log"
 }
 
+# The README's "run it" command, end to end against the local clouds (apply, empty second plan, destroy).
+demo_smoke() {
+  local demo_log="$log_dir/demo.log"
+  if scripts/demo.sh >"$demo_log" 2>&1; then
+    grep -E 'Apply complete|No changes: the configuration is idempotent|Destroy complete' "$demo_log"
+  else
+    tail -n 60 "$demo_log"
+    return 1
+  fi
+}
+
 summarize_tests() {
   [[ -f "$test_log" ]] || return 0
   local passed failed ignored
@@ -60,7 +72,8 @@ summarize_tests() {
            if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i; if ($(i+1) ~ /^ignored/) g += $i } }
          END { print p + 0, f + 0, g + 0 }' "$test_log"
   )
-  echo "tests: $passed passed, $failed failed, $ignored ignored (full log: ${test_log#"$repo"/})"
+  echo "tests: $passed passed, $failed failed, $ignored skipped"
+  echo "(cargo test log: ${test_log#"$repo"/})"
   local failing
   failing=$(grep -E '^test .* \.\.\. FAILED$' "$test_log" | sed -E 's/^test (.*) \.\.\. FAILED$/  failed: \1/')
   [[ -z "$failing" ]] || echo "$failing"
@@ -74,8 +87,9 @@ if run_stage setup scripts/setup.sh && run_stage build cargo build --workspace -
   run_stage fmt cargo fmt --all --check
   run_stage clippy cargo clippy --workspace --all-targets -- -D warnings
   run_stage test cargo_tests
+  run_stage demo demo_smoke
 else
-  for name in build fmt clippy test; do
+  for name in build fmt clippy test demo; do
     [[ " ${stages[*]} " == *" $name "* ]] || skip_stage "$name"
   done
 fi
