@@ -120,4 +120,6 @@ impl Provider for IdbridgeProvider {
 }
 
 #[cfg(test)]
+mod docs_tests;
+#[cfg(test)]
 mod tests;
