@@ -5,14 +5,13 @@
 //! The emulators are shared by every test of this binary and some tests change the AWS proxy's quotas, so
 //! the tests take [`SERIAL`] and run one at a time.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
+mod support;
+
 use std::sync::{Arc, Mutex};
 
-use idbridge_acceptance::{
-    EmulatorEndpoints, Emulators, Step, TestCase, acceptance_enabled, checks,
-};
+use idbridge_acceptance::{EmulatorEndpoints, Step, TestCase, acceptance_enabled, checks};
 use serde_json::{Value, json};
+use support::{Graph, Response, http, unique};
 
 static SERIAL: Mutex<()> = Mutex::new(());
 
@@ -36,120 +35,47 @@ resource "idbridge_group_assignment" "g" {
 }
 "#;
 
-// ---- a minimal HTTP/1.1 client for the emulators on 127.0.0.1 ----
-
-fn http(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&str>) -> (u16, String) {
-    let rest = url.strip_prefix("http://").expect("emulators speak http");
-    let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-    let path = if path.is_empty() { "/" } else { path };
-    let mut stream = TcpStream::connect(host).unwrap_or_else(|e| panic!("connect {host}: {e}"));
-    let body = body.unwrap_or("");
-    let mut request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (name, value) in headers {
-        request.push_str(&format!("{name}: {value}\r\n"));
-    }
-    request.push_str("\r\n");
-    request.push_str(body);
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).unwrap();
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, payload) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let chunked = head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked");
-    (
-        status,
-        if chunked {
-            dechunk(payload)
-        } else {
-            payload.to_string()
-        },
-    )
-}
-
-fn dechunk(mut payload: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = payload.split_once("\r\n") {
-        let size = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-        if size == 0 {
-            break;
-        }
-        out.push_str(&rest[..size]);
-        payload = rest[size..].trim_start_matches("\r\n");
-    }
-    out
-}
-
-fn json_of(status: u16, text: &str, what: &str) -> Value {
+/// The emulators' answer as JSON, after checking that the call succeeded.
+fn json_of(answer: Response, what: &str) -> Value {
+    let Response { status, body } = answer;
     assert!(
         (200..300).contains(&status),
-        "{what}: HTTP {status}: {text}"
+        "{what}: HTTP {status}: {body}"
     );
-    if text.trim().is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_str(text).unwrap_or_else(|e| panic!("{what}: {e}: {text}"))
+    if let Value::String(text) = &body {
+        panic!("{what}: the answer is not JSON: {text}");
     }
+    body
 }
 
 /// Talks to the emulators as a test fixture would: Graph with a token, AWS through the proxy (or moto
 /// directly for inspection, which keeps the proxy's statistics to the provider's calls).
 struct Fixture {
     endpoints: EmulatorEndpoints,
-    token: String,
+    entra: Graph,
 }
 
 impl Fixture {
     fn new() -> Fixture {
-        let endpoints = Emulators::shared().expect("emulators").endpoints().clone();
-        let form = format!(
-            "grant_type=client_credentials&client_id={}&client_secret={}&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default",
-            endpoints.client_id, endpoints.client_secret
-        );
-        let (status, text) = http(
-            "POST",
-            &format!(
-                "{}/{}/oauth2/v2.0/token",
-                endpoints.login_url, endpoints.tenant_id
-            ),
-            &[("Content-Type", "application/x-www-form-urlencoded")],
-            Some(&form),
-        );
-        let token = json_of(status, &text, "token")["access_token"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        Fixture { endpoints, token }
+        let entra = Graph::connect();
+        Fixture {
+            endpoints: entra.endpoints.clone(),
+            entra,
+        }
     }
 
     fn graph(&self, method: &str, path: &str, body: Option<Value>) -> Value {
-        let body = body.map(|b| b.to_string());
-        let (status, text) = http(
-            method,
-            &format!("{}/v1.0{path}", self.endpoints.graph_url),
-            &[
-                ("Authorization", &format!("Bearer {}", self.token)),
-                ("Content-Type", "application/json"),
-            ],
-            body.as_deref(),
-        );
-        json_of(status, &text, &format!("{method} {path}"))
+        json_of(
+            self.entra.call(method, path, body),
+            &format!("{method} {path}"),
+        )
     }
 
     fn aws_call(&self, base: &str, service: &str, target: &str, body: Value) -> (u16, Value) {
         let auth = format!(
             "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=00"
         );
-        let (status, text) = http(
+        let answer = http(
             "POST",
             &format!("{base}/"),
             &[
@@ -159,7 +85,7 @@ impl Fixture {
             ],
             Some(&body.to_string()),
         );
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+        (answer.status, answer.body)
     }
 
     fn sso(&self, op: &str, body: Value) -> Value {
@@ -301,25 +227,29 @@ impl Fixture {
     }
 
     fn proxy_stats(&self) -> Value {
-        let (status, text) = http(
-            "GET",
-            &format!("{}/_proxy/stats", self.endpoints.aws_endpoint_url),
-            &[],
-            None,
-        );
-        json_of(status, &text, "proxy stats")
+        json_of(
+            http(
+                "GET",
+                &format!("{}/_proxy/stats", self.endpoints.aws_endpoint_url),
+                &[],
+                None,
+            ),
+            "proxy stats",
+        )
     }
 
     fn proxy_config(&self, config: Value) {
-        let (status, text) = http(
+        let answer = http(
             "PUT",
             &format!("{}/_proxy/config", self.endpoints.aws_endpoint_url),
             &[("Content-Type", "application/json")],
             Some(&config.to_string()),
         );
         assert!(
-            (200..300).contains(&status),
-            "proxy config: {status} {text}"
+            (200..300).contains(&answer.status),
+            "proxy config: {} {}",
+            answer.status,
+            answer.body
         );
     }
 }
@@ -330,17 +260,6 @@ fn list(values: &[&str]) -> String {
 
 fn op_count(stats: &Value, op: &str) -> u64 {
     stats["calls_by_operation"][op].as_u64().unwrap_or(0)
-}
-
-fn unique(prefix: &str) -> String {
-    format!(
-        "{prefix}-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos()
-    )
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! `idbridge_identity_store_group` through real Terraform against the emulators' identity store.
 
 mod aws_support;
+mod support;
 
 use std::time::Duration;
 

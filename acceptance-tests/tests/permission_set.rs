@@ -1,6 +1,7 @@
 //! `idbridge_permission_set` and `idbridge_sso_instance` through real Terraform against the emulators.
 
 mod aws_support;
+mod support;
 
 use aws_sdk_ssoadmin::types::{ProvisionTargetType, Tag};
 use aws_support::{block_on, endpoints, proxy_config, sso_admin, unique};

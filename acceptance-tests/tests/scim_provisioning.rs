@@ -4,14 +4,13 @@
 //! (it is not managed by Terraform here, so these tests do not depend on `idbridge_entra_application`), and its
 //! object id is passed in as a variable. The SCIM token always travels as an ephemeral variable (`TF_VAR_...`).
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
+mod support;
+
 use std::time::Duration;
 
-use idbridge_acceptance::{
-    CheckResult, EmulatorEndpoints, Emulators, Step, TestCase, acceptance_enabled, checks,
-};
+use idbridge_acceptance::{CheckResult, Step, TestCase, acceptance_enabled, checks};
 use serde_json::{Value, json};
+use support::{Graph, admin, endpoints, unique};
 
 const ADDRESS: &str = "idbridge_scim_provisioning.this";
 const AWS_TEMPLATE_ID: &str = "21ed01d2-ec13-4e9e-86c1-cd546719ebc4";
@@ -51,106 +50,8 @@ resource "idbridge_scim_provisioning" "this" {
 }
 "#;
 
-// ---- a minimal HTTP/1.1 client for the emulators (plain http on 127.0.0.1) ----
-
-struct Answer {
-    status: u16,
-    body: Value,
-}
-
-fn http(method: &str, url: &str, bearer: Option<&str>, body: Option<(&str, String)>) -> Answer {
-    let rest = url.strip_prefix("http://").expect("emulator URLs are http");
-    let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-    let path = if path.is_empty() { "/" } else { path };
-    let mut stream = TcpStream::connect(host).expect("emulator reachable");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(60)))
-        .unwrap();
-    let mut request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nAccept: application/json\r\n"
-    );
-    if let Some(token) = bearer {
-        request.push_str(&format!("Authorization: Bearer {token}\r\n"));
-    }
-    let (content_type, payload) = body.unwrap_or(("application/json", String::new()));
-    request.push_str(&format!(
-        "Content-Type: {content_type}\r\nContent-Length: {}\r\n\r\n{payload}",
-        payload.len()
-    ));
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).unwrap();
-    let text = String::from_utf8_lossy(&raw);
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let body = if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
-        dechunk(body)
-    } else {
-        body.to_string()
-    };
-    Answer {
-        status,
-        body: serde_json::from_str(&body).unwrap_or(Value::Null),
-    }
-}
-
-fn dechunk(mut body: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = body.split_once("\r\n") {
-        let size = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-        if size == 0 || rest.len() < size {
-            break;
-        }
-        out.push_str(&rest[..size]);
-        body = rest[size..].trim_start_matches("\r\n");
-    }
-    out
-}
-
-/// Graph emulator access with a token from its token endpoint.
-struct Graph {
-    base: String,
-    token: String,
-}
-
+/// Fixtures of these tests beyond what `support` offers.
 impl Graph {
-    fn new(endpoints: &EmulatorEndpoints) -> Graph {
-        let form = format!(
-            "grant_type=client_credentials&client_id={}&client_secret={}&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default",
-            endpoints.client_id, endpoints.client_secret
-        );
-        let answer = http(
-            "POST",
-            &format!(
-                "{}/{}/oauth2/v2.0/token",
-                endpoints.login_url, endpoints.tenant_id
-            ),
-            None,
-            Some(("application/x-www-form-urlencoded", form)),
-        );
-        assert_eq!(answer.status, 200, "token: {}", answer.body);
-        Graph {
-            base: format!("{}/v1.0", endpoints.graph_url),
-            token: answer.body["access_token"].as_str().unwrap().to_string(),
-        }
-    }
-
-    fn call(&self, method: &str, path: &str, body: Option<Value>) -> Answer {
-        http(
-            method,
-            &format!("{}{path}", self.base),
-            Some(&self.token),
-            body.map(|b| ("application/json", b.to_string())),
-        )
-    }
-
     /// Instantiates the AWS IAM Identity Center gallery template: (application object id, service principal id).
     fn create_aws_application(&self, name: &str) -> (String, String) {
         let answer = self.call(
@@ -193,27 +94,6 @@ impl Graph {
     }
 }
 
-fn shared() -> &'static Emulators {
-    Emulators::shared().expect("emulators start")
-}
-
-fn admin(method: &str, path: &str, body: Option<Value>) -> Answer {
-    http(
-        method,
-        &format!("{}/_emulator{path}", shared().endpoints().graph_url),
-        None,
-        body.map(|b| ("application/json", b.to_string())),
-    )
-}
-
-fn unique(prefix: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("{prefix}-{nanos}")
-}
-
 fn job_id(state: &idbridge_acceptance::State) -> Result<String, idbridge_acceptance::CheckError> {
     Ok(state
         .require(ADDRESS)?
@@ -228,7 +108,7 @@ fn job_schedule_is(
     expected: &'static str,
 ) -> impl Fn(&idbridge_acceptance::State) -> CheckResult {
     move |state| {
-        let graph = Graph::new(shared().endpoints());
+        let graph = Graph::connect();
         let id = job_id(state)?;
         let answer = graph.call(
             "GET",
@@ -252,8 +132,8 @@ fn scim_provisioning_lifecycle_import_update_drift_and_destroy() {
         println!("skipped: set TF_ACC=1");
         return;
     }
-    let endpoints = shared().endpoints().clone();
-    let graph = Graph::new(&endpoints);
+    let endpoints = endpoints().clone();
+    let graph = Graph::connect();
     let (application_id, sp) = graph.create_aws_application(&unique("acc-scim"));
     let token = endpoints.scim_token.clone();
     let vars = |step: Step| {
@@ -266,7 +146,7 @@ fn scim_provisioning_lifecycle_import_update_drift_and_destroy() {
     let scim_endpoint = endpoints.scim_endpoint.clone();
     let secrets_hold_the_emulator_endpoint_and_token =
         move |_: &idbridge_acceptance::State| -> CheckResult {
-            let graph = Graph::new(shared().endpoints());
+            let graph = Graph::connect();
             let base = graph.secret(&sp_secrets, "BaseAddress");
             if base.as_deref() != Some(scim_endpoint.as_str()) {
                 return Err(format!("BaseAddress is {base:?}, expected {scim_endpoint}").into());
@@ -391,7 +271,7 @@ fn scim_provisioning_lifecycle_import_update_drift_and_destroy() {
             .plan_only()
             .expect_non_empty_plan()
             .pre(move |ctx| {
-                let graph = Graph::new(shared().endpoints());
+                let graph = Graph::connect();
                 let id = job_id(&ctx.state()?)?;
                 let answer = graph.call(
                     "POST",
@@ -428,7 +308,7 @@ fn scim_provisioning_lifecycle_import_update_drift_and_destroy() {
             .plan_only()
             .expect_non_empty_plan()
             .pre(move |ctx| {
-                let graph = Graph::new(shared().endpoints());
+                let graph = Graph::connect();
                 let id = job_id(&ctx.state()?)?;
                 let answer = graph.call(
                     "DELETE",
@@ -462,7 +342,7 @@ fn scim_provisioning_lifecycle_import_update_drift_and_destroy() {
             ))
             .check(checks::attr_equals(ADDRESS, "status", "Active"))
             .check(move |_| {
-                let base = Graph::new(shared().endpoints()).secret(&sp_endpoint, "BaseAddress");
+                let base = Graph::connect().secret(&sp_endpoint, "BaseAddress");
                 if base.as_deref() != Some(expected_endpoint.as_str()) {
                     return Err(
                         format!("BaseAddress is {base:?}, expected {expected_endpoint}").into(),
@@ -475,7 +355,7 @@ fn scim_provisioning_lifecycle_import_update_drift_and_destroy() {
     .secret(token.clone())
     .check_destroy(move |before| {
         before.require(ADDRESS)?;
-        let graph = Graph::new(shared().endpoints());
+        let graph = Graph::connect();
         let jobs = graph.jobs(&sp_destroyed);
         if !jobs.is_empty() {
             return Err(format!("jobs left after destroy: {jobs:?}").into());
@@ -497,8 +377,8 @@ fn scim_provisioning_bad_inputs_fail_at_plan_and_create_nothing() {
         println!("skipped: set TF_ACC=1");
         return;
     }
-    let endpoints = shared().endpoints().clone();
-    let graph = Graph::new(&endpoints);
+    let endpoints = endpoints().clone();
+    let graph = Graph::connect();
     let (application_id, sp) = graph.create_aws_application(&unique("acc-scim-bad"));
     let token = endpoints.scim_token.clone();
     let vars = |step: Step| {
@@ -534,7 +414,7 @@ fn scim_provisioning_bad_inputs_fail_at_plan_and_create_nothing() {
     .with_emulators()
     .secret(token.clone())
     .check_destroy(move |_| {
-        let jobs = Graph::new(shared().endpoints()).jobs(&sp);
+        let jobs = Graph::connect().jobs(&sp);
         if !jobs.is_empty() {
             return Err(format!("bad inputs created jobs: {jobs:?}").into());
         }
@@ -549,8 +429,8 @@ fn scim_provisioning_wrong_token_fails_apply_with_the_scim_401_and_leaves_no_job
         println!("skipped: set TF_ACC=1");
         return;
     }
-    let endpoints = shared().endpoints().clone();
-    let graph = Graph::new(&endpoints);
+    let endpoints = endpoints().clone();
+    let graph = Graph::connect();
     let (application_id, sp) = graph.create_aws_application(&unique("acc-scim-401"));
     let wrong_token = unique("wrong-scim-token");
     let sp_check = sp.clone();
@@ -562,7 +442,7 @@ fn scim_provisioning_wrong_token_fails_apply_with_the_scim_401_and_leaves_no_job
             .expect_error(r"(?s)SCIM access token rejected.*the SCIM access token was rejected: generate a new one in IAM Identity Center")
             .check(checks::no_resources)
             .check(move |_| {
-                let jobs = Graph::new(shared().endpoints()).jobs(&sp_check);
+                let jobs = Graph::connect().jobs(&sp_check);
                 if !jobs.is_empty() {
                     return Err(format!("a job was left behind: {jobs:?}").into());
                 }
@@ -585,7 +465,7 @@ fn scim_provisioning_wrong_token_fails_apply_with_the_scim_401_and_leaves_no_job
     .secret(wrong_token.clone())
     .secret(endpoints.scim_token.clone())
     .check_destroy(move |_| {
-        let jobs = Graph::new(shared().endpoints()).jobs(&sp);
+        let jobs = Graph::connect().jobs(&sp);
         if !jobs.is_empty() {
             return Err(format!("jobs left: {jobs:?}").into());
         }
@@ -611,8 +491,8 @@ fn scim_provisioning_quarantined_job_shows_as_drift_and_a_token_bump_restarts_it
         println!("skipped: set TF_ACC=1");
         return;
     }
-    let endpoints = shared().endpoints().clone();
-    let graph = Graph::new(&endpoints);
+    let endpoints = endpoints().clone();
+    let graph = Graph::connect();
     let (application_id, sp) = graph.create_aws_application(&unique("acc-scim-quarantine"));
     let token = endpoints.scim_token.clone();
     let vars = |step: Step| {
@@ -630,7 +510,7 @@ fn scim_provisioning_quarantined_job_shows_as_drift_and_a_token_bump_restarts_it
             .plan_only()
             .expect_non_empty_plan()
             .pre(move |ctx| {
-                let graph = Graph::new(shared().endpoints());
+                let graph = Graph::connect();
                 let id = job_id(&ctx.state()?)?;
                 let base = format!("/servicePrincipals/{sp_break}/synchronization");
                 let put = graph.call(
@@ -720,8 +600,8 @@ fn scim_provisioning_failure_after_the_job_exists_keeps_it_in_state_and_the_next
         println!("skipped: set TF_ACC=1");
         return;
     }
-    let endpoints = shared().endpoints().clone();
-    let graph = Graph::new(&endpoints);
+    let endpoints = endpoints().clone();
+    let graph = Graph::connect();
     let (application_id, sp) = graph.create_aws_application(&unique("acc-scim-partial"));
     let token = endpoints.scim_token.clone();
     let vars = |step: Step| {
@@ -753,7 +633,7 @@ fn scim_provisioning_failure_after_the_job_exists_keeps_it_in_state_and_the_next
             .expect_error("Could not start the provisioning job")
             .check(move |state| {
                 let saved = job_id(state)?;
-                let jobs = Graph::new(shared().endpoints()).jobs(&sp_partial);
+                let jobs = Graph::connect().jobs(&sp_partial);
                 if jobs.len() != 1 || jobs[0]["id"] != saved.as_str() {
                     return Err(format!("state has job {saved}, the emulator has {jobs:?}").into());
                 }
@@ -764,7 +644,7 @@ fn scim_provisioning_failure_after_the_job_exists_keeps_it_in_state_and_the_next
             .check(checks::attr_equals(ADDRESS, "status", "Active"))
             .check(move |state| {
                 let current = job_id(state)?;
-                let jobs = Graph::new(shared().endpoints()).jobs(&sp_replaced);
+                let jobs = Graph::connect().jobs(&sp_replaced);
                 if jobs.len() != 1 || jobs[0]["id"] != current.as_str() {
                     return Err(format!("expected only job {current}, the emulator has {jobs:?}").into());
                 }
@@ -774,7 +654,7 @@ fn scim_provisioning_failure_after_the_job_exists_keeps_it_in_state_and_the_next
     .with_emulators()
     .secret(token.clone())
     .check_destroy(move |_| {
-        let jobs = Graph::new(shared().endpoints()).jobs(&sp_destroyed);
+        let jobs = Graph::connect().jobs(&sp_destroyed);
         if !jobs.is_empty() {
             return Err(format!("jobs left after destroy: {jobs:?}").into());
         }

@@ -6,7 +6,6 @@
 //! slowly, so reads of an application created recently wait for it instead of reporting it deleted.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
@@ -21,6 +20,7 @@ use crate::framework::{
     import_passthrough,
 };
 use crate::provider::IdbridgeClients;
+use crate::resources::common::graph_clients;
 
 pub const TYPE_NAME: &str = "idbridge_entra_application";
 
@@ -224,14 +224,6 @@ fn state_from_remote(
     state.set_attr("tenant_id", Value::from(tenant_id));
     state.set_attr("app_role_ids", app_role_ids(application));
     state
-}
-
-async fn graph_client(
-    ctx: &Context,
-) -> Result<(Arc<IdbridgeClients>, Arc<GraphClient>), Diagnostics> {
-    let clients = IdbridgeClients::from_context(ctx)?;
-    let graph = clients.graph().await?;
-    Ok((clients, graph))
 }
 
 fn tenant_of(clients: &IdbridgeClients) -> Option<String> {
@@ -514,7 +506,7 @@ impl Resource for EntraApplicationResource {
         // credentials at plan time the check is left to apply.
         if plan.is_create()
             && let Some(template_id) = plan.planned.get_str("template_id")
-            && let Ok((_, graph)) = graph_client(ctx).await
+            && let Ok((_, graph)) = graph_clients(ctx).await
         {
             check_template(&graph, template_id).await?;
         }
@@ -522,7 +514,7 @@ impl Resource for EntraApplicationResource {
     }
 
     async fn create(&self, ctx: &Context, request: CreateRequest) -> Result<Value, ApplyError> {
-        let (clients, graph) = graph_client(ctx).await?;
+        let (clients, graph) = graph_clients(ctx).await?;
         let planned = request.planned;
         let template_id = planned
             .get_str("template_id")
@@ -583,7 +575,7 @@ impl Resource for EntraApplicationResource {
     }
 
     async fn read(&self, ctx: &Context, state: Value) -> Result<Option<Value>, Diagnostics> {
-        let (clients, graph) = graph_client(ctx).await?;
+        let (clients, graph) = graph_clients(ctx).await?;
         let Some(object_id) = state.get_str("id").map(str::to_string) else {
             return Ok(None);
         };
@@ -592,7 +584,7 @@ impl Resource for EntraApplicationResource {
     }
 
     async fn update(&self, ctx: &Context, request: UpdateRequest) -> Result<Value, ApplyError> {
-        let (clients, graph) = graph_client(ctx).await?;
+        let (clients, graph) = graph_clients(ctx).await?;
         let object_id = request.prior.get_str("id").unwrap_or_default().to_string();
         let work = async {
             let application = read_application(ctx, &graph, &object_id).await?.ok_or_else(|| {
@@ -620,7 +612,7 @@ impl Resource for EntraApplicationResource {
     }
 
     async fn delete(&self, ctx: &Context, state: Value) -> Result<(), Diagnostics> {
-        let (_, graph) = graph_client(ctx).await?;
+        let (_, graph) = graph_clients(ctx).await?;
         let Some(object_id) = state.get_str("id").map(str::to_string) else {
             return Ok(());
         };

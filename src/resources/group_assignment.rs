@@ -30,6 +30,7 @@ use crate::framework::{
     NestedBlock, Operation, PlanChange, Resource, Schema, Type, UpdateRequest, Value, async_trait,
 };
 use crate::provider::IdbridgeClients;
+use crate::resources::common::is_object_id;
 
 pub const TYPE_NAME: &str = "idbridge_group_assignment";
 
@@ -1007,14 +1008,6 @@ pub fn is_permission_set_arn(text: &str) -> bool {
     };
     partition.starts_with("aws")
         && matches!(rest.split_once('/'), Some((instance, ps)) if token(instance, "ssoins-") && token(ps, "ps-"))
-}
-
-fn is_object_id(text: &str) -> bool {
-    let parts: Vec<&str> = text.split('-').collect();
-    parts.iter().map(|p| p.len()).eq([8, 4, 4, 4, 12])
-        && parts
-            .iter()
-            .all(|p| p.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 fn validate_object_id(value: &Value, path: &AttributePath) -> Diagnostics {

@@ -10,7 +10,6 @@
 //! apply then creates a new certificate, activates it and removes the old one.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
@@ -27,6 +26,7 @@ use crate::framework::{
     import_passthrough,
 };
 use crate::provider::IdbridgeClients;
+use crate::resources::common::graph_clients;
 use crate::resources::entra_application::{
     graph_failure, mark_recent_write, read_application, service_principal_of,
 };
@@ -272,14 +272,6 @@ fn rfc3339(moment: OffsetDateTime) -> String {
         .unwrap_or(moment)
         .format(&Rfc3339)
         .unwrap_or_default()
-}
-
-async fn graph_client(
-    ctx: &Context,
-) -> Result<(Arc<IdbridgeClients>, Arc<GraphClient>), Diagnostics> {
-    let clients = IdbridgeClients::from_context(ctx)?;
-    let graph = clients.graph().await?;
-    Ok((clients, graph))
 }
 
 fn tenant_of(clients: &IdbridgeClients) -> Result<String, Diagnostics> {
@@ -912,7 +904,7 @@ impl Resource for SamlTrustResource {
     }
 
     async fn create(&self, ctx: &Context, request: CreateRequest) -> Result<Value, ApplyError> {
-        let (clients, graph) = graph_client(ctx).await?;
+        let (clients, graph) = graph_clients(ctx).await?;
         Ok(ctx
             .guard(apply(
                 ctx,
@@ -926,7 +918,7 @@ impl Resource for SamlTrustResource {
     }
 
     async fn read(&self, ctx: &Context, state: Value) -> Result<Option<Value>, Diagnostics> {
-        let (clients, graph) = graph_client(ctx).await?;
+        let (clients, graph) = graph_clients(ctx).await?;
         if state.get_str("application_id").is_none() {
             return Ok(None);
         }
@@ -934,7 +926,7 @@ impl Resource for SamlTrustResource {
     }
 
     async fn update(&self, ctx: &Context, request: UpdateRequest) -> Result<Value, ApplyError> {
-        let (clients, graph) = graph_client(ctx).await?;
+        let (clients, graph) = graph_clients(ctx).await?;
         let rotate = request.planned.get("certificate_thumbprint").is_unknown();
         Ok(ctx
             .guard(apply(
@@ -949,7 +941,7 @@ impl Resource for SamlTrustResource {
     }
 
     async fn delete(&self, ctx: &Context, state: Value) -> Result<(), Diagnostics> {
-        let (_, graph) = graph_client(ctx).await?;
+        let (_, graph) = graph_clients(ctx).await?;
         let application_id = state
             .get_str("application_id")
             .unwrap_or_default()

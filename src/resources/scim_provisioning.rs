@@ -26,6 +26,7 @@ use crate::framework::{
     import_passthrough,
 };
 use crate::provider::IdbridgeClients;
+use crate::resources::common::is_object_id;
 
 pub const TYPE_NAME: &str = "idbridge_scim_provisioning";
 
@@ -895,19 +896,6 @@ fn preflight_verdict(status: u16, url: &str) -> Result<(), Diagnostics> {
 }
 
 // ---- plan-time validation ----
-
-fn is_object_id(text: &str) -> bool {
-    uuid_shape(text)
-}
-
-fn uuid_shape(text: &str) -> bool {
-    let groups: Vec<&str> = text.split('-').collect();
-    groups.len() == 5
-        && groups
-            .iter()
-            .zip([8, 4, 4, 4, 12])
-            .all(|(g, len)| g.len() == len && g.chars().all(|c| c.is_ascii_hexdigit()))
-}
 
 fn validate_object_id(value: &Value, path: &AttributePath) -> Diagnostics {
     match value.as_str() {

@@ -1,18 +1,13 @@
 //! AWS SDK clients pointed at the emulators' AWS endpoint (the AWS-faithful proxy), for out-of-band changes in
-//! `pre` hooks and for destroy checks; and the proxy's admin API. Shared by the Identity Center acceptance tests.
+//! `pre` hooks and for destroy checks; and the proxy's admin API. Shared by the Identity Center acceptance tests;
+//! needs `mod support;` beside `mod aws_support;`.
 
 #![allow(dead_code)] // each test binary uses its own part
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
+use idbridge_acceptance::CheckResult;
 
-use idbridge_acceptance::{CheckResult, EmulatorEndpoints, Emulators};
-
-pub fn endpoints() -> &'static EmulatorEndpoints {
-    Emulators::shared()
-        .expect("the emulators start (the case itself would have failed otherwise)")
-        .endpoints()
-}
+use crate::support::try_http;
+pub use crate::support::{endpoints, unique};
 
 fn credentials() -> aws_sdk_ssoadmin::config::Credentials {
     aws_sdk_ssoadmin::config::Credentials::new("testing", "testing", None, None, "acceptance")
@@ -65,36 +60,22 @@ pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
 
 /// `PUT /_proxy/config` with a partial configuration (JSON object).
 pub fn proxy_config(body: &str) -> CheckResult {
-    let host = endpoints()
-        .aws_endpoint_url
-        .trim_start_matches("http://")
-        .trim_end_matches('/')
-        .to_string();
-    let mut stream = TcpStream::connect(&host)?;
-    write!(
-        stream,
-        "PUT /_proxy/config HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
-         Connection: close\r\n\r\n{body}",
-        body.len()
+    let answer = try_http(
+        "PUT",
+        &format!(
+            "{}/_proxy/config",
+            endpoints().aws_endpoint_url.trim_end_matches('/')
+        ),
+        &[("Content-Type", "application/json")],
+        Some(body),
     )?;
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer)?;
-    if answer.starts_with("HTTP/1.1 2") {
+    if (200..300).contains(&answer.status) {
         Ok(())
     } else {
         Err(format!(
-            "PUT /_proxy/config answered: {}",
-            answer.lines().next().unwrap_or("")
+            "PUT /_proxy/config answered: HTTP {} {}",
+            answer.status, answer.body
         )
         .into())
     }
-}
-
-/// A name unique to this test run, so tests sharing the emulators never collide.
-pub fn unique(prefix: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or_default();
-    format!("{prefix}-{}-{nanos:x}", std::process::id() % 10_000)
 }

@@ -1,11 +1,13 @@
-//! What the Entra-side acceptance tests need beyond the harness: plain HTTP to the Graph emulator (its Graph API
-//! with a token, and its `/_emulator/` admin API), without pulling an HTTP client crate into the harness.
+//! What the acceptance tests need beyond the harness: the one plain HTTP client for the emulators (the Graph
+//! API with a token, the Graph emulator's `/_emulator/` admin API, the AWS proxy's `/_proxy/` API), without
+//! pulling an HTTP client crate into the harness.
 
 #![allow(dead_code)] // each test binary uses its own subset
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use idbridge_acceptance::{EmulatorEndpoints, Emulators};
 use serde_json::Value;
@@ -20,18 +22,37 @@ pub fn exclusive() -> MutexGuard<'static, ()> {
 
 pub struct Response {
     pub status: u16,
+    /// The JSON answer; `Null` when the answer is empty, a JSON string holding the text when it is not JSON.
     pub body: Value,
 }
 
-/// One HTTP/1.1 request to a `http://127.0.0.1:port` base URL.
+/// The shared emulators' endpoints (starting them on first use).
+pub fn endpoints() -> &'static EmulatorEndpoints {
+    Emulators::shared()
+        .expect("the emulators start (the case itself would have failed otherwise)")
+        .endpoints()
+}
+
+/// One HTTP/1.1 request to a `http://127.0.0.1:port` base URL; panics when the emulator cannot be reached.
 pub fn http(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&str>) -> Response {
+    try_http(method, url, headers, body).unwrap_or_else(|e| panic!("{method} {url}: {e}"))
+}
+
+/// [`http`] for hooks and checks that report a failure instead of panicking.
+pub fn try_http(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> std::io::Result<Response> {
     let rest = url
         .strip_prefix("http://")
         .expect("emulator URLs are plain http");
     let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
     let path = if path.is_empty() { "/" } else { path };
-    let mut stream =
-        TcpStream::connect(authority).unwrap_or_else(|e| panic!("connect {authority}: {e}"));
+    let mut stream = TcpStream::connect(authority)?;
+    // A stuck emulator fails the test instead of hanging it.
+    stream.set_read_timeout(Some(Duration::from_secs(60)))?;
     let body = body.unwrap_or("");
     let mut request = format!(
         "{method} {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\nContent-Length: {}\r\n",
@@ -42,9 +63,9 @@ pub fn http(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&str
     }
     request.push_str("\r\n");
     request.push_str(body);
-    stream.write_all(request.as_bytes()).unwrap();
+    stream.write_all(request.as_bytes())?;
     let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).unwrap();
+    stream.read_to_end(&mut raw)?;
     let text = String::from_utf8_lossy(&raw).into_owned();
     let (head, payload) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     let status: u16 = head
@@ -60,21 +81,36 @@ pub fn http(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&str
     } else {
         payload.to_string()
     };
-    let body = serde_json::from_str(&payload).unwrap_or(Value::String(payload));
-    Response { status, body }
+    let body = if payload.trim().is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&payload).unwrap_or(Value::String(payload))
+    };
+    Ok(Response { status, body })
 }
 
 fn dechunk(mut rest: &str) -> String {
     let mut out = String::new();
     while let Some((size, after)) = rest.split_once("\r\n") {
         let size = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-        if size == 0 {
+        if size == 0 || after.len() < size {
             break;
         }
         out.push_str(&after[..size]);
         rest = after[size..].trim_start_matches("\r\n");
     }
     out
+}
+
+/// A call to the Graph emulator's admin API (no token needed), e.g. `admin("PUT", "/settings", Some(json!({...})))`.
+pub fn admin(method: &str, path: &str, body: Option<Value>) -> Response {
+    let body = body.map(|b| b.to_string());
+    http(
+        method,
+        &format!("{}/_emulator{path}", endpoints().graph_url),
+        &[("Content-Type", "application/json")],
+        body.as_deref(),
+    )
 }
 
 /// The shared emulators' Graph side.
@@ -85,10 +121,7 @@ pub struct Graph {
 
 impl Graph {
     pub fn connect() -> Graph {
-        let endpoints = Emulators::shared()
-            .expect("emulators start")
-            .endpoints()
-            .clone();
+        let endpoints = endpoints().clone();
         let form = format!(
             "grant_type=client_credentials&client_id={}&client_secret={}&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default",
             endpoints.client_id, endpoints.client_secret
@@ -124,13 +157,7 @@ impl Graph {
 
     /// An admin API call, e.g. `graph.admin("PUT", "/settings", Some(json!({...})))`.
     pub fn admin(&self, method: &str, path: &str, body: Option<Value>) -> Response {
-        let body = body.map(|b| b.to_string());
-        http(
-            method,
-            &format!("{}/_emulator{path}", self.endpoints.graph_url),
-            &[("Content-Type", "application/json")],
-            body.as_deref(),
-        )
+        admin(method, path, body)
     }
 
     /// Applications whose display name starts with `prefix`.
@@ -161,11 +188,12 @@ impl Graph {
     }
 }
 
-/// A unique suffix so concurrent or repeated runs never collide on names.
+/// A unique suffix so concurrent or repeated runs never collide on names; short enough for AWS names
+/// (permission sets allow 32 characters).
 pub fn unique(prefix: &str) -> String {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    format!("{prefix}-{}-{nanos:x}", std::process::id())
+        .map(|d| d.subsec_nanos())
+        .unwrap_or_default();
+    format!("{prefix}-{}-{nanos:x}", std::process::id() % 10_000)
 }
