@@ -8,3 +8,4 @@ pub mod aws_proxy;
 pub mod graph;
 pub mod moto;
 pub mod scim;
+mod served;

@@ -19,8 +19,8 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
+
+use crate::served::ServedApp;
 
 pub use json::{AwsError, strip_nulls};
 use state::ProxyState;
@@ -137,26 +137,12 @@ impl Proxy {
 #[derive(Debug)]
 pub struct RunningProxy {
     pub base_url: String,
-    shutdown: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<()>>,
+    server: ServedApp,
 }
 
 impl RunningProxy {
-    pub async fn stop(mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-        }
-    }
-}
-
-impl Drop for RunningProxy {
-    fn drop(&mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
+    pub async fn stop(self) {
+        self.server.stop().await;
     }
 }
 
@@ -177,18 +163,9 @@ pub async fn start(config: ProxyConfig, moto_url: &str) -> io::Result<RunningPro
         .with_state(proxy);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base_url = format!("http://{}", listener.local_addr()?);
-    let (shutdown, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = stopped.await;
-            })
-            .await;
-    });
     Ok(RunningProxy {
         base_url,
-        shutdown: Some(shutdown),
-        task: Some(task),
+        server: ServedApp::spawn(listener, app),
     })
 }
 

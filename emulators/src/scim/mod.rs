@@ -19,8 +19,8 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
+
+use crate::served::ServedApp;
 
 use resources::Extras;
 use store::Store;
@@ -144,8 +144,7 @@ pub struct RunningScim {
     pub endpoint: String,
     pub token: String,
     pub tenant_id: String,
-    shutdown: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<()>>,
+    server: ServedApp,
 }
 
 impl fmt::Debug for RunningScim {
@@ -159,21 +158,8 @@ impl fmt::Debug for RunningScim {
 }
 
 impl RunningScim {
-    pub async fn stop(mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-        }
-    }
-}
-
-impl Drop for RunningScim {
-    fn drop(&mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
+    pub async fn stop(self) {
+        self.server.stop().await;
     }
 }
 
@@ -190,21 +176,12 @@ pub async fn start(config: ScimConfig, aws_endpoint: &str) -> io::Result<Running
         extras: Mutex::new(HashMap::new()),
     });
     let app = Router::new().fallback(handle).with_state(scim);
-    let (shutdown, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = stopped.await;
-            })
-            .await;
-    });
     Ok(RunningScim {
         base_url,
         endpoint,
         token: config.token,
         tenant_id: config.tenant_id,
-        shutdown: Some(shutdown),
-        task: Some(task),
+        server: ServedApp::spawn(listener, app),
     })
 }
 
