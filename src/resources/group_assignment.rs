@@ -274,12 +274,12 @@ impl Resource for GroupAssignmentResource {
         match graph.get_group(&group).await {
             Ok(_) => {}
             Err(e) if e.is_not_found() => return Ok(None),
-            Err(e) => return Err(graph_error("Cannot read the Entra ID group", e)),
+            Err(e) => return Err(api_error("Cannot read the Entra ID group", e)),
         }
         let role_assignments = graph
             .list_app_role_assignments(&app.service_principal_id)
             .await
-            .map_err(|e| graph_error("Cannot read the enterprise application's assignments", e))?;
+            .map_err(|e| api_error("Cannot read the enterprise application's assignments", e))?;
         let app_role_assignment_id = state
             .get_str("app_role_assignment_id")
             .and_then(|id| role_assignments.iter().find(|a| a.id == id))
@@ -304,7 +304,7 @@ impl Resource for GroupAssignmentResource {
                 let matcher = ctx.guard(group_matcher(&graph, &group)).await?;
                 ic.get_group_id(&instance.identity_store_id, &matcher, deadline)
                     .await
-                    .map_err(|e| aws_error("Cannot look up the group in the identity store", e))?
+                    .map_err(|e| api_error("Cannot look up the group in the identity store", e))?
             }
         };
         let engine = ic.assignments(&instance.instance_arn);
@@ -344,7 +344,7 @@ impl Resource for GroupAssignmentResource {
                 ctx.guard(async {
                     futures_util::future::try_join_all(checks)
                         .await
-                        .map_err(|e| aws_error("Cannot read the account assignments", e))
+                        .map_err(|e| api_error("Cannot read the account assignments", e))
                 })
                 .await?
                 .into_iter()
@@ -359,7 +359,7 @@ impl Resource for GroupAssignmentResource {
                             .assignments_of(&principal, deadline)
                             .await
                             .map_err(|e| {
-                                aws_error("Cannot list the group's account assignments", e)
+                                api_error("Cannot list the group's account assignments", e)
                             })
                     })
                     .await?;
@@ -477,7 +477,7 @@ impl Resource for GroupAssignmentResource {
                             deadline,
                         )
                         .await
-                        .map_err(|e| aws_error("Cannot read the account assignments", e))
+                        .map_err(|e| api_error("Cannot read the account assignments", e))
                 })
                 .await?;
             if !outcome.failed.is_empty() {
@@ -502,7 +502,7 @@ impl Resource for GroupAssignmentResource {
                 Ok(()) => {}
                 Err(e) if e.is_not_found() => {}
                 Err(e) => {
-                    return Err(graph_error(
+                    return Err(api_error(
                         "Cannot remove the group from the enterprise application",
                         e,
                     ));
@@ -593,12 +593,12 @@ async fn resolve_app(graph: &GraphClient, application_id: &str) -> Result<App, D
             .at(AttributePath::new("application_id"))
             .into());
         }
-        Err(e) => return Err(graph_error("Cannot read the application", e)),
+        Err(e) => return Err(api_error("Cannot read the application", e)),
     };
     let sps = graph
         .list_service_principals_by_app_id(&application.app_id)
         .await
-        .map_err(|e| graph_error("Cannot read the enterprise application", e))?;
+        .map_err(|e| api_error("Cannot read the enterprise application", e))?;
     let Some(sp) = sps.into_iter().next() else {
         return Err(Diagnostic::error(
             GONE,
@@ -642,7 +642,7 @@ async fn ensure_app_role_assignment(
     let existing = graph
         .list_app_role_assignments(&app.service_principal_id)
         .await
-        .map_err(|e| graph_error("Cannot read the enterprise application's assignments", e))?;
+        .map_err(|e| api_error("Cannot read the enterprise application's assignments", e))?;
     if let Some(found) = existing
         .iter()
         .find(|a| a.principal_id == group_id && a.app_role_id == app.user_role_id)
@@ -662,7 +662,7 @@ async fn ensure_app_role_assignment(
         .await
         .map_err(|e| {
             at_attribute(
-                graph_error("Cannot assign the group to the enterprise application", e),
+                api_error("Cannot assign the group to the enterprise application", e),
                 "entra_group_id",
             )
         })?;
@@ -728,7 +728,7 @@ async fn group_matcher(graph: &GraphClient, group_id: &str) -> Result<GroupMatch
     // Both modes look the group up by the display name SCIM gave it; `external_id` then checks the match.
     let group = graph.get_group(group_id).await.map_err(|e| {
         at_attribute(
-            graph_error("Cannot read the Entra ID group", e),
+            api_error("Cannot read the Entra ID group", e),
             "entra_group_id",
         )
     })?;
@@ -747,7 +747,7 @@ async fn provision_and_wait(
     let job = graph
         .list_synchronization_jobs(&app.service_principal_id)
         .await
-        .map_err(|e| graph_error("Cannot read the provisioning job", e))?
+        .map_err(|e| api_error("Cannot read the provisioning job", e))?
         .into_iter()
         .next();
     if let (true, Some(job)) = (args.provision_on_demand, &job) {
@@ -757,7 +757,7 @@ async fn provision_and_wait(
         let rules = graph
             .list_synchronization_rules(&app.service_principal_id, &job.id)
             .await
-            .map_err(|e| graph_error("Cannot read the provisioning job's schema", e))?;
+            .map_err(|e| api_error("Cannot read the provisioning job's schema", e))?;
         let Some(rule) = pick_group_rule(&rules) else {
             return Err(Diagnostic::error(
                 "No provisioning rule for groups",
@@ -783,7 +783,7 @@ async fn provision_and_wait(
                 }],
             )
             .await
-            .map_err(|e| graph_error("Provision on demand failed", e))?;
+            .map_err(|e| api_error("Provision on demand failed", e))?;
         if let Some((status, description)) = report.value.as_deref().and_then(on_demand_status)
             && status.eq_ignore_ascii_case("failure")
         {
@@ -791,7 +791,7 @@ async fn provision_and_wait(
             let job = graph
                 .get_synchronization_job(&app.service_principal_id, &job.id)
                 .await
-                .map_err(|e| graph_error("Cannot read the provisioning job", e))?;
+                .map_err(|e| api_error("Cannot read the provisioning job", e))?;
             if let Some(quarantined) = quarantine_message(&job) {
                 return Err(quarantined);
             }
@@ -858,7 +858,7 @@ async fn provision_and_wait(
             );
             Err(Diagnostic::error("Group not provisioned to AWS", detail).into())
         }
-        Err(e) => Err(aws_error(
+        Err(e) => Err(api_error(
             "Cannot look up the group in the identity store",
             e,
         )),
@@ -884,7 +884,7 @@ async fn converge(
             engine
                 .ensure_assignments(&principal, desired, known, deadline)
                 .await
-                .map_err(|e| aws_error("Cannot read the account assignments", e))
+                .map_err(|e| api_error("Cannot read the account assignments", e))
         })
         .await
     {
@@ -936,11 +936,8 @@ fn no_id() -> Diagnostics {
     .into()
 }
 
-fn graph_error(summary: &str, e: crate::clients::graph::GraphError) -> Diagnostics {
-    Diagnostic::error(summary, e.to_string()).into()
-}
-
-fn aws_error(summary: &str, e: AwsClientError) -> Diagnostics {
+/// A Graph or AWS client error as an error diagnostic; the clients' messages already carry the service's words.
+fn api_error(summary: &str, e: impl std::fmt::Display) -> Diagnostics {
     Diagnostic::error(summary, e.to_string()).into()
 }
 
