@@ -1084,6 +1084,18 @@ fn error_text(output: &CommandOutput) -> String {
         if !field("address").is_empty() {
             text.push_str(&format!("  with {}\n", field("address")));
         }
+        // The configuration line Terraform points at: the attribute's line when the provider gave an
+        // attribute path, the block's first line otherwise. Tests match it to prove the pointing.
+        let snippet = &diagnostic["snippet"];
+        if let (Some(filename), Some(line), Some(code)) = (
+            diagnostic
+                .pointer("/range/filename")
+                .and_then(Value::as_str),
+            snippet.get("start_line").and_then(Value::as_u64),
+            snippet.get("code").and_then(Value::as_str),
+        ) {
+            text.push_str(&format!("  on {filename} line {line}: {}\n", code.trim()));
+        }
         if !field("detail").is_empty() {
             text.push_str(&format!("{}\n", field("detail")));
         }
@@ -1207,6 +1219,7 @@ mod tests {
         let stdout = [
             r#"{"type":"diagnostic","diagnostic":{"severity":"warning","summary":"Dev overrides"}}"#,
             r#"{"type":"diagnostic","diagnostic":{"severity":"error","summary":"Bad thing","detail":"why","address":"a.b"}}"#,
+            r#"{"type":"diagnostic","diagnostic":{"severity":"error","summary":"Bad id","address":"t.x","range":{"filename":"main.tf","start":{"line":7}},"snippet":{"start_line":7,"code":"  account_ids = [\"1\"]"}}}"#,
             r#"{"type":"apply_complete"}"#,
         ]
         .join("\n");
@@ -1218,7 +1231,7 @@ mod tests {
         };
         assert_eq!(
             error_text(&output),
-            "Error: Bad thing\n  with a.b\nwhy\n\npanic: boom\n"
+            "Error: Bad thing\n  with a.b\nwhy\n\nError: Bad id\n  with t.x\n  on main.tf line 7: account_ids = [\"1\"]\n\npanic: boom\n"
         );
     }
 

@@ -35,6 +35,22 @@ resource "idbridge_group_assignment" "g" {
 }
 "#;
 
+const CONFIG_WITH_INSTANCE: &str = r#"
+variable "application_id" { type = string }
+variable "group_id" { type = string }
+variable "instance_arn" { type = string }
+variable "permission_set_arns" { type = list(string) }
+variable "account_ids" { type = list(string) }
+
+resource "idbridge_group_assignment" "g" {
+  application_id      = var.application_id
+  entra_group_id      = var.group_id
+  instance_arn        = var.instance_arn
+  permission_set_arns = var.permission_set_arns
+  account_ids         = var.account_ids
+}
+"#;
+
 /// The emulators' answer as JSON, after checking that the call succeeded.
 fn json_of(answer: Response, what: &str) -> Value {
     let Response { status, body } = answer;
@@ -619,14 +635,22 @@ fn group_assignment_bad_inputs_fail_at_plan() {
     let app = "11111111-2222-3333-4444-555555555555";
     let group = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee";
     let good_arn = "arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/ps-1234567890abcdef";
-    let stats_before = Fixture::new().proxy_stats();
+    let fx = Fixture::new();
+    let instance_arn = fx.endpoints.sso_instance_arn.clone();
+    let unknown_arn = format!(
+        "{}/ps-00000000deadbeef",
+        instance_arn.replace(":instance/", ":permissionSet/")
+    );
+    let stats_before = fx.proxy_stats();
     TestCase::new(vec![
         Step::config(CONFIG)
             .var("application_id", app)
             .var("group_id", group)
             .var("permission_set_arns", list(&[good_arn]))
             .var("account_ids", list(&["12345678901"]))
-            .expect_error(r"(?s)Invalid AWS account id.*12345678901.*12 digits")
+            .expect_error(
+                r"(?s)Invalid AWS account id\n  with idbridge_group_assignment.g\n  on main.tf line \d+: account_ids .*12345678901.*12 digits",
+            )
             .check(checks::no_resources),
         Step::config(CONFIG)
             .var("application_id", app)
@@ -636,7 +660,30 @@ fn group_assignment_bad_inputs_fail_at_plan() {
                 list(&["arn:aws:sso:::permissionSet/ps-123"]),
             )
             .var("account_ids", list(&[ACCOUNT_1]))
-            .expect_error(r"(?s)Invalid permission set ARN.*ps-123.*permissionSet/ssoins-")
+            .expect_error(
+                r"(?s)Invalid permission set ARN\n  with idbridge_group_assignment.g\n  on main.tf line \d+: permission_set_arns .*ps-123.*permissionSet/ssoins-",
+            )
+            .check(checks::no_resources),
+        // Well formed, but no such permission set in the emulated instance: found out at plan time.
+        Step::config(CONFIG)
+            .var("application_id", app)
+            .var("group_id", group)
+            .var("permission_set_arns", list(&[&unknown_arn]))
+            .var("account_ids", list(&[ACCOUNT_1]))
+            .expect_error(
+                r"(?s)Permission set not found\n  with idbridge_group_assignment.g\n  on main.tf line \d+: permission_set_arns .*ps-00000000deadbeef.*does not exist",
+            )
+            .check(checks::no_resources),
+        // A permission set of another instance than the one named.
+        Step::config(CONFIG_WITH_INSTANCE)
+            .var("application_id", app)
+            .var("group_id", group)
+            .var("instance_arn", &instance_arn)
+            .var("permission_set_arns", list(&[good_arn]))
+            .var("account_ids", list(&[ACCOUNT_1]))
+            .expect_error(
+                r"(?s)Permission set of another instance\n  with idbridge_group_assignment.g\n  on main.tf line \d+: permission_set_arns .*ssoins-1234567890abcdef",
+            )
             .check(checks::no_resources),
     ])
     .with_emulators()

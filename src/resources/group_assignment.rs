@@ -39,6 +39,8 @@ const MATCH_EXTERNAL_ID: &str = "external_id";
 /// Entra's limit for provision on demand: 5 requests per 10 seconds per application.
 const ON_DEMAND_LIMIT: usize = 5;
 const ON_DEMAND_WINDOW: Duration = Duration::from_secs(10);
+/// How long plan may spend proving that permission sets exist.
+const PLAN_CHECK_TIMEOUT: Duration = Duration::from_secs(60);
 
 pub struct GroupAssignmentResource;
 
@@ -154,10 +156,13 @@ impl Resource for GroupAssignmentResource {
             ]))
     }
 
-    async fn modify_plan(&self, _ctx: &Context, plan: &mut PlanChange) -> Result<(), Diagnostics> {
+    async fn modify_plan(&self, ctx: &Context, plan: &mut PlanChange) -> Result<(), Diagnostics> {
         if plan.is_destroy() {
             return Ok(());
         }
+        let added = added_permission_set_arns(&plan.config, &plan.prior);
+        check_instance_matches(&plan.config, &added)?;
+        verify_permission_sets_exist(ctx, &added).await?;
         let config = plan.config.clone();
         let prior = plan.prior.clone();
         let is_create = plan.is_create();
@@ -676,6 +681,122 @@ fn at_attribute(diags: Diagnostics, attribute: &str) -> Diagnostics {
         out.push(d.clone().at(AttributePath::new(attribute)));
     }
     out
+}
+
+/// Permission set ARNs in the configuration that the prior state does not hold yet: the only ones worth
+/// checking, so a steady-state plan makes no calls.
+fn added_permission_set_arns(config: &Value, prior: &Value) -> Vec<String> {
+    let held: BTreeSet<&str> = prior
+        .get("permission_set_arns")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    config
+        .get("permission_set_arns")
+        .iter()
+        .filter_map(Value::as_str)
+        .filter(|arn| is_permission_set_arn(arn) && !held.contains(arn))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// `arn:aws:sso:::permissionSet/ssoins-X/ps-Y` belongs to `arn:aws:sso:::instance/ssoins-X`.
+fn instance_of_permission_set(arn: &str) -> Option<String> {
+    let (head, rest) = arn.split_once(":sso:::permissionSet/")?;
+    let (instance, _) = rest.split_once('/')?;
+    Some(format!("{head}:sso:::instance/{instance}"))
+}
+
+/// A permission set of another instance can never be assigned through `instance_arn`: say so offline.
+fn check_instance_matches(config: &Value, arns: &[String]) -> Result<(), Diagnostics> {
+    let Some(instance_arn) = config.get("instance_arn").as_str() else {
+        return Ok(());
+    };
+    let mut diags = Diagnostics::new();
+    for arn in arns {
+        if instance_of_permission_set(arn).as_deref() != Some(instance_arn) {
+            diags.push(
+                Diagnostic::error(
+                    "Permission set of another instance",
+                    format!("{arn:?} does not belong to the IAM Identity Center instance {instance_arn}."),
+                )
+                .at(AttributePath::new("permission_set_arns")),
+            );
+        }
+    }
+    if diags.has_errors() {
+        Err(diags)
+    } else {
+        Ok(())
+    }
+}
+
+/// Plan-time proof that newly referenced permission sets exist, so a well-formed but wrong ARN fails the
+/// plan instead of the apply (after the group was already assigned and provisioned). Each ARN is looked up
+/// once per client and process: fifty resources sharing one permission set cost one call. When AWS is not
+/// configured yet or cannot answer, the plan goes on and apply reports the problem.
+async fn verify_permission_sets_exist(ctx: &Context, arns: &[String]) -> Result<(), Diagnostics> {
+    static VERIFIED: OnceLock<Mutex<BTreeSet<(usize, String)>>> = OnceLock::new();
+    if arns.is_empty() {
+        return Ok(());
+    }
+    let Ok(clients) = IdbridgeClients::from_context(ctx) else {
+        return Ok(());
+    };
+    let Ok(ic) = clients.identity_center().await else {
+        return Ok(());
+    };
+    let client_key = Arc::as_ptr(&ic) as usize;
+    let verified = VERIFIED.get_or_init(Default::default);
+    let is_verified = |arn: &str| {
+        verified
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(&(client_key, arn.to_owned()))
+    };
+    let deadline = Deadline::after(PLAN_CHECK_TIMEOUT);
+    let lookups = arns.iter().filter(|arn| !is_verified(arn)).map(|arn| {
+        let ic = ic.clone();
+        async move {
+            let instance = instance_of_permission_set(arn).unwrap_or_default();
+            let outcome = ic.describe_permission_set(&instance, arn, deadline).await;
+            (arn, instance, outcome)
+        }
+    });
+    let outcomes = ctx
+        .guard(async { Ok(futures_util::future::join_all(lookups).await) })
+        .await?;
+    let mut diags = Diagnostics::new();
+    for (arn, instance, outcome) in outcomes {
+        match outcome {
+            Ok(_) => {
+                verified
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert((client_key, arn.clone()));
+            }
+            Err(e) if e.is_not_found() || e.is_validation() => diags.push(
+                Diagnostic::error(
+                    "Permission set not found",
+                    format!(
+                        "{arn:?} does not exist in the IAM Identity Center instance {instance}: {e}. Check \
+                         the ARN, or reference `idbridge_permission_set.<name>.arn` so Terraform creates the \
+                         permission set first."
+                    ),
+                )
+                .at(AttributePath::new("permission_set_arns")),
+            ),
+            Err(e) => ctx.warn(
+                "Cannot verify the permission set",
+                format!("Checking {arn:?} at plan time failed: {e}. Apply will try it again."),
+            ),
+        }
+    }
+    if diags.has_errors() {
+        Err(diags)
+    } else {
+        Ok(())
+    }
 }
 
 /// The instance, looked up once per provider configuration and process: every resource of a run needs
@@ -1242,6 +1363,39 @@ mod tests {
             &AttributePath::new("permission_set_arns"),
         );
         assert_eq!(diags.len(), 1);
+    }
+
+    #[test]
+    fn only_new_permission_sets_are_checked_against_their_instance() {
+        let a = "arn:aws:sso:::permissionSet/ssoins-aaaa/ps-1";
+        let b = "arn:aws-us-gov:sso:::permissionSet/ssoins-bbbb/ps-2";
+        let arns = |items: &[&str]| {
+            Value::object([(
+                "permission_set_arns",
+                Value::set(items.iter().map(|arn| Value::from(*arn))),
+            )])
+        };
+        assert_eq!(
+            added_permission_set_arns(&arns(&[a, b, "not-an-arn"]), &arns(&[a])),
+            vec![b.to_string()]
+        );
+        assert_eq!(
+            added_permission_set_arns(&arns(&[a]), &Value::Null),
+            vec![a.to_string()]
+        );
+        assert_eq!(
+            instance_of_permission_set(b).as_deref(),
+            Some("arn:aws-us-gov:sso:::instance/ssoins-bbbb")
+        );
+        let config = arns(&[a]).with("instance_arn", "arn:aws:sso:::instance/ssoins-aaaa");
+        assert!(check_instance_matches(&config, &[a.to_string()]).is_ok());
+        let errors = check_instance_matches(&config, &[b.to_string()]).unwrap_err();
+        assert_eq!(
+            errors.iter().next().unwrap().path,
+            Some(AttributePath::new("permission_set_arns"))
+        );
+        // Without instance_arn the instance comes from the ARNs themselves.
+        assert!(check_instance_matches(&arns(&[a]), &[b.to_string()]).is_ok());
     }
 
     #[test]

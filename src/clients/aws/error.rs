@@ -252,6 +252,11 @@ impl Error {
     pub fn is_not_found(&self) -> bool {
         matches!(self, Error::Api(e) if e.is_not_found())
     }
+
+    /// AWS rejected the input itself (`ValidationException`), e.g. an ARN of an instance it does not know.
+    pub fn is_validation(&self) -> bool {
+        matches!(self, Error::Api(e) if e.kind == ErrorKind::Validation)
+    }
 }
 
 #[cfg(test)]
