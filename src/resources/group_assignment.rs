@@ -736,7 +736,8 @@ fn check_instance_matches(config: &Value, arns: &[String]) -> Result<(), Diagnos
 /// once per client and process: fifty resources sharing one permission set cost one call. When AWS is not
 /// configured yet or cannot answer, the plan goes on and apply reports the problem.
 async fn verify_permission_sets_exist(ctx: &Context, arns: &[String]) -> Result<(), Diagnostics> {
-    static VERIFIED: OnceLock<Mutex<BTreeSet<(usize, String)>>> = OnceLock::new();
+    type Verified = Arc<tokio::sync::OnceCell<()>>;
+    static VERIFIED: OnceLock<Mutex<HashMap<(usize, String), Verified>>> = OnceLock::new();
     if arns.is_empty() {
         return Ok(());
     }
@@ -746,20 +747,29 @@ async fn verify_permission_sets_exist(ctx: &Context, arns: &[String]) -> Result<
     let Ok(ic) = clients.identity_center().await else {
         return Ok(());
     };
-    let client_key = Arc::as_ptr(&ic) as usize;
-    let verified = VERIFIED.get_or_init(Default::default);
-    let is_verified = |arn: &str| {
-        verified
+    // Resources plan in parallel: the first to ask looks the ARN up, the others wait for its answer.
+    let cell = |arn: &str| {
+        VERIFIED
+            .get_or_init(Default::default)
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .contains(&(client_key, arn.to_owned()))
+            .entry((Arc::as_ptr(&ic) as usize, arn.to_owned()))
+            .or_default()
+            .clone()
     };
     let deadline = Deadline::after(PLAN_CHECK_TIMEOUT);
-    let lookups = arns.iter().filter(|arn| !is_verified(arn)).map(|arn| {
-        let ic = ic.clone();
+    let lookups = arns.iter().map(|arn| {
+        let (ic, cell) = (ic.clone(), cell(arn));
         async move {
             let instance = instance_of_permission_set(arn).unwrap_or_default();
-            let outcome = ic.describe_permission_set(&instance, arn, deadline).await;
+            let outcome = cell
+                .get_or_try_init(|| async {
+                    ic.describe_permission_set(&instance, arn, deadline)
+                        .await
+                        .map(drop)
+                })
+                .await
+                .map(drop);
             (arn, instance, outcome)
         }
     });
@@ -769,12 +779,7 @@ async fn verify_permission_sets_exist(ctx: &Context, arns: &[String]) -> Result<
     let mut diags = Diagnostics::new();
     for (arn, instance, outcome) in outcomes {
         match outcome {
-            Ok(_) => {
-                verified
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .insert((client_key, arn.clone()));
-            }
+            Ok(()) => {}
             Err(e) if e.is_not_found() || e.is_validation() => diags.push(
                 Diagnostic::error(
                     "Permission set not found",
