@@ -7,7 +7,6 @@ use serde_json::json;
 use support::{Graph, exclusive, unique};
 
 const ADDRESS: &str = "idbridge_entra_application.aws";
-const AWS_TEMPLATE: &str = "21ed01d2-ec13-4e9e-86c1-cd546719ebc4";
 
 fn config(name: &str, extra: &str) -> String {
     format!(
@@ -91,7 +90,11 @@ fn entra_application_lifecycle() {
     TestCase::new(vec![
         Step::config(first)
             .check(checks::attr_equals(ADDRESS, "display_name", &name))
-            .check(checks::attr_equals(ADDRESS, "template_id", AWS_TEMPLATE))
+            .check(checks::attr_equals(
+                ADDRESS,
+                "template_id",
+                support::AWS_GALLERY_TEMPLATE,
+            ))
             .check(checks::attr_equals(
                 ADDRESS,
                 "app_role_assignment_required",

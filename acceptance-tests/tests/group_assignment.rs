@@ -15,7 +15,6 @@ use support::{Graph, Response, http, unique};
 
 static SERIAL: Mutex<()> = Mutex::new(());
 
-const AWS_TEMPLATE: &str = "21ed01d2-ec13-4e9e-86c1-cd546719ebc4";
 const RESOURCE: &str = "idbridge_group_assignment.g";
 const ACCOUNT_1: &str = "111111111111";
 const ACCOUNT_2: &str = "222222222222";
@@ -131,64 +130,12 @@ impl Fixture {
         value
     }
 
-    /// The enterprise app with a provisioning job whose secrets point at the emulator's SCIM endpoint.
-    /// Returns (application object id, service principal id).
     fn app(&self, name: &str, scim_token: &str) -> (String, String) {
-        let created = self.graph(
-            "POST",
-            &format!("/applicationTemplates/{AWS_TEMPLATE}/instantiate"),
-            Some(json!({ "displayName": name })),
-        );
-        let app_id = created["application"]["id"].as_str().unwrap().to_string();
-        let sp_id = created["servicePrincipal"]["id"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        let templates = self.graph(
-            "GET",
-            &format!("/servicePrincipals/{sp_id}/synchronization/templates"),
-            None,
-        );
-        let template = templates["value"][0]["id"].as_str().unwrap().to_string();
-        self.graph(
-            "POST",
-            &format!("/servicePrincipals/{sp_id}/synchronization/jobs"),
-            Some(json!({ "templateId": template })),
-        );
-        self.graph(
-            "PUT",
-            &format!("/servicePrincipals/{sp_id}/synchronization/secrets"),
-            Some(json!({ "value": [
-                { "key": "BaseAddress", "value": self.endpoints.scim_endpoint },
-                { "key": "SecretToken", "value": scim_token },
-            ]})),
-        );
-        (app_id, sp_id)
+        self.entra.provisioned_app(name, scim_token)
     }
 
-    /// An Entra group with one member who has everything AWS requires of a user.
     fn group(&self, name: &str) -> String {
-        let group = self.graph(
-            "POST",
-            "/groups",
-            Some(json!({ "displayName": name, "mailEnabled": false, "mailNickname": name, "securityEnabled": true })),
-        );
-        let group_id = group["id"].as_str().unwrap().to_string();
-        let user = self.graph(
-            "POST",
-            "/users",
-            Some(json!({
-                "accountEnabled": true, "displayName": format!("{name} member"), "mailNickname": format!("{name}-m"),
-                "passwordProfile": { "password": "Emulator-Only-1!" },
-                "userPrincipalName": format!("{name}-member@example.com"), "givenName": "Acc", "surname": name,
-            })),
-        );
-        self.graph(
-            "POST",
-            &format!("/groups/{group_id}/members/$ref"),
-            Some(json!({ "@odata.id": format!("{}/v1.0/directoryObjects/{}", self.endpoints.graph_url, user["id"].as_str().unwrap()) })),
-        );
-        group_id
+        self.entra.group_with_member(name)
     }
 
     fn permission_set(&self, name: &str) -> String {

@@ -13,7 +13,6 @@ use serde_json::{Value, json};
 use support::{Graph, admin, endpoints, unique};
 
 const ADDRESS: &str = "idbridge_scim_provisioning.this";
-const AWS_TEMPLATE_ID: &str = "21ed01d2-ec13-4e9e-86c1-cd546719ebc4";
 
 const CONFIG: &str = r#"
 variable "application_id" {
@@ -56,7 +55,10 @@ impl Graph {
     fn create_aws_application(&self, name: &str) -> (String, String) {
         let answer = self.call(
             "POST",
-            &format!("/applicationTemplates/{AWS_TEMPLATE_ID}/instantiate"),
+            &format!(
+                "/applicationTemplates/{}/instantiate",
+                support::AWS_GALLERY_TEMPLATE
+            ),
             Some(json!({ "displayName": name })),
         );
         assert_eq!(answer.status, 201, "instantiate: {}", answer.body);

@@ -7,6 +7,8 @@
 use idbridge_acceptance::CheckResult;
 
 use crate::support::try_http;
+#[allow(unused_imports)]
+// a convenience re-export; binaries that import `support` directly skip it
 pub use crate::support::{endpoints, unique};
 
 fn credentials() -> aws_sdk_ssoadmin::config::Credentials {

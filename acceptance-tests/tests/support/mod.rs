@@ -10,7 +10,10 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use idbridge_acceptance::{EmulatorEndpoints, Emulators};
-use serde_json::Value;
+use serde_json::{Value, json};
+
+/// The "AWS IAM Identity Center (successor to AWS SSO)" gallery application template.
+pub const AWS_GALLERY_TEMPLATE: &str = "21ed01d2-ec13-4e9e-86c1-cd546719ebc4";
 
 /// The emulators are shared by every test of a binary, and fault/lag settings are global: tests that use
 /// them run one at a time.
@@ -153,6 +156,76 @@ impl Graph {
             ],
             body.as_deref(),
         )
+    }
+
+    /// A Graph call that must succeed; its JSON answer.
+    pub fn call_ok(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let Response { status, body } = self.call(method, path, body);
+        assert!(
+            (200..300).contains(&status),
+            "{method} {path}: HTTP {status}: {body}"
+        );
+        body
+    }
+
+    /// The AWS gallery app with a provisioning job whose secrets point at the emulator's SCIM endpoint, as an
+    /// admin sets it up by hand. Returns (application object id, service principal id).
+    pub fn provisioned_app(&self, name: &str, scim_token: &str) -> (String, String) {
+        let created = self.call_ok(
+            "POST",
+            &format!("/applicationTemplates/{AWS_GALLERY_TEMPLATE}/instantiate"),
+            Some(json!({ "displayName": name })),
+        );
+        let app_id = created["application"]["id"].as_str().unwrap().to_string();
+        let sp_id = created["servicePrincipal"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let templates = self.call_ok(
+            "GET",
+            &format!("/servicePrincipals/{sp_id}/synchronization/templates"),
+            None,
+        );
+        let template = templates["value"][0]["id"].as_str().unwrap().to_string();
+        self.call_ok(
+            "POST",
+            &format!("/servicePrincipals/{sp_id}/synchronization/jobs"),
+            Some(json!({ "templateId": template })),
+        );
+        self.call_ok(
+            "PUT",
+            &format!("/servicePrincipals/{sp_id}/synchronization/secrets"),
+            Some(json!({ "value": [
+                { "key": "BaseAddress", "value": self.endpoints.scim_endpoint },
+                { "key": "SecretToken", "value": scim_token },
+            ]})),
+        );
+        (app_id, sp_id)
+    }
+
+    /// An Entra group with one member who has everything AWS requires of a user. Returns its object id.
+    pub fn group_with_member(&self, name: &str) -> String {
+        let group = self.call_ok(
+            "POST",
+            "/groups",
+            Some(json!({ "displayName": name, "mailEnabled": false, "mailNickname": name, "securityEnabled": true })),
+        );
+        let group_id = group["id"].as_str().unwrap().to_string();
+        let user = self.call_ok(
+            "POST",
+            "/users",
+            Some(json!({
+                "accountEnabled": true, "displayName": format!("{name} member"), "mailNickname": format!("{name}-m"),
+                "passwordProfile": { "password": "Emulator-Only-1!" },
+                "userPrincipalName": format!("{name}-member@example.com"), "givenName": "Acc", "surname": name,
+            })),
+        );
+        self.call_ok(
+            "POST",
+            &format!("/groups/{group_id}/members/$ref"),
+            Some(json!({ "@odata.id": format!("{}/v1.0/directoryObjects/{}", self.endpoints.graph_url, user["id"].as_str().unwrap()) })),
+        );
+        group_id
     }
 
     /// An admin API call, e.g. `graph.admin("PUT", "/settings", Some(json!({...})))`.
