@@ -3,7 +3,7 @@
 mod aws_support;
 mod support;
 
-use aws_sdk_ssoadmin::types::{ProvisionTargetType, Tag};
+use aws_sdk_ssoadmin::types::{ProvisionTargetType, ProvisioningStatus, Tag};
 use aws_support::{block_on, endpoints, proxy_config, sso_admin, unique};
 use idbridge_acceptance::{CheckResult, State, Step, StepContext, TestCase, checks};
 
@@ -438,9 +438,51 @@ fn permission_set_reprovisioning() {
                 proxy_config(&format!(r#"{{"fail_permission_set_arns": ["{arn}"]}}"#))
             })
             .expect_error("Injected failure provisioning permission set")
-            .check(checks::attr_equals(PS, "description", "three")),
+            .check(checks::attr_equals(PS, "description", "three"))
+            .check(checks::attr_equals(PS, "outdated_accounts.#", "1"))
+            .check(checks::attr_equals(
+                PS,
+                "outdated_accounts.0",
+                "111111111111",
+            )),
+        // The account still runs "two": the next plan provisions it again, although the configuration did not
+        // change.
         Step::config(with("three"))
-            .pre(|_: &StepContext| proxy_config(r#"{"fail_permission_set_arns": []}"#)),
+            .plan_only()
+            .pre(|_: &StepContext| proxy_config(r#"{"fail_permission_set_arns": []}"#))
+            .expect_non_empty_plan()
+            .plan_check(|plan| {
+                let change = plan.change(PS).ok_or("no change planned")?;
+                if change.actions == ["update"]
+                    && change.before["outdated_accounts"] == serde_json::json!(["111111111111"])
+                    && change.after["outdated_accounts"] == serde_json::json!([])
+                    && change.before["description"] == change.after["description"]
+                {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "expected an update for the outdated account only, got {:?}: {} -> {}",
+                        change.actions, change.before, change.after
+                    )
+                    .into())
+                }
+            }),
+        Step::config(with("three")).check(move |state| {
+            let arn = arn_in(state)?;
+            let outdated = block_on(
+                sso_admin()
+                    .list_accounts_for_provisioned_permission_set()
+                    .instance_arn(instance_arn())
+                    .permission_set_arn(&arn)
+                    .provisioning_status(ProvisioningStatus::LatestPermissionSetNotProvisioned)
+                    .send(),
+            )?;
+            if outdated.account_ids().is_empty() {
+                Ok(())
+            } else {
+                Err(format!("still outdated in AWS: {:?}", outdated.account_ids()).into())
+            }
+        }),
     ])
     .with_emulators()
     .check_destroy(check_gone)

@@ -7,7 +7,7 @@ use aws_sdk_identitystore::types::{AlternateIdentifier, AttributeOperation, Uniq
 use aws_sdk_ssoadmin::config::{BehaviorVersion, Credentials, Region, retry::RetryConfig};
 use aws_sdk_ssoadmin::types::{
     CustomerManagedPolicyReference, PermissionsBoundary, PrincipalType, ProvisionTargetType,
-    StatusValues, Tag, TargetType,
+    ProvisioningStatus, StatusValues, Tag, TargetType,
 };
 use idbridge_emulators::aws_proxy::{self, ProxyConfig, RunningProxy};
 use idbridge_emulators::moto::MotoServer;
@@ -940,5 +940,121 @@ async fn reset_clears_the_proxy_and_moto() {
     assert_eq!(
         stats(&env).await["calls_by_operation"]["ListPermissionSets"],
         1
+    );
+}
+
+/// Accounts of a permission set, optionally only those with (or without) its latest version.
+async fn provisioned_accounts(
+    env: &Env,
+    arn: &str,
+    status: Option<ProvisioningStatus>,
+) -> Vec<String> {
+    env.sso
+        .list_accounts_for_provisioned_permission_set()
+        .instance_arn(&env.instance_arn)
+        .permission_set_arn(arn)
+        .set_provisioning_status(status)
+        .send()
+        .await
+        .expect("ListAccountsForProvisionedPermissionSet")
+        .account_ids()
+        .to_vec()
+}
+
+#[tokio::test]
+async fn a_changed_permission_set_is_outdated_in_its_accounts_until_provisioned() {
+    let env = env(no_quotas()).await;
+    let arn = permission_set(&env, "Outdated").await;
+    let group_id = group(&env, "Operators").await;
+    for account in ["111111111111", "222222222222"] {
+        env.sso
+            .create_account_assignment()
+            .instance_arn(&env.instance_arn)
+            .permission_set_arn(&arn)
+            .target_id(account)
+            .target_type(TargetType::AwsAccount)
+            .principal_type(PrincipalType::Group)
+            .principal_id(&group_id)
+            .send()
+            .await
+            .unwrap();
+    }
+    let outdated = || {
+        provisioned_accounts(
+            &env,
+            &arn,
+            Some(ProvisioningStatus::LatestPermissionSetNotProvisioned),
+        )
+    };
+    assert!(
+        outdated().await.is_empty(),
+        "assigning provisions the latest version"
+    );
+
+    // Tags never reach the accounts; a policy does.
+    env.sso
+        .tag_resource()
+        .instance_arn(&env.instance_arn)
+        .resource_arn(&arn)
+        .tags(Tag::builder().key("k").value("v").build().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert!(outdated().await.is_empty());
+    env.sso
+        .attach_managed_policy_to_permission_set()
+        .instance_arn(&env.instance_arn)
+        .permission_set_arn(&arn)
+        .managed_policy_arn("arn:aws:iam::aws:policy/ReadOnlyAccess")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(outdated().await, ["111111111111", "222222222222"]);
+    assert!(
+        provisioned_accounts(
+            &env,
+            &arn,
+            Some(ProvisioningStatus::LatestPermissionSetProvisioned)
+        )
+        .await
+        .is_empty()
+    );
+
+    // One account, then all of them.
+    env.sso
+        .provision_permission_set()
+        .instance_arn(&env.instance_arn)
+        .permission_set_arn(&arn)
+        .target_type(ProvisionTargetType::AwsAccount)
+        .target_id("111111111111")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(outdated().await, ["222222222222"]);
+
+    // A failed provisioning leaves the account outdated.
+    put_config(&env, json!({ "fail_permission_set_arns": [arn] })).await;
+    env.sso
+        .provision_permission_set()
+        .instance_arn(&env.instance_arn)
+        .permission_set_arn(&arn)
+        .target_type(ProvisionTargetType::AllProvisionedAccounts)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(outdated().await, ["222222222222"]);
+    put_config(&env, json!({ "fail_permission_set_arns": [] })).await;
+    env.sso
+        .provision_permission_set()
+        .instance_arn(&env.instance_arn)
+        .permission_set_arn(&arn)
+        .target_type(ProvisionTargetType::AllProvisionedAccounts)
+        .send()
+        .await
+        .unwrap();
+    assert!(outdated().await.is_empty());
+    assert_eq!(
+        provisioned_accounts(&env, &arn, None).await,
+        ["111111111111", "222222222222"]
     );
 }

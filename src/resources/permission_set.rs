@@ -296,6 +296,8 @@ struct Remote {
     customer: BTreeSet<CustomerManagedPolicyRef>,
     boundary: Option<PermissionsBoundary>,
     tags: BTreeMap<String, String>,
+    /// Accounts running an older version of the set than its latest change.
+    outdated_accounts: BTreeSet<String>,
 }
 
 fn policy_ref(name: &str, path: Option<&str>) -> CustomerManagedPolicyRef {
@@ -443,6 +445,15 @@ fn state_from_remote(prior: &Value, instance_arn: &str, remote: &Remote) -> Valu
         .with("permissions_boundary", boundary_value(&remote.boundary))
         .with("tags", tags)
         .with("created_date", created_date(set))
+        .with(
+            "outdated_accounts",
+            Value::set(
+                remote
+                    .outdated_accounts
+                    .iter()
+                    .map(|a| Value::from(a.as_str())),
+            ),
+        )
 }
 
 // ------------------------------------------------------------------------------------------ AWS side
@@ -462,12 +473,13 @@ async fn fetch_remote(
         Err(e) if e.is_not_found() => return Ok(None),
         Err(e) => return Err(e),
     };
-    let (inline, managed, customer, boundary, tags) = tokio::try_join!(
+    let (inline, managed, customer, boundary, tags, outdated) = tokio::try_join!(
         ic.get_inline_policy(instance_arn, arn, deadline),
         ic.list_managed_policies(instance_arn, arn, deadline),
         ic.list_customer_managed_policies(instance_arn, arn, deadline),
         ic.get_permissions_boundary(instance_arn, arn, deadline),
         ic.list_tags(instance_arn, arn, deadline),
+        ic.list_outdated_accounts_for_permission_set(instance_arn, arn, deadline),
     )?;
     let boundary = boundary.map(|b| match b {
         PermissionsBoundary::CustomerManagedPolicy(r) => {
@@ -482,6 +494,7 @@ async fn fetch_remote(
         customer: customer.into_iter().map(normalise_ref).collect(),
         boundary,
         tags,
+        outdated_accounts: outdated.into_iter().collect(),
     }))
 }
 
@@ -495,16 +508,16 @@ fn step_error(what: &str, error: &AwsClientError) -> Diagnostics {
     diagnostic.detail = format!("While {what}: {}", diagnostic.detail);
     if matches!(error, AwsClientError::OperationFailed { .. }) {
         diagnostic.detail.push_str(
-            " The permission set itself is updated; accounts keep the previous version until it is provisioned \
-             again (change it again with Terraform, or use \"Update in accounts\" in the IAM Identity Center \
-             console).",
+            " The permission set itself is updated; the accounts keep the previous version until it is \
+             provisioned again: they show in `outdated_accounts`, and the next apply provisions them.",
         );
     }
     diagnostic.into()
 }
 
 /// Brings the permission set from `current` to `desired`, then re-provisions it to its accounts if anything
-/// that reaches the accounts changed.
+/// that reaches the accounts changed or some accounts still run an older version (an earlier provisioning
+/// failed, or the set was changed outside Terraform).
 async fn converge(
     ic: &IdentityCenter,
     instance_arn: &str,
@@ -625,7 +638,7 @@ async fn converge(
             .map_err(|e| step_error("tagging", &e))?;
     }
 
-    if changed {
+    if changed || !current.outdated_accounts.is_empty() {
         let accounts = ic
             .list_accounts_for_permission_set(instance_arn, arn, deadline)
             .await
@@ -834,6 +847,15 @@ impl Resource for PermissionSetResource {
                     .use_state_for_unknown()
                     .description("When the permission set was created (RFC 3339)."),
             )
+            .attribute(
+                Attribute::set("outdated_accounts", Type::String)
+                    .computed()
+                    .description(
+                        "Accounts the permission set is provisioned to that still run an earlier version of it \
+                         (a provisioning failed, or the set was changed outside Terraform). Planned empty: the \
+                         next apply provisions them.",
+                    ),
+            )
             .block(NestedBlock::new(
                 "customer_managed_policy",
                 Nesting::Set,
@@ -894,6 +916,8 @@ impl Resource for PermissionSetResource {
             return Ok(());
         }
         let config = plan.config.clone();
+        // Every apply leaves the set provisioned everywhere; accounts read as outdated make this an update.
+        plan.planned.set_attr("outdated_accounts", Value::set([]));
         if config.get("session_duration").is_null() {
             plan.planned
                 .set_attr("session_duration", DEFAULT_SESSION_DURATION);
@@ -981,6 +1005,7 @@ impl Resource for PermissionSetResource {
                     customer: BTreeSet::new(),
                     boundary: None,
                     tags: desired.tags.clone(),
+                    outdated_accounts: BTreeSet::new(),
                 };
                 (set.arn, current)
             }
@@ -1307,6 +1332,7 @@ mod tests {
                 },
             )),
             tags: BTreeMap::new(),
+            outdated_accounts: BTreeSet::new(),
         }
     }
 
@@ -1345,6 +1371,15 @@ mod tests {
         let state = state_from_remote(&prior, "arn:aws:sso:::instance/ssoins-1", &changed);
         assert_eq!(state.get_str("inline_policy"), Some(r#"{"a":3}"#));
         assert_eq!(state.get("tags").get_str("team"), Some("x"));
+        assert_eq!(state.get("outdated_accounts"), &Value::set([]));
+
+        let mut outdated = remote();
+        outdated.outdated_accounts.insert("111111111111".into());
+        let state = state_from_remote(&prior, "arn:aws:sso:::instance/ssoins-1", &outdated);
+        assert_eq!(
+            state.get("outdated_accounts"),
+            &Value::set([Value::from("111111111111")])
+        );
     }
 
     #[test]
@@ -1406,6 +1441,7 @@ mod tests {
             ("name", Value::from("ops")),
             ("session_duration", Value::from("PT1H")),
             ("inline_policy", Value::from(r#"{"a":1,"b":2}"#)),
+            ("outdated_accounts", Value::set([])),
         ]);
         let config = prior
             .clone()

@@ -16,6 +16,7 @@ pub(super) async fn dispatch(
     mut input: Value,
 ) -> Result<Value, AwsError> {
     to_moto_arns(&mut input);
+    let outdates_accounts = changes_provisioned_content(operation);
     let mut output = match operation {
         "DescribeInstance" => describe_instance(proxy, &input).await?,
         "CreatePermissionSet" => create_permission_set(proxy, &input).await?,
@@ -78,9 +79,44 @@ pub(super) async fn dispatch(
         "ListPermissionSetsProvisionedToAccount" => permission_sets_for_account(proxy, &input)?,
         _ => proxy.moto(Service::SsoAdmin, operation, &input).await?,
     };
+    if outdates_accounts && let Some(arn) = input.get("PermissionSetArn").and_then(Value::as_str) {
+        mark_outdated(proxy, arn);
+    }
     to_aws_arns(&mut output);
     session_durations_as_iso8601(&mut output);
     Ok(output)
+}
+
+/// Writes that change what a permission set grants: the accounts it is provisioned to keep running the
+/// previous version until ProvisionPermissionSet (AWS's console shows them as needing an update). Tags do not
+/// reach the accounts.
+fn changes_provisioned_content(operation: &str) -> bool {
+    matches!(
+        operation,
+        "UpdatePermissionSet"
+            | "PutInlinePolicyToPermissionSet"
+            | "DeleteInlinePolicyFromPermissionSet"
+            | "AttachManagedPolicyToPermissionSet"
+            | "DetachManagedPolicyFromPermissionSet"
+            | "AttachCustomerManagedPolicyReferenceToPermissionSet"
+            | "DetachCustomerManagedPolicyReferenceFromPermissionSet"
+            | "PutPermissionsBoundaryToPermissionSet"
+            | "DeletePermissionsBoundaryFromPermissionSet"
+    )
+}
+
+fn mark_outdated(proxy: &Proxy, permission_set_arn: &str) {
+    let mut state = proxy.state();
+    let accounts = state
+        .provisioned_accounts
+        .get(permission_set_arn)
+        .cloned()
+        .unwrap_or_default();
+    if !accounts.is_empty() {
+        state
+            .outdated_accounts
+            .insert(permission_set_arn.to_owned(), accounts);
+    }
 }
 
 /// moto answers the default session duration as a number of seconds (`3600`); AWS always answers an ISO-8601
@@ -260,6 +296,7 @@ async fn delete_permission_set(proxy: &Proxy, input: &Value) -> Result<Value, Aw
         state.tags.remove(arn);
         state.boundaries.remove(arn);
         state.provisioned_accounts.remove(arn);
+        state.outdated_accounts.remove(arn);
     }
     Ok(output)
 }
@@ -440,25 +477,48 @@ async fn change_assignment(
     Ok(json!({ member: record.render(true) }))
 }
 
+/// The latest version of the permission set now runs in `account` (provisioned to it, or assigned there).
 fn mark_provisioned(proxy: &Proxy, permission_set_arn: &str, account: &str) {
-    proxy
-        .state()
+    let mut state = proxy.state();
+    state
         .provisioned_accounts
         .entry(permission_set_arn.to_owned())
         .or_default()
         .insert(account.to_owned());
+    if let Some(outdated) = state.outdated_accounts.get_mut(permission_set_arn) {
+        outdated.remove(account);
+    }
 }
 
 async fn accounts_for_permission_set(proxy: &Proxy, input: &Value) -> Result<Value, AwsError> {
     let instance_arn = required_str(input, "InstanceArn")?;
     let permission_set_arn = required_str(input, "PermissionSetArn")?;
+    let wanted = input.get("ProvisioningStatus").and_then(Value::as_str);
+    let latest = match wanted {
+        None => None,
+        Some("LATEST_PERMISSION_SET_PROVISIONED") => Some(true),
+        Some("LATEST_PERMISSION_SET_NOT_PROVISIONED") => Some(false),
+        Some(other) => {
+            return Err(AwsError::validation(format!(
+                "1 validation error detected: Value '{other}' at 'provisioningStatus' failed to satisfy constraint: \
+                 Member must satisfy enum value set: [LATEST_PERMISSION_SET_PROVISIONED, \
+                 LATEST_PERMISSION_SET_NOT_PROVISIONED]"
+            )));
+        }
+    };
     ensure_permission_set(proxy, instance_arn, permission_set_arn).await?;
-    let accounts: Vec<String> = proxy
-        .state()
+    let state = proxy.state();
+    let outdated = state.outdated_accounts.get(permission_set_arn);
+    let accounts: Vec<String> = state
         .provisioned_accounts
         .get(permission_set_arn)
-        .map(|accounts| accounts.iter().cloned().collect())
-        .unwrap_or_default();
+        .into_iter()
+        .flatten()
+        .filter(|account| {
+            latest.is_none_or(|latest| latest != outdated.is_some_and(|o| o.contains(*account)))
+        })
+        .cloned()
+        .collect();
     Ok(json!({"AccountIds": accounts}))
 }
 
@@ -531,8 +591,11 @@ async fn provision_permission_set(proxy: &Proxy, input: &Value) -> Result<Value,
         proxy
             .moto(Service::SsoAdmin, "ProvisionPermissionSet", input)
             .await?;
-        if let Some(account) = input.get("TargetId").and_then(Value::as_str) {
-            mark_provisioned(proxy, permission_set_arn, account);
+        match input.get("TargetId").and_then(Value::as_str) {
+            Some(account) => mark_provisioned(proxy, permission_set_arn, account),
+            None => {
+                proxy.state().outdated_accounts.remove(permission_set_arn);
+            }
         }
     }
     let request_id = uuid::Uuid::new_v4().to_string();

@@ -155,6 +155,8 @@ pub struct ProxyState {
     /// Accounts each permission set (moto ARN shape) is provisioned to: by an account assignment or by
     /// ProvisionPermissionSet for one account. moto answers these look-ups with the caller's account.
     pub provisioned_accounts: HashMap<String, BTreeSet<String>>,
+    /// Of those, the accounts still running a version older than the permission set's latest change.
+    pub outdated_accounts: HashMap<String, BTreeSet<String>>,
 }
 
 impl ProxyState {
@@ -168,6 +170,7 @@ impl ProxyState {
             boundaries: HashMap::new(),
             overlays: HashMap::new(),
             provisioned_accounts: HashMap::new(),
+            outdated_accounts: HashMap::new(),
         }
     }
 

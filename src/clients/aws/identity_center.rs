@@ -809,6 +809,35 @@ impl IdentityCenter {
         permission_set_arn: &str,
         deadline: Deadline,
     ) -> Result<Vec<String>, Error> {
+        self.accounts_for_permission_set(instance_arn, permission_set_arn, None, deadline)
+            .await
+    }
+
+    /// Account ids the permission set is provisioned to that do not run its latest version: a change was
+    /// never provisioned there, or provisioning it failed.
+    pub async fn list_outdated_accounts_for_permission_set(
+        &self,
+        instance_arn: &str,
+        permission_set_arn: &str,
+        deadline: Deadline,
+    ) -> Result<Vec<String>, Error> {
+        self.accounts_for_permission_set(
+            instance_arn,
+            permission_set_arn,
+            Some(sso::ProvisioningStatus::LatestPermissionSetNotProvisioned),
+            deadline,
+        )
+        .await
+    }
+
+    async fn accounts_for_permission_set(
+        &self,
+        instance_arn: &str,
+        permission_set_arn: &str,
+        status: Option<sso::ProvisioningStatus>,
+        deadline: Deadline,
+    ) -> Result<Vec<String>, Error> {
+        let status = &status;
         collect_pages(|token| async move {
             let page = self
                 .call(
@@ -820,6 +849,7 @@ impl IdentityCenter {
                             .list_accounts_for_provisioned_permission_set()
                             .instance_arn(instance_arn)
                             .permission_set_arn(permission_set_arn)
+                            .set_provisioning_status(status.clone())
                             .max_results(PAGE_SIZE)
                             .set_next_token(token.clone())
                             .send()
