@@ -34,21 +34,18 @@ resource "idbridge_group_assignment" "g" {
 }
 "#;
 
-const CONFIG_WITH_INSTANCE: &str = r#"
-variable "application_id" { type = string }
-variable "group_id" { type = string }
-variable "instance_arn" { type = string }
-variable "permission_set_arns" { type = list(string) }
-variable "account_ids" { type = list(string) }
-
-resource "idbridge_group_assignment" "g" {
-  application_id      = var.application_id
-  entra_group_id      = var.group_id
-  instance_arn        = var.instance_arn
-  permission_set_arns = var.permission_set_arns
-  account_ids         = var.account_ids
+/// [`CONFIG`] with the instance named explicitly.
+fn config_with_instance() -> String {
+    CONFIG
+        .replace(
+            "variable \"account_ids\"",
+            "variable \"instance_arn\" { type = string }\nvariable \"account_ids\"",
+        )
+        .replace(
+            "  account_ids         = var.account_ids",
+            "  account_ids         = var.account_ids\n  instance_arn        = var.instance_arn",
+        )
 }
-"#;
 
 /// The emulators' answer as JSON, after checking that the call succeeded.
 fn json_of(answer: Response, what: &str) -> Value {
@@ -622,7 +619,7 @@ fn group_assignment_bad_inputs_fail_at_plan() {
             )
             .check(checks::no_resources),
         // A permission set of another instance than the one named.
-        Step::config(CONFIG_WITH_INSTANCE)
+        Step::config(config_with_instance())
             .var("application_id", app)
             .var("group_id", group)
             .var("instance_arn", &instance_arn)

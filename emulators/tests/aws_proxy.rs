@@ -150,6 +150,31 @@ async fn group(env: &Env, name: &str) -> String {
         .group_id
 }
 
+/// CreateAccountAssignment of `group_id` on `account`.
+fn assign_group(
+    env: &Env,
+    permission_set_arn: &str,
+    account: String,
+    group_id: &str,
+) -> impl Future<
+    Output = Result<
+        aws_sdk_ssoadmin::operation::create_account_assignment::CreateAccountAssignmentOutput,
+        aws_sdk_ssoadmin::error::SdkError<
+            aws_sdk_ssoadmin::operation::create_account_assignment::CreateAccountAssignmentError,
+        >,
+    >,
+> {
+    env.sso
+        .create_account_assignment()
+        .instance_arn(&env.instance_arn)
+        .permission_set_arn(permission_set_arn)
+        .target_id(account)
+        .target_type(TargetType::AwsAccount)
+        .principal_type(PrincipalType::Group)
+        .principal_id(group_id)
+        .send()
+}
+
 #[tokio::test]
 async fn permission_set_arns_have_the_real_shape_and_missing_operations_work() {
     let env = env(no_quotas()).await;
@@ -746,17 +771,7 @@ async fn the_eleventh_outstanding_assignment_is_a_conflict() {
     .await;
     let arn = permission_set(&env, "Ops").await;
     let group_id = group(&env, "Operators").await;
-    let assign = |account: String| {
-        env.sso
-            .create_account_assignment()
-            .instance_arn(&env.instance_arn)
-            .permission_set_arn(&arn)
-            .target_id(account)
-            .target_type(TargetType::AwsAccount)
-            .principal_type(PrincipalType::Group)
-            .principal_id(&group_id)
-            .send()
-    };
+    let assign = |account: String| assign_group(&env, &arn, account, &group_id);
     for account in 0..10 {
         assign(format!("1000000000{account:02}"))
             .await
@@ -967,15 +982,7 @@ async fn a_changed_permission_set_is_outdated_in_its_accounts_until_provisioned(
     let arn = permission_set(&env, "Outdated").await;
     let group_id = group(&env, "Operators").await;
     for account in ["111111111111", "222222222222"] {
-        env.sso
-            .create_account_assignment()
-            .instance_arn(&env.instance_arn)
-            .permission_set_arn(&arn)
-            .target_id(account)
-            .target_type(TargetType::AwsAccount)
-            .principal_type(PrincipalType::Group)
-            .principal_id(&group_id)
-            .send()
+        assign_group(&env, &arn, account.into(), &group_id)
             .await
             .unwrap();
     }
