@@ -206,21 +206,15 @@ impl Resource for GroupAssignmentResource {
     }
 
     async fn create(&self, ctx: &Context, req: CreateRequest) -> Result<Value, ApplyError> {
-        let clients = IdbridgeClients::from_context(ctx)?;
-        let graph = clients.graph().await?;
-        let ic = clients.identity_center().await?;
         let planned = req.planned;
-        let args = Args::from_value(&planned)?;
-        let deadline = Deadline::after(ctx.remaining());
-
-        let app = ctx.guard(resolve_app(&graph, &args.application_id)).await?;
-        let instance = ctx
-            .guard(resolve_instance(
-                &ic,
-                args.instance_arn.as_deref(),
-                deadline,
-            ))
-            .await?;
+        let Apply {
+            graph,
+            ic,
+            args,
+            deadline,
+            app,
+            instance,
+        } = Apply::open(ctx, &planned).await?;
         let app_role_assignment_id = ctx
             .guard(ensure_app_role_assignment(
                 &graph,
@@ -397,19 +391,14 @@ impl Resource for GroupAssignmentResource {
     }
 
     async fn update(&self, ctx: &Context, req: UpdateRequest) -> Result<Value, ApplyError> {
-        let clients = IdbridgeClients::from_context(ctx)?;
-        let graph = clients.graph().await?;
-        let ic = clients.identity_center().await?;
-        let args = Args::from_value(&req.planned)?;
-        let deadline = Deadline::after(ctx.remaining());
-        let app = ctx.guard(resolve_app(&graph, &args.application_id)).await?;
-        let instance = ctx
-            .guard(resolve_instance(
-                &ic,
-                args.instance_arn.as_deref(),
-                deadline,
-            ))
-            .await?;
+        let Apply {
+            graph,
+            ic,
+            args,
+            deadline,
+            app,
+            instance,
+        } = Apply::open(ctx, &req.planned).await?;
         let mut state = req
             .planned
             .clone()
@@ -530,6 +519,43 @@ impl Resource for GroupAssignmentResource {
         state.set_attr("application_id", app);
         state.set_attr("entra_group_id", group);
         Ok(state)
+    }
+}
+
+/// What create and update start from: both clients, the planned arguments, the enterprise app and the
+/// Identity Center instance.
+struct Apply {
+    graph: Arc<GraphClient>,
+    ic: Arc<IdentityCenter>,
+    args: Args,
+    deadline: Deadline,
+    app: App,
+    instance: Instance,
+}
+
+impl Apply {
+    async fn open(ctx: &Context, planned: &Value) -> Result<Apply, Diagnostics> {
+        let clients = IdbridgeClients::from_context(ctx)?;
+        let graph = clients.graph().await?;
+        let ic = clients.identity_center().await?;
+        let args = Args::from_value(planned)?;
+        let deadline = Deadline::after(ctx.remaining());
+        let app = ctx.guard(resolve_app(&graph, &args.application_id)).await?;
+        let instance = ctx
+            .guard(resolve_instance(
+                &ic,
+                args.instance_arn.as_deref(),
+                deadline,
+            ))
+            .await?;
+        Ok(Apply {
+            graph,
+            ic,
+            args,
+            deadline,
+            app,
+            instance,
+        })
     }
 }
 
