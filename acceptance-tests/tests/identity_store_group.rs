@@ -116,8 +116,8 @@ fn identity_store_group_missing_and_bad_inputs() {
             .expect_error(r"Waited \d+s \(\d+ lookups\)"),
         Step::config(by_name(&name, r#"  wait_for = "ten minutes""#))
             .expect_error("Invalid wait_for"),
-        // The emulated identity store holds no external IDs (only SCIM knows them), so this exercises the
-        // look-up by external ID and its not-found wording.
+        // No group carries this external ID (identity store groups get external IDs only through SCIM; the
+        // found case is in external_ids.rs), so this exercises the not-found wording of the look-up by external ID.
         Step::config(
             r#"
 data "idbridge_identity_store_group" "g" {

@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use aws_sdk_identitystore::types::{AlternateIdentifier, AttributeOperation, UniqueAttribute};
+use aws_sdk_identitystore::types::{
+    AlternateIdentifier, AttributeOperation, ExternalId, UniqueAttribute,
+};
 use aws_sdk_ssoadmin::config::{BehaviorVersion, Credentials, Region, retry::RetryConfig};
 use aws_sdk_ssoadmin::types::{
     CustomerManagedPolicyReference, PermissionsBoundary, PrincipalType, ProvisionTargetType,
@@ -887,6 +889,209 @@ async fn identitystore_updates_are_visible_to_reads_and_lookups() {
         unknown_store.is_resource_not_found_exception(),
         "{unknown_store:?}"
     );
+}
+
+async fn put_external_ids(env: &Env, id: &str, body: Value) -> reqwest::StatusCode {
+    reqwest::Client::new()
+        .put(format!("{}/_proxy/external-ids/{id}", env.proxy.base_url))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+async fn recorded_external_ids(env: &Env, id: &str) -> Value {
+    reqwest::get(format!("{}/_proxy/external-ids/{id}", env.proxy.base_url))
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap()["ExternalIds"]
+        .clone()
+}
+
+fn external_id(issuer: &str, id: &str) -> AlternateIdentifier {
+    AlternateIdentifier::ExternalId(ExternalId::builder().issuer(issuer).id(id).build().unwrap())
+}
+
+#[tokio::test]
+async fn recorded_external_ids_are_read_and_looked_up_like_aws() {
+    const ISSUER: &str = "https://scim.aws.com/tenant";
+    let env = env(no_quotas()).await;
+    let group_id = group(&env, "Provisioned").await;
+    let other_group = group(&env, "Made by hand").await;
+    let user_id = env
+        .ids
+        .create_user()
+        .identity_store_id(&env.store_id)
+        .user_name("grace")
+        .display_name("Grace Hopper")
+        .name(
+            aws_sdk_identitystore::types::Name::builder()
+                .given_name("Grace")
+                .family_name("Hopper")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .user_id;
+    for (id, external) in [(&group_id, "entra-group"), (&user_id, "entra-user")] {
+        assert_eq!(
+            put_external_ids(
+                &env,
+                id,
+                json!({"ExternalIds": [{"Issuer": ISSUER, "Id": external}]})
+            )
+            .await,
+            204
+        );
+    }
+    for bad in [
+        json!({"ExternalIds": [{"Issuer": ISSUER}]}),
+        json!({"Ids": []}),
+    ] {
+        assert_eq!(put_external_ids(&env, &group_id, bad).await, 400);
+    }
+
+    let described = env
+        .ids
+        .describe_group()
+        .identity_store_id(&env.store_id)
+        .group_id(&group_id)
+        .send()
+        .await
+        .unwrap();
+    let ids = described.external_ids();
+    assert_eq!(
+        (ids.len(), ids[0].issuer(), ids[0].id()),
+        (1, ISSUER, "entra-group")
+    );
+    let listed = env
+        .ids
+        .list_groups()
+        .identity_store_id(&env.store_id)
+        .send()
+        .await
+        .unwrap();
+    for listed_group in listed.groups() {
+        let expected = usize::from(listed_group.group_id() == group_id);
+        assert_eq!(
+            listed_group.external_ids().len(),
+            expected,
+            "{listed_group:?}"
+        );
+    }
+    let user = env
+        .ids
+        .describe_user()
+        .identity_store_id(&env.store_id)
+        .user_id(&user_id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(user.external_ids()[0].id(), "entra-user");
+    let users = env
+        .ids
+        .list_users()
+        .identity_store_id(&env.store_id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(users.users()[0].external_ids()[0].issuer(), ISSUER);
+
+    let group_by = |issuer: &'static str, id: &'static str| {
+        env.ids
+            .get_group_id()
+            .identity_store_id(&env.store_id)
+            .alternate_identifier(external_id(issuer, id))
+            .send()
+    };
+    assert_eq!(
+        group_by(ISSUER, "entra-group").await.unwrap().group_id,
+        group_id
+    );
+    for (issuer, id) in [
+        ("https://scim.aws.com/other", "entra-group"),
+        (ISSUER, "entra-user"),
+        (ISSUER, "nobody"),
+    ] {
+        let missing = group_by(issuer, id).await.unwrap_err().into_service_error();
+        assert!(
+            missing.is_resource_not_found_exception(),
+            "{issuer} {id}: {missing:?}"
+        );
+    }
+    let found_user = env
+        .ids
+        .get_user_id()
+        .identity_store_id(&env.store_id)
+        .alternate_identifier(external_id(ISSUER, "entra-user"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(found_user.user_id, user_id);
+
+    // Raw JSON: a union with both members, and an ExternalId without Issuer, are ValidationExceptions.
+    let raw = |body: Value| {
+        reqwest::Client::new()
+            .post(format!("{}/", env.proxy.base_url))
+            .header("X-Amz-Target", "AWSIdentityStore.GetGroupId")
+            .header("Content-Type", "application/x-amz-json-1.1")
+            .body(body.to_string())
+            .send()
+    };
+    for alternate in [
+        json!({"ExternalId": {"Issuer": ISSUER, "Id": "entra-group"},
+               "UniqueAttribute": {"AttributePath": "displayName", "AttributeValue": "Provisioned"}}),
+        json!({"ExternalId": {"Id": "entra-group"}}),
+    ] {
+        let answer =
+            raw(json!({"IdentityStoreId": env.store_id, "AlternateIdentifier": alternate}))
+                .await
+                .unwrap();
+        assert_eq!(answer.status(), 400);
+        let body: Value = answer.json().await.unwrap();
+        assert_eq!(body["__type"], "ValidationException", "{body}");
+    }
+
+    // An empty list clears them, deleting a group (or user) forgets them, and so does a reset.
+    assert_eq!(
+        put_external_ids(&env, &group_id, json!({"ExternalIds": []})).await,
+        204
+    );
+    assert!(
+        group_by(ISSUER, "entra-group")
+            .await
+            .unwrap_err()
+            .into_service_error()
+            .is_resource_not_found_exception()
+    );
+    put_external_ids(
+        &env,
+        &other_group,
+        json!({"ExternalIds": [{"Issuer": ISSUER, "Id": "x"}]}),
+    )
+    .await;
+    env.ids
+        .delete_group()
+        .identity_store_id(&env.store_id)
+        .group_id(&other_group)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(recorded_external_ids(&env, &other_group).await, json!([]));
+    assert_eq!(
+        recorded_external_ids(&env, &user_id).await[0]["Id"],
+        "entra-user"
+    );
+    reqwest::Client::new()
+        .post(format!("{}/_proxy/reset", env.proxy.base_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(recorded_external_ids(&env, &user_id).await, json!([]));
 }
 
 #[tokio::test]

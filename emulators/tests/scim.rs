@@ -1,7 +1,7 @@
 //! The SCIM endpoint stand-in over HTTP, with identitystore (moto behind the proxy) checked through the AWS SDK.
 
 use aws_sdk_identitystore::config::{BehaviorVersion, Credentials, Region};
-use aws_sdk_identitystore::types::{AlternateIdentifier, UniqueAttribute};
+use aws_sdk_identitystore::types::{AlternateIdentifier, ExternalId, UniqueAttribute};
 use idbridge_emulators::aws_proxy::{self, ProxyConfig, RunningProxy};
 use idbridge_emulators::moto::MotoServer;
 use idbridge_emulators::scim::{self, RunningScim, ScimConfig};
@@ -433,6 +433,166 @@ async fn groups_and_members_land_in_identitystore() {
             .into_service_error()
             .is_resource_not_found_exception()
     );
+}
+
+/// What AWS's SCIM endpoint does inside AWS: the SCIM `externalId` becomes the identitystore `ExternalIds` entry
+/// (issuer: the endpoint's), follows replacement, PATCH and removal, and `GetGroupId`/`GetUserId` find it.
+#[tokio::test]
+async fn external_ids_follow_scim_writes_into_identitystore() {
+    let env = env().await;
+    let issuer = env.scim.external_id_issuer.clone();
+    assert_eq!(
+        issuer,
+        format!("https://scim.aws.com/{}", env.scim.tenant_id)
+    );
+    let group_external_ids = |group_id: String| {
+        let env = &env;
+        async move {
+            env.ids
+                .describe_group()
+                .identity_store_id(&env.store_id)
+                .group_id(group_id)
+                .send()
+                .await
+                .unwrap()
+                .external_ids()
+                .iter()
+                .map(|e| (e.issuer().to_owned(), e.id().to_owned()))
+                .collect::<Vec<_>>()
+        }
+    };
+    let group_by = |id: &str| {
+        env.ids
+            .get_group_id()
+            .identity_store_id(&env.store_id)
+            .alternate_identifier(AlternateIdentifier::ExternalId(
+                ExternalId::builder()
+                    .issuer(&issuer)
+                    .id(id)
+                    .build()
+                    .unwrap(),
+            ))
+            .send()
+    };
+
+    let (status, group) = env
+        .call(
+            reqwest::Method::POST,
+            "Groups",
+            Some(json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "AWS-Ops", "externalId": "entra-ops"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{group}");
+    let group_id = group["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        group_external_ids(group_id.clone()).await,
+        [(issuer.clone(), "entra-ops".to_owned())]
+    );
+    assert_eq!(group_by("entra-ops").await.unwrap().group_id, group_id);
+
+    let replace = patch(json!([{"op": "Replace", "path": "externalId", "value": "entra-ops-2"}]));
+    let (status, body) = env
+        .call(
+            reqwest::Method::PATCH,
+            &format!("Groups/{group_id}"),
+            Some(replace),
+        )
+        .await;
+    assert_eq!(status, 204, "{body}");
+    assert_eq!(group_by("entra-ops-2").await.unwrap().group_id, group_id);
+    assert!(
+        group_by("entra-ops")
+            .await
+            .unwrap_err()
+            .into_service_error()
+            .is_resource_not_found_exception()
+    );
+    let remove = patch(json!([{"op": "Remove", "path": "externalId"}]));
+    env.call(
+        reqwest::Method::PATCH,
+        &format!("Groups/{group_id}"),
+        Some(remove),
+    )
+    .await;
+    assert_eq!(group_external_ids(group_id.clone()).await, []);
+    let put = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "AWS-Ops", "externalId": "entra-ops-3"});
+    let (status, body) = env
+        .call(
+            reqwest::Method::PUT,
+            &format!("Groups/{group_id}"),
+            Some(put),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        group_external_ids(group_id.clone()).await,
+        [(issuer.clone(), "entra-ops-3".to_owned())]
+    );
+
+    let user_id = env.create_user("erin").await;
+    let user_by = |id: &str| {
+        env.ids
+            .get_user_id()
+            .identity_store_id(&env.store_id)
+            .alternate_identifier(AlternateIdentifier::ExternalId(
+                ExternalId::builder()
+                    .issuer(&issuer)
+                    .id(id)
+                    .build()
+                    .unwrap(),
+            ))
+            .send()
+    };
+    assert_eq!(user_by("ext-erin").await.unwrap().user_id, user_id);
+    let listed = env
+        .ids
+        .list_users()
+        .identity_store_id(&env.store_id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.users()[0].external_ids()[0].id(), "ext-erin");
+    let remove = patch(json!([{"op": "remove", "path": "externalId"}]));
+    let (status, body) = env
+        .call(
+            reqwest::Method::PATCH,
+            &format!("Users/{user_id}"),
+            Some(remove),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.get("externalId").is_none(), "{body}");
+    assert!(
+        user_by("ext-erin")
+            .await
+            .unwrap_err()
+            .into_service_error()
+            .is_resource_not_found_exception()
+    );
+    let mut replaced = user("erin");
+    replaced["externalId"] = json!("ext-erin-2");
+    env.call(
+        reqwest::Method::PUT,
+        &format!("Users/{user_id}"),
+        Some(replaced),
+    )
+    .await;
+    assert_eq!(user_by("ext-erin-2").await.unwrap().user_id, user_id);
+
+    // Deleting through SCIM deletes through identitystore, where the proxy forgets the ids.
+    for path in [format!("Groups/{group_id}"), format!("Users/{user_id}")] {
+        assert_eq!(env.call(reqwest::Method::DELETE, &path, None).await.0, 204);
+    }
+    for id in [&group_id, &user_id] {
+        let recorded: Value =
+            reqwest::get(format!("{}/_proxy/external-ids/{id}", env.proxy.base_url))
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+        assert_eq!(recorded["ExternalIds"], json!([]), "{id}");
+    }
 }
 
 fn urlencode(text: &str) -> String {

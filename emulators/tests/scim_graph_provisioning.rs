@@ -1,10 +1,11 @@
 //! The whole chain the provider relies on: a group assigned to the AWS gallery app in the Graph emulator is pushed
 //! by its provisioning engine (provision on demand) to the AWS SCIM endpoint stand-in, and then resolves through
-//! identitystore `GetGroupId` and can be assigned a permission set via sso-admin, as on real AWS.
+//! identitystore `GetGroupId` (by display name, and by the Entra object id as `ExternalId`) and can be assigned a
+//! permission set via sso-admin, as on real AWS.
 
 mod graph_common;
 
-use aws_sdk_identitystore::types::{AlternateIdentifier, UniqueAttribute};
+use aws_sdk_identitystore::types::{AlternateIdentifier, ExternalId, UniqueAttribute};
 use axum::http::{Method, StatusCode};
 use graph_common::Graph;
 use idbridge_emulators::aws_proxy::{self, ProxyConfig};
@@ -118,6 +119,34 @@ async fn group_provisioned_by_the_graph_engine_resolves_through_get_group_id() {
         .await
         .expect("the provisioned group resolves by display name")
         .group_id;
+    // Entra's AWS gallery app maps objectId -> externalId; AWS shows it as the group's ExternalIds.
+    let described = ids
+        .describe_group()
+        .identity_store_id(store_id)
+        .group_id(&group_id)
+        .send()
+        .await
+        .unwrap();
+    let external_ids = described.external_ids();
+    assert_eq!(external_ids.len(), 1, "{described:?}");
+    assert_eq!(
+        (external_ids[0].issuer(), external_ids[0].id()),
+        (scim.external_id_issuer.as_str(), group.as_str())
+    );
+    let by_external_id = ids
+        .get_group_id()
+        .identity_store_id(store_id)
+        .alternate_identifier(AlternateIdentifier::ExternalId(
+            ExternalId::builder()
+                .issuer(&scim.external_id_issuer)
+                .id(&group)
+                .build()
+                .unwrap(),
+        ))
+        .send()
+        .await
+        .expect("the provisioned group resolves by its external id");
+    assert_eq!(by_external_id.group_id, group_id);
     let members = ids
         .list_group_memberships()
         .identity_store_id(store_id)

@@ -16,8 +16,8 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::clients::aws::{
-    AssignmentTarget, Deadline, Error as AwsClientError, GroupMatcher, IdentityCenter, Instance,
-    Principal,
+    AssignmentTarget, Deadline, Error as AwsClientError, Group, GroupMatcher, IdentityCenter,
+    Instance, Principal,
 };
 use crate::clients::graph::GraphClient;
 use crate::clients::graph::models::{
@@ -300,10 +300,15 @@ impl Resource for GroupAssignmentResource {
         let identity_store_group_id = match state.get_str("identity_store_group_id") {
             Some(id) => Some(id.to_owned()),
             None => {
-                let matcher = ctx.guard(group_matcher(&graph, &group)).await?;
-                ic.get_group_id(&instance.identity_store_id, &matcher, deadline)
-                    .await
-                    .map_err(|e| api_error("Cannot look up the group in the identity store", e))?
+                ctx.guard(find_provisioned_group(
+                    &graph,
+                    &ic,
+                    &instance.identity_store_id,
+                    &group,
+                    state.get_str("identity_store_match"),
+                    deadline,
+                ))
+                .await?
             }
         };
         let engine = ic.assignments(&instance.instance_arn);
@@ -887,6 +892,46 @@ async fn group_matcher(graph: &GraphClient, group_id: &str) -> Result<GroupMatch
     Ok(GroupMatcher::DisplayName(group.display_name))
 }
 
+/// Whether the identity store group came from this Entra group: in AWS only SCIM sets external ids, and Entra's
+/// gallery app sends the object id as `externalId`. The issuer is AWS's own per-tenant value (undocumented), so
+/// only the id is compared; object ids are GUIDs, hence case-insensitively.
+fn provisioned_from(group: &Group, entra_group_id: &str) -> bool {
+    group
+        .external_ids
+        .iter()
+        .any(|e| e.id.eq_ignore_ascii_case(entra_group_id))
+}
+
+/// The identity store group provisioned from the Entra group, for a read that has none in state (a create that
+/// failed before finding it, or an import). In `external_id` mode a same-named group without the object id is
+/// not this resource's: adopting it would make destroy remove that group's account assignments.
+async fn find_provisioned_group(
+    graph: &GraphClient,
+    ic: &IdentityCenter,
+    identity_store_id: &str,
+    entra_group_id: &str,
+    match_mode: Option<&str>,
+    deadline: Deadline,
+) -> Result<Option<String>, Diagnostics> {
+    let matcher = group_matcher(graph, entra_group_id).await?;
+    let lookup_failed = |e| api_error("Cannot look up the group in the identity store", e);
+    let Some(group_id) = ic
+        .get_group_id(identity_store_id, &matcher, deadline)
+        .await
+        .map_err(lookup_failed)?
+    else {
+        return Ok(None);
+    };
+    if match_mode != Some(MATCH_EXTERNAL_ID) {
+        return Ok(Some(group_id));
+    }
+    let group = ic
+        .describe_group(identity_store_id, &group_id, deadline)
+        .await
+        .map_err(lookup_failed)?;
+    Ok(provisioned_from(&group, entra_group_id).then_some(group_id))
+}
+
 /// Steps (2) and (3): provision on demand, then wait for the group in the identity store.
 async fn provision_and_wait(
     ctx: &Context,
@@ -963,10 +1008,7 @@ async fn provision_and_wait(
     {
         Ok(group) => {
             if args.match_mode.as_deref() == Some(MATCH_EXTERNAL_ID)
-                && !group
-                    .external_ids
-                    .iter()
-                    .any(|e| e.id == args.entra_group_id)
+                && !provisioned_from(&group, &args.entra_group_id)
             {
                 return Err(Diagnostic::error(
                     "Identity store group does not come from this Entra ID group",

@@ -1,5 +1,7 @@
 //! identitystore around moto: UpdateGroup/UpdateUser (moto answers 500) are kept as overlays that every read
-//! applies, so lookups by display name or user name see the updated values.
+//! applies, so lookups by display name or user name see the updated values. `ExternalIds`, which only AWS's
+//! SCIM endpoint sets, are recorded by the SCIM stand-in and overlaid the same way; `GetGroupId`/`GetUserId`
+//! by `ExternalId` (not implemented in moto) search them.
 
 use serde_json::{Map, Value, json};
 
@@ -84,7 +86,9 @@ pub(super) async fn dispatch(
                 "UserId"
             };
             if let Some(id) = input.get(member).and_then(Value::as_str) {
-                proxy.state().overlays.remove(id);
+                let mut state = proxy.state();
+                state.overlays.remove(id);
+                state.external_ids.remove(id);
             }
             Ok(output)
         }
@@ -210,8 +214,64 @@ fn overlay_item(proxy: &Proxy, item: &mut Value, kind: Kind) {
     else {
         return;
     };
-    if let Some(overlay) = proxy.state().overlays.get(&id) {
+    let state = proxy.state();
+    if let Some(overlay) = state.overlays.get(&id) {
         apply_overlay(item, overlay);
+    }
+    if let (Some(external_ids), Some(object)) = (state.external_ids.get(&id), item.as_object_mut())
+    {
+        object.insert("ExternalIds".into(), Value::Array(external_ids.clone()));
+    }
+}
+
+/// Checks a body of `PUT /_proxy/external-ids/{id}` (`{"ExternalIds": [{"Issuer": …, "Id": …}]}`) against the
+/// service model's `ExternalIds` shape (1 to 10 entries, both members 1 to 256 characters); an empty list
+/// means "none" and clears them.
+pub(super) fn parse_external_ids(body: &Value) -> Result<Vec<Value>, String> {
+    let items = body
+        .get("ExternalIds")
+        .and_then(Value::as_array)
+        .ok_or("the body must be {\"ExternalIds\": [{\"Issuer\": …, \"Id\": …}]}")?;
+    if items.len() > 10 {
+        return Err(format!(
+            "at most 10 ExternalIds are allowed, got {}",
+            items.len()
+        ));
+    }
+    items
+        .iter()
+        .map(|item| {
+            let member = |name: &str| {
+                item.get(name)
+                    .and_then(Value::as_str)
+                    .filter(|text| (1..=256).contains(&text.chars().count()))
+                    .map(str::to_owned)
+                    .ok_or(format!(
+                        "every ExternalId needs {name} as a string of 1 to 256 characters"
+                    ))
+            };
+            Ok(json!({"Issuer": member("Issuer")?, "Id": member("Id")?}))
+        })
+        .collect()
+}
+
+/// Both members must match; AWS compares them as given (no case folding).
+fn carries_external_id(item: &Value, issuer: &str, id: &str) -> bool {
+    item.get("ExternalIds")
+        .and_then(Value::as_array)
+        .is_some_and(|ids| {
+            ids.iter()
+                .any(|entry| entry["Issuer"] == issuer && entry["Id"] == id)
+        })
+}
+
+/// Records (or, with an empty list, forgets) the external ids of a group or user.
+pub(super) fn set_external_ids(proxy: &Proxy, id: &str, external_ids: Vec<Value>) {
+    let mut state = proxy.state();
+    if external_ids.is_empty() {
+        state.external_ids.remove(id);
+    } else {
+        state.external_ids.insert(id.to_owned(), external_ids);
     }
 }
 
@@ -367,72 +427,100 @@ async fn list(proxy: &Proxy, input: &Value, kind: Kind) -> Result<Value, AwsErro
     Ok(json!({ kind.list_member(): items }))
 }
 
+fn not_found(kind: Kind) -> AwsError {
+    let resource_type = match kind {
+        Kind::Group => "GROUP",
+        Kind::User => "USER",
+    };
+    let mut error = AwsError::not_found(format!("{resource_type} not found."));
+    error
+        .extra
+        .insert("ResourceType".into(), json!(resource_type));
+    error
+}
+
 async fn get_id(proxy: &Proxy, input: &Value, kind: Kind) -> Result<Value, AwsError> {
-    let Some(unique) = input.pointer("/AlternateIdentifier/UniqueAttribute") else {
-        return proxy
-            .moto(
-                Service::IdentityStore,
-                if matches!(kind, Kind::Group) {
-                    "GetGroupId"
-                } else {
-                    "GetUserId"
-                },
-                input,
-            )
-            .await;
+    let unique = input.pointer("/AlternateIdentifier/UniqueAttribute");
+    let external = input.pointer("/AlternateIdentifier/ExternalId");
+    let store_id = match (unique, external) {
+        (None, None) => {
+            return proxy
+                .moto(
+                    Service::IdentityStore,
+                    if matches!(kind, Kind::Group) {
+                        "GetGroupId"
+                    } else {
+                        "GetUserId"
+                    },
+                    input,
+                )
+                .await;
+        }
+        // A union in the service model: exactly one member.
+        (Some(_), Some(_)) => {
+            return Err(AwsError::validation(
+                "AlternateIdentifier must have exactly one of UniqueAttribute and ExternalId",
+            ));
+        }
+        _ => required_str(input, "IdentityStoreId")?,
     };
-    let store_id = required_str(input, "IdentityStoreId")?;
-    let path = unique
-        .get("AttributePath")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let wanted = unique
-        .get("AttributeValue")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let allowed = match kind {
-        Kind::Group => ["displayName"].as_slice(),
-        Kind::User => ["userName", "emails.value"].as_slice(),
+    let found = if let Some(external) = external {
+        let wanted = |member: &str| {
+            external
+                .get(member)
+                .and_then(Value::as_str)
+                .filter(|text| !text.is_empty())
+                .ok_or_else(|| {
+                    AwsError::validation(format!(
+                        "AlternateIdentifier.ExternalId.{member} is required"
+                    ))
+                })
+        };
+        let (issuer, id) = (wanted("Issuer")?, wanted("Id")?);
+        all_items(proxy, store_id, kind)
+            .await?
+            .into_iter()
+            .find(|item| carries_external_id(item, issuer, id))
+    } else {
+        let unique = unique.unwrap_or(&Value::Null);
+        let path = unique
+            .get("AttributePath")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let wanted = unique
+            .get("AttributeValue")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let allowed = match kind {
+            Kind::Group => ["displayName"].as_slice(),
+            Kind::User => ["userName", "emails.value"].as_slice(),
+        };
+        if !allowed.contains(&path) {
+            return Err(AwsError::validation(format!(
+                "AttributePath {path} is not a unique attribute"
+            )));
+        }
+        all_items(proxy, store_id, kind)
+            .await?
+            .into_iter()
+            .find(|item| match path {
+                "emails.value" => {
+                    item.get("Emails")
+                        .and_then(Value::as_array)
+                        .is_some_and(|emails| {
+                            emails.iter().any(|email| {
+                                email.get("Value").and_then(Value::as_str) == Some(wanted)
+                            })
+                        })
+                }
+                _ => attribute(item, path).and_then(Value::as_str) == Some(wanted),
+            })
     };
-    if !allowed.contains(&path) {
-        return Err(AwsError::validation(format!(
-            "AttributePath {path} is not a unique attribute"
-        )));
-    }
-    let items = all_items(proxy, store_id, kind).await?;
-    let found = items.iter().find(|item| match path {
-        "emails.value" => item
-            .get("Emails")
-            .and_then(Value::as_array)
-            .is_some_and(|emails| {
-                emails
-                    .iter()
-                    .any(|email| email.get("Value").and_then(Value::as_str) == Some(wanted))
-            }),
-        _ => attribute(item, path).and_then(Value::as_str) == Some(wanted),
-    });
     let id = found
+        .as_ref()
         .and_then(|item| item.get(kind.id_member()))
         .cloned()
-        .ok_or_else(|| {
-            let mut error = AwsError::not_found(format!(
-                "{} not found.",
-                if matches!(kind, Kind::Group) {
-                    "GROUP"
-                } else {
-                    "USER"
-                }
-            ));
-            error.extra.insert(
-                "ResourceType".into(),
-                json!(if matches!(kind, Kind::Group) {
-                    "GROUP"
-                } else {
-                    "USER"
-                }),
-            );
-            error
-        })?;
+        .ok_or_else(|| not_found(kind))?;
     Ok(json!({ kind.id_member(): id, "IdentityStoreId": store_id }))
 }
 
@@ -458,5 +546,46 @@ mod tests {
             item,
             json!({"UserId": "u", "Name": {"GivenName": "Z", "FamilyName": "B"}})
         );
+    }
+
+    #[test]
+    fn external_ids_follow_the_service_model_shape() {
+        let one =
+            json!({"ExternalIds": [{"Issuer": "https://scim.aws.com/t", "Id": "g1", "Extra": 1}]});
+        assert_eq!(
+            parse_external_ids(&one).unwrap(),
+            vec![json!({"Issuer": "https://scim.aws.com/t", "Id": "g1"})]
+        );
+        assert_eq!(
+            parse_external_ids(&json!({"ExternalIds": []})).unwrap(),
+            Vec::<Value>::new()
+        );
+        for bad in [
+            json!({}),
+            json!({"ExternalIds": "g1"}),
+            json!({"ExternalIds": [{"Issuer": "i"}]}),
+            json!({"ExternalIds": [{"Issuer": "", "Id": "g1"}]}),
+            json!({"ExternalIds": [{"Issuer": "i", "Id": "x".repeat(257)}]}),
+            json!({"ExternalIds": vec![json!({"Issuer": "i", "Id": "g"}); 11]}),
+        ] {
+            assert!(parse_external_ids(&bad).is_err(), "{bad} was accepted");
+        }
+    }
+
+    #[test]
+    fn external_id_lookups_need_issuer_and_id_to_match() {
+        let group = json!({"GroupId": "g", "ExternalIds": [{"Issuer": "https://scim.aws.com/t", "Id": "e1"}]});
+        assert!(carries_external_id(&group, "https://scim.aws.com/t", "e1"));
+        assert!(!carries_external_id(
+            &group,
+            "https://scim.aws.com/other",
+            "e1"
+        ));
+        assert!(!carries_external_id(&group, "https://scim.aws.com/t", "E1"));
+        assert!(!carries_external_id(
+            &json!({"GroupId": "g", "ExternalIds": []}),
+            "i",
+            "e1"
+        ));
     }
 }

@@ -1,7 +1,8 @@
 //! An AWS-faithful proxy in front of moto for the JSON 1.1 protocols of sso-admin (`SWBExternalService.<Op>`)
 //! and identitystore (`AWSIdentityStore.<Op>`). moto stays the store; the proxy adds what real AWS does and moto
 //! lacks (ARN shape, missing operations, asynchronous status, quotas, referential checks). Every other request
-//! passes through unchanged. Admin API: `/_proxy/config`, `/_proxy/stats`, `/_proxy/reset`.
+//! passes through unchanged. Admin API: `/_proxy/config`, `/_proxy/stats`, `/_proxy/reset`, and
+//! `/_proxy/external-ids/{id}` through which the SCIM stand-in records the `ExternalIds` AWS's SCIM endpoint sets.
 
 mod identitystore;
 mod json;
@@ -14,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::{Body, Bytes, to_bytes};
-use axum::extract::{Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -159,6 +160,10 @@ pub async fn start(config: ProxyConfig, moto_url: &str) -> io::Result<RunningPro
         .route("/_proxy/config", get(get_config).put(put_config))
         .route("/_proxy/stats", get(get_stats))
         .route("/_proxy/reset", post(reset))
+        .route(
+            "/_proxy/external-ids/{id}",
+            get(get_external_ids).put(put_external_ids),
+        )
         .fallback(handle)
         .with_state(proxy);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -197,6 +202,36 @@ async fn put_config(State(proxy): State<Arc<Proxy>>, body: Bytes) -> Response {
         )
             .into_response(),
     }
+}
+
+/// `{"ExternalIds": [{"Issuer", "Id"}]}` for a group or user id; an empty list clears them. Emulator-only: in AWS
+/// the SCIM endpoint writes them and the public API cannot.
+async fn put_external_ids(
+    State(proxy): State<Arc<Proxy>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let parsed = serde_json::from_slice::<Value>(&body)
+        .map_err(|err| format!("body is not JSON: {err}"))
+        .and_then(|body| identitystore::parse_external_ids(&body));
+    match parsed {
+        Ok(external_ids) => {
+            identitystore::set_external_ids(&proxy, &id, external_ids);
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Err(message) => (StatusCode::BAD_REQUEST, message).into_response(),
+    }
+}
+
+/// What is recorded for a group or user id (`{"ExternalIds": []}` when nothing is), for inspection.
+async fn get_external_ids(State(proxy): State<Arc<Proxy>>, Path(id): Path<String>) -> Response {
+    let recorded = proxy
+        .state()
+        .external_ids
+        .get(&id)
+        .cloned()
+        .unwrap_or_default();
+    axum::Json(json!({ "ExternalIds": recorded })).into_response()
 }
 
 async fn get_stats(State(proxy): State<Arc<Proxy>>) -> Response {

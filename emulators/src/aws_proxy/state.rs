@@ -152,6 +152,9 @@ pub struct ProxyState {
     pub boundaries: HashMap<String, Value>,
     /// identitystore attributes changed by UpdateGroup/UpdateUser (moto cannot update), by group/user id.
     pub overlays: HashMap<String, Map<String, Value>>,
+    /// `ExternalIds` (`[{"Issuer", "Id"}]`) by group/user id, as the SCIM stand-in recorded them through
+    /// `PUT /_proxy/external-ids/{id}`: in AWS only the SCIM endpoint sets them, and moto cannot hold them.
+    pub external_ids: HashMap<String, Vec<Value>>,
     /// Accounts each permission set (moto ARN shape) is provisioned to: by an account assignment or by
     /// ProvisionPermissionSet for one account. moto answers these look-ups with the caller's account.
     pub provisioned_accounts: HashMap<String, BTreeSet<String>>,
@@ -169,6 +172,7 @@ impl ProxyState {
             tags: HashMap::new(),
             boundaries: HashMap::new(),
             overlays: HashMap::new(),
+            external_ids: HashMap::new(),
             provisioned_accounts: HashMap::new(),
             outdated_accounts: HashMap::new(),
         }

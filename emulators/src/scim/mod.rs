@@ -26,6 +26,13 @@ use resources::Extras;
 use store::Store;
 
 pub const SCIM_CONTENT_TYPE: &str = "application/scim+json";
+
+/// The `Issuer` of the identitystore `ExternalIds` that the SCIM `externalId` becomes. AWS does not document its
+/// value; identitystore answers for SCIM-provisioned users and groups seen in public code carry issuers starting
+/// with `https://scim.aws.com/`, so the stand-in uses that prefix followed by its tenant id.
+pub fn external_id_issuer(tenant_id: &str) -> String {
+    format!("https://scim.aws.com/{tenant_id}")
+}
 const ERROR_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
 
 /// Tenant and token the endpoint accepts (AWS shows both in the console when automatic provisioning is enabled).
@@ -124,6 +131,8 @@ pub(crate) fn scim_response(status: StatusCode, body: &Value) -> Response {
 struct Scim {
     config: ScimConfig,
     endpoint: String,
+    /// See [`external_id_issuer`].
+    issuer: String,
     store: Store,
     /// SCIM attributes identitystore's API cannot hold (externalId, active, enterprise extension, meta), by id.
     extras: Mutex<HashMap<String, Extras>>,
@@ -144,6 +153,8 @@ pub struct RunningScim {
     pub endpoint: String,
     pub token: String,
     pub tenant_id: String,
+    /// The `Issuer` of the `ExternalIds` this endpoint gives what it provisions ([`external_id_issuer`]).
+    pub external_id_issuer: String,
     server: ServedApp,
 }
 
@@ -172,6 +183,7 @@ pub async fn start(config: ScimConfig, aws_endpoint: &str) -> io::Result<Running
     let scim = Arc::new(Scim {
         store: Store::new(aws_endpoint, &config.region),
         endpoint: endpoint.clone(),
+        issuer: external_id_issuer(&config.tenant_id),
         config: config.clone(),
         extras: Mutex::new(HashMap::new()),
     });
@@ -180,6 +192,7 @@ pub async fn start(config: ScimConfig, aws_endpoint: &str) -> io::Result<Running
         base_url,
         endpoint,
         token: config.token,
+        external_id_issuer: external_id_issuer(&config.tenant_id),
         tenant_id: config.tenant_id,
         server: ServedApp::spawn(listener, app),
     })

@@ -303,6 +303,18 @@ fn record_extras(scim: &Scim, id: &str, user: &Map<String, Value>, created: Opti
     );
 }
 
+/// Hands the recorded `externalId` to identitystore (as AWS's SCIM endpoint does), so `DescribeGroup`/
+/// `DescribeUser`/`List…` show it in `ExternalIds` and `GetGroupId`/`GetUserId` find it.
+async fn publish_external_id(scim: &Scim, id: &str) -> Result<(), ScimError> {
+    let external_id = scim
+        .extras()
+        .get(id)
+        .and_then(|extras| extras.external_id.clone());
+    scim.store
+        .record_external_id(id, &scim.issuer, external_id.as_deref())
+        .await
+}
+
 async fn current_user(scim: &Scim, store: &str, id: &str) -> Result<Value, ScimError> {
     let user = scim
         .store
@@ -337,6 +349,7 @@ pub async fn create_user(scim: &Scim, body: Value) -> Result<Response, ScimError
         .create_user(&store, &Value::Object(user.clone()))
         .await?;
     record_extras(scim, &id, &user, None);
+    publish_external_id(scim, &id).await?;
     let rendered = current_user(scim, &store, &id).await?;
     Ok(created_response(
         &rendered,
@@ -422,6 +435,7 @@ async fn store_user(
         .replace_user(store, id, &Value::Object(user.clone()))
         .await?;
     record_extras(scim, id, &user, None);
+    publish_external_id(scim, id).await?;
     Ok(scim_response(
         StatusCode::OK,
         &current_user(scim, store, id).await?,
@@ -589,6 +603,7 @@ pub async fn create_group(scim: &Scim, body: Value) -> Result<Response, ScimErro
             _ => error,
         })?;
     set_group_extras(scim, &id, Some(string_member(&body, "externalId")));
+    publish_external_id(scim, &id).await?;
     for member in members {
         scim.store.add_member(&store, &id, &member).await?;
     }
@@ -688,6 +703,7 @@ pub async fn replace_group(scim: &Scim, id: &str, body: Value) -> Result<Respons
         }
     }
     set_group_extras(scim, id, Some(string_member(&body, "externalId")));
+    publish_external_id(scim, id).await?;
     Ok(scim_response(
         StatusCode::OK,
         &current_group(scim, &store, id).await?,
@@ -815,6 +831,9 @@ pub async fn patch_group(scim: &Scim, id: &str, body: Value) -> Result<Response,
     }
     let store = scim.store.store_id().await?;
     current_group(scim, &store, id).await?;
+    let external_id_changed = changes
+        .iter()
+        .any(|change| matches!(change, GroupChange::ExternalId(_)));
     for change in changes {
         match change {
             GroupChange::Rename(name) => rename_group(scim, &store, id, &name).await?,
@@ -832,6 +851,9 @@ pub async fn patch_group(scim: &Scim, id: &str, body: Value) -> Result<Response,
         }
     }
     set_group_extras(scim, id, None);
+    if external_id_changed {
+        publish_external_id(scim, id).await?;
+    }
     // AWS answers a successful group PATCH with 204 and no body.
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -18,6 +18,9 @@ use crate::aws_proxy::INTERNAL_APP_NAME;
 pub struct Store {
     identitystore: Client,
     ssoadmin: aws_sdk_ssoadmin::Client,
+    /// The AWS proxy's base URL, for its emulator-only `/_proxy/external-ids/{id}`.
+    proxy_url: String,
+    http: reqwest::Client,
 }
 
 fn sdk_error<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(
@@ -219,7 +222,45 @@ impl Store {
         Store {
             identitystore,
             ssoadmin,
+            proxy_url: endpoint.trim_end_matches('/').to_owned(),
+            http: reqwest::Client::new(),
         }
+    }
+
+    /// Records the SCIM `externalId` of a group or user as its identitystore `ExternalIds` (`None` clears them).
+    /// AWS's SCIM endpoint does this inside AWS; identitystore's public API cannot, so the AWS proxy offers an
+    /// emulator-only route for it.
+    pub async fn record_external_id(
+        &self,
+        id: &str,
+        issuer: &str,
+        external_id: Option<&str>,
+    ) -> Result<(), ScimError> {
+        let external_ids: Vec<Value> = external_id
+            .map(|external_id| json!({"Issuer": issuer, "Id": external_id}))
+            .into_iter()
+            .collect();
+        let failed = |detail: String| {
+            ScimError::new(
+                500,
+                None,
+                format!("cannot record the externalId of {id} with the AWS proxy: {detail}"),
+            )
+        };
+        let response = self
+            .http
+            .put(format!("{}/_proxy/external-ids/{id}", self.proxy_url))
+            .header("Content-Type", "application/json")
+            .body(json!({ "ExternalIds": external_ids }).to_string())
+            .send()
+            .await
+            .map_err(|err| failed(err.to_string()))?;
+        if response.status().is_success() {
+            return Ok(());
+        }
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        Err(failed(format!("HTTP {status}: {text}")))
     }
 
     /// Looked up on every request: a moto reset creates a new instance with a new identity store.
