@@ -5,13 +5,15 @@
 //! The emulators are shared by every test of this binary and some tests change the AWS proxy's quotas, so
 //! the tests take [`SERIAL`] and run one at a time.
 
+mod assignments_fixture;
 mod support;
 
 use std::sync::{Arc, Mutex};
 
-use idbridge_acceptance::{EmulatorEndpoints, Step, TestCase, acceptance_enabled, checks};
+use assignments_fixture::{Fixture, list, op_count};
+use idbridge_acceptance::{Step, TestCase, acceptance_enabled, checks};
 use serde_json::{Value, json};
-use support::{Graph, Response, http, unique};
+use support::unique;
 
 static SERIAL: Mutex<()> = Mutex::new(());
 
@@ -45,181 +47,6 @@ fn config_with_instance() -> String {
             "  account_ids         = var.account_ids",
             "  account_ids         = var.account_ids\n  instance_arn        = var.instance_arn",
         )
-}
-
-/// The emulators' answer as JSON, after checking that the call succeeded.
-fn json_of(answer: Response, what: &str) -> Value {
-    let Response { status, body } = answer;
-    assert!(
-        (200..300).contains(&status),
-        "{what}: HTTP {status}: {body}"
-    );
-    if let Value::String(text) = &body {
-        panic!("{what}: the answer is not JSON: {text}");
-    }
-    body
-}
-
-/// Talks to the emulators as a test fixture would: Graph with a token, AWS through the proxy (or moto
-/// directly for inspection, which keeps the proxy's statistics to the provider's calls).
-struct Fixture {
-    endpoints: EmulatorEndpoints,
-    entra: Graph,
-}
-
-impl Fixture {
-    fn new() -> Fixture {
-        let entra = Graph::connect();
-        Fixture {
-            endpoints: entra.endpoints.clone(),
-            entra,
-        }
-    }
-
-    fn graph(&self, method: &str, path: &str, body: Option<Value>) -> Value {
-        json_of(
-            self.entra.call(method, path, body),
-            &format!("{method} {path}"),
-        )
-    }
-
-    fn aws_call(&self, base: &str, service: &str, target: &str, body: Value) -> (u16, Value) {
-        let auth = format!(
-            "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=00"
-        );
-        let answer = http(
-            "POST",
-            &format!("{base}/"),
-            &[
-                ("Content-Type", "application/x-amz-json-1.1"),
-                ("X-Amz-Target", target),
-                ("Authorization", &auth),
-            ],
-            Some(&body.to_string()),
-        );
-        (answer.status, answer.body)
-    }
-
-    fn sso(&self, op: &str, body: Value) -> Value {
-        let (status, value) = self.aws_call(
-            &self.endpoints.aws_endpoint_url,
-            "sso",
-            &format!("SWBExternalService.{op}"),
-            body,
-        );
-        assert_eq!(status, 200, "{op}: {value}");
-        value
-    }
-
-    /// moto itself: inspection without touching the proxy's statistics. moto's permission set ARNs have
-    /// `instance/` where AWS has `permissionSet/`.
-    fn moto_sso(&self, op: &str, mut body: Value) -> Value {
-        if let Some(arn) = body["PermissionSetArn"].as_str() {
-            body["PermissionSetArn"] = json!(arn.replace(":permissionSet/", ":instance/"));
-        }
-        let (status, value) = self.aws_call(
-            &self.endpoints.moto_url,
-            "sso",
-            &format!("SWBExternalService.{op}"),
-            body,
-        );
-        assert_eq!(status, 200, "moto {op}: {value}");
-        value
-    }
-
-    fn app(&self, name: &str, scim_token: &str) -> (String, String) {
-        self.entra.provisioned_app(name, scim_token)
-    }
-
-    fn group(&self, name: &str) -> String {
-        self.entra.group_with_member(name)
-    }
-
-    fn permission_set(&self, name: &str) -> String {
-        let out = self.sso(
-            "CreatePermissionSet",
-            json!({ "InstanceArn": self.endpoints.sso_instance_arn, "Name": name, "SessionDuration": "PT1H" }),
-        );
-        out["PermissionSet"]["PermissionSetArn"]
-            .as_str()
-            .unwrap()
-            .to_string()
-    }
-
-    /// Group principal ids assigned on (account, permission set), as moto stores them (duplicates kept).
-    fn assigned(&self, account: &str, permission_set_arn: &str) -> Vec<String> {
-        let out = self.moto_sso(
-            "ListAccountAssignments",
-            json!({ "InstanceArn": self.endpoints.sso_instance_arn, "AccountId": account, "PermissionSetArn": permission_set_arn }),
-        );
-        out["AccountAssignments"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|a| a["PrincipalId"].as_str().map(str::to_string))
-            .collect()
-    }
-
-    fn delete_assignment_out_of_band(
-        &self,
-        account: &str,
-        permission_set_arn: &str,
-        principal: &str,
-    ) {
-        self.moto_sso(
-            "DeleteAccountAssignment",
-            json!({
-                "InstanceArn": self.endpoints.sso_instance_arn, "TargetId": account, "TargetType": "AWS_ACCOUNT",
-                "PermissionSetArn": permission_set_arn, "PrincipalType": "GROUP", "PrincipalId": principal,
-            }),
-        );
-    }
-
-    fn app_role_assignments(&self, sp_id: &str) -> Vec<Value> {
-        self.graph(
-            "GET",
-            &format!("/servicePrincipals/{sp_id}/appRoleAssignedTo"),
-            None,
-        )["value"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-    }
-
-    fn proxy_stats(&self) -> Value {
-        json_of(
-            http(
-                "GET",
-                &format!("{}/_proxy/stats", self.endpoints.aws_endpoint_url),
-                &[],
-                None,
-            ),
-            "proxy stats",
-        )
-    }
-
-    fn proxy_config(&self, config: Value) {
-        let answer = http(
-            "PUT",
-            &format!("{}/_proxy/config", self.endpoints.aws_endpoint_url),
-            &[("Content-Type", "application/json")],
-            Some(&config.to_string()),
-        );
-        assert!(
-            (200..300).contains(&answer.status),
-            "proxy config: {} {}",
-            answer.status,
-            answer.body
-        );
-    }
-}
-
-fn list(values: &[&str]) -> String {
-    serde_json::to_string(values).unwrap()
-}
-
-fn op_count(stats: &Value, op: &str) -> u64 {
-    stats["calls_by_operation"][op].as_u64().unwrap_or(0)
 }
 
 #[test]
