@@ -208,6 +208,70 @@ fn group_assignment_refuses_a_same_named_group_without_the_external_id() {
         .run();
 }
 
+/// [`CONFIG`] with the match mode from a variable.
+fn config_with_match_variable() -> String {
+    CONFIG
+        .replace(
+            "variable \"provision_on_demand\"",
+            "variable \"identity_store_match\" { type = string }\nvariable \"provision_on_demand\"",
+        )
+        .replace(
+            "identity_store_match = \"external_id\"",
+            "identity_store_match = var.identity_store_match",
+        )
+}
+
+/// A resource that found its group by display name (as an imported one does) and is then switched to
+/// `external_id`: the update must check the group it holds against the new rule and refuse it, pointing at the
+/// attribute, instead of silently keeping a group that is not the Entra group's.
+#[test]
+fn switching_to_external_id_rechecks_the_group_held() {
+    if !acceptance_enabled() {
+        return;
+    }
+    let fx = Arc::new(Fixture::new());
+    let name = unique("acc-exs");
+    let (app_id, _) = fx.app(&name, &fx.endpoints.scim_token);
+    let group_name = format!("{name}-grp");
+    let group_id = fx.group(&group_name);
+    let ps = fx.permission_set(&format!("{name}-ps"));
+    // Created in the identity store directly: the display name matches, no external ids.
+    let (status, foreign) =
+        fx.identity_store("CreateGroup", json!({ "DisplayName": group_name.clone() }));
+    assert_eq!(status, 200, "CreateGroup: {foreign}");
+    let foreign = foreign["GroupId"].as_str().unwrap().to_string();
+
+    let step = |mode: &str| {
+        Step::config(config_with_match_variable())
+            .var("application_id", app_id.clone())
+            .var("group_id", group_id.clone())
+            .var("permission_set_arns", list(&[&ps]))
+            .var("account_ids", list(&[ACCOUNT_1]))
+            .var("identity_store_match", mode)
+            .var("provision_on_demand", "false")
+    };
+    let (fx2, ps2) = (fx.clone(), ps.clone());
+    TestCase::new(vec![
+        step("display_name")
+            .check(checks::attr_equals(RESOURCE, "identity_store_group_id", &foreign)),
+        step("external_id")
+            .expect_error(&format!(
+                r#"(?s){REFUSED}\n  with {RESOURCE}\n  on main.tf line \d+: identity_store_match = var.identity_store_match\n.*{foreign}.*{group_id}"#
+            ))
+            // The failed update keeps the prior state: the next plan tries the switch again.
+            .check(checks::attr_equals(RESOURCE, "identity_store_match", "display_name")),
+    ])
+    .with_emulators()
+    .check_destroy(move |_| {
+        if fx2.assigned(ACCOUNT_1, &ps2).is_empty() {
+            Ok(())
+        } else {
+            Err(format!("{ACCOUNT_1}/{ps2} still assigned after destroy").into())
+        }
+    })
+    .run();
+}
+
 /// A group pushed through the SCIM endpoint is found by its external id (issuer and id), not by another issuer.
 #[test]
 fn identity_store_group_found_by_external_id() {

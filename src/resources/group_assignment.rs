@@ -421,7 +421,21 @@ impl Resource for GroupAssignmentResource {
         let prior_assignments = targets_from_value(req.prior.get("assignments"));
         state.set_attr("assignments", target_set_value(&prior_assignments));
         let group_id = match req.prior.get_str("identity_store_group_id") {
-            Some(id) => id.to_owned(),
+            Some(id) => {
+                if args.match_mode.as_deref() == Some(MATCH_EXTERNAL_ID)
+                    && req.prior.get_str("identity_store_match") != Some(MATCH_EXTERNAL_ID)
+                {
+                    ctx.guard(check_group_for_new_match_mode(
+                        &ic,
+                        &instance.identity_store_id,
+                        id,
+                        &args.entra_group_id,
+                        deadline,
+                    ))
+                    .await?;
+                }
+                id.to_owned()
+            }
             None => match ctx
                 .guard(provision_and_wait(ctx, &graph, &ic, &app, &instance, &args))
                 .await
@@ -902,6 +916,47 @@ fn provisioned_from(group: &Group, entra_group_id: &str) -> bool {
         .any(|e| e.id.eq_ignore_ascii_case(entra_group_id))
 }
 
+fn not_provisioned_from(
+    group_id: &str,
+    identity_store_id: &str,
+    entra_group_id: &str,
+) -> Diagnostics {
+    Diagnostic::error(
+        "Identity store group does not come from this Entra ID group",
+        format!(
+            "Group {group_id} in identity store {identity_store_id} has the group's display name but its external \
+             ids do not contain the Entra object id {entra_group_id}. Rename one of the groups or use \
+             `identity_store_match = \"display_name\"`."
+        ),
+    )
+    .at(AttributePath::new("identity_store_match"))
+    .into()
+}
+
+/// Switching an existing resource (e.g. an imported one, whose match mode starts as `display_name`) to
+/// `external_id` must not keep a group the new rule refuses.
+async fn check_group_for_new_match_mode(
+    ic: &IdentityCenter,
+    identity_store_id: &str,
+    group_id: &str,
+    entra_group_id: &str,
+    deadline: Deadline,
+) -> Result<(), Diagnostics> {
+    let group = ic
+        .describe_group(identity_store_id, group_id, deadline)
+        .await
+        .map_err(|e| api_error("Cannot read the group in the identity store", e))?;
+    if provisioned_from(&group, entra_group_id) {
+        Ok(())
+    } else {
+        Err(not_provisioned_from(
+            group_id,
+            identity_store_id,
+            entra_group_id,
+        ))
+    }
+}
+
 /// The identity store group provisioned from the Entra group, for a read that has none in state (a create that
 /// failed before finding it, or an import). In `external_id` mode a same-named group without the object id is
 /// not this resource's: adopting it would make destroy remove that group's account assignments.
@@ -1010,17 +1065,11 @@ async fn provision_and_wait(
             if args.match_mode.as_deref() == Some(MATCH_EXTERNAL_ID)
                 && !provisioned_from(&group, &args.entra_group_id)
             {
-                return Err(Diagnostic::error(
-                    "Identity store group does not come from this Entra ID group",
-                    format!(
-                        "Group {} in identity store {} has the group's display name but its external ids do \
-                         not contain the Entra object id {}. Rename one of the groups or use \
-                         `identity_store_match = \"display_name\"`.",
-                        group.group_id, instance.identity_store_id, args.entra_group_id
-                    ),
-                )
-                .at(AttributePath::new("identity_store_match"))
-                .into());
+                return Err(not_provisioned_from(
+                    &group.group_id,
+                    &instance.identity_store_id,
+                    &args.entra_group_id,
+                ));
             }
             Ok(group.group_id)
         }
