@@ -21,6 +21,19 @@ type LogCheck = Box<dyn Fn(&str) -> CheckResult>;
 type PreStep = Box<dyn FnMut(&StepContext) -> CheckResult>;
 type ImportIdFn = Box<dyn Fn(&State) -> Result<String, CheckError>>;
 
+/// A pattern for [`Step::expect_error`]: the error diagnostic `summary` that Terraform points at the
+/// configuration line assigning `attribute` (the provider gave the attribute's path). Matches both forms of the
+/// error text: from `-json` diagnostics (apply and import steps: `on main.tf line 7: account_ids = ...`) and
+/// Terraform's own rendering (plan-only steps: `on main.tf line 7, in resource ...:` then `7:   account_ids = ...`).
+/// Append `.*` and more to match the detail.
+pub fn pointed_error(summary: &str, attribute: &str) -> String {
+    format!(
+        r"(?s){}\n\n?  with [^\n]+\n  on [^\n]+ line \d+(?::|,[^\n]*\n +\d+:) +{}\s*=",
+        regex::escape(summary),
+        regex::escape(attribute)
+    )
+}
+
 /// Whether acceptance tests are enabled: `TF_ACC` set to a non-empty value (the Terraform ecosystem's convention).
 pub fn acceptance_enabled() -> bool {
     paths::non_empty_env("TF_ACC").is_some()
@@ -1212,6 +1225,20 @@ mod tests {
             cli_config_text(None),
             "provider_installation {\n  direct {}\n}\n"
         );
+    }
+
+    #[test]
+    fn pointed_error_matches_only_the_named_line() {
+        let from_json =
+            "Error: Bad id\n  with t.x\n  on main.tf line 7: account_ids = [\"1\"]\nwhy\n";
+        let rendered = "Error: Bad id\n\n  with t.x,\n  on main.tf line 7, in resource \"t\" \"x\":\n   7:   account_ids    = [\"1\"]\n\nwhy\n";
+        let pattern = |attribute| Regex::new(&pointed_error("Bad id", attribute)).unwrap();
+        for text in [from_json, rendered] {
+            assert!(pattern("account_ids").is_match(text), "{text}");
+            assert!(!pattern("other").is_match(text), "{text}");
+            assert!(!pattern("account").is_match(text), "{text}");
+        }
+        assert!(!pattern("account_ids").is_match("Error: Bad id\nwhy account_ids = 1"));
     }
 
     #[test]

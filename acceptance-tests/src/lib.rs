@@ -40,6 +40,7 @@ mod terraform;
 
 pub use case::{
     CaseFailure, Outcome, PROVIDER_SOURCE, Step, StepContext, TestCase, acceptance_enabled,
+    pointed_error,
 };
 pub use emulators::{EmulatorEndpoints, Emulators};
 pub use error::{CheckError, CheckResult, HarnessError};

@@ -2,7 +2,7 @@
 
 mod support;
 
-use idbridge_acceptance::{Step, TestCase, acceptance_enabled, checks};
+use idbridge_acceptance::{Step, TestCase, acceptance_enabled, checks, pointed_error};
 use serde_json::json;
 use support::{Graph, exclusive, unique};
 
@@ -170,7 +170,10 @@ fn entra_application_unknown_template_fails_at_plan() {
             r#"  template_id = "00000000-0000-0000-0000-000000000bad""#,
         ))
         .plan_only()
-        .expect_error(r"(?s)Unknown application template.*template_id"),
+        .expect_error(&pointed_error(
+            "Unknown application template",
+            "template_id",
+        )),
     ])
     .with_emulators()
     .check_destroy({

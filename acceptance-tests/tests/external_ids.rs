@@ -13,7 +13,7 @@ mod support;
 use std::sync::Arc;
 
 use assignments_fixture::{Fixture, list};
-use idbridge_acceptance::{CheckResult, Step, TestCase, acceptance_enabled, checks};
+use idbridge_acceptance::{CheckResult, Step, TestCase, acceptance_enabled, checks, pointed_error};
 use serde_json::json;
 use support::unique;
 
@@ -166,7 +166,8 @@ fn group_assignment_refuses_a_same_named_group_without_the_external_id() {
             .var("provision_on_demand", "false")
             // Pointed at the attribute: Terraform shows its line.
             .expect_error(&format!(
-                r#"(?s){REFUSED}\n  with {RESOURCE}\n  on main.tf line \d+: identity_store_match = "external_id"\n.*{foreign}.*{group_id}"#
+                "{}.*{foreign}.*{group_id}",
+                pointed_error(REFUSED, "identity_store_match")
             ))
     };
     // The second apply replaces the tainted resource the first one left: its refresh and destroy must not take
@@ -252,14 +253,22 @@ fn switching_to_external_id_rechecks_the_group_held() {
     };
     let (fx2, ps2) = (fx.clone(), ps.clone());
     TestCase::new(vec![
-        step("display_name")
-            .check(checks::attr_equals(RESOURCE, "identity_store_group_id", &foreign)),
+        step("display_name").check(checks::attr_equals(
+            RESOURCE,
+            "identity_store_group_id",
+            &foreign,
+        )),
         step("external_id")
             .expect_error(&format!(
-                r#"(?s){REFUSED}\n  with {RESOURCE}\n  on main.tf line \d+: identity_store_match = var.identity_store_match\n.*{foreign}.*{group_id}"#
+                "{}.*{foreign}.*{group_id}",
+                pointed_error(REFUSED, "identity_store_match")
             ))
             // The failed update keeps the prior state: the next plan tries the switch again.
-            .check(checks::attr_equals(RESOURCE, "identity_store_match", "display_name")),
+            .check(checks::attr_equals(
+                RESOURCE,
+                "identity_store_match",
+                "display_name",
+            )),
     ])
     .with_emulators()
     .check_destroy(move |_| {

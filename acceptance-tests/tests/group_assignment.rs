@@ -11,7 +11,7 @@ mod support;
 use std::sync::{Arc, Mutex};
 
 use assignments_fixture::{Fixture, list, op_count};
-use idbridge_acceptance::{Step, TestCase, acceptance_enabled, checks};
+use idbridge_acceptance::{Step, TestCase, acceptance_enabled, checks, pointed_error};
 use serde_json::{Value, json};
 use support::unique;
 
@@ -419,9 +419,10 @@ fn group_assignment_bad_inputs_fail_at_plan() {
             .var("group_id", group)
             .var("permission_set_arns", list(&[good_arn]))
             .var("account_ids", list(&["12345678901"]))
-            .expect_error(
-                r"(?s)Invalid AWS account id\n  with idbridge_group_assignment.g\n  on main.tf line \d+: account_ids .*12345678901.*12 digits",
-            )
+            .expect_error(&format!(
+                "{}.*12345678901.*12 digits",
+                pointed_error("Invalid AWS account id", "account_ids")
+            ))
             .check(checks::no_resources),
         Step::config(CONFIG)
             .var("application_id", app)
@@ -431,9 +432,10 @@ fn group_assignment_bad_inputs_fail_at_plan() {
                 list(&["arn:aws:sso:::permissionSet/ps-123"]),
             )
             .var("account_ids", list(&[ACCOUNT_1]))
-            .expect_error(
-                r"(?s)Invalid permission set ARN\n  with idbridge_group_assignment.g\n  on main.tf line \d+: permission_set_arns .*ps-123.*permissionSet/ssoins-",
-            )
+            .expect_error(&format!(
+                "{}.*ps-123.*permissionSet/ssoins-",
+                pointed_error("Invalid permission set ARN", "permission_set_arns")
+            ))
             .check(checks::no_resources),
         // Well formed, but no such permission set in the emulated instance: found out at plan time.
         Step::config(CONFIG)
@@ -441,9 +443,10 @@ fn group_assignment_bad_inputs_fail_at_plan() {
             .var("group_id", group)
             .var("permission_set_arns", list(&[&unknown_arn]))
             .var("account_ids", list(&[ACCOUNT_1]))
-            .expect_error(
-                r"(?s)Permission set not found\n  with idbridge_group_assignment.g\n  on main.tf line \d+: permission_set_arns .*ps-00000000deadbeef.*does not exist",
-            )
+            .expect_error(&format!(
+                "{}.*ps-00000000deadbeef.*does not exist",
+                pointed_error("Permission set not found", "permission_set_arns")
+            ))
             .check(checks::no_resources),
         // A permission set of another instance than the one named.
         Step::config(config_with_instance())
@@ -452,9 +455,10 @@ fn group_assignment_bad_inputs_fail_at_plan() {
             .var("instance_arn", &instance_arn)
             .var("permission_set_arns", list(&[good_arn]))
             .var("account_ids", list(&[ACCOUNT_1]))
-            .expect_error(
-                r"(?s)Permission set of another instance\n  with idbridge_group_assignment.g\n  on main.tf line \d+: permission_set_arns .*ssoins-1234567890abcdef",
-            )
+            .expect_error(&format!(
+                "{}.*ssoins-1234567890abcdef",
+                pointed_error("Permission set of another instance", "permission_set_arns")
+            ))
             .check(checks::no_resources),
     ])
     .with_emulators()

@@ -6,7 +6,7 @@ mod support;
 use std::time::Duration;
 
 use aws_support::{block_on, endpoints, identity_store, unique};
-use idbridge_acceptance::{Step, StepContext, TestCase, checks};
+use idbridge_acceptance::{Step, StepContext, TestCase, checks, pointed_error};
 
 const GROUP: &str = "data.idbridge_identity_store_group.g";
 
@@ -115,7 +115,7 @@ fn identity_store_group_missing_and_bad_inputs() {
         Step::config(by_name(&name, r#"  wait_for = "3s""#))
             .expect_error(r"Waited \d+s \(\d+ lookups\)"),
         Step::config(by_name(&name, r#"  wait_for = "ten minutes""#))
-            .expect_error("Invalid wait_for"),
+            .expect_error(&pointed_error("Invalid wait_for", "wait_for")),
         // No group carries this external ID (identity store groups get external IDs only through SCIM; the
         // found case is in external_ids.rs), so this exercises the not-found wording of the look-up by external ID.
         Step::config(

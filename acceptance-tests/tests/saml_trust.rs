@@ -4,7 +4,7 @@ mod support;
 
 use std::sync::{Arc, Mutex};
 
-use idbridge_acceptance::{Plan, State, Step, TestCase, acceptance_enabled, checks};
+use idbridge_acceptance::{Plan, State, Step, TestCase, acceptance_enabled, checks, pointed_error};
 use serde_json::json;
 use support::{Graph, exclusive, unique};
 
@@ -330,13 +330,22 @@ fn saml_trust_bad_inputs_fail_at_plan_and_create_nothing() {
     );
     TestCase::new(vec![
         Step::config(malformed)
-            .expect_error(r"(?s)Invalid AWS SAML metadata.*not well-formed XML")
+            .expect_error(&format!(
+                "{}.*not well-formed XML",
+                pointed_error("Invalid AWS SAML metadata", "aws_metadata_xml")
+            ))
             .check(checks::no_resources),
         Step::config(http_acs)
-            .expect_error(r"(?s)Invalid Assertion Consumer Service URL.*only https")
+            .expect_error(&format!(
+                "{}.*only https",
+                pointed_error("Invalid Assertion Consumer Service URL", "acs_url")
+            ))
             .check(checks::no_resources),
         Step::config(http_in_file)
-            .expect_error(r"(?s)Invalid AWS SAML metadata.*https")
+            .expect_error(&format!(
+                "{}.*https",
+                pointed_error("Invalid AWS SAML metadata", "aws_metadata_xml")
+            ))
             .check(checks::no_resources),
     ])
     .with_emulators()

@@ -8,7 +8,7 @@ mod support;
 
 use std::time::Duration;
 
-use idbridge_acceptance::{CheckResult, Step, TestCase, acceptance_enabled, checks};
+use idbridge_acceptance::{CheckResult, Step, TestCase, acceptance_enabled, checks, pointed_error};
 use serde_json::{Value, json};
 use support::{Graph, admin, endpoints, unique};
 
@@ -391,7 +391,10 @@ fn scim_provisioning_bad_inputs_fail_at_plan_and_create_nothing() {
         vars(Step::config(CONFIG))
             .var("scim_endpoint", "https://scim.example.com/tenant/scim/v2/")
             .plan_only()
-            .expect_error(r"(?s)Invalid SCIM endpoint.*scim\.<region>\.amazonaws\.com")
+            .expect_error(&format!(
+                r"{}.*scim\.<region>\.amazonaws\.com",
+                pointed_error("Invalid SCIM endpoint", "scim_endpoint")
+            ))
             .check(checks::no_resources),
         vars(Step::config(CONFIG))
             .var(
@@ -399,18 +402,24 @@ fn scim_provisioning_bad_inputs_fail_at_plan_and_create_nothing() {
                 "http://scim.us-east-1.amazonaws.com/tenant/scim/v2/",
             )
             .plan_only()
-            .expect_error(r"(?s)Invalid SCIM endpoint.*not an https URL")
+            .expect_error(&format!(
+                "{}.*not an https URL",
+                pointed_error("Invalid SCIM endpoint", "scim_endpoint")
+            ))
             .check(checks::no_resources),
         vars(Step::config(CONFIG))
             .var("scim_endpoint", &endpoints.scim_endpoint)
             .var("token_expires_at", "2020-01-01T00:00:00Z")
-            .expect_error(r"(?s)SCIM access token expired.*2020-01-01T00:00:00Z")
+            .expect_error(&format!(
+                "{}.*2020-01-01T00:00:00Z",
+                pointed_error("SCIM access token expired", "token_expires_at")
+            ))
             .check(checks::no_resources),
         vars(Step::config(CONFIG))
             .var("scim_endpoint", &endpoints.scim_endpoint)
             .var("token_expires_at", "next week")
             .plan_only()
-            .expect_error("Invalid token expiry")
+            .expect_error(&pointed_error("Invalid token expiry", "token_expires_at"))
             .check(checks::no_resources),
     ])
     .with_emulators()
