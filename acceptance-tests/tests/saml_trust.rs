@@ -142,7 +142,24 @@ fn saml_trust_lifecycle() {
     );
     let sp_of_destroyed: Arc<Mutex<Option<String>>> = Arc::default();
     let remember = sp_of_destroyed.clone();
+    let app_only = format!(
+        "resource \"idbridge_entra_application\" \"aws\" {{\n  display_name = \"{name}\"\n}}\n"
+    );
+    // (identifierUris, web.redirectUris) of the gallery application before any trust.
+    let urls_before: Arc<Mutex<serde_json::Value>> = Arc::default();
+    let (record, compare) = (urls_before.clone(), urls_before);
+    let urls_of = |state: &State| -> Result<serde_json::Value, idbridge_acceptance::CheckError> {
+        let app_id = attr(state, APP, "id")?;
+        let app = Graph::connect()
+            .call("GET", &format!("/applications/{app_id}"), None)
+            .body;
+        Ok(json!([app["identifierUris"], app["web"]["redirectUris"]]))
+    };
     TestCase::new(vec![
+        Step::config(app_only.clone()).check(move |state| {
+            *record.lock().unwrap() = urls_of(state)?;
+            Ok(())
+        }),
         Step::config(first)
             .check(checks::attr_equals(TRUST, "entity_id", ENTITY_ID))
             .check(checks::attr_equals(TRUST, "acs_url", ACS_URL))
@@ -215,11 +232,13 @@ fn saml_trust_lifecycle() {
                 *remember.lock().unwrap() = Some(sp_id);
                 Ok(())
             }),
-        // Destroying only the trust reverts the application.
-        Step::config(format!(
-            "resource \"idbridge_entra_application\" \"aws\" {{\n  display_name = \"{name}\"\n}}\n"
-        ))
-        .check(move |_| {
+        // Destroying only the trust reverts the application, URLs included.
+        Step::config(app_only).check(move |state| {
+            let before = compare.lock().unwrap().clone();
+            let after = urls_of(state)?;
+            if after != before {
+                return Err(format!("URLs not restored: before {before}, after {after}").into());
+            }
             let sp_id = sp_of_destroyed.lock().unwrap().clone().ok_or("no sp id")?;
             let graph = Graph::connect();
             let sp = graph

@@ -185,6 +185,28 @@ impl Context {
             .unwrap_or_else(PoisonError::into_inner) = Some(bytes);
     }
 
+    /// Private state as a JSON object of independent entries (several concerns of one resource share the
+    /// bytes): sets `key` and keeps the other entries, including ones set earlier in this call.
+    pub fn set_private_entry(&self, key: &str, value: serde_json::Value) {
+        let mut out = self
+            .private_out
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let current = out.clone().unwrap_or_else(|| self.private_in.clone());
+        let mut entries =
+            serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&current)
+                .unwrap_or_default();
+        entries.insert(key.to_owned(), value);
+        *out = Some(serde_json::to_vec(&entries).unwrap_or_default());
+    }
+
+    /// An entry of the private state Terraform stored with the resource (see [`Context::set_private_entry`]).
+    pub fn private_entry(&self, key: &str) -> Option<serde_json::Value> {
+        serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&self.private_in)
+            .ok()?
+            .remove(key)
+    }
+
     pub(crate) fn private_out(&self) -> Vec<u8> {
         self.private_out
             .lock()
@@ -201,6 +223,37 @@ mod tests {
     #[derive(Debug)]
     struct Clients {
         tenant: &'static str,
+    }
+
+    #[test]
+    fn private_entries_are_merged_not_replaced() {
+        let ctx = Context::new(
+            "idbridge_x",
+            CancellationToken::new(),
+            Duration::from_secs(1),
+            None,
+            br#"{"kept":1,"changed":2}"#.to_vec(),
+        );
+        assert_eq!(ctx.private_entry("kept"), Some(1.into()));
+        assert_eq!(ctx.private_entry("missing"), None);
+        ctx.set_private_entry("changed", 3.into());
+        ctx.set_private_entry("added", "a".into());
+        let out: serde_json::Value = serde_json::from_slice(&ctx.private_out()).unwrap();
+        assert_eq!(
+            out,
+            serde_json::json!({"kept": 1, "changed": 3, "added": "a"})
+        );
+        // Bytes that are not a JSON object (another provider version's format) start a fresh object.
+        let ctx = Context::new(
+            "idbridge_x",
+            CancellationToken::new(),
+            Duration::from_secs(1),
+            None,
+            b"opaque".to_vec(),
+        );
+        assert_eq!(ctx.private_entry("kept"), None);
+        ctx.set_private_entry("k", true.into());
+        assert_eq!(ctx.private_out(), br#"{"k":true}"#.to_vec());
     }
 
     #[tokio::test]

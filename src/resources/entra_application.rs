@@ -54,15 +54,15 @@ pub(crate) fn mark_recent_write(ctx: &Context) {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or_default();
-    ctx.set_private(format!("{{\"written_at\":{now}}}").into_bytes());
+    ctx.set_private_entry("written_at", now.into());
 }
 
 /// Whether the private state says the object was written within `window`.
 pub(crate) fn written_recently(ctx: &Context, window: Duration) -> bool {
-    let Ok(stamp) = serde_json::from_slice::<serde_json::Value>(ctx.private()) else {
-        return false;
-    };
-    let Some(written_at) = stamp.get("written_at").and_then(serde_json::Value::as_u64) else {
+    let Some(written_at) = ctx
+        .private_entry("written_at")
+        .and_then(|stamp| stamp.as_u64())
+    else {
         return false;
     };
     let now = SystemTime::now()

@@ -504,6 +504,40 @@ async fn load(
     Ok(Some((application, sp)))
 }
 
+/// The application's identifier and reply URLs before the trust first set them (the gallery app comes with its
+/// own), kept in private state so that destroying the trust gives the application back as it was.
+#[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+struct UrlsBefore {
+    identifier_uris: Vec<String>,
+    redirect_uris: Vec<String>,
+}
+
+impl UrlsBefore {
+    fn of(application: &Application) -> UrlsBefore {
+        UrlsBefore {
+            identifier_uris: application.identifier_uris.clone(),
+            redirect_uris: application
+                .web
+                .as_ref()
+                .and_then(|web| web.redirect_uris.clone())
+                .unwrap_or_default(),
+        }
+    }
+
+    const PRIVATE_KEY: &str = "urls_before";
+
+    /// `None` for an imported trust: nothing was recorded.
+    fn from_private(ctx: &Context) -> Option<UrlsBefore> {
+        serde_json::from_value(ctx.private_entry(Self::PRIVATE_KEY)?).ok()
+    }
+
+    fn to_private(&self, ctx: &Context) {
+        if let Ok(value) = serde_json::to_value(self) {
+            ctx.set_private_entry(Self::PRIVATE_KEY, value);
+        }
+    }
+}
+
 /// Applies the SAML settings of `planned` to the application and service principal.
 async fn configure_sso(
     graph: &GraphClient,
@@ -692,6 +726,9 @@ async fn apply(
             .at(AttributePath::new("application_id")),
         )
     })?;
+    if UrlsBefore::from_private(ctx).is_none() {
+        UrlsBefore::of(&application).to_private(ctx);
+    }
     configure_sso(
         graph,
         &application,
@@ -984,14 +1021,26 @@ impl Resource for SamlTrustResource {
                     .await
                     .map_err(|e| graph_failure("remove the signing certificate", &e))?;
             }
-            let clear = ApplicationPatch {
-                identifier_uris: Some(Vec::new()),
-                ..Default::default()
+            // Back to the URLs the application had before the trust; without a record (imported), the
+            // identifier is cleared and the reply URL left as it is.
+            let revert_urls = match UrlsBefore::from_private(ctx) {
+                Some(before) => ApplicationPatch {
+                    identifier_uris: Some(before.identifier_uris),
+                    web: Some(WebApplication {
+                        redirect_uris: Some(before.redirect_uris),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                },
+                None => ApplicationPatch {
+                    identifier_uris: Some(Vec::new()),
+                    ..Default::default()
+                },
             };
             graph
-                .update_application(&application.id, &clear)
+                .update_application(&application.id, &revert_urls)
                 .await
-                .map_err(|e| graph_failure("clear the SAML identifier", &e))?;
+                .map_err(|e| graph_failure("restore the identifier and reply URLs", &e))?;
             Ok(())
         };
         ctx.guard(work).await
