@@ -128,6 +128,33 @@ fn group_assignment_matches_the_provisioned_group_by_external_id() {
         .run();
 }
 
+/// An app, an Entra group with a permission set to get, and a group of the same display name created in the
+/// identity store directly (so without external ids), as a hand-made group would be.
+struct SameNamed {
+    app_id: String,
+    sp_id: String,
+    group_id: String,
+    ps: String,
+    foreign: String,
+}
+
+fn same_named(fx: &Fixture, prefix: &str) -> SameNamed {
+    let name = unique(prefix);
+    let (app_id, sp_id) = fx.app(&name, &fx.endpoints.scim_token);
+    let group_name = format!("{name}-grp");
+    let group_id = fx.group(&group_name);
+    let ps = fx.permission_set(&format!("{name}-ps"));
+    let (status, foreign) = fx.identity_store("CreateGroup", json!({ "DisplayName": group_name }));
+    assert_eq!(status, 200, "CreateGroup: {foreign}");
+    SameNamed {
+        app_id,
+        sp_id,
+        group_id,
+        ps,
+        foreign: foreign["GroupId"].as_str().unwrap().to_string(),
+    }
+}
+
 /// A group with the Entra group's display name already exists in the identity store, created there directly (so
 /// without external ids) and holding an account assignment of its own. With provisioning not reaching it, the
 /// apply must refuse that group, pointing at `identity_store_match`; destroy must remove what the apply made (the
@@ -138,15 +165,13 @@ fn group_assignment_refuses_a_same_named_group_without_the_external_id() {
         return;
     }
     let fx = Arc::new(Fixture::new());
-    let name = unique("acc-exn");
-    let (app_id, sp_id) = fx.app(&name, &fx.endpoints.scim_token);
-    let group_name = format!("{name}-grp");
-    let group_id = fx.group(&group_name);
-    let ps = fx.permission_set(&format!("{name}-ps"));
-    let (status, foreign) =
-        fx.identity_store("CreateGroup", json!({ "DisplayName": group_name.clone() }));
-    assert_eq!(status, 200, "CreateGroup: {foreign}");
-    let foreign = foreign["GroupId"].as_str().unwrap().to_string();
+    let SameNamed {
+        app_id,
+        sp_id,
+        group_id,
+        ps,
+        foreign,
+    } = same_named(&fx, "acc-exn");
     fx.moto_sso(
         "CreateAccountAssignment",
         json!({
@@ -231,16 +256,13 @@ fn switching_to_external_id_rechecks_the_group_held() {
         return;
     }
     let fx = Arc::new(Fixture::new());
-    let name = unique("acc-exs");
-    let (app_id, _) = fx.app(&name, &fx.endpoints.scim_token);
-    let group_name = format!("{name}-grp");
-    let group_id = fx.group(&group_name);
-    let ps = fx.permission_set(&format!("{name}-ps"));
-    // Created in the identity store directly: the display name matches, no external ids.
-    let (status, foreign) =
-        fx.identity_store("CreateGroup", json!({ "DisplayName": group_name.clone() }));
-    assert_eq!(status, 200, "CreateGroup: {foreign}");
-    let foreign = foreign["GroupId"].as_str().unwrap().to_string();
+    let SameNamed {
+        app_id,
+        group_id,
+        ps,
+        foreign,
+        ..
+    } = same_named(&fx, "acc-exs");
 
     let step = |mode: &str| {
         Step::config(config_with_match_variable())

@@ -177,6 +177,25 @@ fn assign_group(
         .send()
 }
 
+/// A user with what AWS requires (user name, display name, given and family name).
+async fn user(env: &Env, user_name: &str, given_name: &str, family_name: &str) -> String {
+    env.ids
+        .create_user()
+        .identity_store_id(&env.store_id)
+        .user_name(user_name)
+        .display_name(format!("{given_name} {family_name}"))
+        .name(
+            aws_sdk_identitystore::types::Name::builder()
+                .given_name(given_name)
+                .family_name(family_name)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CreateUser")
+        .user_id
+}
+
 #[tokio::test]
 async fn permission_set_arns_have_the_real_shape_and_missing_operations_work() {
     let env = env(no_quotas()).await;
@@ -841,22 +860,7 @@ async fn identitystore_updates_are_visible_to_reads_and_lookups() {
         .unwrap();
     assert_eq!(described.display_name(), Some("New name"));
 
-    let user_id = env
-        .ids
-        .create_user()
-        .identity_store_id(&env.store_id)
-        .user_name("ada")
-        .display_name("Ada Lovelace")
-        .name(
-            aws_sdk_identitystore::types::Name::builder()
-                .given_name("Ada")
-                .family_name("Lovelace")
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap()
-        .user_id;
+    let user_id = user(&env, "ada", "Ada", "Lovelace").await;
     let add = |user: String| {
         env.ids
             .create_group_membership()
@@ -921,22 +925,7 @@ async fn recorded_external_ids_are_read_and_looked_up_like_aws() {
     let env = env(no_quotas()).await;
     let group_id = group(&env, "Provisioned").await;
     let other_group = group(&env, "Made by hand").await;
-    let user_id = env
-        .ids
-        .create_user()
-        .identity_store_id(&env.store_id)
-        .user_name("grace")
-        .display_name("Grace Hopper")
-        .name(
-            aws_sdk_identitystore::types::Name::builder()
-                .given_name("Grace")
-                .family_name("Hopper")
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap()
-        .user_id;
+    let user_id = user(&env, "grace", "Grace", "Hopper").await;
     for (id, external) in [(&group_id, "entra-group"), (&user_id, "entra-user")] {
         assert_eq!(
             put_external_ids(

@@ -465,13 +465,7 @@ async fn external_ids_follow_scim_writes_into_identitystore() {
         env.ids
             .get_group_id()
             .identity_store_id(&env.store_id)
-            .alternate_identifier(AlternateIdentifier::ExternalId(
-                ExternalId::builder()
-                    .issuer(&issuer)
-                    .id(id)
-                    .build()
-                    .unwrap(),
-            ))
+            .alternate_identifier(by_external_id(&issuer, id))
             .send()
     };
 
@@ -534,13 +528,7 @@ async fn external_ids_follow_scim_writes_into_identitystore() {
         env.ids
             .get_user_id()
             .identity_store_id(&env.store_id)
-            .alternate_identifier(AlternateIdentifier::ExternalId(
-                ExternalId::builder()
-                    .issuer(&issuer)
-                    .id(id)
-                    .build()
-                    .unwrap(),
-            ))
+            .alternate_identifier(by_external_id(&issuer, id))
             .send()
     };
     assert_eq!(user_by("ext-erin").await.unwrap().user_id, user_id);
@@ -604,4 +592,15 @@ fn urlencode(text: &str) -> String {
             other => format!("%{other:02X}"),
         })
         .collect()
+}
+
+/// The look-up key of an identity-store group or user by the external id SCIM gave it.
+fn by_external_id(issuer: &str, id: &str) -> AlternateIdentifier {
+    AlternateIdentifier::ExternalId(
+        ExternalId::builder()
+            .issuer(issuer)
+            .id(id)
+            .build()
+            .expect("issuer and id are set"),
+    )
 }
