@@ -1057,6 +1057,20 @@ async fn recorded_external_ids_are_read_and_looked_up_like_aws() {
             .into_service_error()
             .is_resource_not_found_exception()
     );
+    // Without external ids AWS leaves the member out (the model's list has at least one entry); moto says `[]`.
+    let described: Value = reqwest::Client::new()
+        .post(format!("{}/", env.proxy.base_url))
+        .header("X-Amz-Target", "AWSIdentityStore.DescribeGroup")
+        .header("Content-Type", "application/x-amz-json-1.1")
+        .body(json!({"IdentityStoreId": env.store_id, "GroupId": group_id}).to_string())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(described["GroupId"], json!(group_id), "{described}");
+    assert!(described.get("ExternalIds").is_none(), "{described}");
     put_external_ids(
         &env,
         &other_group,

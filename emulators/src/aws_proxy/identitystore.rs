@@ -218,9 +218,23 @@ fn overlay_item(proxy: &Proxy, item: &mut Value, kind: Kind) {
     if let Some(overlay) = state.overlays.get(&id) {
         apply_overlay(item, overlay);
     }
-    if let (Some(external_ids), Some(object)) = (state.external_ids.get(&id), item.as_object_mut())
-    {
-        object.insert("ExternalIds".into(), Value::Array(external_ids.clone()));
+    let Some(object) = item.as_object_mut() else {
+        return;
+    };
+    match state.external_ids.get(&id) {
+        Some(external_ids) => {
+            object.insert("ExternalIds".into(), Value::Array(external_ids.clone()));
+        }
+        // moto answers `[]`; the model's list has at least one entry, so AWS leaves the member out.
+        None => {
+            if object
+                .get("ExternalIds")
+                .and_then(Value::as_array)
+                .is_some_and(Vec::is_empty)
+            {
+                object.remove("ExternalIds");
+            }
+        }
     }
 }
 
