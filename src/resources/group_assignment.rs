@@ -31,6 +31,7 @@ use crate::framework::{
 };
 use crate::provider::IdbridgeClients;
 use crate::resources::common::is_object_id;
+use crate::resources::permission_set::instance_arn_of;
 
 pub const TYPE_NAME: &str = "idbridge_group_assignment";
 
@@ -745,13 +746,6 @@ fn added_permission_set_arns(config: &Value, prior: &Value) -> Vec<String> {
         .collect()
 }
 
-/// `arn:aws:sso:::permissionSet/ssoins-X/ps-Y` belongs to `arn:aws:sso:::instance/ssoins-X`.
-fn instance_of_permission_set(arn: &str) -> Option<String> {
-    let (head, rest) = arn.split_once(":sso:::permissionSet/")?;
-    let (instance, _) = rest.split_once('/')?;
-    Some(format!("{head}:sso:::instance/{instance}"))
-}
-
 /// A permission set of another instance can never be assigned through `instance_arn`: say so offline.
 fn check_instance_matches(config: &Value, arns: &[String]) -> Result<(), Diagnostics> {
     let Some(instance_arn) = config.get("instance_arn").as_str() else {
@@ -759,7 +753,7 @@ fn check_instance_matches(config: &Value, arns: &[String]) -> Result<(), Diagnos
     };
     let mut diags = Diagnostics::new();
     for arn in arns {
-        if instance_of_permission_set(arn).as_deref() != Some(instance_arn) {
+        if instance_arn_of(arn).as_deref() != Some(instance_arn) {
             diags.push(
                 Diagnostic::error(
                     "Permission set of another instance",
@@ -776,13 +770,33 @@ fn check_instance_matches(config: &Value, arns: &[String]) -> Result<(), Diagnos
     }
 }
 
+/// Process-wide answers per Identity Center client and key, each computed once: resources plan and apply in
+/// parallel, and the first to ask does the lookup while the others wait for its answer (a failure is not
+/// kept, so the next one asks again).
+type ClientCells<K, T> = OnceLock<Mutex<HashMap<(usize, K), Arc<tokio::sync::OnceCell<T>>>>>;
+
+fn client_cell<K: Eq + std::hash::Hash, T>(
+    cells: &'static ClientCells<K, T>,
+    ic: &Arc<IdentityCenter>,
+    key: K,
+) -> Arc<tokio::sync::OnceCell<T>> {
+    // One IdentityCenter client per provider configuration, alive for the whole process: its address
+    // identifies the configuration (aliases may point at other organizations).
+    cells
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .entry((Arc::as_ptr(ic) as usize, key))
+        .or_default()
+        .clone()
+}
+
 /// Plan-time proof that newly referenced permission sets exist, so a well-formed but wrong ARN fails the
 /// plan instead of the apply (after the group was already assigned and provisioned). Each ARN is looked up
 /// once per client and process: fifty resources sharing one permission set cost one call. When AWS is not
 /// configured yet or cannot answer, the plan goes on and apply reports the problem.
 async fn verify_permission_sets_exist(ctx: &Context, arns: &[String]) -> Result<(), Diagnostics> {
-    type Verified = Arc<tokio::sync::OnceCell<()>>;
-    static VERIFIED: OnceLock<Mutex<HashMap<(usize, String), Verified>>> = OnceLock::new();
+    static VERIFIED: ClientCells<String, ()> = OnceLock::new();
     if arns.is_empty() {
         return Ok(());
     }
@@ -792,21 +806,11 @@ async fn verify_permission_sets_exist(ctx: &Context, arns: &[String]) -> Result<
     let Ok(ic) = clients.identity_center().await else {
         return Ok(());
     };
-    // Resources plan in parallel: the first to ask looks the ARN up, the others wait for its answer.
-    let cell = |arn: &str| {
-        VERIFIED
-            .get_or_init(Default::default)
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .entry((Arc::as_ptr(&ic) as usize, arn.to_owned()))
-            .or_default()
-            .clone()
-    };
     let deadline = Deadline::after(PLAN_CHECK_TIMEOUT);
     let lookups = arns.iter().map(|arn| {
-        let (ic, cell) = (ic.clone(), cell(arn));
+        let (ic, cell) = (ic.clone(), client_cell(&VERIFIED, &ic, arn.clone()));
         async move {
-            let instance = instance_of_permission_set(arn).unwrap_or_default();
+            let instance = instance_arn_of(arn).unwrap_or_default();
             let outcome = cell
                 .get_or_try_init(|| async {
                     ic.describe_permission_set(&instance, arn, deadline)
@@ -856,19 +860,8 @@ async fn resolve_instance(
     instance_arn: Option<&str>,
     deadline: Deadline,
 ) -> Result<Instance, Diagnostics> {
-    type Key = (usize, Option<String>);
-    static INSTANCES: OnceLock<Mutex<HashMap<Key, Arc<tokio::sync::OnceCell<Instance>>>>> =
-        OnceLock::new();
-    // One IdentityCenter client per provider configuration, alive for the whole process: its address
-    // identifies the configuration (aliases may point at other organizations).
-    let key = (Arc::as_ptr(ic) as usize, instance_arn.map(str::to_owned));
-    let cell = INSTANCES
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .entry(key)
-        .or_default()
-        .clone();
+    static INSTANCES: ClientCells<Option<String>, Instance> = OnceLock::new();
+    let cell = client_cell(&INSTANCES, ic, instance_arn.map(str::to_owned));
     cell.get_or_try_init(|| async {
         match instance_arn {
             None => ic.single_instance(deadline).await,
@@ -1506,7 +1499,7 @@ mod tests {
             vec![a.to_string()]
         );
         assert_eq!(
-            instance_of_permission_set(b).as_deref(),
+            instance_arn_of(b).as_deref(),
             Some("arn:aws-us-gov:sso:::instance/ssoins-bbbb")
         );
         let config = arns(&[a]).with("instance_arn", "arn:aws:sso:::instance/ssoins-aaaa");
