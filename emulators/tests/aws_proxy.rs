@@ -196,6 +196,24 @@ async fn user(env: &Env, user_name: &str, given_name: &str, family_name: &str) -
         .user_id
 }
 
+/// DescribeAccountAssignmentCreationStatus of the request `created` started.
+async fn creation_status(
+    env: &Env,
+    created: &aws_sdk_ssoadmin::operation::create_account_assignment::CreateAccountAssignmentOutput,
+) -> aws_sdk_ssoadmin::operation::describe_account_assignment_creation_status::DescribeAccountAssignmentCreationStatusOutput{
+    let request_id = created
+        .account_assignment_creation_status()
+        .and_then(|status| status.request_id())
+        .expect("CreateAccountAssignment answers a request id");
+    env.sso
+        .describe_account_assignment_creation_status()
+        .instance_arn(&env.instance_arn)
+        .account_assignment_creation_request_id(request_id)
+        .send()
+        .await
+        .expect("DescribeAccountAssignmentCreationStatus")
+}
+
 #[tokio::test]
 async fn permission_set_arns_have_the_real_shape_and_missing_operations_work() {
     let env = env(no_quotas()).await;
@@ -461,17 +479,9 @@ async fn account_assignments_are_asynchronous_for_the_configured_polls() {
     let status = created.account_assignment_creation_status().unwrap();
     assert_eq!(status.status(), Some(&StatusValues::InProgress));
     assert_eq!(status.permission_set_arn(), Some(arn.as_str()));
-    let request_id = status.request_id().unwrap().to_owned();
     let mut seen = Vec::new();
     for _ in 0..3 {
-        let polled = env
-            .sso
-            .describe_account_assignment_creation_status()
-            .instance_arn(&env.instance_arn)
-            .account_assignment_creation_request_id(&request_id)
-            .send()
-            .await
-            .unwrap();
+        let polled = creation_status(&env, &created).await;
         seen.push(
             polled
                 .account_assignment_creation_status()
@@ -581,35 +591,11 @@ async fn assignments_to_unknown_principals_or_permission_sets_fail_like_aws() {
     })
     .await;
     let arn = permission_set(&env, "Billing").await;
-    let assign = |principal: &str, permission_set: &str, account: &str| {
-        env.sso
-            .create_account_assignment()
-            .instance_arn(&env.instance_arn)
-            .permission_set_arn(permission_set)
-            .target_id(account)
-            .target_type(TargetType::AwsAccount)
-            .principal_type(PrincipalType::Group)
-            .principal_id(principal)
-            .send()
-    };
     let unknown_principal = "c3793162-9581-4645-84e1-6f5f2c23ed5b";
-    let created = assign(unknown_principal, &arn, "111111111111")
+    let created = assign_group(&env, &arn, "111111111111".into(), unknown_principal)
         .await
         .unwrap();
-    let request_id = created
-        .account_assignment_creation_status()
-        .unwrap()
-        .request_id()
-        .unwrap()
-        .to_owned();
-    let polled = env
-        .sso
-        .describe_account_assignment_creation_status()
-        .instance_arn(&env.instance_arn)
-        .account_assignment_creation_request_id(&request_id)
-        .send()
-        .await
-        .unwrap();
+    let polled = creation_status(&env, &created).await;
     let status = polled.account_assignment_creation_status().unwrap();
     assert_eq!(status.status(), Some(&StatusValues::Failed));
     assert!(status.failure_reason().unwrap().contains(unknown_principal));
@@ -626,38 +612,27 @@ async fn assignments_to_unknown_principals_or_permission_sets_fail_like_aws() {
 
     let group_id = group(&env, "Finance").await;
     let unknown_set = arn.replace("/ps-", "/ps-0000");
-    let error = assign(&group_id, &unknown_set, "111111111111")
+    let error = assign_group(&env, &unknown_set, "111111111111".into(), &group_id)
         .await
         .unwrap_err()
         .into_service_error();
     assert!(error.is_resource_not_found_exception(), "{error:?}");
-    let error = assign(&group_id, &arn, "1234")
+    let error = assign_group(&env, &arn, "1234".into(), &group_id)
         .await
         .unwrap_err()
         .into_service_error();
     assert!(error.is_validation_exception(), "{error:?}");
-    let error = assign("not-a-principal", &arn, "111111111111")
+    let error = assign_group(&env, &arn, "111111111111".into(), "not-a-principal")
         .await
         .unwrap_err()
         .into_service_error();
     assert!(error.is_validation_exception(), "{error:?}");
 
     put_config(&env, json!({"fail_principal_ids": [group_id]})).await;
-    let created = assign(&group_id, &arn, "111111111111").await.unwrap();
-    let request_id = created
-        .account_assignment_creation_status()
-        .unwrap()
-        .request_id()
-        .unwrap()
-        .to_owned();
-    let polled = env
-        .sso
-        .describe_account_assignment_creation_status()
-        .instance_arn(&env.instance_arn)
-        .account_assignment_creation_request_id(&request_id)
-        .send()
+    let created = assign_group(&env, &arn, "111111111111".into(), &group_id)
         .await
         .unwrap();
+    let polled = creation_status(&env, &created).await;
     assert_eq!(
         polled
             .account_assignment_creation_status()
@@ -666,21 +641,10 @@ async fn assignments_to_unknown_principals_or_permission_sets_fail_like_aws() {
         Some(&StatusValues::Failed)
     );
     put_config(&env, json!({"fail_principal_ids": []})).await;
-    let created = assign(&group_id, &arn, "111111111111").await.unwrap();
-    let request_id = created
-        .account_assignment_creation_status()
-        .unwrap()
-        .request_id()
-        .unwrap()
-        .to_owned();
-    let polled = env
-        .sso
-        .describe_account_assignment_creation_status()
-        .instance_arn(&env.instance_arn)
-        .account_assignment_creation_request_id(&request_id)
-        .send()
+    let created = assign_group(&env, &arn, "111111111111".into(), &group_id)
         .await
         .unwrap();
+    let polled = creation_status(&env, &created).await;
     assert_eq!(
         polled
             .account_assignment_creation_status()
@@ -713,7 +677,9 @@ async fn assignments_to_unknown_principals_or_permission_sets_fail_like_aws() {
     assert_eq!(provisioned.permission_sets(), std::slice::from_ref(&arn));
 
     // The same assignment again: accepted, but AWS keeps one (account, permission set, principal) tuple.
-    assign(&group_id, &arn, "111111111111").await.unwrap();
+    assign_group(&env, &arn, "111111111111".into(), &group_id)
+        .await
+        .unwrap();
     let assignments = env
         .sso
         .list_account_assignments()
