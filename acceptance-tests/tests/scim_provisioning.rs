@@ -641,7 +641,7 @@ fn scim_provisioning_failure_after_the_job_exists_keeps_it_in_state_and_the_next
                 }
                 Ok(())
             })
-            .expect_error("Could not start the provisioning job")
+            .expect_error("Failed to start the provisioning job")
             .check(move |state| {
                 let saved = job_id(state)?;
                 let jobs = Graph::connect().jobs(&sp_partial);

@@ -5,14 +5,15 @@
 
 use async_trait::async_trait;
 
-use super::sso_instance::{aws_error, find_instance};
 use crate::clients::aws::{Deadline, Error as AwsClientError, Group, GroupMatcher};
 use crate::framework::schema::parse_duration;
 use crate::framework::{
     Attribute, AttributePath, Block, Context, DataSource, Diagnostic, Diagnostics, NestedBlock,
     Nesting, Schema, Value,
 };
-use crate::provider::IdbridgeClients;
+use crate::helpers::aws_error;
+use crate::services::IdbridgeClients;
+use crate::services::instances::find_instance;
 
 pub const TYPE_NAME: &str = "idbridge_identity_store_group";
 

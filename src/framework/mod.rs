@@ -65,6 +65,7 @@ pub mod diag;
 pub mod ephemeral;
 pub mod function;
 pub mod json;
+pub mod model;
 pub mod msgpack;
 pub mod path;
 pub mod provider;
@@ -80,6 +81,7 @@ pub use data_source::DataSource;
 pub use diag::{Diagnostic, Diagnostics, Severity};
 pub use ephemeral::{EphemeralResource, Opened, Renewed};
 pub use function::{Function, FunctionDefinition, FunctionError, Parameter};
+pub use model::{Attr, Field, Model, Set};
 pub use path::{AttributePath, PathStep};
 pub use provider::{ConfigureRequest, Provider};
 pub use resource::{

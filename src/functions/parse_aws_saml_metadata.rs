@@ -3,10 +3,10 @@
 
 use async_trait::async_trait;
 
-use crate::data_sources::aws_saml_metadata::{
+use crate::framework::{Function, FunctionDefinition, FunctionError, Parameter, Type, Value};
+use crate::helpers::saml_metadata::{
     metadata_attributes, metadata_error_text, metadata_object_type,
 };
-use crate::framework::{Function, FunctionDefinition, FunctionError, Parameter, Type, Value};
 use crate::saml;
 
 pub const NAME: &str = "parse_aws_saml_metadata";

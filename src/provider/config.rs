@@ -4,6 +4,7 @@
 //! Every attribute is optional and falls back to an environment variable, so validation only judges values
 //! that are set and known; whether a credential is present at all is decided when a client is first needed.
 
+use crate::helpers::sentence;
 use std::path::PathBuf;
 
 use crate::clients::aws::{AssumeRoleSettings, AwsSettings};
@@ -399,18 +400,4 @@ fn validate_aws(block: &Value, diags: &mut Diagnostics) {
             );
         }
     }
-}
-
-/// Error texts of the client layers start lowercase to compose; diagnostics read as sentences.
-pub(crate) fn sentence(text: &str) -> String {
-    let mut chars = text.chars();
-    let mut out: String = chars
-        .next()
-        .map(|c| c.to_uppercase().collect())
-        .unwrap_or_default();
-    out.push_str(chars.as_str());
-    if !out.ends_with('.') {
-        out.push('.');
-    }
-    out
 }

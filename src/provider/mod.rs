@@ -1,14 +1,13 @@
 //! The `idbridge` provider: its configuration (the `entra` and `aws` blocks), the lazily built clients it hands
 //! to resources, and the list of everything it offers. See src/lib.rs for the layer overview.
 
-mod clients;
 mod config;
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 
-pub use clients::IdbridgeClients;
+pub use crate::services::IdbridgeClients;
 
 use crate::clients::graph::{EntraSettings, SettingsError};
 use crate::data_sources::aws_saml_metadata::AwsSamlMetadataDataSource;

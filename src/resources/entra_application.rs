@@ -6,21 +6,23 @@
 //! slowly, so reads of an application created recently wait for it instead of reporting it deleted.
 
 use std::collections::BTreeSet;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 
 use crate::clients::graph::models::{
     Application, ApplicationPatch, ServicePrincipal, ServicePrincipalPatch,
 };
-use crate::clients::graph::{AWS_IAM_IDENTITY_CENTER_TEMPLATE_ID, GraphClient, GraphError};
+use crate::clients::graph::{AWS_IAM_IDENTITY_CENTER_TEMPLATE_ID, GraphClient};
 use crate::framework::{
     ApplyError, Attribute, AttributePath, Context, CreateRequest, Diagnostic, Diagnostics,
     NestedBlock, Operation, PlanChange, Resource, Schema, Type, UpdateRequest, Value,
     import_passthrough,
 };
-use crate::provider::IdbridgeClients;
-use crate::resources::common::graph_clients;
+use crate::helpers::graph_error;
+use crate::helpers::recent_write::mark_recent_write;
+use crate::services::IdbridgeClients;
+use crate::services::applications::{read_application, service_principal_of};
+use crate::services::clients::graph_clients;
 
 pub const TYPE_NAME: &str = "idbridge_entra_application";
 
@@ -30,111 +32,6 @@ const HIDE_APP_TAG: &str = "HideApp";
 const EXPOSED_ROLE_VALUES: [&str; 2] = ["User", "msiam_access"];
 
 pub struct EntraApplicationResource;
-
-/// A Graph failure as a diagnostic: what was being done, Graph's own answer, and what to try.
-pub(crate) fn graph_failure(action: &str, error: &GraphError) -> Diagnostic {
-    let hint = match error.status() {
-        Some(401) | Some(403) => {
-            " Check that the provider's identity has the Microsoft Graph application permissions the \
-             documentation lists (Application.ReadWrite.All, Policy.ReadWrite.ApplicationConfiguration) and \
-             that admin consent was granted."
-        }
-        Some(429) | Some(503) => {
-            " Microsoft Graph is throttling or busy; retry the apply in a few minutes."
-        }
-        _ => "",
-    };
-    Diagnostic::error(format!("Failed to {action}"), format!("{error}.{hint}"))
-}
-
-/// Private state stamp: when this provider last created or changed the object, so that `read` knows whether
-/// a 404 may be replication lag rather than a deletion.
-pub(crate) fn mark_recent_write(ctx: &Context) {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default();
-    ctx.set_private_entry("written_at", now.into());
-}
-
-/// Whether the private state says the object was written within `window`.
-pub(crate) fn written_recently(ctx: &Context, window: Duration) -> bool {
-    let Some(written_at) = ctx
-        .private_entry("written_at")
-        .and_then(|stamp| stamp.as_u64())
-    else {
-        return false;
-    };
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default();
-    now.saturating_sub(written_at) <= window.as_secs()
-}
-
-/// Reads the application, waiting out replication lag when it was written recently; `None` when it is gone.
-pub(crate) async fn read_application(
-    ctx: &Context,
-    graph: &GraphClient,
-    object_id: &str,
-) -> Result<Option<Application>, Diagnostics> {
-    let recent = written_recently(ctx, graph.retry_policy().replication_timeout);
-    let result = if recent {
-        graph
-            .read_after_write(|| graph.get_application(object_id))
-            .await
-    } else {
-        graph.get_application(object_id).await
-    };
-    match result {
-        Ok(application) => Ok(Some(application)),
-        Err(error) if error.is_not_found() => Ok(None),
-        Err(error) => Err(graph_failure(&format!("read application {object_id}"), &error).into()),
-    }
-}
-
-/// The service principal of `app_id`, waiting out replication lag; an error when there is none.
-pub(crate) async fn service_principal_of(
-    graph: &GraphClient,
-    app_id: &str,
-) -> Result<ServicePrincipal, Diagnostics> {
-    let found = graph
-        .read_after_write(|| async {
-            match graph
-                .list_service_principals_by_app_id(app_id)
-                .await?
-                .into_iter()
-                .next()
-            {
-                Some(found) => graph.get_service_principal(&found.id).await,
-                None => Err(GraphError::Api(Box::new(crate::clients::graph::ApiError {
-                    method: "GET".into(),
-                    path: "/servicePrincipals".into(),
-                    status: 404,
-                    code: "Request_ResourceNotFound".into(),
-                    message: format!("no service principal for appId {app_id}"),
-                    request_id: None,
-                    client_request_id: String::new(),
-                }))),
-            }
-        })
-        .await;
-    found.map_err(|error| {
-        if error.is_not_found() {
-            Diagnostic::error(
-                "Service principal missing",
-                format!(
-                    "The application with client ID {app_id} has no service principal (enterprise application) in \
-                     Entra ID; it was probably deleted outside Terraform. Delete the application too (or run \
-                     `terraform apply -replace=...`) so that a complete one is instantiated again."
-                ),
-            )
-            .into()
-        } else {
-            graph_failure(&format!("read the service principal of {app_id}"), &error).into()
-        }
-    })
-}
 
 fn string_set(values: impl IntoIterator<Item = String>) -> Value {
     Value::set(values.into_iter().map(Value::from))
@@ -247,7 +144,7 @@ async fn check_template(graph: &GraphClient, template_id: &str) -> Result<(), Di
             ),
         )
         .at(AttributePath::new("template_id"))),
-        Err(error) => Err(graph_failure(&format!("look up application template {template_id}"), &error)
+        Err(error) => Err(graph_error(&format!("look up application template {template_id}"), &error)
             .at(AttributePath::new("template_id"))),
     }
 }
@@ -281,7 +178,7 @@ async fn converge(
         graph
             .read_after_write(|| graph.update_application(&application.id, &app_patch))
             .await
-            .map_err(|e| graph_failure(&format!("update application {}", application.id), &e))?;
+            .map_err(|e| graph_error(&format!("update application {}", application.id), &e))?;
     }
 
     let mut sp_patch = ServicePrincipalPatch::default();
@@ -303,7 +200,7 @@ async fn converge(
             .read_after_write(|| graph.update_service_principal(&service_principal.id, &sp_patch))
             .await
             .map_err(|e| {
-                graph_failure(
+                graph_error(
                     &format!("update service principal {}", service_principal.id),
                     &e,
                 )
@@ -317,7 +214,7 @@ async fn converge(
             .read_after_write(|| graph.list_application_owner_ids(&application.id))
             .await
             .map_err(|e| {
-                graph_failure(
+                graph_error(
                     &format!("list the owners of application {}", application.id),
                     &e,
                 )
@@ -340,7 +237,7 @@ async fn converge(
             match graph.remove_application_owner(&application.id, owner).await {
                 Ok(()) => {}
                 Err(e) if e.is_not_found() => {}
-                Err(e) => return Err(graph_failure("remove an application owner", &e).into()),
+                Err(e) => return Err(graph_error("remove an application owner", &e).into()),
             }
         }
     }
@@ -362,7 +259,7 @@ async fn refresh(
     let owners = graph
         .read_after_write(|| graph.list_application_owner_ids(object_id))
         .await
-        .map_err(|e| graph_failure(&format!("list the owners of application {object_id}"), &e))?;
+        .map_err(|e| graph_error(&format!("list the owners of application {object_id}"), &e))?;
     Ok(Some(state_from_remote(
         prior,
         tenant_of(clients).as_deref(),
@@ -535,7 +432,7 @@ impl Resource for EntraApplicationResource {
                 graph
                     .instantiate_application_safely(&template_id, &display_name)
                     .await
-                    .map_err(|e| graph_failure("instantiate the gallery application", &e).into())
+                    .map_err(|e| graph_error("instantiate the gallery application", &e).into())
             })
             .await?;
         mark_recent_write(ctx);
@@ -622,7 +519,7 @@ impl Resource for EntraApplicationResource {
                 Err(error) if error.is_not_found() => return Ok(()),
                 Err(error) => {
                     return Err(
-                        graph_failure(&format!("delete application {object_id}"), &error).into(),
+                        graph_error(&format!("delete application {object_id}"), &error).into(),
                     );
                 }
             }
@@ -633,7 +530,7 @@ impl Resource for EntraApplicationResource {
                 match graph.get_application(&object_id).await {
                     Err(error) if error.is_not_found() => return Ok(()),
                     Err(error) => {
-                        return Err(graph_failure(
+                        return Err(graph_error(
                             &format!("confirm deletion of {object_id}"),
                             &error,
                         )
@@ -786,17 +683,6 @@ mod tests {
         assert_eq!(state.get_str("notes"), Some("changed"));
         assert_eq!(state.get("tags").string_elements(), ["b"]);
         assert_eq!(state.get("owners").string_elements(), ["o"]);
-    }
-
-    #[test]
-    fn recent_writes_are_remembered_in_private_state() {
-        let ctx = Context::for_tests(TYPE_NAME, None);
-        assert!(!written_recently(&ctx, Duration::from_secs(60)));
-        mark_recent_write(&ctx);
-        // The stamp is what the next request receives as its private state.
-        let stamp = ctx.private_out();
-        let stamp: serde_json::Value = serde_json::from_slice(&stamp).unwrap();
-        assert!(stamp["written_at"].as_u64().unwrap() > 1_600_000_000);
     }
 
     #[test]

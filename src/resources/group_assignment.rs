@@ -29,9 +29,10 @@ use crate::framework::{
     ApplyError, Attribute, AttributePath, Context, CreateRequest, Diagnostic, Diagnostics,
     NestedBlock, Operation, PlanChange, Resource, Schema, Type, UpdateRequest, Value, async_trait,
 };
-use crate::provider::IdbridgeClients;
-use crate::resources::common::is_object_id;
-use crate::resources::permission_set::instance_arn_of;
+use crate::helpers::{
+    instance_arn_of, is_account_id, is_object_id, is_permission_set_arn, validate_object_id,
+};
+use crate::services::IdbridgeClients;
 
 pub const TYPE_NAME: &str = "idbridge_group_assignment";
 
@@ -76,7 +77,7 @@ impl Resource for GroupAssignmentResource {
                 Attribute::string("application_id")
                     .required()
                     .requires_replace()
-                    .validator(validate_object_id)
+                    .validator(|value, path| validate_object_id(value, path, "object id"))
                     .description(
                         "Object id of the enterprise application (`idbridge_entra_application.id`).",
                     ),
@@ -85,7 +86,7 @@ impl Resource for GroupAssignmentResource {
                 Attribute::string("entra_group_id")
                     .required()
                     .requires_replace()
-                    .validator(validate_object_id)
+                    .validator(|value, path| validate_object_id(value, path, "object id"))
                     .description("Object id of the Entra ID group."),
             )
             .attribute(
@@ -1217,42 +1218,6 @@ fn desired_targets(value: &Value) -> Option<BTreeSet<AssignmentTarget>> {
             })
             .collect(),
     )
-}
-
-fn is_account_id(text: &str) -> bool {
-    text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit())
-}
-
-/// `arn:aws:sso:::permissionSet/ssoins-<hex>/ps-<hex>` (other partitions: `aws-us-gov`, `aws-cn`).
-pub fn is_permission_set_arn(text: &str) -> bool {
-    let Some(rest) = text.strip_prefix("arn:") else {
-        return false;
-    };
-    let Some((partition, rest)) = rest.split_once(':') else {
-        return false;
-    };
-    let Some(rest) = rest.strip_prefix("sso:::permissionSet/") else {
-        return false;
-    };
-    let token = |s: &str, prefix: &str| {
-        s.strip_prefix(prefix).is_some_and(|id| {
-            !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        })
-    };
-    partition.starts_with("aws")
-        && matches!(rest.split_once('/'), Some((instance, ps)) if token(instance, "ssoins-") && token(ps, "ps-"))
-}
-
-fn validate_object_id(value: &Value, path: &AttributePath) -> Diagnostics {
-    match value.as_str() {
-        Some(text) if !is_object_id(text) => Diagnostic::error(
-            "Invalid object id",
-            format!("{text:?} is not an Entra object id (a GUID such as 00000000-0000-0000-0000-000000000000)."),
-        )
-        .at(path.clone())
-        .into(),
-        _ => Diagnostics::new(),
-    }
 }
 
 fn validate_set_elements(

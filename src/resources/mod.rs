@@ -1,6 +1,5 @@
 //! See src/lib.rs for the layer overview.
 
-pub(crate) mod common;
 pub mod entra_application;
 pub mod group_assignment;
 pub mod permission_set;

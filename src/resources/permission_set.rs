@@ -16,13 +16,14 @@ use crate::clients::aws::{
     ErrorKind, IdentityCenter, NewPermissionSet, PermissionSet, PermissionSetUpdate,
     PermissionsBoundary,
 };
-use crate::data_sources::sso_instance::{aws_error, find_instance};
 use crate::framework::{
     ApplyError, Attribute, AttributePath, Block, Context, CreateRequest, Diagnostic, Diagnostics,
     NestedBlock, Nesting, Operation, PlanChange, Resource, Schema, Type, UpdateRequest, Value,
     import_passthrough,
 };
-use crate::provider::IdbridgeClients;
+use crate::helpers::{aws_error, instance_arn_of};
+use crate::services::IdbridgeClients;
+use crate::services::instances::find_instance;
 
 pub const TYPE_NAME: &str = "idbridge_permission_set";
 
@@ -251,25 +252,6 @@ fn same_session_duration(a: &str, b: &str) -> bool {
 }
 
 // ------------------------------------------------------------------------------------------ import IDs
-
-/// The instance ARN a permission set ARN belongs to:
-/// `arn:aws:sso:::permissionSet/ssoins-X/ps-Y` → `arn:aws:sso:::instance/ssoins-X`.
-pub(crate) fn instance_arn_of(permission_set_arn: &str) -> Option<String> {
-    let (prefix, resource) = permission_set_arn.split_once(":::")?;
-    let (partition, service) = prefix.strip_prefix("arn:")?.split_once(':')?;
-    if service != "sso" || partition.is_empty() {
-        return None;
-    }
-    let mut parts = resource.split('/');
-    let (kind, instance, set) = (parts.next()?, parts.next()?, parts.next()?);
-    let valid = (kind == "permissionSet" || kind == "instance")
-        && instance.starts_with("ssoins-")
-        && instance.len() > "ssoins-".len()
-        && set.starts_with("ps-")
-        && set.len() > "ps-".len()
-        && parts.next().is_none();
-    valid.then(|| format!("arn:{partition}:sso:::instance/{instance}"))
-}
 
 // ------------------------------------------------------------------------------------------ model
 

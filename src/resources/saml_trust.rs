@@ -25,12 +25,12 @@ use crate::framework::{
     NestedBlock, Operation, PlanChange, Resource, Schema, Type, UpdateRequest, Value,
     import_passthrough,
 };
-use crate::provider::IdbridgeClients;
-use crate::resources::common::graph_clients;
-use crate::resources::entra_application::{
-    graph_failure, mark_recent_write, read_application, service_principal_of,
-};
+use crate::helpers::graph_error;
+use crate::helpers::recent_write::mark_recent_write;
 use crate::saml::{self, IdpFederationMetadata, nameid_formats};
+use crate::services::IdbridgeClients;
+use crate::services::applications::{read_application, service_principal_of};
+use crate::services::clients::graph_clients;
 
 pub const TYPE_NAME: &str = "idbridge_saml_trust";
 
@@ -90,7 +90,7 @@ fn service_provider(config: &Value, diags: &mut Diagnostics) -> Option<ServicePr
                 diags.push(
                     Diagnostic::error(
                         "Invalid AWS SAML metadata",
-                        crate::data_sources::aws_saml_metadata::metadata_error_text(&error),
+                        crate::helpers::saml_metadata::metadata_error_text(&error),
                     )
                     .at(AttributePath::new("aws_metadata_xml")),
                 );
@@ -305,7 +305,7 @@ async fn federation_metadata(
     let xml = graph
         .fetch_federation_metadata(tenant, app_id)
         .await
-        .map_err(|e| graph_failure("fetch the federation metadata", &e))?;
+        .map_err(|e| graph_error("fetch the federation metadata", &e))?;
     let parsed = saml::parse_idp_federation_metadata(&xml).map_err(|e| {
         Diagnostic::error(
             "Unreadable federation metadata",
@@ -353,7 +353,7 @@ async fn assigned_policy(
     let policies = graph
         .read_after_write(|| graph.list_assigned_claims_mapping_policies(sp_id))
         .await
-        .map_err(|e| graph_failure("list the claims mapping policies", &e))?;
+        .map_err(|e| graph_error("list the claims mapping policies", &e))?;
     Ok(policies.into_iter().next())
 }
 
@@ -381,7 +381,7 @@ async fn ensure_claims_policy(
             graph
                 .read_after_write(|| graph.update_claims_mapping_policy(&existing.id, &patch))
                 .await
-                .map_err(|e| graph_failure("update the claims mapping policy", &e))?;
+                .map_err(|e| graph_error("update the claims mapping policy", &e))?;
         }
         return Ok(existing.id);
     }
@@ -393,11 +393,11 @@ async fn ensure_claims_policy(
             is_organization_default: Some(false),
         })
         .await
-        .map_err(|e| graph_failure("create the claims mapping policy", &e))?;
+        .map_err(|e| graph_error("create the claims mapping policy", &e))?;
     graph
         .read_after_write(|| graph.assign_claims_mapping_policy(&sp.id, &created.id))
         .await
-        .map_err(|e| graph_failure("assign the claims mapping policy", &e))?;
+        .map_err(|e| graph_error("assign the claims mapping policy", &e))?;
     Ok(created.id)
 }
 
@@ -419,7 +419,7 @@ async fn rotate_certificate(
         .read_after_write(|| graph.add_token_signing_certificate(&sp.id, name, Some(&end)))
         .await
         .map_err(|e| {
-            graph_failure("create the token signing certificate", &e)
+            graph_error("create the token signing certificate", &e)
                 .at(AttributePath::new("certificate_display_name"))
         })?;
     let thumbprint = created.thumbprint.clone().ok_or_else(|| {
@@ -435,7 +435,7 @@ async fn rotate_certificate(
     graph
         .read_after_write(|| graph.update_service_principal(&sp.id, &activate))
         .await
-        .map_err(|e| graph_failure("activate the token signing certificate", &e))?;
+        .map_err(|e| graph_error("activate the token signing certificate", &e))?;
     if let Some(old) = sp.preferred_token_signing_key_thumbprint.as_deref()
         && !old.eq_ignore_ascii_case(&thumbprint)
         && let Some(identifier) = custom_key_identifier_of(sp, old)
@@ -443,7 +443,7 @@ async fn rotate_certificate(
         graph
             .remove_token_signing_certificate(&sp.id, &identifier)
             .await
-            .map_err(|e| graph_failure("remove the previous signing certificate", &e))?;
+            .map_err(|e| graph_error("remove the previous signing certificate", &e))?;
     }
     Ok(thumbprint)
 }
@@ -500,7 +500,7 @@ async fn load(
             graph.get::<ServicePrincipal>(&url).await
         })
         .await
-        .map_err(|e| graph_failure("read the service principal", &e))?;
+        .map_err(|e| graph_error("read the service principal", &e))?;
     Ok(Some((application, sp)))
 }
 
@@ -557,7 +557,7 @@ async fn configure_sso(
     graph
         .read_after_write(|| graph.update_application(&application.id, &app_patch))
         .await
-        .map_err(|e| graph_failure("set the identifier and reply URL", &e))?;
+        .map_err(|e| graph_error("set the identifier and reply URL", &e))?;
     let sp_patch = ServicePrincipalPatch {
         preferred_single_sign_on_mode: Some(Some("saml".into())),
         login_url: Some(provider.sign_on_url.clone()),
@@ -569,7 +569,7 @@ async fn configure_sso(
     graph
         .read_after_write(|| graph.update_service_principal(&sp.id, &sp_patch))
         .await
-        .map_err(|e| graph_failure("turn on SAML single sign-on", &e))?;
+        .map_err(|e| graph_error("turn on SAML single sign-on", &e))?;
     Ok(())
 }
 
@@ -991,12 +991,12 @@ impl Resource for SamlTrustResource {
                 graph
                     .unassign_claims_mapping_policy(&sp.id, &policy.id)
                     .await
-                    .map_err(|e| graph_failure("unassign the claims mapping policy", &e))?;
+                    .map_err(|e| graph_error("unassign the claims mapping policy", &e))?;
                 match graph.delete_claims_mapping_policy(&policy.id).await {
                     Ok(()) => {}
                     Err(e) if e.is_not_found() => {}
                     Err(e) => {
-                        return Err(graph_failure("delete the claims mapping policy", &e).into());
+                        return Err(graph_error("delete the claims mapping policy", &e).into());
                     }
                 }
             }
@@ -1012,14 +1012,14 @@ impl Resource for SamlTrustResource {
             graph
                 .update_service_principal(&sp.id, &revert)
                 .await
-                .map_err(|e| graph_failure("turn off SAML single sign-on", &e))?;
+                .map_err(|e| graph_error("turn off SAML single sign-on", &e))?;
             if let Some(thumbprint) = sp.preferred_token_signing_key_thumbprint.as_deref()
                 && let Some(identifier) = custom_key_identifier_of(&sp, thumbprint)
             {
                 graph
                     .remove_token_signing_certificate(&sp.id, &identifier)
                     .await
-                    .map_err(|e| graph_failure("remove the signing certificate", &e))?;
+                    .map_err(|e| graph_error("remove the signing certificate", &e))?;
             }
             // Back to the URLs the application had before the trust; without a record (imported), the
             // identifier is cleared and the reply URL left as it is.
@@ -1040,7 +1040,7 @@ impl Resource for SamlTrustResource {
             graph
                 .update_application(&application.id, &revert_urls)
                 .await
-                .map_err(|e| graph_failure("restore the identifier and reply URLs", &e))?;
+                .map_err(|e| graph_error("restore the identifier and reply URLs", &e))?;
             Ok(())
         };
         ctx.guard(work).await

@@ -25,8 +25,9 @@ use crate::framework::{
     NestedBlock, Operation, PlanChange, Resource, Schema, UpdateRequest, Value, async_trait,
     import_passthrough,
 };
-use crate::provider::IdbridgeClients;
-use crate::resources::common::is_object_id;
+use crate::helpers::graph_error;
+use crate::helpers::{is_object_id, validate_object_id};
+use crate::services::IdbridgeClients;
 
 pub const TYPE_NAME: &str = "idbridge_scim_provisioning";
 
@@ -68,7 +69,7 @@ impl Resource for ScimProvisioningResource {
                 Attribute::string("application_id")
                     .required()
                     .requires_replace()
-                    .validator(validate_object_id)
+                    .validator(|value, path| validate_object_id(value, path, "application id"))
                     .description(
                         "Object id of the AWS IAM Identity Center application (`idbridge_entra_application.id`).",
                     ),
@@ -304,7 +305,9 @@ impl Resource for ScimProvisioningResource {
                 {
                     Ok(job) => Some(job),
                     Err(error) if error.is_not_found() => None,
-                    Err(error) => return Err(graph_failure("read the provisioning job", &error)),
+                    Err(error) => {
+                        return Err(graph_error("read the provisioning job", &error).into());
+                    }
                 }
             }
             // Import: the job is found by its template.
@@ -545,24 +548,17 @@ async fn graph_client(ctx: &Context) -> Result<Arc<GraphClient>, Diagnostics> {
     IdbridgeClients::from_context(ctx)?.graph().await
 }
 
-fn graph_failure(action: &str, error: &GraphError) -> Diagnostics {
-    Diagnostic::error(
-        format!("Could not {action}"),
-        format!("Microsoft Graph refused to {action}: {error}"),
-    )
-    .into()
-}
-
 async fn graph_call<T>(
     call: impl Future<Output = Result<T, GraphError>>,
     action: &str,
 ) -> Result<T, Diagnostics> {
-    call.await.map_err(|error| graph_failure(action, &error))
+    call.await
+        .map_err(|error| graph_error(action, &error).into())
 }
 
 fn ignore_not_found(result: Result<(), GraphError>, action: &str) -> Result<(), Diagnostics> {
     match result {
-        Err(error) if !error.is_not_found() => Err(graph_failure(action, &error)),
+        Err(error) if !error.is_not_found() => Err(graph_error(action, &error).into()),
         _ => Ok(()),
     }
 }
@@ -596,7 +592,7 @@ async fn find_service_principal(
     let application = match application {
         Ok(application) => application,
         Err(error) if error.is_not_found() => return Ok(None),
-        Err(error) => return Err(graph_failure("read the application", &error)),
+        Err(error) => return Err(graph_error("read the application", &error).into()),
     };
     let lookup = || async {
         let found = graph
@@ -624,7 +620,7 @@ async fn find_service_principal(
     match result {
         Ok(id) => Ok(Some(id)),
         Err(error) if error.is_not_found() => Ok(None),
-        Err(error) => Err(graph_failure("find the service principal", &error)),
+        Err(error) => Err(graph_error("find the service principal", &error).into()),
     }
 }
 
@@ -787,7 +783,7 @@ async fn validate_saved_credentials(
         )
         .at(attr("scim_token_wo"))
         .into()),
-        Err(error) => Err(graph_failure("validate the SCIM credentials", &error)),
+        Err(error) => Err(graph_error("validate the SCIM credentials", &error).into()),
     }
 }
 
@@ -896,18 +892,6 @@ fn preflight_verdict(status: u16, url: &str) -> Result<(), Diagnostics> {
 }
 
 // ---- plan-time validation ----
-
-fn validate_object_id(value: &Value, path: &AttributePath) -> Diagnostics {
-    match value.as_str() {
-        Some(text) if !is_object_id(text) => Diagnostic::error(
-            "Invalid application id",
-            format!("{text:?} is not an object id (a GUID such as 00000000-0000-0000-0000-000000000000)."),
-        )
-        .at(path.clone())
-        .into(),
-        _ => Diagnostics::new(),
-    }
-}
 
 fn validate_scope(value: &Value, path: &AttributePath) -> Diagnostics {
     match value.as_str() {

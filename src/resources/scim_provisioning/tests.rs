@@ -88,7 +88,7 @@ fn object_ids_and_scopes_are_validated() {
     assert!(is_object_id("0b5e8a4c-3d1f-4f7a-b2c9-8e6d4a1f2c3b"));
     assert!(!is_object_id("0b5e8a4c-3d1f-4f7a-b2c9-8e6d4a1f2c3"));
     assert!(!is_object_id("../applications"));
-    assert!(validate_object_id(&Value::from("nope"), &path()).has_errors());
+    assert!(validate_object_id(&Value::from("nope"), &path(), "application id").has_errors());
     assert!(validate_scope(&Value::from("all"), &path()).is_empty());
     assert!(validate_scope(&Value::from("assigned"), &path()).is_empty());
     assert!(validate_scope(&Value::from("everyone"), &path()).has_errors());

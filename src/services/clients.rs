@@ -11,7 +11,7 @@ use crate::clients::aws::{AwsSettings, IdentityCenter, LazyIdentityCenter};
 use crate::clients::graph::{EntraSettings, GraphClient, RetryPolicy, SettingsError};
 use crate::framework::{Context, Diagnostic, Diagnostics};
 
-use super::config::sentence;
+use crate::helpers::sentence;
 
 const UNKNOWN_AT_PLAN: &str = "depends on values that Terraform only knows after apply (for example attributes \
      of resources not created yet). Configure the provider from values known at plan time, such as variables, \
@@ -184,4 +184,13 @@ fn deferred(summary: &str, block: &str) -> Diagnostics {
         format!("The provider's `{block}` block {UNKNOWN_AT_PLAN}"),
     )
     .into()
+}
+
+/// The configured clients and the Graph client built from them (the first call authenticates).
+pub async fn graph_clients(
+    ctx: &Context,
+) -> Result<(Arc<IdbridgeClients>, Arc<GraphClient>), Diagnostics> {
+    let clients = IdbridgeClients::from_context(ctx)?;
+    let graph = clients.graph().await?;
+    Ok((clients, graph))
 }
