@@ -6,20 +6,20 @@
 //!
 //! | field type | null | unknown | use for |
 //! |---|---|---|---|
-//! | `Attr<T>` | `Attr::Null` | `Attr::Unknown` | anything that may be unknown at plan (computed, or set from other resources) |
+//! | `Attr<T>` | `Attr::Null` | `Attr::Unknown` (also for partly known collections) | anything that may be unknown at plan (computed, or set from other resources) |
 //! | `Option<T>` | `None` | decode error | optional arguments read where values are known (apply, read) |
 //! | `T` (`String`, `bool`, `i64`, …) | decode error | decode error | always-known values |
 //! | `Vec<T>`, `BTreeSet<T>`, `BTreeMap<String, T>` | empty | decode error | lists, sets, maps |
 //! | another model | decode error | decode error | a nested object or single block (wrap in `Option`/`Attr`) |
 //! | `Value` | as is | as is | what the resource passes through untouched (e.g. `timeouts`) |
 //!
-//! Sets encode as sets and lists as lists: a `Vec<T>` field is a list unless declared `#[set]`.
+//! A `Vec<T>` field encodes as a list; sets are `BTreeSet<T>` or [`Set<T>`].
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::diag::{Diagnostic, Diagnostics};
 use super::path::{AttributePath, PathStep};
-use super::value::{Refinements, Value};
+use super::value::Value;
 
 /// A struct that mirrors an object of the schema (a resource, a nested block, a nested object).
 pub trait Model: Sized {
@@ -49,14 +49,26 @@ pub trait Field: Sized {
 pub enum Attr<T> {
     #[default]
     Null,
-    /// Known only after apply; the refinements Terraform sent, if any, are kept for the round trip.
-    Unknown(Option<Box<Refinements>>),
+    /// Not wholly known until apply: unknown, or a collection with unknown elements.
+    Unknown(Pending),
     Known(T),
+}
+
+/// What Terraform sent for a value that is not wholly known, kept as it was so that encoding gives it back
+/// exactly (refinements, the known elements of a partly known set).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pending(Value);
+
+impl Pending {
+    /// The value as Terraform sent it.
+    pub fn value(&self) -> &Value {
+        &self.0
+    }
 }
 
 impl<T> Attr<T> {
     pub fn unknown() -> Self {
-        Attr::Unknown(None)
+        Attr::Unknown(Pending(Value::unknown()))
     }
 
     pub fn known(&self) -> Option<&T> {
@@ -88,7 +100,7 @@ impl<T> Attr<T> {
     pub fn as_ref(&self) -> Attr<&T> {
         match self {
             Attr::Null => Attr::Null,
-            Attr::Unknown(refinements) => Attr::Unknown(refinements.clone()),
+            Attr::Unknown(pending) => Attr::Unknown(pending.clone()),
             Attr::Known(value) => Attr::Known(value),
         }
     }
@@ -96,7 +108,7 @@ impl<T> Attr<T> {
     pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Attr<U> {
         match self {
             Attr::Null => Attr::Null,
-            Attr::Unknown(refinements) => Attr::Unknown(refinements),
+            Attr::Unknown(pending) => Attr::Unknown(pending),
             Attr::Known(value) => Attr::Known(f(value)),
         }
     }
@@ -156,17 +168,19 @@ fn wrong_type(path: &AttributePath, expected: &str) -> Diagnostics {
 
 impl<T: Field> Field for Attr<T> {
     fn decode_field(value: &Value, path: &AttributePath) -> Result<Self, Diagnostics> {
-        match value.inner() {
-            Value::Null => Ok(Attr::Null),
-            Value::Unknown(refinements) => Ok(Attr::Unknown(refinements.clone())),
-            _ => T::decode_field(value, path).map(Attr::Known),
+        if value.is_null() {
+            Ok(Attr::Null)
+        } else if !value.is_wholly_known() {
+            Ok(Attr::Unknown(Pending(value.clone())))
+        } else {
+            T::decode_field(value, path).map(Attr::Known)
         }
     }
 
     fn encode_field(&self) -> Value {
         match self {
             Attr::Null => Value::Null,
-            Attr::Unknown(refinements) => Value::Unknown(refinements.clone()),
+            Attr::Unknown(pending) => pending.0.clone(),
             Attr::Known(value) => value.encode_field(),
         }
     }
@@ -553,6 +567,20 @@ mod tests {
         let errors = Sample::decode(&value).unwrap_err();
         let path = errors.iter().next().unwrap().path.clone().unwrap();
         assert_eq!(path.up_to_set(), AttributePath::new("members"));
+    }
+
+    #[test]
+    fn partly_known_collections_are_pending_and_encode_back_unchanged() {
+        crate::model! {
+            struct Owners {
+                owners: Attr<BTreeSet<String>>,
+            }
+        }
+        let partly = Value::set([Value::from("a"), Value::unknown()]);
+        let value = Value::object([("owners", partly.clone())]);
+        let decoded = Owners::decode(&value).unwrap();
+        assert!(decoded.owners.is_unknown());
+        assert_eq!(decoded.encode(), value);
     }
 
     #[test]
