@@ -134,3 +134,26 @@ fn a_guide_without_front_matter_fails_the_check() {
         "{problems}"
     );
 }
+
+/// The examples are embedded in the pages as they are: `terraform fmt` parses them, so a syntax error or an
+/// unformatted block fails here rather than on the Registry.
+#[test]
+fn the_examples_shown_in_the_docs_are_terraform_fmt_clean() {
+    if !idbridge_acceptance::acceptance_enabled() {
+        println!("skipped: set TF_ACC=1 (needs the pinned Terraform)");
+        return;
+    }
+    let terraform =
+        idbridge_acceptance::paths::terraform_binary().unwrap_or_else(|error| panic!("{error}"));
+    let output = std::process::Command::new(terraform)
+        .args(["fmt", "-check", "-recursive", "-diff", "examples"])
+        .current_dir(workspace_root())
+        .output()
+        .expect("terraform runs");
+    assert!(
+        output.status.success(),
+        "terraform fmt -check examples/ failed:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
