@@ -471,3 +471,50 @@ fn saml_trust_rotates_a_certificate_close_to_expiry() {
     .with_emulators()
     .run();
 }
+
+/// What docs/resources/saml_trust.md says about importing a trust configured from the metadata file: Entra ID
+/// cannot give the file back, so the first plan after the import is an in-place update that only sets
+/// `aws_metadata_xml`, and the plans after applying it are empty.
+#[test]
+fn after_import_a_metadata_file_configuration_plans_one_update_of_aws_metadata_xml() {
+    let _serial = exclusive();
+    let hcl = config(&unique("acc-saml-import"), &with_metadata(""));
+    TestCase::new(vec![
+        Step::config(hcl.clone()),
+        Step::config(hcl.clone())
+            .pre(|ctx| {
+                let id = attr(&ctx.state()?, TRUST, "id")?;
+                ctx.terraform(&["state", "rm", TRUST])?;
+                ctx.terraform(&["import", "-input=false", TRUST, &id])?;
+                Ok(())
+            })
+            .plan_only()
+            .expect_non_empty_plan()
+            .plan_check(|plan: &Plan| {
+                let change = plan.change(TRUST).ok_or("no change for the trust")?;
+                if change.actions != ["update"] {
+                    return Err(
+                        format!("expected an update in place, got {:?}", change.actions).into(),
+                    );
+                }
+                let before = change.before.as_object().ok_or("no prior state")?;
+                let after = change.after.as_object().ok_or("no planned state")?;
+                let changed: Vec<&String> = after
+                    .iter()
+                    .filter(|(key, value)| before.get(*key) != Some(*value))
+                    .map(|(key, _)| key)
+                    .collect();
+                if changed != ["aws_metadata_xml"] {
+                    return Err(format!(
+                        "expected only aws_metadata_xml to change, got {changed:?}"
+                    )
+                    .into());
+                }
+                Ok(())
+            }),
+        // Applying it leaves empty plans behind (the harness checks both refresh modes).
+        Step::config(hcl),
+    ])
+    .with_emulators()
+    .run();
+}

@@ -1,11 +1,3 @@
-terraform {
-  required_providers {
-    idbridge = {
-      source = "idbridge/idbridge"
-    }
-  }
-}
-
 # Credentials come from the environment (ARM_* for Entra ID, the standard AWS chain for AWS), so the provider
 # block only says which tenant and which region.
 provider "idbridge" {

@@ -119,6 +119,4 @@ impl Provider for IdbridgeProvider {
 }
 
 #[cfg(test)]
-mod docs_tests;
-#[cfg(test)]
 mod tests;

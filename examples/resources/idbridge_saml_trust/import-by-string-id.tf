@@ -1,0 +1,4 @@
+import {
+  to = idbridge_saml_trust.aws
+  id = "00000000-1111-2222-3333-444444444444"
+}
