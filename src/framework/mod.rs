@@ -81,7 +81,7 @@ pub use data_source::DataSource;
 pub use diag::{Diagnostic, Diagnostics, Severity};
 pub use ephemeral::{EphemeralResource, Opened, Renewed};
 pub use function::{Function, FunctionDefinition, FunctionError, Parameter};
-pub use model::{Attr, Field, Model, Pending, Set};
+pub use model::{Attr, Field, Model, Pending, Secret, Set};
 pub use path::{AttributePath, PathStep};
 pub use provider::{ConfigureRequest, Provider};
 pub use resource::{

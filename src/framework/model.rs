@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::diag::{Diagnostic, Diagnostics};
 use super::path::{AttributePath, PathStep};
-use super::value::Value;
+use super::value::{Number, Value};
 
 /// A struct that mirrors an object of the schema (a resource, a nested block, a nested object).
 pub trait Model: Sized {
@@ -251,6 +251,51 @@ impl Field for Value {
 
     fn encode_field(&self) -> Value {
         self.clone()
+    }
+}
+
+impl Field for Number {
+    fn decode_field(value: &Value, path: &AttributePath) -> Result<Self, Diagnostics> {
+        match value.inner() {
+            Value::Number(number) => Ok(number.clone()),
+            Value::Null | Value::Unknown(_) => Err(not_known(path, "a number")),
+            _ => Err(wrong_type(path, "a number")),
+        }
+    }
+
+    fn encode_field(&self) -> Value {
+        Value::Number(self.clone())
+    }
+}
+
+/// A sensitive string (a token, a password): `Debug` never shows it, so a model holding one can still be logged.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(text: impl Into<String>) -> Self {
+        Secret(text.into())
+    }
+
+    /// The secret itself, for the one call that sends it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+impl Field for Secret {
+    fn decode_field(value: &Value, path: &AttributePath) -> Result<Self, Diagnostics> {
+        String::decode_field(value, path).map(Secret)
+    }
+
+    fn encode_field(&self) -> Value {
+        Value::String(self.0.clone())
     }
 }
 
@@ -581,6 +626,13 @@ mod tests {
         let decoded = Owners::decode(&value).unwrap();
         assert!(decoded.owners.is_unknown());
         assert_eq!(decoded.encode(), value);
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug_output() {
+        let secret = Secret::decode_field(&Value::from("tok-123"), &AttributePath::root()).unwrap();
+        assert_eq!(secret.expose(), "tok-123");
+        assert!(!format!("{:?}", Attr::Known(secret)).contains("tok-123"));
     }
 
     #[test]

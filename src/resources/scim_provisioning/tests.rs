@@ -1,6 +1,15 @@
+use super::job::*;
+use super::model::*;
+use super::preflight::*;
+use super::validate::*;
 use super::*;
-use crate::clients::graph::models::{SynchronizationSchedule, SynchronizationStatus};
+use crate::clients::graph::models::{
+    SynchronizationJob, SynchronizationSchedule, SynchronizationStatus, SynchronizationTemplate,
+};
+use crate::helpers::validate_object_id;
 use serde_json::json;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 
 fn path() -> AttributePath {
     AttributePath::new("x")
@@ -184,8 +193,9 @@ fn job_status_fills_the_computed_attributes() {
         }
     }))
     .unwrap();
-    let mut state = Value::Null;
-    apply_job_status(&mut state, &job);
+    let mut model = ScimProvisioningModel::default();
+    model.set_job_status(&job);
+    let state = model.encode();
     assert_eq!(state.get_str("status"), Some("Quarantine"));
     assert_eq!(state.get_str("last_execution_state"), Some("Failed"));
     assert_eq!(
@@ -202,7 +212,8 @@ fn job_status_fills_the_computed_attributes() {
         json!({"id": "j", "status": {"code": "NotRun", "quarantine": null}}),
     )
     .unwrap();
-    apply_job_status(&mut state, &fresh);
+    model.set_job_status(&fresh);
+    let state = model.encode();
     assert!(state.get("quarantine_reason").is_null());
     assert!(state.get("last_successful_execution_at").is_null());
     assert_eq!(state.get_i64("error_count"), Some(0));
@@ -310,7 +321,7 @@ async fn import_needs_an_object_id() {
 
 #[test]
 fn the_token_is_redacted_in_debug_output() {
-    let token = ScimToken("super-secret-token".into());
+    let token = ScimToken::new("super-secret-token");
     assert!(!format!("{token:?}").contains("super-secret"));
 }
 
@@ -343,14 +354,14 @@ async fn scim_stub() -> String {
 async fn preflight_reports_a_rejected_token_and_a_wrong_tenant_at_their_attributes() {
     let base = scim_stub().await;
     let good = format!("{base}/good-tenant/scim/v2/");
-    preflight(&good, &ScimToken("good-token".into()))
+    preflight(&good, &ScimToken::new("good-token"))
         .await
         .unwrap();
-    preflight(good.trim_end_matches('/'), &ScimToken("good-token".into()))
+    preflight(good.trim_end_matches('/'), &ScimToken::new("good-token"))
         .await
         .unwrap();
 
-    let err = preflight(&good, &ScimToken("wrong-token-value".into()))
+    let err = preflight(&good, &ScimToken::new("wrong-token-value"))
         .await
         .unwrap_err();
     let d = err.iter().next().unwrap();
@@ -367,7 +378,7 @@ async fn preflight_reports_a_rejected_token_and_a_wrong_tenant_at_their_attribut
 
     let err = preflight(
         &format!("{base}/other/scim/v2/"),
-        &ScimToken("good-token".into()),
+        &ScimToken::new("good-token"),
     )
     .await
     .unwrap_err();
@@ -383,7 +394,7 @@ async fn preflight_reports_a_rejected_token_and_a_wrong_tenant_at_their_attribut
     // Nothing listens on port 1.
     let err = preflight(
         "http://127.0.0.1:1/t/scim/v2/",
-        &ScimToken("good-token".into()),
+        &ScimToken::new("good-token"),
     )
     .await
     .unwrap_err();
@@ -400,4 +411,9 @@ fn other_answers_point_at_the_endpoint() {
     assert!(d.detail.contains("answered 500"));
     assert_eq!(d.path, Some(AttributePath::new("scim_endpoint")));
     assert!(preflight_verdict(204, "u").is_ok());
+}
+
+#[test]
+fn the_model_declares_exactly_the_schema() {
+    crate::framework::model::assert_model_matches_schema::<ScimProvisioningModel>(&schema::schema());
 }

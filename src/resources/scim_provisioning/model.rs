@@ -1,0 +1,107 @@
+//! The typed model of `idbridge_scim_provisioning`, what create and update send, and the job's status in state.
+
+use crate::clients::graph::models::SynchronizationJob;
+use crate::framework::{Attr, AttributePath, Diagnostic, Diagnostics, Number, Secret, Value};
+
+pub(super) const SCOPE_ASSIGNED: &str = "assigned";
+pub(super) const SCOPE_ALL: &str = "all";
+
+crate::model! {
+    #[derive(Clone, Debug, Default, PartialEq)]
+    pub struct ScimProvisioningModel {
+        pub id: Attr<String>,
+        pub application_id: Attr<String>,
+        pub scim_endpoint: Attr<String>,
+        /// Write-only: only ever set in the configuration.
+        pub scim_token_wo: Attr<Secret>,
+        pub scim_token_wo_version: Attr<Number>,
+        pub enabled: Attr<bool>,
+        pub scope: Attr<String>,
+        pub token_expires_at: Attr<String>,
+        pub job_id: Attr<String>,
+        pub template_id: Attr<String>,
+        pub status: Attr<String>,
+        pub last_execution_state: Attr<String>,
+        pub quarantine_reason: Attr<String>,
+        pub error_count: Attr<i64>,
+        pub last_successful_execution_at: Attr<String>,
+        pub timeouts: Value,
+    }
+}
+
+/// The SCIM bearer token; `Debug` never shows it.
+pub(super) type ScimToken = Secret;
+
+/// What create/update send: the endpoint, the token and the settings derived from the plan.
+#[derive(Debug)]
+pub(super) struct Desired {
+    pub(super) application_id: String,
+    pub(super) endpoint: String,
+    pub(super) token: ScimToken,
+    pub(super) sync_all: bool,
+    pub(super) enabled: bool,
+}
+
+impl Desired {
+    pub(super) fn from(
+        config: &ScimProvisioningModel,
+        planned: &ScimProvisioningModel,
+    ) -> Result<Desired, Diagnostics> {
+        let token = match config.scim_token_wo.known() {
+            Some(token) if !token.expose().is_empty() => token.clone(),
+            _ => {
+                return Err(Diagnostic::error(
+                    "Missing SCIM access token",
+                    "`scim_token_wo` must be set to the SCIM access token generated in IAM Identity Center.",
+                )
+                .at(AttributePath::new("scim_token_wo"))
+                .into());
+            }
+        };
+        Ok(Desired {
+            application_id: planned
+                .application_id
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            endpoint: planned
+                .scim_endpoint
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            token,
+            sync_all: planned.scope.as_str() == Some(SCOPE_ALL),
+            enabled: planned.enabled.known().copied().unwrap_or(true),
+        })
+    }
+}
+
+impl ScimProvisioningModel {
+    /// Whether going from `self` (prior state) to `planned` needs the secrets sent again.
+    pub(super) fn secrets_change(&self, planned: &ScimProvisioningModel) -> bool {
+        self.scim_endpoint != planned.scim_endpoint
+            || self.scope != planned.scope
+            || self.scim_token_wo_version != planned.scim_token_wo_version
+    }
+
+    /// The job's status attributes as Graph reports them.
+    pub(super) fn set_job_status(&mut self, job: &SynchronizationJob) {
+        let status = job.status.clone().unwrap_or_default();
+        let text = |value: &Option<serde_json::Value>, key: &str| {
+            value
+                .as_ref()
+                .and_then(|v| v.get(key))
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_owned)
+        };
+        self.status = status.code.clone().into();
+        self.last_execution_state = text(&status.last_execution, "state").into();
+        self.quarantine_reason = text(&status.quarantine, "reason").into();
+        self.error_count = status
+            .count_successive_complete_failures
+            .unwrap_or(0)
+            .into();
+        self.last_successful_execution_at =
+            text(&status.last_successful_execution, "timeEnded").into();
+    }
+}
