@@ -67,6 +67,7 @@ pub mod function;
 pub mod json;
 pub mod msgpack;
 pub mod path;
+mod proto6;
 pub mod provider;
 pub mod resource;
 pub mod schema;
@@ -81,12 +82,12 @@ pub use diag::{Diagnostic, Diagnostics, Severity};
 pub use ephemeral::{EphemeralResource, Opened, Renewed};
 pub use function::{Function, FunctionDefinition, FunctionError, Parameter};
 pub use path::{AttributePath, PathStep};
+pub use proto6::FrameworkServer;
 pub use provider::{ConfigureRequest, Provider};
 pub use resource::{
     ApplyError, CreateRequest, MoveSource, PlanChange, RawState, Resource, UpdateRequest,
     import_passthrough,
 };
 pub use schema::{Attribute, Block, NestedBlock, Nesting, Operation, PlanModifier, Schema};
-pub use server::FrameworkServer;
 pub use types::{ObjectType, Type};
 pub use value::{Number, Refinements, Typed, Value};
