@@ -20,7 +20,7 @@
 //! #[async_trait]
 //! impl Resource for Group {
 //!     fn type_name(&self) -> &str {
-//!         "idbridge_example_group"
+//!         "example_group"
 //!     }
 //!
 //!     fn schema(&self) -> Schema {
@@ -71,7 +71,7 @@ mod proto6;
 pub mod provider;
 pub mod resource;
 pub mod schema;
-pub mod server;
+mod server;
 pub mod types;
 pub mod value;
 

@@ -1096,7 +1096,7 @@ pub(crate) mod tests {
             .attribute(Attribute::string("a").optional())
             .attribute(Attribute::string("flagless"))
             .attribute(Attribute::string("w").computed().write_only());
-        let diags = bad.check("idbridge_test");
+        let diags = bad.check("example_test");
         assert_eq!(diags.len(), 3, "{diags}");
     }
 

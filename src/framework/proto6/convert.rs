@@ -630,6 +630,38 @@ mod tests {
     }
 
     #[test]
+    fn dynamic_values_prefer_msgpack_and_empty_means_null() {
+        let both = pb::DynamicValue {
+            msgpack: vec![0xc0],
+            json: b"null".to_vec(),
+        };
+        assert_eq!(
+            EncodedValue::from_proto6(&both),
+            EncodedValue::MsgPack(vec![0xc0])
+        );
+        let json_only = pb::DynamicValue {
+            msgpack: Vec::new(),
+            json: b"null".to_vec(),
+        };
+        assert_eq!(
+            EncodedValue::from_proto6(&json_only),
+            EncodedValue::Json(b"null".to_vec())
+        );
+        assert_eq!(
+            EncodedValue::from_proto6(&Some(pb::DynamicValue::default())),
+            EncodedValue::Absent
+        );
+        assert_eq!(EncodedValue::from_proto6(&None), EncodedValue::Absent);
+        assert_eq!(
+            EncodedValue::MsgPack(vec![0xc0]).to_proto6(),
+            pb::DynamicValue {
+                msgpack: vec![0xc0],
+                json: Vec::new()
+            }
+        );
+    }
+
+    #[test]
     fn converts_to_proto_schema() {
         let proto = schema().to_proto6();
         assert_eq!(proto.version, 2);

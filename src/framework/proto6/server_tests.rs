@@ -968,6 +968,11 @@ async fn unknown_types_and_unsupported_features_answer_with_diagnostics() {
         errors(&store.diagnostics),
         vec!["State storage not supported"]
     );
+    // The framework names whichever provider it serves, here the test provider.
+    assert_eq!(
+        store.diagnostics[0].detail,
+        "The test provider does not offer State storage."
+    );
 }
 
 #[tokio::test]
