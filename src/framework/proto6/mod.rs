@@ -40,6 +40,11 @@ impl<P: Provider> FrameworkServer<P> {
         self.server = self.server.with_cancel_grace(grace);
         self
     }
+
+    /// What every state store RPC answers: the framework offers no state storage.
+    fn state_storage_unsupported(&self) -> Vec<pb::Diagnostic> {
+        self.server.not_supported("State storage").to_proto6()
+    }
 }
 
 type EventStream<T> = Pin<Box<dyn tokio_stream::Stream<Item = Result<T, Status>> + Send + 'static>>;
@@ -47,8 +52,6 @@ type EventStream<T> = Pin<Box<dyn tokio_stream::Stream<Item = Result<T, Status>>
 fn single_event<T: Send + 'static>(event: T) -> EventStream<T> {
     Box::pin(tokio_stream::once(Ok(event)))
 }
-
-const STATE_STORAGE: &str = "State storage";
 
 #[tonic::async_trait]
 impl<P: Provider> provider_server::Provider for FrameworkServer<P> {
@@ -358,7 +361,7 @@ impl<P: Provider> provider_server::Provider for FrameworkServer<P> {
     ) -> Result<Response<pb::validate_state_store::Response>, Status> {
         tracing::debug!(rpc = "ValidateStateStoreConfig", type_name = %request.get_ref().type_name);
         Ok(Response::new(pb::validate_state_store::Response {
-            diagnostics: self.server.not_supported(STATE_STORAGE).to_proto6(),
+            diagnostics: self.state_storage_unsupported(),
         }))
     }
 
@@ -368,7 +371,7 @@ impl<P: Provider> provider_server::Provider for FrameworkServer<P> {
     ) -> Result<Response<pb::configure_state_store::Response>, Status> {
         tracing::debug!(rpc = "ConfigureStateStore", type_name = %request.get_ref().type_name);
         Ok(Response::new(pb::configure_state_store::Response {
-            diagnostics: self.server.not_supported(STATE_STORAGE).to_proto6(),
+            diagnostics: self.state_storage_unsupported(),
             capabilities: None,
         }))
     }
@@ -382,7 +385,7 @@ impl<P: Provider> provider_server::Provider for FrameworkServer<P> {
         tracing::debug!(rpc = "ReadStateBytes", type_name = %request.get_ref().type_name);
         Ok(Response::new(single_event(
             pb::read_state_bytes::Response {
-                diagnostics: self.server.not_supported(STATE_STORAGE).to_proto6(),
+                diagnostics: self.state_storage_unsupported(),
                 ..Default::default()
             },
         )))
@@ -394,7 +397,7 @@ impl<P: Provider> provider_server::Provider for FrameworkServer<P> {
     ) -> Result<Response<pb::write_state_bytes::Response>, Status> {
         tracing::debug!(rpc = "WriteStateBytes");
         Ok(Response::new(pb::write_state_bytes::Response {
-            diagnostics: self.server.not_supported(STATE_STORAGE).to_proto6(),
+            diagnostics: self.state_storage_unsupported(),
         }))
     }
 
@@ -405,7 +408,7 @@ impl<P: Provider> provider_server::Provider for FrameworkServer<P> {
         tracing::debug!(rpc = "LockState", type_name = %request.get_ref().type_name);
         Ok(Response::new(pb::lock_state::Response {
             lock_id: String::new(),
-            diagnostics: self.server.not_supported(STATE_STORAGE).to_proto6(),
+            diagnostics: self.state_storage_unsupported(),
         }))
     }
 
@@ -415,7 +418,7 @@ impl<P: Provider> provider_server::Provider for FrameworkServer<P> {
     ) -> Result<Response<pb::unlock_state::Response>, Status> {
         tracing::debug!(rpc = "UnlockState", type_name = %request.get_ref().type_name);
         Ok(Response::new(pb::unlock_state::Response {
-            diagnostics: self.server.not_supported(STATE_STORAGE).to_proto6(),
+            diagnostics: self.state_storage_unsupported(),
         }))
     }
 
@@ -426,7 +429,7 @@ impl<P: Provider> provider_server::Provider for FrameworkServer<P> {
         tracing::debug!(rpc = "GetStates", type_name = %request.get_ref().type_name);
         Ok(Response::new(pb::get_states::Response {
             state_id: Vec::new(),
-            diagnostics: self.server.not_supported(STATE_STORAGE).to_proto6(),
+            diagnostics: self.state_storage_unsupported(),
         }))
     }
 
@@ -436,7 +439,7 @@ impl<P: Provider> provider_server::Provider for FrameworkServer<P> {
     ) -> Result<Response<pb::delete_state::Response>, Status> {
         tracing::debug!(rpc = "DeleteState", type_name = %request.get_ref().type_name);
         Ok(Response::new(pb::delete_state::Response {
-            diagnostics: self.server.not_supported(STATE_STORAGE).to_proto6(),
+            diagnostics: self.state_storage_unsupported(),
         }))
     }
 
