@@ -228,7 +228,7 @@ mod tests {
     #[test]
     fn private_entries_are_merged_not_replaced() {
         let ctx = Context::new(
-            "idbridge_x",
+            "example_x",
             CancellationToken::new(),
             Duration::from_secs(1),
             None,
@@ -245,7 +245,7 @@ mod tests {
         );
         // Bytes that are not a JSON object (another provider version's format) start a fresh object.
         let ctx = Context::new(
-            "idbridge_x",
+            "example_x",
             CancellationToken::new(),
             Duration::from_secs(1),
             None,
@@ -260,7 +260,7 @@ mod tests {
     async fn guard_ends_on_cancellation_and_timeout() {
         let token = CancellationToken::new();
         let ctx = Context::new(
-            "idbridge_x",
+            "example_x",
             token.clone(),
             Duration::from_secs(60),
             None,
@@ -274,7 +274,7 @@ mod tests {
         assert_eq!(err.iter().next().unwrap().summary, "Operation cancelled");
 
         let ctx = Context::new(
-            "idbridge_x",
+            "example_x",
             CancellationToken::new(),
             Duration::from_millis(20),
             None,
@@ -290,10 +290,10 @@ mod tests {
 
     #[test]
     fn provider_data_downcasts_or_explains() {
-        let ctx = Context::for_tests("idbridge_x", Some(Arc::new(Clients { tenant: "t1" })));
+        let ctx = Context::for_tests("example_x", Some(Arc::new(Clients { tenant: "t1" })));
         assert_eq!(ctx.provider_data::<Clients>().unwrap().tenant, "t1");
         assert!(ctx.provider_data::<String>().is_err());
-        let unconfigured = Context::for_tests("idbridge_x", None);
+        let unconfigured = Context::for_tests("example_x", None);
         let err = unconfigured.provider_data::<Clients>().unwrap_err();
         assert_eq!(
             err.iter().next().unwrap().summary,
@@ -304,7 +304,7 @@ mod tests {
     #[test]
     fn private_state_passes_through_unless_replaced_and_warnings_collect() {
         let ctx = Context::new(
-            "idbridge_x",
+            "example_x",
             CancellationToken::new(),
             Duration::from_secs(1),
             None,

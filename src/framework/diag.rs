@@ -2,8 +2,7 @@
 
 use std::fmt;
 
-use super::path::{AttributePath, PathStep};
-use crate::protocol::tfplugin6;
+use super::path::AttributePath;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Severity {
@@ -177,128 +176,9 @@ impl fmt::Display for Diagnostics {
     }
 }
 
-impl AttributePath {
-    /// Protocol form: attribute name / element key string / element key int steps.
-    pub fn to_proto(&self) -> tfplugin6::AttributePath {
-        use tfplugin6::attribute_path::{Step, step::Selector};
-        let steps = self
-            .up_to_set()
-            .steps()
-            .iter()
-            .filter_map(|step| {
-                Some(Step {
-                    selector: Some(match step {
-                        PathStep::Attribute(name) => Selector::AttributeName(name.clone()),
-                        PathStep::Key(key) => Selector::ElementKeyString(key.clone()),
-                        PathStep::Index(index) => Selector::ElementKeyInt(*index),
-                        PathStep::SetElement => return None,
-                    }),
-                })
-            })
-            .collect();
-        tfplugin6::AttributePath { steps }
-    }
-
-    /// Reads a protocol path; steps without a selector are dropped.
-    pub fn from_proto(path: &tfplugin6::AttributePath) -> Self {
-        use tfplugin6::attribute_path::step::Selector;
-        AttributePath::from_steps(
-            path.steps
-                .iter()
-                .filter_map(|step| {
-                    Some(match step.selector.as_ref()? {
-                        Selector::AttributeName(name) => PathStep::Attribute(name.clone()),
-                        Selector::ElementKeyString(key) => PathStep::Key(key.clone()),
-                        Selector::ElementKeyInt(index) => PathStep::Index(*index),
-                    })
-                })
-                .collect(),
-        )
-    }
-}
-
-impl Diagnostic {
-    pub fn to_proto(&self) -> tfplugin6::Diagnostic {
-        let severity = match self.severity {
-            Severity::Error => tfplugin6::diagnostic::Severity::Error,
-            Severity::Warning => tfplugin6::diagnostic::Severity::Warning,
-        };
-        tfplugin6::Diagnostic {
-            severity: severity as i32,
-            summary: self.summary.clone(),
-            detail: self.detail.clone(),
-            attribute: self
-                .path
-                .as_ref()
-                .filter(|p| !p.is_root())
-                .map(AttributePath::to_proto),
-        }
-    }
-}
-
-impl Diagnostics {
-    pub fn to_proto(&self) -> Vec<tfplugin6::Diagnostic> {
-        self.0.iter().map(Diagnostic::to_proto).collect()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn converts_to_proto_with_attribute_path_steps() {
-        use tfplugin6::attribute_path::step::Selector;
-        let path = AttributePath::new("members")
-            .index(3)
-            .attribute("tags")
-            .key("env");
-        let proto = Diagnostic::error("Bad tag", "Use lowercase.")
-            .at(path.clone())
-            .to_proto();
-        assert_eq!(
-            proto.severity,
-            tfplugin6::diagnostic::Severity::Error as i32
-        );
-        assert_eq!(
-            (proto.summary.as_str(), proto.detail.as_str()),
-            ("Bad tag", "Use lowercase.")
-        );
-        let steps: Vec<_> = proto
-            .attribute
-            .as_ref()
-            .unwrap()
-            .steps
-            .iter()
-            .map(|s| s.selector.clone().unwrap())
-            .collect();
-        assert_eq!(
-            steps,
-            vec![
-                Selector::AttributeName("members".into()),
-                Selector::ElementKeyInt(3),
-                Selector::AttributeName("tags".into()),
-                Selector::ElementKeyString("env".into()),
-            ]
-        );
-        assert_eq!(
-            AttributePath::from_proto(proto.attribute.as_ref().unwrap()),
-            path
-        );
-        let in_set = AttributePath::new("members")
-            .child(PathStep::SetElement)
-            .attribute("id");
-        assert_eq!(
-            AttributePath::from_proto(&in_set.to_proto()),
-            AttributePath::new("members")
-        );
-        let warning = Diagnostic::warning("w", "").to_proto();
-        assert_eq!(
-            warning.severity,
-            tfplugin6::diagnostic::Severity::Warning as i32
-        );
-        assert!(warning.attribute.is_none());
-    }
 
     #[test]
     fn collects_and_reports_errors() {

@@ -1,4 +1,4 @@
-//! The `Function` trait: provider-defined functions (`provider::idbridge::name(...)`).
+//! The `Function` trait: provider-defined functions (`provider::<provider type name>::name(...)`).
 
 use async_trait::async_trait;
 

@@ -20,7 +20,7 @@
 //! #[async_trait]
 //! impl Resource for Group {
 //!     fn type_name(&self) -> &str {
-//!         "idbridge_example_group"
+//!         "example_group"
 //!     }
 //!
 //!     fn schema(&self) -> Schema {
@@ -68,10 +68,11 @@ pub mod json;
 pub mod model;
 pub mod msgpack;
 pub mod path;
+mod proto6;
 pub mod provider;
 pub mod resource;
 pub mod schema;
-pub mod server;
+mod server;
 pub mod types;
 pub mod value;
 
@@ -83,12 +84,12 @@ pub use ephemeral::{EphemeralResource, Opened, Renewed};
 pub use function::{Function, FunctionDefinition, FunctionError, Parameter};
 pub use model::{Attr, Field, Model, Pending, Secret, Set};
 pub use path::{AttributePath, PathStep};
+pub use proto6::FrameworkServer;
 pub use provider::{ConfigureRequest, Provider};
 pub use resource::{
     ApplyError, CreateRequest, MoveSource, PlanChange, RawState, Resource, UpdateRequest,
     import_passthrough,
 };
 pub use schema::{Attribute, Block, NestedBlock, Nesting, Operation, PlanModifier, Schema};
-pub use server::FrameworkServer;
 pub use types::{ObjectType, Type};
 pub use value::{Number, Refinements, Typed, Value};

@@ -25,7 +25,7 @@ opaque_debug!(ConfigureRequest);
 
 #[async_trait]
 pub trait Provider: Send + Sync + 'static {
-    /// Provider type name, e.g. `idbridge`.
+    /// Provider type name (the `example` of `example_thing` and `provider::example::f`).
     fn type_name(&self) -> &str;
 
     fn schema(&self) -> Schema;

@@ -160,7 +160,7 @@ pub struct MoveSource {
     pub state: RawState,
 }
 
-/// A managed resource type, e.g. `idbridge_entra_application`.
+/// A managed resource type, e.g. `example_group`.
 #[async_trait]
 pub trait Resource: Send + Sync + 'static {
     /// Full type name including the provider prefix.

@@ -10,8 +10,6 @@ use super::diag::{Diagnostic, Diagnostics};
 use super::path::{AttributePath, PathStep};
 use super::types::Type;
 use super::value::Value;
-use crate::protocol::tfplugin6;
-use tfplugin6::schema as proto;
 
 /// Checks a known, non-null config value; returns diagnostics (usually errors at `path`).
 pub type Validator = Arc<dyn Fn(&Value, &AttributePath) -> Diagnostics + Send + Sync>;
@@ -556,93 +554,6 @@ fn check_block(block: &Block, owner: &str, path: &AttributePath, diags: &mut Dia
     }
 }
 
-// -------------------------------------------------------------------------------------- proto conversion
-
-fn markdown() -> i32 {
-    tfplugin6::StringKind::Markdown as i32
-}
-
-impl Attribute {
-    fn to_proto(&self) -> proto::Attribute {
-        let (ty, nested_type) = match &self.ty {
-            AttributeType::Plain(ty) => (ty.to_json(), None),
-            AttributeType::Nested {
-                nesting,
-                attributes,
-            } => {
-                let nesting = match nesting {
-                    Nesting::Single => proto::object::NestingMode::Single,
-                    Nesting::List => proto::object::NestingMode::List,
-                    Nesting::Set => proto::object::NestingMode::Set,
-                    Nesting::Map => proto::object::NestingMode::Map,
-                };
-                let object = proto::Object {
-                    attributes: attributes.iter().map(Attribute::to_proto).collect(),
-                    nesting: nesting as i32,
-                    ..Default::default()
-                };
-                (Vec::new(), Some(object))
-            }
-        };
-        proto::Attribute {
-            name: self.name.clone(),
-            r#type: ty,
-            nested_type,
-            description: self.description.clone(),
-            required: self.required,
-            optional: self.optional,
-            computed: self.computed,
-            sensitive: self.sensitive,
-            description_kind: markdown(),
-            deprecated: self.deprecation_message.is_some(),
-            write_only: self.write_only,
-            deprecation_message: self.deprecation_message.clone().unwrap_or_default(),
-        }
-    }
-}
-
-impl Block {
-    fn to_proto(&self, version: i64) -> proto::Block {
-        proto::Block {
-            version,
-            attributes: self.attributes.iter().map(Attribute::to_proto).collect(),
-            block_types: self
-                .blocks
-                .iter()
-                .map(|b| {
-                    let nesting = match b.nesting {
-                        Nesting::Single => proto::nested_block::NestingMode::Single,
-                        Nesting::List => proto::nested_block::NestingMode::List,
-                        Nesting::Set => proto::nested_block::NestingMode::Set,
-                        Nesting::Map => proto::nested_block::NestingMode::Map,
-                    };
-                    proto::NestedBlock {
-                        type_name: b.type_name.clone(),
-                        block: Some(b.block.to_proto(0)),
-                        nesting: nesting as i32,
-                        min_items: b.min_items,
-                        max_items: b.max_items,
-                    }
-                })
-                .collect(),
-            description: self.description.clone(),
-            description_kind: markdown(),
-            deprecated: self.deprecation_message.is_some(),
-            deprecation_message: self.deprecation_message.clone().unwrap_or_default(),
-        }
-    }
-}
-
-impl Schema {
-    /// The protocol form sent in `GetProviderSchema`.
-    pub fn to_proto(&self) -> tfplugin6::Schema {
-        tfplugin6::Schema {
-            version: self.version,
-            block: Some(self.block.to_proto(self.version)),
-        }
-    }
-}
-
 // ------------------------------------------------------------------------------------------ schema walks
 
 static NULL: Value = Value::Null;
@@ -1109,10 +1020,11 @@ pub fn take_unknowns(value: &mut Value, path: &AttributePath, out: &mut Vec<Attr
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn schema() -> Schema {
+    /// Every kind of attribute and block; the wire conversion's tests use it too.
+    pub(crate) fn schema() -> Schema {
         Schema::new()
             .version(2)
             .attribute(Attribute::string("id").computed().use_state_for_unknown())
@@ -1178,50 +1090,13 @@ mod tests {
     }
 
     #[test]
-    fn converts_to_proto_schema() {
-        let proto = schema().to_proto();
-        assert_eq!(proto.version, 2);
-        let block = proto.block.unwrap();
-        assert_eq!(block.version, 2);
-        let attr = |name: &str| {
-            block
-                .attributes
-                .iter()
-                .find(|a| a.name == name)
-                .unwrap()
-                .clone()
-        };
-        let name = attr("name");
-        assert_eq!(name.r#type, br#""string""#.to_vec());
-        assert!(name.required && !name.optional && !name.computed);
-        let secret = attr("secret");
-        assert!(secret.write_only && secret.sensitive && secret.optional);
-        let old = attr("old");
-        assert!(old.deprecated);
-        assert_eq!(old.deprecation_message, "Use `name` instead.");
-        assert_eq!(old.description_kind, tfplugin6::StringKind::Markdown as i32);
-        let members = attr("members");
-        assert!(members.r#type.is_empty());
-        let nested = members.nested_type.unwrap();
-        assert_eq!(nested.nesting, proto::object::NestingMode::List as i32);
-        assert_eq!(nested.attributes.len(), 3);
-        let timeouts = &block.block_types[0];
-        assert_eq!(timeouts.type_name, "timeouts");
-        assert_eq!(
-            timeouts.nesting,
-            proto::nested_block::NestingMode::Single as i32
-        );
-        assert_eq!(timeouts.block.as_ref().unwrap().attributes.len(), 2);
-    }
-
-    #[test]
     fn check_reports_broken_schemas() {
         let bad = Schema::new()
             .attribute(Attribute::string("a").required())
             .attribute(Attribute::string("a").optional())
             .attribute(Attribute::string("flagless"))
             .attribute(Attribute::string("w").computed().write_only());
-        let diags = bad.check("idbridge_test");
+        let diags = bad.check("example_test");
         assert_eq!(diags.len(), 3, "{diags}");
     }
 

@@ -10,11 +10,20 @@ use tokio::sync::Notify;
 use tonic::Request;
 
 use super::*;
-use crate::framework::ephemeral::{Opened, Renewed};
-use crate::framework::function::Parameter;
-use crate::framework::resource::import_passthrough;
-use crate::framework::schema::{Attribute, NestedBlock};
-use crate::framework::value::Refinements;
+use crate::framework::context::{Context, ProviderData};
+use crate::framework::data_source::DataSource;
+use crate::framework::diag::{Diagnostic, Diagnostics};
+use crate::framework::ephemeral::{EphemeralResource, Opened, Renewed};
+use crate::framework::function::{Function, FunctionDefinition, FunctionError, Parameter};
+use crate::framework::msgpack;
+use crate::framework::path::AttributePath;
+use crate::framework::provider::ConfigureRequest;
+use crate::framework::resource::{
+    ApplyError, CreateRequest, PlanChange, RawState, Resource, UpdateRequest, import_passthrough,
+};
+use crate::framework::schema::{Attribute, NestedBlock, Operation, Schema};
+use crate::framework::types::Type;
+use crate::framework::value::{Refinements, Value};
 use crate::protocol::tfplugin6::provider_server::Provider as _;
 
 /// The remote system the test resource manages.
@@ -396,7 +405,7 @@ async fn configured() -> (Arc<FrameworkServer<TestProvider>>, Arc<Remote>) {
         .with_cancel_grace(Duration::from_millis(100));
     let config = msgpack::encode(
         &Value::object([("endpoint", Value::from("https://example.test"))]),
-        &server.provider_type,
+        server.server.provider_type(),
     )
     .unwrap();
     let response = server
@@ -609,7 +618,7 @@ async fn plan_replace_reports_the_changed_attribute() {
     let response = plan(&server, &prior, &proposed, &config("beta")).await;
     assert_eq!(
         response.requires_replace,
-        vec![AttributePath::new("name").to_proto()]
+        vec![AttributePath::new("name").to_proto6()]
     );
 }
 
@@ -843,7 +852,10 @@ async fn unknown_values_left_after_apply_are_reported() {
         vec!["Provider returned an unknown value"]
     );
     let path = response.diagnostics[0].attribute.clone().unwrap();
-    assert_eq!(AttributePath::from_proto(&path), AttributePath::new("etag"));
+    assert_eq!(
+        AttributePath::from_proto6(&path),
+        AttributePath::new("etag")
+    );
     assert!(value_of(response.new_state).get("etag").is_null());
 }
 
@@ -885,7 +897,7 @@ async fn validation_tolerates_unknowns_and_checks_write_only_support() {
     let diags = validate(bad_timeout, true).await;
     assert_eq!(errors(&diags), vec!["Invalid timeout"]);
     assert_eq!(
-        AttributePath::from_proto(diags[0].attribute.as_ref().unwrap()),
+        AttributePath::from_proto6(diags[0].attribute.as_ref().unwrap()),
         AttributePath::new("timeouts").attribute("create")
     );
 }
@@ -956,6 +968,11 @@ async fn unknown_types_and_unsupported_features_answer_with_diagnostics() {
         errors(&store.diagnostics),
         vec!["State storage not supported"]
     );
+    // The framework names whichever provider it serves, here the test provider.
+    assert_eq!(
+        store.diagnostics[0].detail,
+        "The test provider does not offer State storage."
+    );
 }
 
 #[tokio::test]
@@ -963,7 +980,7 @@ async fn configure_errors_are_returned_with_their_path() {
     let server = FrameworkServer::new(TestProvider::new(Arc::new(Remote::default())));
     let provider_config = msgpack::encode(
         &Value::object([("endpoint", Value::from("broken"))]),
-        &server.provider_type,
+        server.server.provider_type(),
     )
     .unwrap();
     let response = server
@@ -1113,7 +1130,7 @@ async fn ephemeral_resources_open_renew_and_close_with_private_data() {
         .into_inner();
     assert!(closed.diagnostics.is_empty());
     assert_eq!(
-        *server.provider.tokens.closed.lock().unwrap(),
+        *server.server.provider().tokens.closed.lock().unwrap(),
         vec![b"lease-1+renewed".to_vec()]
     );
 }
