@@ -80,7 +80,7 @@ if [[ $package == 1 ]]; then
   [[ -f "$binary" ]] || { echo "scripts/release.sh: no provider binary at $binary" >&2; exit 1; }
   member="${name}_v${version}"
   [[ "$platform" == windows_* ]] && member="$member.exe"
-  python3 - "$binary" "$dist/${name}_${version}_${platform}.zip" "$member" <<'PY'
+  "${PYTHON:-python3}" - "$binary" "$dist/${name}_${version}_${platform}.zip" "$member" <<'PY'
 import sys, zipfile
 binary, archive, member = sys.argv[1:]
 info = zipfile.ZipInfo(member, date_time=(1980, 1, 1, 0, 0, 0))  # fixed time: reproducible archives
