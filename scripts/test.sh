@@ -7,7 +7,8 @@
 #   test    cargo test --workspace with TF_ACC=1: unit tests and acceptance tests against real Terraform 1.15.5
 #   engines the representative acceptance subset (below) on every other engine setup.sh installed, 1.11 and newer
 #   demo    scripts/demo.sh: examples/complete applied, re-planned (must be empty) and destroyed on the local clouds
-# Setup and build failures stop the run (nothing after them can work); fmt, clippy and test always all run.
+# Setup and build failures stop the run (nothing after them can work); fmt, clippy, test, engines and demo always
+# all run.
 #
 # Knobs: IDBRIDGE_TOOLS_DIR (tools location, default .tools), IDBRIDGE_TEST_THREADS (parallel tests per test
 # binary, default 2: each acceptance test runs Terraform plus the provider, and the reference machine has 2 cores),
@@ -144,11 +145,11 @@ summarize_tests() {
   skipped=$(grep -c '^SKIPPED (set TF_ACC=1 to run):' "$test_log" || true)
   echo "tests: $((passed - skipped)) passed, $failed failed, $((ignored + skipped)) skipped"
   [[ "$skipped" == 0 ]] || grep '^SKIPPED (set TF_ACC=1 to run):' "$test_log" | sed 's/^/  /'
-  [[ ! -s "$engines_log" ]] || { echo "engines:"; grep -E '^(---|  Terraform)' "$engines_log"; }
   echo "(cargo test log: ${test_log#"$repo"/})"
   local failing
   failing=$(grep -E '^test .* \.\.\. FAILED$' "$test_log" | sed -E 's/^test (.*) \.\.\. FAILED$/  failed: \1/')
   [[ -z "$failing" ]] || echo "$failing"
+  [[ ! -s "$engines_log" ]] || { echo "engines:"; grep -E '^(---|  Terraform)' "$engines_log"; }
 }
 
 rm -f "$test_log" "$engines_log"
