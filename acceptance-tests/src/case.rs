@@ -1,6 +1,7 @@
 //! Test cases and steps: the declarative part of the harness and the runner that drives Terraform through them.
 
 use std::fmt;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use regex::Regex;
@@ -37,6 +38,22 @@ pub fn pointed_error(summary: &str, attribute: &str) -> String {
 /// Whether acceptance tests are enabled: `TF_ACC` set to a non-empty value (the Terraform ecosystem's convention).
 pub fn acceptance_enabled() -> bool {
     paths::non_empty_env("TF_ACC").is_some()
+}
+
+/// The line [`skipped_without_tf_acc`] writes; `scripts/test.sh` counts these lines as skipped tests.
+pub const SKIPPED_MARKER: &str = "SKIPPED (set TF_ACC=1 to run):";
+
+/// `true` when acceptance tests are off, after saying so on stderr: start a test that drives Terraform with
+/// `if skipped_without_tf_acc() { return; }`. libtest has no run-time skip and would report such a test as passed
+/// with its output captured, so the line is written to the process's stderr directly, past the capture.
+pub fn skipped_without_tf_acc() -> bool {
+    if acceptance_enabled() {
+        return false;
+    }
+    let thread = std::thread::current();
+    let test_name = thread.name().unwrap_or("acceptance test");
+    let _ = writeln!(std::io::stderr(), "{SKIPPED_MARKER} {test_name}");
+    true
 }
 
 /// How an import step brings the object into its own, separate state.
@@ -323,6 +340,8 @@ pub struct TestCase {
     trace_log: bool,
     uses_provider: bool,
     uses_emulators: bool,
+    terraform: Option<PathBuf>,
+    provider_mirror: Option<PathBuf>,
 }
 
 impl TestCase {
@@ -337,6 +356,8 @@ impl TestCase {
             trace_log: false,
             uses_provider: true,
             uses_emulators: false,
+            terraform: None,
+            provider_mirror: None,
         }
     }
 
@@ -404,8 +425,24 @@ impl TestCase {
         self
     }
 
+    /// Runs the case with this Terraform binary instead of the one of [`paths::terraform_binary`] (a test about a
+    /// particular engine).
+    pub fn terraform_binary(mut self, path: impl Into<PathBuf>) -> TestCase {
+        self.terraform = Some(path.into());
+        self
+    }
+
+    /// Installs the provider as a user would, with `terraform init` from a filesystem mirror in the packed
+    /// layout (`<dir>/registry.terraform.io/idbridge/idbridge/terraform-provider-idbridge_<version>_<os>_<arch>.zip`),
+    /// instead of pointing `dev_overrides` at the built binary. The configurations bring their own
+    /// `required_providers` (with the version constraint under test); nothing else can be installed.
+    pub fn provider_from_filesystem_mirror(mut self, dir: impl Into<PathBuf>) -> TestCase {
+        self.provider_mirror = Some(dir.into());
+        self
+    }
+
     /// Runs the case; panics with the failure (and the kept work directory) if it fails. Without `TF_ACC` it
-    /// prints `skipped: set TF_ACC=1` and returns.
+    /// reports the test as skipped ([`skipped_without_tf_acc`]) and returns.
     pub fn run(self) {
         match self.try_run() {
             Ok(_) => {}
@@ -415,8 +452,7 @@ impl TestCase {
 
     /// Runs the case and reports the result instead of panicking.
     pub fn try_run(self) -> Result<Outcome, CaseFailure> {
-        if !acceptance_enabled() {
-            println!("skipped: set TF_ACC=1");
+        if skipped_without_tf_acc() {
             return Ok(Outcome::Skipped);
         }
         let setup_failure = |error: HarnessError| CaseFailure {
@@ -468,12 +504,18 @@ struct Runner {
     last_attempted: Option<(String, Vec<(String, String)>)>,
     /// Configuration of the last step of any kind, for import steps without their own.
     last_config: Option<String>,
+    /// The provider comes from a filesystem mirror: `terraform init` before the first step.
+    init_pending: bool,
 }
 
 impl Runner {
     fn prepare(case: &TestCase, name: &str) -> Result<Runner, HarnessError> {
-        let terraform_bin = paths::terraform_binary()?;
-        let provider_bin = if case.uses_provider {
+        let terraform_bin = match &case.terraform {
+            Some(path) if path.is_file() => path.clone(),
+            Some(path) => return Err(HarnessError::TerraformMissing(path.clone())),
+            None => paths::terraform_binary()?,
+        };
+        let provider_bin = if case.uses_provider && case.provider_mirror.is_none() {
             Some(paths::provider_binary()?)
         } else {
             None
@@ -496,11 +538,14 @@ impl Runner {
         }
 
         let cli_config = work.path().join("cli.tfrc");
-        let override_dir = match &provider_bin {
-            Some(binary) => Some(provider_override_dir(binary, work.path())?),
-            None => None,
+        let installation = match (&case.provider_mirror, &provider_bin) {
+            (Some(mirror), _) => ProviderInstallation::FilesystemMirror(mirror.clone()),
+            (None, Some(binary)) => {
+                ProviderInstallation::DevOverride(provider_override_dir(binary, work.path())?)
+            }
+            (None, None) => ProviderInstallation::BuiltInOnly,
         };
-        std::fs::write(&cli_config, cli_config_text(override_dir.as_deref()))
+        std::fs::write(&cli_config, cli_config_text(&installation))
             .map_err(HarnessError::io(&cli_config))?;
 
         env.extend([
@@ -522,6 +567,7 @@ impl Runner {
             last_applied: None,
             last_attempted: None,
             last_config: None,
+            init_pending: case.provider_mirror.is_some(),
         })
     }
 
@@ -579,6 +625,9 @@ impl Runner {
                 step: number,
             };
             hook(&context).map_err(|error| failed(format!("pre-step hook: {error}")))?;
+        }
+        if self.init_pending {
+            self.init(step.config.as_deref())?;
         }
         match &step.action {
             Action::Apply => self.apply_step(number, &step),
@@ -885,6 +934,27 @@ impl Runner {
         Ok(())
     }
 
+    /// `terraform init` for a case whose provider comes from a filesystem mirror, on the first configuration.
+    fn init(&mut self, config: Option<&str>) -> Result<(), HarnessError> {
+        let config = config.ok_or_else(|| {
+            failed("the first step of a mirror install needs a configuration".to_string())
+        })?;
+        self.write_config(&self.config_dir, config)?;
+        let output = self.terraform.run(
+            &self.config_dir,
+            &["init", "-input=false", "-no-color"],
+            &[],
+        )?;
+        if !output.success() {
+            return Err(failed(format!(
+                "terraform init failed:\n{}{}",
+                output.stdout, output.stderr
+            )));
+        }
+        self.init_pending = false;
+        Ok(())
+    }
+
     fn write_config(&self, dir: &Path, config: &str) -> Result<(), HarnessError> {
         let main = dir.join("main.tf");
         std::fs::write(&main, config).map_err(HarnessError::io(&main))?;
@@ -1147,15 +1217,29 @@ fn attribute_differences(
         .collect()
 }
 
-fn cli_config_text(override_dir: Option<&Path>) -> String {
-    let overrides = match override_dir {
-        Some(dir) => format!(
-            "  dev_overrides {{\n    \"{PROVIDER_SOURCE}\" = {}\n  }}\n",
+/// Where Terraform takes the provider from.
+enum ProviderInstallation {
+    /// `dev_overrides` to the directory of the built binary: no `terraform init`.
+    DevOverride(PathBuf),
+    /// `terraform init` from this filesystem mirror only.
+    FilesystemMirror(PathBuf),
+    /// The case uses no provider but Terraform's built-in one.
+    BuiltInOnly,
+}
+
+fn cli_config_text(installation: &ProviderInstallation) -> String {
+    let methods = match installation {
+        ProviderInstallation::DevOverride(dir) => format!(
+            "  dev_overrides {{\n    \"{PROVIDER_SOURCE}\" = {}\n  }}\n  direct {{}}\n",
             hcl_string(&dir.display().to_string())
         ),
-        None => String::new(),
+        ProviderInstallation::FilesystemMirror(dir) => format!(
+            "  filesystem_mirror {{\n    path    = {}\n    include = [\"{PROVIDER_SOURCE}\"]\n  }}\n",
+            hcl_string(&dir.display().to_string())
+        ),
+        ProviderInstallation::BuiltInOnly => "  direct {}\n".to_string(),
     };
-    format!("provider_installation {{\n{overrides}  direct {{}}\n}}\n")
+    format!("provider_installation {{\n{methods}}}\n")
 }
 
 /// Terraform finds an overridden provider by its `terraform-provider-<name>` file name in the override
@@ -1216,14 +1300,25 @@ mod tests {
 
     #[test]
     fn cli_config_overrides_only_the_idbridge_provider() {
-        let text = cli_config_text(Some(Path::new("/opt/bin")));
+        let text = cli_config_text(&ProviderInstallation::DevOverride("/opt/bin".into()));
         assert_eq!(
             text,
             "provider_installation {\n  dev_overrides {\n    \"registry.terraform.io/idbridge/idbridge\" = \"/opt/bin\"\n  }\n  direct {}\n}\n"
         );
         assert_eq!(
-            cli_config_text(None),
+            cli_config_text(&ProviderInstallation::BuiltInOnly),
             "provider_installation {\n  direct {}\n}\n"
+        );
+    }
+
+    #[test]
+    fn cli_config_for_a_mirror_installs_only_the_idbridge_provider_from_it() {
+        let text = cli_config_text(&ProviderInstallation::FilesystemMirror(
+            "/srv/mirror".into(),
+        ));
+        assert_eq!(
+            text,
+            "provider_installation {\n  filesystem_mirror {\n    path    = \"/srv/mirror\"\n    include = [\"registry.terraform.io/idbridge/idbridge\"]\n  }\n}\n"
         );
     }
 

@@ -23,7 +23,7 @@
 //!
 //! Per case: apply steps are followed by `terraform show -json` checks and must leave an empty plan with both
 //! `-refresh=false` and `-refresh=true`; everything is destroyed at the end and [`TestCase::check_destroy`] runs.
-//! Cases only run with `TF_ACC` set (otherwise they print `skipped: set TF_ACC=1`). On failure the work directory
+//! Cases only run with `TF_ACC` set (otherwise they write `SKIPPED (set TF_ACC=1 to run): <test>` to stderr). On failure the work directory
 //! (configurations, states, plans, stdout/stderr of every command, trace logs) is kept and its path printed.
 //!
 //! Environment: `TF_ACC_TERRAFORM_PATH` or `IDBRIDGE_TOOLS_DIR` (Terraform, default `<workspace>/.tools`),
@@ -39,8 +39,8 @@ mod state;
 mod terraform;
 
 pub use case::{
-    CaseFailure, Outcome, PROVIDER_SOURCE, Step, StepContext, TestCase, acceptance_enabled,
-    pointed_error,
+    CaseFailure, Outcome, PROVIDER_SOURCE, SKIPPED_MARKER, Step, StepContext, TestCase,
+    acceptance_enabled, pointed_error, skipped_without_tf_acc,
 };
 pub use emulators::{EmulatorEndpoints, Emulators};
 pub use error::{CheckError, CheckResult, HarnessError};

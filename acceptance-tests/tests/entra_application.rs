@@ -2,7 +2,7 @@
 
 mod support;
 
-use idbridge_acceptance::{Step, TestCase, acceptance_enabled, checks, pointed_error};
+use idbridge_acceptance::{Step, TestCase, checks, pointed_error, skipped_without_tf_acc};
 use serde_json::json;
 use support::{Graph, exclusive, unique};
 
@@ -36,7 +36,7 @@ fn application_gone(state: &idbridge_acceptance::State) -> idbridge_acceptance::
 
 #[test]
 fn entra_application_lifecycle() {
-    if !acceptance_enabled() {
+    if skipped_without_tf_acc() {
         return;
     }
     let _serial = exclusive();
@@ -159,7 +159,7 @@ fn entra_application_lifecycle() {
 
 #[test]
 fn entra_application_unknown_template_fails_at_plan() {
-    if !acceptance_enabled() {
+    if skipped_without_tf_acc() {
         return;
     }
     let _serial = exclusive();
@@ -188,7 +188,7 @@ fn entra_application_unknown_template_fails_at_plan() {
 
 #[test]
 fn entra_application_drift() {
-    if !acceptance_enabled() {
+    if skipped_without_tf_acc() {
         return;
     }
     let _serial = exclusive();
@@ -261,7 +261,7 @@ fn entra_application_drift() {
 
 #[test]
 fn entra_application_survives_lag_throttling_and_a_404_instantiate() {
-    if !acceptance_enabled() {
+    if skipped_without_tf_acc() {
         return;
     }
     let _serial = exclusive();

@@ -7,7 +7,7 @@ mod support;
 
 use std::sync::{Arc, Mutex};
 
-use idbridge_acceptance::{Emulators, Step, TestCase, acceptance_enabled, checks};
+use idbridge_acceptance::{Emulators, Step, TestCase, checks, skipped_without_tf_acc};
 use support::{Graph, unique};
 
 const ENTRA_EXAMPLE: &str = include_str!("../../examples/entra/main.tf");
@@ -21,7 +21,7 @@ fn testdata(name: &str) -> String {
 
 #[test]
 fn entra_example_applies_replans_empty_and_keeps_the_token_out() {
-    if !acceptance_enabled() {
+    if skipped_without_tf_acc() {
         return;
     }
     let emulators = Emulators::shared().expect("the local clouds start");
@@ -70,7 +70,7 @@ fn assigned_principals(account: &str, permission_set_arn: &str) -> Vec<String> {
 
 #[test]
 fn aws_example_applies_detects_drift_imports_and_destroys() {
-    if !acceptance_enabled() {
+    if skipped_without_tf_acc() {
         return;
     }
     let _exclusive = support::exclusive();

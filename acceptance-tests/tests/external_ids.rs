@@ -13,7 +13,9 @@ mod support;
 use std::sync::Arc;
 
 use assignments_fixture::{Fixture, list};
-use idbridge_acceptance::{CheckResult, Step, TestCase, acceptance_enabled, checks, pointed_error};
+use idbridge_acceptance::{
+    CheckResult, Step, TestCase, checks, pointed_error, skipped_without_tf_acc,
+};
 use serde_json::json;
 use support::unique;
 
@@ -58,7 +60,7 @@ const REFUSED: &str = "Identity store group does not come from this Entra ID gro
 /// object id; the assignments are created; a second plan is empty; destroy removes everything.
 #[test]
 fn group_assignment_matches_the_provisioned_group_by_external_id() {
-    if !acceptance_enabled() {
+    if skipped_without_tf_acc() {
         return;
     }
     let fx = Arc::new(Fixture::new());
@@ -161,7 +163,7 @@ fn same_named(fx: &Fixture, prefix: &str) -> SameNamed {
 /// app role assignment) and leave the other group and its assignment alone.
 #[test]
 fn group_assignment_refuses_a_same_named_group_without_the_external_id() {
-    if !acceptance_enabled() {
+    if skipped_without_tf_acc() {
         return;
     }
     let fx = Arc::new(Fixture::new());
@@ -252,7 +254,7 @@ fn config_with_match_variable() -> String {
 /// attribute, instead of silently keeping a group that is not the Entra group's.
 #[test]
 fn switching_to_external_id_rechecks_the_group_held() {
-    if !acceptance_enabled() {
+    if skipped_without_tf_acc() {
         return;
     }
     let fx = Arc::new(Fixture::new());
@@ -306,7 +308,7 @@ fn switching_to_external_id_rechecks_the_group_held() {
 /// A group pushed through the SCIM endpoint is found by its external id (issuer and id), not by another issuer.
 #[test]
 fn identity_store_group_found_by_external_id() {
-    if !acceptance_enabled() {
+    if skipped_without_tf_acc() {
         return;
     }
     let fx = Fixture::new();

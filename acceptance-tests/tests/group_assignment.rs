@@ -11,7 +11,7 @@ mod support;
 use std::sync::{Arc, Mutex};
 
 use assignments_fixture::{Fixture, list, op_count};
-use idbridge_acceptance::{Step, TestCase, acceptance_enabled, checks, pointed_error};
+use idbridge_acceptance::{Step, TestCase, checks, pointed_error, skipped_without_tf_acc};
 use serde_json::{Value, json};
 use support::unique;
 
@@ -51,7 +51,7 @@ fn config_with_instance() -> String {
 
 #[test]
 fn group_assignment_full_chain_import_update_drift_destroy() {
-    if !acceptance_enabled() {
+    if skipped_without_tf_acc() {
         return;
     }
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
@@ -314,7 +314,7 @@ fn group_assignment_full_chain_import_update_drift_destroy() {
 
 #[test]
 fn group_assignment_converges_under_throttling_and_conflicts() {
-    if !acceptance_enabled() {
+    if skipped_without_tf_acc() {
         return;
     }
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
@@ -399,7 +399,7 @@ resource "idbridge_group_assignment" "g" {{
 
 #[test]
 fn group_assignment_bad_inputs_fail_at_plan() {
-    if !acceptance_enabled() {
+    if skipped_without_tf_acc() {
         return;
     }
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
@@ -473,7 +473,7 @@ fn group_assignment_bad_inputs_fail_at_plan() {
 
 #[test]
 fn group_assignment_explains_a_quarantined_job() {
-    if !acceptance_enabled() {
+    if skipped_without_tf_acc() {
         return;
     }
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());

@@ -2,7 +2,7 @@
 //! the generated `dev_overrides` CLI configuration, and the emulators fixture must start, expose live endpoints and
 //! stop. Needs `cargo build --workspace --bins` first (scripts/test.sh does it).
 
-use idbridge_acceptance::{Emulators, Step, TestCase, acceptance_enabled, paths};
+use idbridge_acceptance::{Emulators, Step, TestCase, paths, skipped_without_tf_acc};
 
 /// The provider block is accepted, but nothing uses the provider, so Terraform only asks for its schema: this needs
 /// no credentials and no emulators.
@@ -48,8 +48,7 @@ fn terraform_launches_the_built_provider_through_dev_overrides() {
 
 #[test]
 fn emulators_start_with_live_endpoints_and_stop_on_drop() {
-    if !acceptance_enabled() {
-        println!("skipped: set TF_ACC=1");
+    if skipped_without_tf_acc() {
         return;
     }
     let emulators = Emulators::start().unwrap_or_else(|error| panic!("{error}"));

@@ -4,7 +4,9 @@ mod support;
 
 use std::sync::{Arc, Mutex};
 
-use idbridge_acceptance::{Plan, State, Step, TestCase, acceptance_enabled, checks, pointed_error};
+use idbridge_acceptance::{
+    Plan, State, Step, TestCase, checks, pointed_error, skipped_without_tf_acc,
+};
 use serde_json::json;
 use support::{Graph, exclusive, unique};
 
@@ -125,7 +127,7 @@ fn claims_definition(state: &State) -> Result<String, String> {
 
 #[test]
 fn saml_trust_lifecycle() {
-    if !acceptance_enabled() {
+    if skipped_without_tf_acc() {
         return;
     }
     let _serial = exclusive();
@@ -281,7 +283,7 @@ fn saml_trust_lifecycle() {
 
 #[test]
 fn saml_trust_drift_when_sso_mode_changes_outside() {
-    if !acceptance_enabled() {
+    if skipped_without_tf_acc() {
         return;
     }
     let _serial = exclusive();
@@ -325,7 +327,7 @@ fn saml_trust_drift_when_sso_mode_changes_outside() {
 
 #[test]
 fn saml_trust_bad_inputs_fail_at_plan_and_create_nothing() {
-    if !acceptance_enabled() {
+    if skipped_without_tf_acc() {
         return;
     }
     let _serial = exclusive();
@@ -379,7 +381,7 @@ fn saml_trust_bad_inputs_fail_at_plan_and_create_nothing() {
 
 #[test]
 fn saml_trust_rotates_a_certificate_close_to_expiry() {
-    if !acceptance_enabled() {
+    if skipped_without_tf_acc() {
         return;
     }
     let _serial = exclusive();

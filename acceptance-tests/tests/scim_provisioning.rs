@@ -8,7 +8,9 @@ mod support;
 
 use std::time::Duration;
 
-use idbridge_acceptance::{CheckResult, Step, TestCase, acceptance_enabled, checks, pointed_error};
+use idbridge_acceptance::{
+    CheckResult, Step, TestCase, checks, pointed_error, skipped_without_tf_acc,
+};
 use serde_json::{Value, json};
 use support::{Graph, admin, endpoints, unique};
 
@@ -130,8 +132,7 @@ fn job_schedule_is(
 
 #[test]
 fn scim_provisioning_lifecycle_import_update_drift_and_destroy() {
-    if !acceptance_enabled() {
-        println!("skipped: set TF_ACC=1");
+    if skipped_without_tf_acc() {
         return;
     }
     let endpoints = endpoints().clone();
@@ -375,8 +376,7 @@ fn scim_provisioning_lifecycle_import_update_drift_and_destroy() {
 
 #[test]
 fn scim_provisioning_bad_inputs_fail_at_plan_and_create_nothing() {
-    if !acceptance_enabled() {
-        println!("skipped: set TF_ACC=1");
+    if skipped_without_tf_acc() {
         return;
     }
     let endpoints = endpoints().clone();
@@ -436,8 +436,7 @@ fn scim_provisioning_bad_inputs_fail_at_plan_and_create_nothing() {
 
 #[test]
 fn scim_provisioning_wrong_token_fails_apply_with_the_scim_401_and_leaves_no_job() {
-    if !acceptance_enabled() {
-        println!("skipped: set TF_ACC=1");
+    if skipped_without_tf_acc() {
         return;
     }
     let endpoints = endpoints().clone();
@@ -498,8 +497,7 @@ fn scim_tenant(endpoint: &str) -> String {
 
 #[test]
 fn scim_provisioning_quarantined_job_shows_as_drift_and_a_token_bump_restarts_it() {
-    if !acceptance_enabled() {
-        println!("skipped: set TF_ACC=1");
+    if skipped_without_tf_acc() {
         return;
     }
     let endpoints = endpoints().clone();
@@ -607,8 +605,7 @@ fn scim_provisioning_quarantined_job_shows_as_drift_and_a_token_bump_restarts_it
 #[test]
 fn scim_provisioning_failure_after_the_job_exists_keeps_it_in_state_and_the_next_apply_replaces_it()
 {
-    if !acceptance_enabled() {
-        println!("skipped: set TF_ACC=1");
+    if skipped_without_tf_acc() {
         return;
     }
     let endpoints = endpoints().clone();
