@@ -359,25 +359,19 @@ async fn route(
         ("GET", ["Groups", id]) => resources::get_group(scim, id, query).await,
         ("PATCH", ["Groups", id]) => resources::patch_group(scim, id, parse_body(body)?).await,
         ("DELETE", ["Groups", id]) => resources::delete_group(scim, id).await,
+        // The discovery endpoints are read only; the guide names no error for other methods.
+        (_, ["ServiceProviderConfig" | "ResourceTypes" | "Schemas", ..]) => Err(ScimError::new(
+            405,
+            format!("{method} is not supported here"),
+        )),
         // The guide's supported operations have no PutGroup (nor /Me, /Bulk, /.search: "Limitations from SCIM
         // specification"); an unsupported operation is a ValidationException.
-        (
-            _,
-            [
-                "Users"
-                | "Groups"
-                | "ServiceProviderConfig"
-                | "ResourceTypes"
-                | "Schemas"
-                | "Me"
-                | "Bulk"
-                | ".search",
-                ..,
-            ],
-        ) => Err(ScimError::validation(format!(
-            "{method} /{} is not supported by the IAM Identity Center SCIM implementation",
-            path.join("/")
-        ))),
+        (_, ["Users" | "Groups" | "Me" | "Bulk" | ".search", ..]) => {
+            Err(ScimError::validation(format!(
+                "{method} /{} is not supported by the IAM Identity Center SCIM implementation",
+                path.join("/")
+            )))
+        }
         _ => Err(ScimError::not_found("no such SCIM resource")),
     }
 }
