@@ -402,6 +402,24 @@ mod tests {
     }
 
     #[test]
+    fn the_bucket_admits_one_seconds_worth_then_refills() {
+        let start = Instant::now();
+        let mut bucket = TokenBucket::new(2);
+        bucket.refilled = start;
+        assert!(bucket.take(start));
+        assert!(bucket.take(start));
+        assert!(!bucket.take(start));
+        assert!(bucket.take(start + std::time::Duration::from_millis(500)));
+        assert!(!bucket.take(start + std::time::Duration::from_millis(500)));
+    }
+
+    #[test]
+    fn error_time_stamps_have_the_aws_form() {
+        let time = SystemTime::UNIX_EPOCH + std::time::Duration::from_millis(1_643_215_848_135);
+        assert_eq!(error_time_stamp(time), "2022-01-26 16:50:48.135");
+    }
+
+    #[test]
     fn debug_output_never_shows_the_token() {
         let config = ScimConfig::default();
         assert!(!format!("{config:?}").contains(&config.token));

@@ -986,6 +986,26 @@ mod tests {
     }
 
     #[test]
+    fn patches_name_the_attribute_they_change() {
+        assert_eq!(patched_attribute("name.givenName"), "name");
+        assert_eq!(
+            patched_attribute("emails[type eq \"work\"].value"),
+            "emails"
+        );
+        assert_eq!(patched_attribute("USERNAME"), "userName");
+        assert_eq!(
+            patched_attribute(&format!("{ENTERPRISE_USER}:manager.value")),
+            ENTERPRISE_USER
+        );
+        assert_eq!(patched_attribute(&format!("{USER_SCHEMA}:title")), "title");
+        assert!(
+            check_user_patch(&[json!({"op": "replace", "path": "password", "value": "x"})])
+                .is_err()
+        );
+        assert!(check_user_patch(&[json!({"op": "add", "value": {"nickName": "n"}})]).is_ok());
+    }
+
+    #[test]
     fn attributes_and_excluded_attributes_project_the_resource() {
         let user = json!({"id": "1", "schemas": ["s"], "userName": "a", "profileUrl": "p",
                           "name": {"givenName": "G", "familyName": "F"}});
