@@ -17,6 +17,25 @@ fn assert_status(answer: &(u16, Value), expected: u16, what: &str) {
     assert_eq!(answer.0, expected, "{what}: {}", answer.1);
 }
 
+/// `method path` with `body` must answer `status`; the answer's body.
+async fn expect_answer(
+    env: &Env,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+    status: u16,
+    what: &str,
+) -> Value {
+    let answer = env.call(method, path, body).await;
+    assert_status(&answer, status, what);
+    answer.1
+}
+
+/// PATCH `at` with `operations` must be a ValidationException.
+async fn assert_patch_refused(env: &Env, at: &str, operations: Value, what: &str) {
+    expect_answer(env, Method::PATCH, at, Some(patch(operations)), 400, what).await;
+}
+
 async fn filtered(env: &Env, resource: &str, filter: &str) -> (u16, Value) {
     env.get(&format!("{resource}?filter={}", urlencode(filter)))
         .await
@@ -107,12 +126,15 @@ async fn user_name_is_unique_without_regard_to_case() {
     let mut shouting = user("ALICE@EXAMPLE.COM");
     shouting["emails"] = json!([{"value": "other@example.com", "primary": true}]);
     shouting["externalId"] = json!("ext-other");
-    assert_status(
-        &env.call(Method::POST, "Users", Some(shouting.clone()))
-            .await,
+    expect_answer(
+        &env,
+        Method::POST,
+        "Users",
+        Some(shouting.clone()),
         409,
         "same userName in capitals",
-    );
+    )
+    .await;
     let listed = filtered(&env, "Users", r#"userName eq "Alice@Example.com""#).await;
     assert_eq!(
         listed.1["Resources"][0]["id"],
@@ -124,28 +146,37 @@ async fn user_name_is_unique_without_regard_to_case() {
     let bob = env.create_user("bob@example.com").await;
     let mut renamed = user("bob@example.com");
     renamed["userName"] = json!("ALICE@example.com");
-    assert_status(
-        &env.call(Method::PUT, &format!("Users/{bob}"), Some(renamed))
-            .await,
+    expect_answer(
+        &env,
+        Method::PUT,
+        &format!("Users/{bob}"),
+        Some(renamed),
         409,
         "PutUser onto alice's userName",
-    );
+    )
+    .await;
     let rename =
         patch(json!([{"op": "replace", "path": "userName", "value": "Alice@example.com"}]));
-    assert_status(
-        &env.call(Method::PATCH, &format!("Users/{bob}"), Some(rename))
-            .await,
+    expect_answer(
+        &env,
+        Method::PATCH,
+        &format!("Users/{bob}"),
+        Some(rename),
         409,
         "PatchUser onto alice's userName",
-    );
+    )
+    .await;
     // A user keeps its own userName through a change of case.
     let recase = patch(json!([{"op": "replace", "path": "userName", "value": "BOB@example.com"}]));
-    assert_status(
-        &env.call(Method::PATCH, &format!("Users/{bob}"), Some(recase))
-            .await,
+    expect_answer(
+        &env,
+        Method::PATCH,
+        &format!("Users/{bob}"),
+        Some(recase),
         200,
         "own userName in other case",
-    );
+    )
+    .await;
 }
 
 /// AWS re:Post "How can I troubleshoot the 'Refused to create a new, duplicate resource' error with IAM Identity
@@ -169,31 +200,40 @@ async fn a_primary_email_and_an_external_id_belong_to_one_user_or_group() {
     );
     let mut same_external_id = user("dave");
     same_external_id["externalId"] = json!("ext-alice");
-    assert_status(
-        &env.call(Method::POST, "Users", Some(same_external_id))
-            .await,
+    expect_answer(
+        &env,
+        Method::POST,
+        "Users",
+        Some(same_external_id),
         409,
         "externalId of alice",
-    );
+    )
+    .await;
     let erin = env.create_user("erin").await;
     let take_email = patch(json!([
         {"op": "replace", "path": "emails[type eq \"work\"].value", "value": "alice@example.com"}
     ]));
-    assert_status(
-        &env.call(Method::PATCH, &format!("Users/{erin}"), Some(take_email))
-            .await,
+    expect_answer(
+        &env,
+        Method::PATCH,
+        &format!("Users/{erin}"),
+        Some(take_email),
         409,
         "PatchUser onto alice's email",
-    );
+    )
+    .await;
 
     let group = env.create_group("Ops", &[]).await;
     let external_id = patch(json!([{"op": "add", "path": "externalId", "value": "entra-ops"}]));
-    assert_status(
-        &env.call(Method::PATCH, &format!("Groups/{group}"), Some(external_id))
-            .await,
+    expect_answer(
+        &env,
+        Method::PATCH,
+        &format!("Groups/{group}"),
+        Some(external_id),
         204,
         "first group with the externalId",
-    );
+    )
+    .await;
     let answer = env
         .call(
             Method::POST,
@@ -214,11 +254,15 @@ async fn emails_must_be_marked_primary() {
     ] {
         let mut frank = user("frank");
         frank["emails"] = emails.clone();
-        assert_status(
-            &env.call(Method::POST, "Users", Some(frank)).await,
+        expect_answer(
+            &env,
+            Method::POST,
+            "Users",
+            Some(frank),
             400,
             &format!("CreateUser with {emails}"),
-        );
+        )
+        .await;
     }
     let mut without_email = user("frank");
     without_email.as_object_mut().unwrap().remove("emails");
@@ -227,20 +271,26 @@ async fn emails_must_be_marked_primary() {
     let id = created["id"].as_str().unwrap();
     let mut not_primary = user("frank");
     not_primary["emails"] = json!([{"value": "frank@example.com", "primary": false}]);
-    assert_status(
-        &env.call(Method::PUT, &format!("Users/{id}"), Some(not_primary))
-            .await,
+    expect_answer(
+        &env,
+        Method::PUT,
+        &format!("Users/{id}"),
+        Some(not_primary),
         400,
         "PutUser with a non-primary email",
-    );
+    )
+    .await;
     let demote =
         patch(json!([{"op": "replace", "path": "emails", "value": [{"value": "f@example.com"}]}]));
-    assert_status(
-        &env.call(Method::PATCH, &format!("Users/{id}"), Some(demote))
-            .await,
+    expect_answer(
+        &env,
+        Method::PATCH,
+        &format!("Users/{id}"),
+        Some(demote),
         400,
         "PatchUser leaving a non-primary email",
-    );
+    )
+    .await;
 }
 
 /// CreateGroup constraints: "A maximum of 100 members can be added in a single request."
@@ -331,11 +381,7 @@ async fn patch_group_allows_only_its_attributes_and_100_member_changes() {
             "another attribute",
         ),
     ] {
-        assert_status(
-            &env.call(Method::PATCH, &at, Some(patch(operations))).await,
-            400,
-            what,
-        );
+        assert_patch_refused(&env, &at, operations, what).await;
     }
 }
 
@@ -346,12 +392,15 @@ async fn put_group_is_not_supported() {
     let env = env().await;
     let group = env.create_group("Ops", &[]).await;
     let replacement = json!({"schemas": [GROUP_SCHEMA], "displayName": "Ops Replaced"});
-    assert_status(
-        &env.call(Method::PUT, &format!("Groups/{group}"), Some(replacement))
-            .await,
+    expect_answer(
+        &env,
+        Method::PUT,
+        &format!("Groups/{group}"),
+        Some(replacement),
         400,
         "PUT /Groups/{id}",
-    );
+    )
+    .await;
     assert_eq!(
         env.get(&format!("Groups/{group}")).await.1["displayName"],
         "Ops"
@@ -366,11 +415,15 @@ async fn password_and_other_unsupported_attributes_are_refused() {
     let env = env().await;
     let mut with_password = user("grace");
     with_password["password"] = json!("Secret-123");
-    assert_status(
-        &env.call(Method::POST, "Users", Some(with_password)).await,
+    expect_answer(
+        &env,
+        Method::POST,
+        "Users",
+        Some(with_password),
         400,
         "CreateUser with a password",
-    );
+    )
+    .await;
     let grace = env.create_user("grace").await;
     let at = format!("Users/{grace}");
     for (operations, what) in [
@@ -391,11 +444,7 @@ async fn password_and_other_unsupported_attributes_are_refused() {
             "groups",
         ),
     ] {
-        assert_status(
-            &env.call(Method::PATCH, &at, Some(patch(operations))).await,
-            400,
-            what,
-        );
+        assert_patch_refused(&env, &at, operations, what).await;
     }
 }
 
@@ -427,22 +476,22 @@ async fn patch_user_follows_the_guides_operation_rules() {
             "two operations on active",
         ),
     ] {
-        assert_status(
-            &env.call(Method::PATCH, &at, Some(patch(operations))).await,
-            400,
-            what,
-        );
+        assert_patch_refused(&env, &at, operations, what).await;
     }
     let allowed = patch(json!([
         {"op": "replace", "path": "userName", "value": "heidi2"},
         {"op": "replace", "path": "active", "value": false},
         {"op": "add", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department", "value": "Ops"}
     ]));
-    assert_status(
-        &env.call(Method::PATCH, &at, Some(allowed)).await,
+    expect_answer(
+        &env,
+        Method::PATCH,
+        &at,
+        Some(allowed),
         200,
         "one operation each",
-    );
+    )
+    .await;
 }
 
 /// ListUsers constraints: "Supported filter combinations: (userName), (externalId), (groups.value), (id and
@@ -509,12 +558,15 @@ async fn member_filters_find_memberships() {
 
     let manager = patch(json!([{"op": "add",
         "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value", "value": judy}]));
-    assert_status(
-        &env.call(Method::PATCH, &format!("Users/{karl}"), Some(manager))
-            .await,
+    expect_answer(
+        &env,
+        Method::PATCH,
+        &format!("Users/{karl}"),
+        Some(manager),
         200,
         "karl's manager",
-    );
+    )
+    .await;
     let managed = filtered(
         &env,
         "Users",
