@@ -49,6 +49,9 @@ struct StartArgs {
     /// Pause between scheduled provisioning cycles of started synchronization jobs, in seconds.
     #[arg(long, default_value_t = 20)]
     provisioning_interval_secs: u64,
+    /// Requests per second the SCIM endpoint answers before it throttles with HTTP 429 (default: never).
+    #[arg(long)]
+    scim_requests_per_second: Option<u32>,
     /// Stop when standard input reaches end of file (for harnesses that own the process).
     #[arg(long)]
     stop_on_stdin_eof: bool,
@@ -108,6 +111,7 @@ async fn run(args: StartArgs) -> Result<(), String> {
     let scim = scim::start(
         ScimConfig {
             region: AWS_REGION.into(),
+            requests_per_second: args.scim_requests_per_second,
             ..ScimConfig::default()
         },
         &proxy.base_url,

@@ -8,14 +8,39 @@ use idbridge_emulators::scim::{self, RunningScim, ScimConfig};
 
 /// `(check name, text in its message)`: failures caused by documented AWS behaviour.
 const AWS_LIMITATIONS: &[(&str, &str)] = &[
+    // AWS's error bodies name their schema in `schema`, not RFC 7644 §3.12's `schemas` (slashdevops/idp-scim-sync
+    // #30, #45), so the probe does not recognise them as SCIM errors.
+    (
+        "access_invalid_resource_type",
+        "answered 404 without a SCIM error",
+    ),
+    ("access_invalid_schema", "answered 404 without a SCIM error"),
+    ("random_url", "answered 404 without a SCIM error"),
+    ("object_deletion", "answered 404 without a SCIM error"),
+    // "Limitations from SCIM specification": /Search is not supported.
+    ("search_with_attributes", "POST /.search is not supported"),
+    // "Supported API operations" has no PutGroup.
+    ("object_replacement", "PUT /Groups/"),
+    // ListUsers "Not supported: startIndex, attributes, and excludedAttributes".
+    ("object_list_with_attributes", "excluded attribute"),
     // PatchUser: "The remove patch operation is not supported for userName or active attributes."
-    ("check_remove_attribute", "active cannot be removed"),
+    (
+        "check_remove_attribute",
+        "Failed to remove attribute 'active'",
+    ),
+    // CreateUser/PatchUser: "The emails attribute value must be marked as primary"; the probe's random emails
+    // are not always primary.
+    ("check_add_attribute", "Failed to add attribute 'emails'"),
+    (
+        "check_replace_attribute",
+        "Failed to replace attribute 'emails'",
+    ),
     // GetGroup/ListGroups "return an empty member list": the probe cannot read back the members it added.
     ("check_add_attribute", "'members' was not added"),
     // PatchGroup does not support replacing all members.
     (
         "check_replace_attribute",
-        "replacing the members of a group is not supported",
+        "Failed to replace attribute 'members'",
     ),
 ];
 
@@ -31,7 +56,8 @@ async fn scim2_tester_passes_except_documented_aws_limitations() {
         .unwrap();
 
     let output = tokio::process::Command::new(&scim2)
-        .args(["-u", &scim.endpoint, "test"])
+        // Verbose: the details then carry the server's error bodies, which the expected failures are matched on.
+        .args(["-u", &scim.endpoint, "test", "-v"])
         // The token goes through the environment, not the command line other users can read.
         .env(
             "SCIM_CLI_HEADERS",
@@ -80,7 +106,7 @@ async fn scim2_tester_passes_except_documented_aws_limitations() {
         .map(|(status, check, detail)| format!("{status} {check}: {}", detail.trim()))
         .collect();
     assert!(
-        count("SUCCESS") >= 100,
+        count("SUCCESS") + count("ERROR") + count("CRITICAL") >= 100 && count("SUCCESS") >= 90,
         "the probe ran too few checks:\n{report}"
     );
     assert!(
@@ -97,6 +123,22 @@ const SCIM_SANITY_AWS_BEHAVIOUR: &[(&str, &str)] = &[
     // The probe adds/removes member ids of users that do not exist; identitystore memberships need real users.
     ("PATCH /Groups/{id} add member", "got 400"),
     ("PATCH /Groups/{id} remove members", "got 400"),
+    // "Supported API operations" has no PutGroup, so the group keeps its name.
+    ("PUT /Groups/{id}", "got 400"),
+    ("GET /Groups/{id} after PUT", "Expected displayName="),
+    // AWS's error bodies carry `schema`, not RFC 7644 §3.12's `schemas` (slashdevops/idp-scim-sync#30, #45).
+    (
+        "GET /Users/nonexistent (expect 404)",
+        "Error response must include schema",
+    ),
+    (
+        "POST /Users invalid body (expect 400)",
+        "Error response must include schema",
+    ),
+    (
+        "POST /Users missing userName (expect 400)",
+        "Error response must include schema",
+    ),
 ];
 
 async fn scim_stand_in() -> (MotoServer, aws_proxy::RunningProxy, RunningScim) {
@@ -172,7 +214,7 @@ async fn scim_sanity_probe_passes_except_aws_behaviour() {
         .map(|(_, name, detail)| format!("{name}: {}", detail.trim()))
         .collect();
     assert!(
-        count("PASS") >= 20,
+        count("PASS") + count("FAIL") >= 25 && count("PASS") >= 18,
         "the probe ran too few checks:\n{report}"
     );
     assert!(

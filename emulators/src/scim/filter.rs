@@ -7,6 +7,8 @@ pub struct Comparison {
     /// Lower-cased attribute path, e.g. `username`, `members`, `emails.value`.
     pub attribute: String,
     pub value: String,
+    /// The guide's ListUsers/ListGroups: "Filter must be specified as `<filterAttribute> eq "<filterValue>"`".
+    pub quoted: bool,
 }
 
 pub fn parse(filter: &str) -> Result<Vec<Comparison>, ScimError> {
@@ -21,13 +23,15 @@ pub fn parse(filter: &str) -> Result<Vec<Comparison>, ScimError> {
             .split_once(char::is_whitespace)
             .ok_or_else(|| invalid(filter))?;
         if !operator.eq_ignore_ascii_case("eq") {
-            return Err(ScimError::invalid_filter(format!(
+            return Err(ScimError::validation(format!(
                 "unsupported filter operator '{operator}': only eq (joined by and) is supported"
             )));
         }
-        let (value, after) = parse_value(after.trim_start()).ok_or_else(|| invalid(filter))?;
+        let value_text = after.trim_start();
+        let (value, after) = parse_value(value_text).ok_or_else(|| invalid(filter))?;
         comparisons.push(Comparison {
             attribute: attribute.to_ascii_lowercase(),
+            quoted: value_text.starts_with('"'),
             value,
         });
         let after = after.trim();
@@ -38,7 +42,7 @@ pub fn parse(filter: &str) -> Result<Vec<Comparison>, ScimError> {
             .split_once(char::is_whitespace)
             .ok_or_else(|| invalid(filter))?;
         if !joiner.eq_ignore_ascii_case("and") {
-            return Err(ScimError::invalid_filter(format!(
+            return Err(ScimError::validation(format!(
                 "unsupported filter combinator '{joiner}': only and is supported"
             )));
         }
@@ -47,7 +51,7 @@ pub fn parse(filter: &str) -> Result<Vec<Comparison>, ScimError> {
 }
 
 fn invalid(filter: &str) -> ScimError {
-    ScimError::invalid_filter(format!("cannot parse filter '{filter}'"))
+    ScimError::validation(format!("cannot parse filter '{filter}'"))
 }
 
 /// A quoted string (with `\"` escapes) or a bare token such as `true`.
@@ -81,11 +85,13 @@ mod tests {
             [
                 Comparison {
                     attribute: "id".into(),
-                    value: "g-1".into()
+                    value: "g-1".into(),
+                    quoted: true,
                 },
                 Comparison {
                     attribute: "members".into(),
-                    value: "u \"2\"".into()
+                    value: "u \"2\"".into(),
+                    quoted: true,
                 }
             ]
         );
@@ -100,5 +106,6 @@ mod tests {
         assert!(parse(r#"userName co "a""#).is_err());
         assert!(parse(r#"userName eq "a" or userName eq "b""#).is_err());
         assert!(parse("userName eq").is_err());
+        assert!(!parse("active eq true").unwrap()[0].quoted);
     }
 }

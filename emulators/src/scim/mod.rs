@@ -3,6 +3,7 @@
 //! identitystore through the AWS API so sso-admin/identitystore callers see what a provisioning engine pushed.
 
 mod filter;
+mod listing;
 mod patch;
 mod resources;
 mod schemas;
@@ -12,6 +13,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::io;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Instant, SystemTime};
 
 use axum::Router;
 use axum::body::Bytes;
@@ -41,6 +43,10 @@ pub struct ScimConfig {
     pub tenant_id: String,
     pub token: String,
     pub region: String,
+    /// Requests per second the endpoint answers before it throttles with HTTP 429 (`ThrottlingException`, in
+    /// every operation's error table of the guide); `None` (the default) never throttles. AWS does not publish
+    /// the SCIM rate, so tests choose one to drive a client's backoff and quarantine paths.
+    pub requests_per_second: Option<u32>,
 }
 
 impl Default for ScimConfig {
@@ -52,6 +58,7 @@ impl Default for ScimConfig {
             tenant_id: uuid::Uuid::new_v4().to_string(),
             token,
             region: "us-east-1".into(),
+            requests_per_second: None,
         }
     }
 }
@@ -63,60 +70,87 @@ impl fmt::Debug for ScimConfig {
             .field("tenant_id", &self.tenant_id)
             .field("token", &"<redacted>")
             .field("region", &self.region)
+            .field("requests_per_second", &self.requests_per_second)
             .finish()
     }
 }
 
-/// A SCIM protocol error (RFC 7644 §3.12).
+/// A SCIM error as AWS's endpoint answers it. RFC 7644 §3.12 defines `schemas`, `status`, `scimType` and `detail`;
+/// AWS's answers (quoted in public bug reports, e.g. slashdevops/idp-scim-sync#30 and #45) carry `schema` (sic),
+/// `detail`, `status`, `exceptionRequestId` and `timeStamp`, and no `scimType`.
 #[derive(Debug, Clone)]
 pub struct ScimError {
     pub status: u16,
-    pub scim_type: Option<&'static str>,
     pub detail: String,
 }
 
+/// The `detail` AWS gives every `ValidationException` (slashdevops/idp-scim-sync#30, awslabs/ssosync#71).
+pub const VALIDATION_DETAIL: &str =
+    "Request is unparsable, syntactically incorrect, or violates schema.";
+/// The `detail` AWS gives a `ConflictException` (slashdevops/idp-scim-sync#45; AWS re:Post "Refused to create a
+/// new, duplicate resource").
+pub const DUPLICATE_DETAIL: &str = "Refused to create a new, duplicate resource.";
+
 impl ScimError {
-    pub fn new(status: u16, scim_type: Option<&'static str>, detail: String) -> ScimError {
+    pub fn new(status: u16, detail: impl Into<String>) -> ScimError {
         ScimError {
             status,
-            scim_type,
-            detail,
+            detail: detail.into(),
         }
     }
-    pub fn invalid_filter(detail: String) -> ScimError {
-        ScimError::new(400, Some("invalidFilter"), detail)
+    /// `ValidationException` (HTTP 400): "Request cannot be parsed, is syntactically incorrect, or violates schema.
+    /// This error also occurs if the operation is unsupported." (the guide's error table of every operation).
+    /// AWS's detail is always the same sentence; the reason follows it so tests and logs can tell cases apart.
+    pub fn validation(reason: impl std::fmt::Display) -> ScimError {
+        ScimError::new(400, format!("{VALIDATION_DETAIL} {reason}"))
     }
-    pub fn invalid_path(detail: String) -> ScimError {
-        ScimError::new(400, Some("invalidPath"), detail)
-    }
-    pub fn invalid_syntax(detail: impl Into<String>) -> ScimError {
-        ScimError::new(400, Some("invalidSyntax"), detail.into())
-    }
-    pub fn invalid_value(detail: impl Into<String>) -> ScimError {
-        ScimError::new(400, Some("invalidValue"), detail.into())
-    }
-    pub fn no_target(detail: impl Into<String>) -> ScimError {
-        ScimError::new(400, Some("noTarget"), detail.into())
-    }
-    pub fn uniqueness(detail: impl Into<String>) -> ScimError {
-        ScimError::new(409, Some("uniqueness"), detail.into())
+    /// `ConflictException` (HTTP 409): "User already exists." / "Group already exists.".
+    pub fn conflict(reason: impl std::fmt::Display) -> ScimError {
+        ScimError::new(409, format!("{DUPLICATE_DETAIL} {reason}"))
     }
     pub fn not_found(detail: impl Into<String>) -> ScimError {
-        ScimError::new(404, None, detail.into())
+        ScimError::new(404, detail)
     }
 }
 
 impl IntoResponse for ScimError {
     fn into_response(self) -> Response {
-        let mut body = json!({"schemas": [ERROR_SCHEMA], "status": self.status.to_string(), "detail": self.detail});
-        if let Some(scim_type) = self.scim_type {
-            body["scimType"] = json!(scim_type);
-        }
-        scim_response(
+        let body = json!({
+            "schema": [ERROR_SCHEMA],
+            "detail": self.detail,
+            "status": self.status.to_string(),
+            "exceptionRequestId": uuid::Uuid::new_v4().to_string(),
+            "timeStamp": error_time_stamp(SystemTime::now()),
+        });
+        let mut response = scim_response(
             StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             &body,
-        )
+        );
+        if self.status == 429 {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        response
     }
+}
+
+/// `2022-01-26 16:50:48.135`: UTC with milliseconds, the form of AWS's `timeStamp`.
+fn error_time_stamp(time: SystemTime) -> String {
+    let millis = time
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|since| since.as_millis())
+        .unwrap_or_default();
+    let seconds = (millis / 1000) as i64;
+    let formatted = aws_smithy_types::DateTime::from_secs(seconds)
+        .fmt(aws_smithy_types::date_time::Format::DateTime)
+        .unwrap_or_default();
+    // `2022-01-26T16:50:48Z` → `2022-01-26 16:50:48.135`
+    format!(
+        "{}.{:03}",
+        formatted.trim_end_matches('Z').replacen('T', " ", 1),
+        millis % 1000
+    )
 }
 
 pub(crate) fn scim_response(status: StatusCode, body: &Value) -> Response {
@@ -136,6 +170,7 @@ struct Scim {
     store: Store,
     /// SCIM attributes identitystore's API cannot hold (externalId, active, enterprise extension, meta), by id.
     extras: Mutex<HashMap<String, Extras>>,
+    throttle: Option<Mutex<TokenBucket>>,
 }
 
 impl Scim {
@@ -143,6 +178,47 @@ impl Scim {
         self.extras
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// `false` when the request is over the configured rate.
+    fn admit(&self) -> bool {
+        self.throttle.as_ref().is_none_or(|bucket| {
+            bucket
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .take(Instant::now())
+        })
+    }
+}
+
+/// A token bucket holding one second's worth of requests, refilled continuously.
+#[derive(Debug)]
+struct TokenBucket {
+    per_second: f64,
+    tokens: f64,
+    refilled: Instant,
+}
+
+impl TokenBucket {
+    fn new(per_second: u32) -> TokenBucket {
+        let per_second = f64::from(per_second.max(1));
+        TokenBucket {
+            per_second,
+            tokens: per_second,
+            refilled: Instant::now(),
+        }
+    }
+
+    fn take(&mut self, now: Instant) -> bool {
+        let elapsed = now.saturating_duration_since(self.refilled).as_secs_f64();
+        self.tokens = (self.tokens + elapsed * self.per_second).min(self.per_second);
+        self.refilled = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
     }
 }
 
@@ -186,6 +262,9 @@ pub async fn start(config: ScimConfig, aws_endpoint: &str) -> io::Result<Running
         issuer: external_id_issuer(&config.tenant_id),
         config: config.clone(),
         extras: Mutex::new(HashMap::new()),
+        throttle: config
+            .requests_per_second
+            .map(|rate| Mutex::new(TokenBucket::new(rate))),
     });
     let app = Router::new().fallback(handle).with_state(scim);
     Ok(RunningScim {
@@ -233,16 +312,14 @@ async fn handle(
     let [tenant, "scim", "v2", rest @ ..] = segments.as_slice() else {
         return ScimError::not_found(format!("no SCIM endpoint at {}", uri.path())).into_response();
     };
-    if *tenant != scim.config.tenant_id {
-        return ScimError::not_found("TENANT does not exist").into_response();
+    // The guide's error tables: UnauthorizedException (401) "Authorization header is invalid or missing. This error
+    // also occurs if the tenant ID is incorrect."
+    if *tenant != scim.config.tenant_id || !authorized(&headers, &scim.config.token) {
+        return ScimError::new(401, "The authorization header is invalid or missing.")
+            .into_response();
     }
-    if !authorized(&headers, &scim.config.token) {
-        return ScimError::new(
-            401,
-            None,
-            "The authorization header is invalid or missing".into(),
-        )
-        .into_response();
+    if !scim.admit() {
+        return ScimError::new(429, "Too many requests exceeded the limits.").into_response();
     }
     let result = route(&scim, &method, rest, &query, &body).await;
     result.unwrap_or_else(IntoResponse::into_response)
@@ -251,7 +328,7 @@ async fn handle(
 fn parse_body(body: &Bytes) -> Result<Value, ScimError> {
     match serde_json::from_slice::<Value>(body) {
         Ok(value @ Value::Object(_)) => Ok(value),
-        _ => Err(ScimError::invalid_syntax(
+        _ => Err(ScimError::validation(
             "the request body must be a JSON object",
         )),
     }
@@ -280,25 +357,21 @@ async fn route(
         ("GET", ["Groups"]) => resources::list_groups(scim, query).await,
         ("POST", ["Groups"]) => resources::create_group(scim, parse_body(body)?).await,
         ("GET", ["Groups", id]) => resources::get_group(scim, id, query).await,
-        ("PUT", ["Groups", id]) => resources::replace_group(scim, id, parse_body(body)?).await,
         ("PATCH", ["Groups", id]) => resources::patch_group(scim, id, parse_body(body)?).await,
         ("DELETE", ["Groups", id]) => resources::delete_group(scim, id).await,
-        (_, ["Me" | "Bulk" | ".search", ..]) | (_, [_, ".search"]) => Err(ScimError::new(
-            501,
-            None,
-            "This endpoint is not supported by the IAM Identity Center SCIM implementation".into(),
-        )),
-        (
-            _,
-            [
-                "Users" | "Groups" | "ServiceProviderConfig" | "ResourceTypes" | "Schemas",
-                ..,
-            ],
-        ) => Err(ScimError::new(
+        // The discovery endpoints are read only; the guide names no error for other methods.
+        (_, ["ServiceProviderConfig" | "ResourceTypes" | "Schemas", ..]) => Err(ScimError::new(
             405,
-            None,
             format!("{method} is not supported here"),
         )),
+        // The guide's supported operations have no PutGroup (nor /Me, /Bulk, /.search: "Limitations from SCIM
+        // specification"); an unsupported operation is a ValidationException.
+        (_, ["Users" | "Groups" | "Me" | "Bulk" | ".search", ..]) => {
+            Err(ScimError::validation(format!(
+                "{method} /{} is not supported by the IAM Identity Center SCIM implementation",
+                path.join("/")
+            )))
+        }
         _ => Err(ScimError::not_found("no such SCIM resource")),
     }
 }
@@ -326,6 +399,24 @@ mod tests {
             HeaderValue::from_static("Basic secret"),
         );
         assert!(!authorized(&headers, "secret"));
+    }
+
+    #[test]
+    fn the_bucket_admits_one_seconds_worth_then_refills() {
+        let start = Instant::now();
+        let mut bucket = TokenBucket::new(2);
+        bucket.refilled = start;
+        assert!(bucket.take(start));
+        assert!(bucket.take(start));
+        assert!(!bucket.take(start));
+        assert!(bucket.take(start + std::time::Duration::from_millis(500)));
+        assert!(!bucket.take(start + std::time::Duration::from_millis(500)));
+    }
+
+    #[test]
+    fn error_time_stamps_have_the_aws_form() {
+        let time = SystemTime::UNIX_EPOCH + std::time::Duration::from_millis(1_643_215_848_135);
+        assert_eq!(error_time_stamp(time), "2022-01-26 16:50:48.135");
     }
 
     #[test]

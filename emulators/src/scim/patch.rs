@@ -67,7 +67,7 @@ struct Path {
 }
 
 fn parse_path(path: &str) -> Result<Path, ScimError> {
-    let bad = || ScimError::invalid_path(format!("cannot parse PATCH path '{path}'"));
+    let bad = || ScimError::validation(format!("cannot parse PATCH path '{path}'"));
     let (extension, local) = if path.to_ascii_lowercase().starts_with("urn:") {
         let (urn, local) = path.rsplit_once(':').ok_or_else(bad)?;
         // `urn:…:User:manager.value` splits fine; a bare URN has no attribute.
@@ -133,10 +133,10 @@ pub fn apply(resource: &mut Map<String, Value>, operation: &Value) -> Result<(),
     let op = operation
         .get("op")
         .and_then(Value::as_str)
-        .ok_or_else(|| ScimError::invalid_syntax("every PATCH operation needs an op"))?
+        .ok_or_else(|| ScimError::validation("every PATCH operation needs an op"))?
         .to_ascii_lowercase();
     if !matches!(op.as_str(), "add" | "replace" | "remove") {
-        return Err(ScimError::invalid_syntax(format!(
+        return Err(ScimError::validation(format!(
             "unsupported PATCH op '{op}'"
         )));
     }
@@ -147,12 +147,12 @@ pub fn apply(resource: &mut Map<String, Value>, operation: &Value) -> Result<(),
         .filter(|path| !path.is_empty())
     else {
         if op == "remove" {
-            return Err(ScimError::no_target(
+            return Err(ScimError::validation(
                 "the path is required for a remove operation",
             ));
         }
         let Some(Value::Object(members)) = value else {
-            return Err(ScimError::invalid_value(
+            return Err(ScimError::validation(
                 "an operation without path needs an object value",
             ));
         };
@@ -166,7 +166,7 @@ pub fn apply(resource: &mut Map<String, Value>, operation: &Value) -> Result<(),
         return Ok(());
     };
     if op != "remove" && value.is_none() {
-        return Err(ScimError::invalid_value(
+        return Err(ScimError::validation(
             "a value is required for add and replace",
         ));
     }
@@ -187,7 +187,7 @@ fn apply_extension(
         return Ok(());
     }
     let Some(Value::Object(members)) = value else {
-        return Err(ScimError::invalid_value(
+        return Err(ScimError::validation(
             "the enterprise extension value must be an object",
         ));
     };
@@ -259,7 +259,7 @@ fn apply_path(
                 }
             }
             .ok_or_else(|| {
-                ScimError::invalid_path(format!("{} has no sub-attributes", path.attribute))
+                ScimError::validation(format!("{} has no sub-attributes", path.attribute))
             })?;
             match value {
                 Some(value) if op != "remove" => {
@@ -307,7 +307,7 @@ fn apply_path(
                 }
                 (_, None, found) => {
                     let Some(Value::Object(mut replacement)) = value else {
-                        return Err(ScimError::invalid_value(
+                        return Err(ScimError::validation(
                             "a filtered path without sub-attribute needs an object value",
                         ));
                     };

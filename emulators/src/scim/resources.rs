@@ -10,8 +10,9 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
 use super::filter::{self, Comparison};
+use super::listing::{self, GROUP_FILTERS, USER_FILTERS};
 use super::patch::{self, ENTERPRISE_USER};
-use super::schemas::{GROUP_SCHEMA, MAX_RESULTS, PATCH_OP, USER_SCHEMA};
+use super::schemas::{GROUP_SCHEMA, PATCH_OP, USER_SCHEMA};
 use super::{Scim, ScimError, scim_response};
 
 /// What identitystore's API cannot hold.
@@ -46,40 +47,6 @@ fn string_member(resource: &Value, member: &str) -> Option<String> {
         .get(member)
         .and_then(Value::as_str)
         .map(str::to_owned)
-}
-
-fn list_response(
-    resources: Vec<Value>,
-    query: &HashMap<String, String>,
-) -> Result<Response, ScimError> {
-    let start_index = match query.get("startIndex") {
-        Some(text) => text
-            .parse::<usize>()
-            .map_err(|_| ScimError::invalid_value("startIndex must be a positive integer"))?
-            .max(1),
-        None => 1,
-    };
-    let count = match query.get("count") {
-        Some(text) => text
-            .parse::<usize>()
-            .map_err(|_| ScimError::invalid_value("count must be a non-negative integer"))?,
-        None => MAX_RESULTS,
-    }
-    .min(MAX_RESULTS);
-    let total = resources.len();
-    let page: Vec<Value> = resources
-        .into_iter()
-        .skip(start_index - 1)
-        .take(count)
-        .collect();
-    let body = json!({
-        "schemas": [super::schemas::LIST_RESPONSE],
-        "totalResults": total,
-        "itemsPerPage": page.len(),
-        "startIndex": start_index,
-        "Resources": page,
-    });
-    Ok(scim_response(StatusCode::OK, &body))
 }
 
 /// Splits `a, b.c, urn:…:User:d` into (top-level attribute, optional sub-attribute) pairs.
@@ -154,14 +121,6 @@ fn project(resource: Value, query: &HashMap<String, String>) -> Value {
     Value::Object(members)
 }
 
-fn comparisons(query: &HashMap<String, String>) -> Result<Vec<Comparison>, ScimError> {
-    query
-        .get("filter")
-        .map(|text| filter::parse(text))
-        .transpose()
-        .map(Option::unwrap_or_default)
-}
-
 // ---------------------------------------------------------------- users
 
 /// Accepts `true`/`false` and Entra's `"True"`/`"False"` strings.
@@ -178,7 +137,7 @@ fn coerce_active(user: &mut Map<String, Value>) -> Result<(), ScimError> {
             return Ok(());
         }
         other => {
-            return Err(ScimError::invalid_value(format!(
+            return Err(ScimError::validation(format!(
                 "active must be a boolean, got {other}"
             )));
         }
@@ -193,9 +152,27 @@ fn non_empty(value: Option<&Value>) -> bool {
         .is_some_and(|text| !text.trim().is_empty())
 }
 
-/// The constraints AWS documents for CreateUser/PutUser.
+/// CreateUser/PutUser/PatchUser "Not supported": these attributes are refused.
+const UNSUPPORTED_USER_ATTRIBUTES: &[&str] = &[
+    "ims",
+    "photos",
+    "x509Certificates",
+    "entitlements",
+    "password",
+];
+
+/// The constraints AWS documents for CreateUser/PutUser (and what a PatchUser leaves behind).
 fn validate_user(user: &mut Map<String, Value>) -> Result<(), ScimError> {
     coerce_active(user)?;
+    if let Some(unsupported) = user.keys().find(|key| {
+        UNSUPPORTED_USER_ATTRIBUTES
+            .iter()
+            .any(|name| name.eq_ignore_ascii_case(key))
+    }) {
+        return Err(ScimError::validation(format!(
+            "the {unsupported} attribute is not supported by IAM Identity Center"
+        )));
+    }
     let value = Value::Object(user.clone());
     for (present, what) in [
         (non_empty(value.get("userName")), "userName"),
@@ -210,7 +187,7 @@ fn validate_user(user: &mut Map<String, Value>) -> Result<(), ScimError> {
         ),
     ] {
         if !present {
-            return Err(ScimError::invalid_value(format!("{what} is required")));
+            return Err(ScimError::validation(format!("{what} is required")));
         }
     }
     for member in ["emails", "addresses", "phoneNumbers"] {
@@ -218,18 +195,24 @@ fn validate_user(user: &mut Map<String, Value>) -> Result<(), ScimError> {
             None | Some(Value::Null) => {}
             Some(Value::Array(items)) if items.len() <= 1 => {}
             Some(Value::Array(_)) => {
-                return Err(ScimError::invalid_value(format!(
+                return Err(ScimError::validation(format!(
                     "multiple values for {member} are not supported: IAM Identity Center accepts at most one"
                 )));
             }
-            Some(_) => return Err(ScimError::invalid_value(format!("{member} must be a list"))),
+            Some(_) => return Err(ScimError::validation(format!("{member} must be a list"))),
         }
     }
+    // CreateUser: "The emails attribute value must be marked as primary."
+    if let Some(email) = value.pointer("/emails/0")
+        && email.get("primary") != Some(&Value::Bool(true))
+    {
+        return Err(ScimError::validation(
+            "the emails value must be marked as primary (\"primary\": true)",
+        ));
+    }
     if value.get("groups").is_some_and(|groups| !groups.is_null()) {
-        return Err(ScimError::new(
-            400,
-            Some("mutability"),
-            "groups cannot be set on a user; change group members instead".into(),
+        return Err(ScimError::validation(
+            "groups cannot be set on a user; change group members instead",
         ));
     }
     Ok(())
@@ -333,17 +316,7 @@ pub async fn create_user(scim: &Scim, body: Value) -> Result<Response, ScimError
     };
     validate_user(&mut user)?;
     let store = scim.store.store_id().await?;
-    let user_name = string_member(&Value::Object(user.clone()), "userName").unwrap_or_default();
-    if scim
-        .store
-        .user_id_by_name(&store, &user_name)
-        .await?
-        .is_some()
-    {
-        return Err(ScimError::uniqueness(format!(
-            "User with userName {user_name} already exists"
-        )));
-    }
+    ensure_unique_user(scim, &store, &user, None).await?;
     let id = scim
         .store
         .create_user(&store, &Value::Object(user.clone()))
@@ -367,49 +340,116 @@ pub async fn get_user(
     Ok(scim_response(StatusCode::OK, &project(user, query)))
 }
 
-fn user_matches(user: &Value, comparison: &Comparison) -> Result<bool, ScimError> {
-    let found = match comparison.attribute.as_str() {
-        "username" => {
-            return Ok(user["userName"]
-                .as_str()
-                .is_some_and(|name| name.eq_ignore_ascii_case(&comparison.value)));
-        }
-        "displayname" => user.get("displayName"),
-        "externalid" => user.get("externalId"),
-        "id" => user.get("id"),
-        "emails.value" | "emails" => user.pointer("/emails/0/value"),
-        other => {
-            return Err(ScimError::invalid_filter(format!(
-                "filtering users on {other} is not supported"
-            )));
-        }
-    };
-    Ok(found.and_then(Value::as_str) == Some(comparison.value.as_str()))
+/// Every user of the store as SCIM renders it.
+async fn rendered_users(scim: &Scim, store: &str) -> Result<Vec<Value>, ScimError> {
+    Ok(scim
+        .store
+        .users(store)
+        .await?
+        .into_iter()
+        .map(|user| {
+            let id = text_of(&user, "id").to_owned();
+            render_user(scim, user, &extras_for(scim, &id))
+        })
+        .collect())
 }
 
+fn text_of<'a>(resource: &'a Map<String, Value>, member: &str) -> &'a str {
+    resource
+        .get(member)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+}
+
+/// RFC 7643 §2.2 / §4.1.1: `userName` (and an email's `value`) have caseExact false, so they compare without case.
+fn same_text_ignoring_case(left: &str, right: &str) -> bool {
+    left.to_lowercase() == right.to_lowercase()
+}
+
+/// What another user of the store may not share with `user`: its `userName` (RFC 7643 §4.1.1, uniqueness
+/// "server", caseExact false), its primary email and its `externalId` (AWS re:Post "Refused to create a new,
+/// duplicate resource": "the username, email address, or external ID attributes aren't a unique value").
+async fn ensure_unique_user(
+    scim: &Scim,
+    store: &str,
+    user: &Map<String, Value>,
+    own_id: Option<&str>,
+) -> Result<(), ScimError> {
+    let user = Value::Object(user.clone());
+    let email = user.pointer("/emails/0/value").and_then(Value::as_str);
+    let external_id = user.get("externalId").and_then(Value::as_str);
+    let user_name = user["userName"].as_str().unwrap_or_default();
+    for other in rendered_users(scim, store).await? {
+        if own_id.is_some_and(|own| other["id"] == own) {
+            continue;
+        }
+        let clash = if other["userName"]
+            .as_str()
+            .is_some_and(|other| same_text_ignoring_case(other, user_name))
+        {
+            Some(format!("userName {user_name}"))
+        } else if let Some(email) = email
+            && other
+                .pointer("/emails/0/value")
+                .and_then(Value::as_str)
+                .is_some_and(|other| same_text_ignoring_case(other, email))
+        {
+            Some(format!("email {email}"))
+        } else if let Some(external_id) = external_id
+            && other["externalId"] == external_id
+        {
+            Some(format!("externalId {external_id}"))
+        } else {
+            None
+        };
+        if let Some(clash) = clash {
+            return Err(ScimError::conflict(format!(
+                "User {} already has the {clash}",
+                other["id"].as_str().unwrap_or_default()
+            )));
+        }
+    }
+    Ok(())
+}
+
+async fn user_matches(
+    scim: &Scim,
+    store: &str,
+    user: &Value,
+    comparison: &Comparison,
+) -> Result<bool, ScimError> {
+    let wanted = comparison.value.as_str();
+    let id = user["id"].as_str().unwrap_or_default();
+    Ok(match comparison.attribute.as_str() {
+        "username" => user["userName"]
+            .as_str()
+            .is_some_and(|name| same_text_ignoring_case(name, wanted)),
+        "externalid" => user["externalId"] == wanted,
+        "id" => id == wanted,
+        "manager" => user[ENTERPRISE_USER]["manager"]["value"] == wanted,
+        "groups.value" => scim.store.is_member(store, wanted, id).await?,
+        other => unreachable!("listing::USER_FILTERS admits no {other}"),
+    })
+}
+
+/// ListUsers. "Not supported: startIndex, attributes, and excludedAttributes": they are ignored.
 pub async fn list_users(
     scim: &Scim,
     query: &HashMap<String, String>,
 ) -> Result<Response, ScimError> {
-    let comparisons = comparisons(query)?;
+    let comparisons = listing::supported_comparisons(query, USER_FILTERS)?;
     let store = scim.store.store_id().await?;
     let mut matching = Vec::new();
-    for user in scim.store.users(&store).await? {
-        let id = user
-            .get("id")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
-        let rendered = render_user(scim, user, &extras_for(scim, &id));
+    for user in rendered_users(scim, &store).await? {
         let mut keep = true;
         for comparison in &comparisons {
-            keep &= user_matches(&rendered, comparison)?;
+            keep = keep && user_matches(scim, &store, &user, comparison).await?;
         }
         if keep {
-            matching.push(project(rendered, query));
+            matching.push(user);
         }
     }
-    list_response(matching, query)
+    listing::list_response(matching, query)
 }
 
 async fn store_user(
@@ -419,18 +459,7 @@ async fn store_user(
     mut user: Map<String, Value>,
 ) -> Result<Response, ScimError> {
     validate_user(&mut user)?;
-    let user_name = user
-        .get("userName")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
-    if let Some(owner) = scim.store.user_id_by_name(store, &user_name).await?
-        && owner != id
-    {
-        return Err(ScimError::uniqueness(format!(
-            "User with userName {user_name} already exists"
-        )));
-    }
+    ensure_unique_user(scim, store, &user, Some(id)).await?;
     scim.store
         .replace_user(store, id, &Value::Object(user.clone()))
         .await?;
@@ -457,38 +486,98 @@ fn patch_operations(body: &Value) -> Result<&Vec<Value>, ScimError> {
         .and_then(Value::as_array)
         .is_some_and(|schemas| schemas.iter().any(|schema| schema == PATCH_OP));
     if !declared {
-        return Err(ScimError::invalid_syntax(format!(
+        return Err(ScimError::validation(format!(
             "a PATCH request must declare the schema {PATCH_OP}"
         )));
     }
     body.get("Operations")
         .and_then(Value::as_array)
         .filter(|operations| !operations.is_empty())
-        .ok_or_else(|| {
-            ScimError::invalid_syntax("a PATCH request needs a non-empty Operations list")
-        })
+        .ok_or_else(|| ScimError::validation("a PATCH request needs a non-empty Operations list"))
+}
+
+/// PatchUser: "Modification is only allowed for the userName, active, externalId, displayName, nickName,
+/// profileUrl, title, userType, preferredLanguage, locale, timezone, name, enterprise, emails, addresses, and
+/// phoneNumbers attributes."
+const PATCHABLE_USER_ATTRIBUTES: &[&str] = &[
+    "userName",
+    "active",
+    "externalId",
+    "displayName",
+    "nickName",
+    "profileUrl",
+    "title",
+    "userType",
+    "preferredLanguage",
+    "locale",
+    "timezone",
+    "name",
+    ENTERPRISE_USER,
+    "emails",
+    "addresses",
+    "phoneNumbers",
+];
+
+/// The top-level attribute a PATCH path (or a key of a path-less value) addresses: `name.givenName` → `name`,
+/// `emails[type eq "work"].value` → `emails`, `urn:…:enterprise:2.0:User:department` → the enterprise URN.
+fn patched_attribute(path: &str) -> String {
+    if path
+        .get(..ENTERPRISE_USER.len())
+        .is_some_and(|prefix| prefix.eq_ignore_ascii_case(ENTERPRISE_USER))
+    {
+        return ENTERPRISE_USER.to_owned();
+    }
+    let local = path
+        .get(..USER_SCHEMA.len())
+        .filter(|prefix| prefix.eq_ignore_ascii_case(USER_SCHEMA))
+        .map_or(path, |_| path[USER_SCHEMA.len()..].trim_start_matches(':'));
+    let end = local.find(['.', '[']).unwrap_or(local.len());
+    patch::canonical(&local[..end])
+}
+
+/// The PatchUser rules of the guide that concern the request itself rather than the resulting user.
+fn check_user_patch(operations: &[Value]) -> Result<(), ScimError> {
+    let mut user_name_operations = 0;
+    let mut active_operations = 0;
+    for operation in operations {
+        let op = operation.get("op").and_then(Value::as_str).ok_or_else(|| {
+            ScimError::validation("the operation must be specified in every PATCH operation")
+        })?;
+        let removes = op.eq_ignore_ascii_case("remove");
+        let targets: Vec<String> = match operation.get("path").and_then(Value::as_str) {
+            Some(path) if !path.is_empty() => vec![patched_attribute(path)],
+            _ => match operation.get("value") {
+                Some(Value::Object(members)) => {
+                    members.keys().map(|key| patched_attribute(key)).collect()
+                }
+                _ => Vec::new(),
+            },
+        };
+        for target in targets {
+            if !PATCHABLE_USER_ATTRIBUTES.contains(&target.as_str()) {
+                return Err(ScimError::validation(format!(
+                    "{target} cannot be modified with PatchUser"
+                )));
+            }
+            if removes && (target == "userName" || target == "active") {
+                return Err(ScimError::validation(format!("{target} cannot be removed")));
+            }
+            user_name_operations += usize::from(target == "userName");
+            active_operations += usize::from(target == "active");
+        }
+    }
+    // "Not supported: Multiple PATCH operations on userName or active attribute".
+    if user_name_operations > 1 || active_operations > 1 {
+        return Err(ScimError::validation(
+            "userName and active can each be changed by at most one operation per request",
+        ));
+    }
+    Ok(())
 }
 
 pub async fn patch_user(scim: &Scim, id: &str, body: Value) -> Result<Response, ScimError> {
     let operations = patch_operations(&body)?;
-    for operation in operations {
-        let path = operation
-            .get("path")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        let removes = operation
-            .get("op")
-            .and_then(Value::as_str)
-            .is_some_and(|op| op.eq_ignore_ascii_case("remove"));
-        if removes && (path.eq_ignore_ascii_case("userName") || path.eq_ignore_ascii_case("active"))
-        {
-            return Err(ScimError::new(
-                400,
-                Some("mutability"),
-                format!("{path} cannot be removed"),
-            ));
-        }
-    }
+    check_user_patch(operations)?;
     let store = scim.store.store_id().await?;
     let Value::Object(mut user) = current_user(scim, &store, id).await? else {
         unreachable!("users render as objects")
@@ -566,7 +655,7 @@ fn member_ids(value: &Value) -> Result<Vec<String>, ScimError> {
         Value::Array(items) => items.clone(),
         Value::Object(_) => vec![value.clone()],
         _ => {
-            return Err(ScimError::invalid_value(
+            return Err(ScimError::validation(
                 "members must be a list of {\"value\": <user id>}",
             ));
         }
@@ -577,7 +666,7 @@ fn member_ids(value: &Value) -> Result<Vec<String>, ScimError> {
             item.get("value")
                 .and_then(Value::as_str)
                 .map(str::to_owned)
-                .ok_or_else(|| ScimError::invalid_value("every member needs a value (the user id)"))
+                .ok_or_else(|| ScimError::validation("every member needs a value (the user id)"))
         })
         .collect()
 }
@@ -585,24 +674,33 @@ fn member_ids(value: &Value) -> Result<Vec<String>, ScimError> {
 pub async fn create_group(scim: &Scim, body: Value) -> Result<Response, ScimError> {
     let display_name = string_member(&body, "displayName")
         .filter(|name| !name.trim().is_empty())
-        .ok_or_else(|| ScimError::invalid_value("displayName is required"))?;
+        .ok_or_else(|| ScimError::validation("displayName is required"))?;
     let members = body
         .get("members")
         .map(member_ids)
         .transpose()?
         .unwrap_or_default();
+    // CreateGroup: "A maximum of 100 members can be added in a single request."
+    if members.len() > MAX_MEMBERSHIP_CHANGES {
+        return Err(ScimError::validation(format!(
+            "at most {MAX_MEMBERSHIP_CHANGES} members can be added in one request, got {}",
+            members.len()
+        )));
+    }
     let store = scim.store.store_id().await?;
+    let external_id = string_member(&body, "externalId");
+    ensure_unique_group_external_id(scim, &store, external_id.as_deref(), None).await?;
     let id = scim
         .store
         .create_group(&store, &display_name)
         .await
         .map_err(|error| match error.status {
-            409 => ScimError::uniqueness(format!(
+            409 => ScimError::conflict(format!(
                 "Group with displayName {display_name} already exists"
             )),
             _ => error,
         })?;
-    set_group_extras(scim, &id, Some(string_member(&body, "externalId")));
+    set_group_extras(scim, &id, Some(external_id));
     publish_external_id(scim, &id).await?;
     for member in members {
         scim.store.add_member(&store, &id, &member).await?;
@@ -624,40 +722,68 @@ pub async fn get_group(
     Ok(scim_response(StatusCode::OK, &project(group, query)))
 }
 
+/// AWS re:Post "Refused to create a new, duplicate resource": the error "can also occur when the display name or
+/// external ID isn't a unique value for groups" (identitystore keeps display names unique itself).
+async fn ensure_unique_group_external_id(
+    scim: &Scim,
+    store: &str,
+    external_id: Option<&str>,
+    own_id: Option<&str>,
+) -> Result<(), ScimError> {
+    let Some(external_id) = external_id else {
+        return Ok(());
+    };
+    for (id, _) in scim.store.groups(store).await? {
+        if own_id != Some(id.as_str())
+            && extras_for(scim, &id).external_id.as_deref() == Some(external_id)
+        {
+            return Err(ScimError::conflict(format!(
+                "Group {id} already has the externalId {external_id}"
+            )));
+        }
+    }
+    Ok(())
+}
+
 pub async fn list_groups(
     scim: &Scim,
     query: &HashMap<String, String>,
 ) -> Result<Response, ScimError> {
-    let comparisons = comparisons(query)?;
+    let comparisons = listing::supported_comparisons(query, GROUP_FILTERS)?;
+    let store = scim.store.store_id().await?;
+    // ListGroups errors: "ResourceNotFoundException: When filter querying with a nonexisting member." (404)
     for comparison in &comparisons {
-        if !matches!(
-            comparison.attribute.as_str(),
-            "displayname" | "externalid" | "id" | "members" | "members.value"
-        ) {
-            return Err(ScimError::invalid_filter(format!(
-                "filtering groups on {} is not supported",
-                comparison.attribute
-            )));
+        if comparison.attribute.starts_with("members") {
+            scim.store
+                .user(&store, &comparison.value)
+                .await
+                .map_err(|error| match error.status {
+                    404 => {
+                        ScimError::not_found(format!("member {} does not exist", comparison.value))
+                    }
+                    _ => error,
+                })?;
         }
     }
-    let store = scim.store.store_id().await?;
     let mut matching = Vec::new();
     for (id, display_name) in scim.store.groups(&store).await? {
         let rendered = render_group(scim, &id, &display_name, &extras_for(scim, &id));
         let mut keep = true;
         for comparison in &comparisons {
-            keep &= match comparison.attribute.as_str() {
-                "displayname" => display_name == comparison.value,
-                "externalid" => rendered["externalId"] == comparison.value.as_str(),
-                "id" => id == comparison.value,
-                _ => scim.store.is_member(&store, &id, &comparison.value).await?,
-            };
+            keep = keep
+                && match comparison.attribute.as_str() {
+                    // RFC 7643 §4.2: a group's displayName has caseExact false.
+                    "displayname" => same_text_ignoring_case(&display_name, &comparison.value),
+                    "externalid" => rendered["externalId"] == comparison.value.as_str(),
+                    "id" => id == comparison.value,
+                    _ => scim.store.is_member(&store, &id, &comparison.value).await?,
+                };
         }
         if keep {
             matching.push(project(rendered, query));
         }
     }
-    list_response(matching, query)
+    listing::list_response(matching, query)
 }
 
 async fn rename_group(
@@ -670,44 +796,11 @@ async fn rename_group(
         .rename_group(store, id, display_name)
         .await
         .map_err(|error| match error.status {
-            409 => ScimError::uniqueness(format!(
+            409 => ScimError::conflict(format!(
                 "Group with displayName {display_name} already exists"
             )),
             _ => error,
         })
-}
-
-pub async fn replace_group(scim: &Scim, id: &str, body: Value) -> Result<Response, ScimError> {
-    let store = scim.store.store_id().await?;
-    let current = current_group(scim, &store, id).await?;
-    let display_name = string_member(&body, "displayName")
-        .filter(|name| !name.trim().is_empty())
-        .ok_or_else(|| ScimError::invalid_value("displayName is required"))?;
-    if current["displayName"] != display_name.as_str() {
-        rename_group(scim, &store, id, &display_name).await?;
-    }
-    if let Some(members) = body.get("members") {
-        let wanted = member_ids(members)?;
-        let existing: Vec<String> = scim
-            .store
-            .memberships(&store, id)
-            .await?
-            .into_iter()
-            .map(|(_, user)| user)
-            .collect();
-        for user in existing.iter().filter(|user| !wanted.contains(user)) {
-            scim.store.remove_member(&store, id, user).await?;
-        }
-        for user in wanted.iter().filter(|user| !existing.contains(user)) {
-            scim.store.add_member(&store, id, user).await?;
-        }
-    }
-    set_group_extras(scim, id, Some(string_member(&body, "externalId")));
-    publish_external_id(scim, id).await?;
-    Ok(scim_response(
-        StatusCode::OK,
-        &current_group(scim, &store, id).await?,
-    ))
 }
 
 enum GroupChange {
@@ -724,12 +817,14 @@ fn group_change(
 ) -> Result<Vec<GroupChange>, ScimError> {
     let Some(path) = path else {
         let Some(Value::Object(members)) = value else {
-            return Err(ScimError::invalid_value(
+            return Err(ScimError::validation(
                 "an operation without path needs an object value",
             ));
         };
         let mut changes = Vec::new();
-        for (key, member_value) in members {
+        // AWS's own PatchGroup example replaces `{"id": …, "displayName": …}` without a path: the read-only `id`
+        // (RFC 7643 §3.1) is accepted and left alone.
+        for (key, member_value) in members.iter().filter(|(key, _)| *key != "id") {
             changes.extend(group_change(op, Some(key), Some(member_value))?);
         }
         return Ok(changes);
@@ -744,15 +839,16 @@ fn group_change(
             Comparison {
                 attribute,
                 value: user,
+                ..
             },
         ] = comparisons.as_slice()
         else {
-            return Err(ScimError::invalid_path(format!(
+            return Err(ScimError::validation(format!(
                 "unsupported members filter in {path}"
             )));
         };
         if attribute != "value" || op != "remove" {
-            return Err(ScimError::invalid_path(format!(
+            return Err(ScimError::validation(format!(
                 "unsupported members path {path} for {op}"
             )));
         }
@@ -763,16 +859,10 @@ fn group_change(
             let name = value
                 .and_then(Value::as_str)
                 .filter(|name| !name.trim().is_empty())
-                .ok_or_else(|| {
-                    ScimError::invalid_value("displayName must be a non-empty string")
-                })?;
+                .ok_or_else(|| ScimError::validation("displayName must be a non-empty string"))?;
             Ok(vec![GroupChange::Rename(name.to_owned())])
         }
-        ("displayname", _) => Err(ScimError::new(
-            400,
-            Some("mutability"),
-            "displayName cannot be removed".into(),
-        )),
+        ("displayname", _) => Err(ScimError::validation("displayName cannot be removed")),
         ("externalid", "add" | "replace") => Ok(vec![GroupChange::ExternalId(
             value.and_then(Value::as_str).map(str::to_owned),
         )]),
@@ -784,14 +874,14 @@ fn group_change(
             Some(value) if !value.is_null() => {
                 Ok(vec![GroupChange::RemoveMembers(member_ids(value)?)])
             }
-            _ => Err(ScimError::invalid_value(
+            _ => Err(ScimError::validation(
                 "removing all members of a group is not supported by IAM Identity Center",
             )),
         },
-        ("members", _) => Err(ScimError::invalid_value(
+        ("members", _) => Err(ScimError::validation(
             "replacing the members of a group is not supported by IAM Identity Center",
         )),
-        _ => Err(ScimError::invalid_path(format!(
+        _ => Err(ScimError::validation(format!(
             "only displayName, members and externalId can be patched on a group, not {path}"
         ))),
     }
@@ -804,10 +894,10 @@ pub async fn patch_group(scim: &Scim, id: &str, body: Value) -> Result<Response,
         let op = operation
             .get("op")
             .and_then(Value::as_str)
-            .ok_or_else(|| ScimError::invalid_syntax("every PATCH operation needs an op"))?
+            .ok_or_else(|| ScimError::validation("every PATCH operation needs an op"))?
             .to_ascii_lowercase();
         if !matches!(op.as_str(), "add" | "replace" | "remove") {
-            return Err(ScimError::invalid_syntax(format!(
+            return Err(ScimError::validation(format!(
                 "unsupported PATCH op '{op}'"
             )));
         }
@@ -825,12 +915,17 @@ pub async fn patch_group(scim: &Scim, id: &str, body: Value) -> Result<Response,
         })
         .sum();
     if membership_changes > MAX_MEMBERSHIP_CHANGES {
-        return Err(ScimError::invalid_value(format!(
+        return Err(ScimError::validation(format!(
             "at most {MAX_MEMBERSHIP_CHANGES} membership changes are allowed in one request, got {membership_changes}"
         )));
     }
     let store = scim.store.store_id().await?;
     current_group(scim, &store, id).await?;
+    for change in &changes {
+        if let GroupChange::ExternalId(external_id) = change {
+            ensure_unique_group_external_id(scim, &store, external_id.as_deref(), Some(id)).await?;
+        }
+    }
     let external_id_changed = changes
         .iter()
         .any(|change| matches!(change, GroupChange::ExternalId(_)));
@@ -888,6 +983,26 @@ mod tests {
         assert_eq!(user["active"], false);
         user.insert("emails".into(), json!([{"value": "a@x"}, {"value": "b@x"}]));
         assert_eq!(validate_user(&mut user).unwrap_err().status, 400);
+    }
+
+    #[test]
+    fn patches_name_the_attribute_they_change() {
+        assert_eq!(patched_attribute("name.givenName"), "name");
+        assert_eq!(
+            patched_attribute("emails[type eq \"work\"].value"),
+            "emails"
+        );
+        assert_eq!(patched_attribute("USERNAME"), "userName");
+        assert_eq!(
+            patched_attribute(&format!("{ENTERPRISE_USER}:manager.value")),
+            ENTERPRISE_USER
+        );
+        assert_eq!(patched_attribute(&format!("{USER_SCHEMA}:title")), "title");
+        assert!(
+            check_user_patch(&[json!({"op": "replace", "path": "password", "value": "x"})])
+                .is_err()
+        );
+        assert!(check_user_patch(&[json!({"op": "add", "value": {"nickName": "n"}})]).is_ok());
     }
 
     #[test]

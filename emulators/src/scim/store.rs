@@ -5,8 +5,7 @@ use aws_sdk_identitystore::Client;
 use aws_sdk_identitystore::config::{AppName, BehaviorVersion, Credentials, Region};
 use aws_sdk_identitystore::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_identitystore::types::{
-    Address, AlternateIdentifier, AttributeOperation, Email, GroupMembershipExistenceResult,
-    MemberId, Name, PhoneNumber, UniqueAttribute,
+    Address, AttributeOperation, Email, GroupMembershipExistenceResult, MemberId, Name, PhoneNumber,
 };
 use aws_smithy_types::{Document, Number};
 use serde_json::{Map, Value, json};
@@ -33,10 +32,10 @@ fn sdk_error<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(
         .unwrap_or_else(|| format!("{error:?}"));
     match code.as_str() {
         "ResourceNotFoundException" => ScimError::not_found(message),
-        "ConflictException" => ScimError::uniqueness(message),
-        "ValidationException" => ScimError::invalid_value(message),
-        "ThrottlingException" => ScimError::new(429, None, message),
-        _ => ScimError::new(500, None, format!("identity store call failed: {message}")),
+        "ConflictException" => ScimError::conflict(message),
+        "ValidationException" => ScimError::validation(message),
+        "ThrottlingException" => ScimError::new(429, message),
+        _ => ScimError::new(500, format!("identity store call failed: {message}")),
     }
 }
 
@@ -243,7 +242,6 @@ impl Store {
         let failed = |detail: String| {
             ScimError::new(
                 500,
-                None,
                 format!("cannot record the externalId of {id} with the AWS proxy: {detail}"),
             )
         };
@@ -276,9 +274,7 @@ impl Store {
             .first()
             .and_then(|instance| instance.identity_store_id())
             .map(str::to_owned)
-            .ok_or_else(|| {
-                ScimError::new(500, None, "no IAM Identity Center instance exists".into())
-            })
+            .ok_or_else(|| ScimError::new(500, "no IAM Identity Center instance exists"))
     }
 
     pub async fn create_user(&self, store: &str, user: &Value) -> Result<String, ScimError> {
@@ -389,31 +385,6 @@ impl Store {
             );
         }
         Ok(users)
-    }
-
-    pub async fn user_id_by_name(
-        &self,
-        store: &str,
-        user_name: &str,
-    ) -> Result<Option<String>, ScimError> {
-        let lookup = self
-            .identitystore
-            .get_user_id()
-            .identity_store_id(store)
-            .alternate_identifier(AlternateIdentifier::UniqueAttribute(
-                UniqueAttribute::builder()
-                    .attribute_path("userName")
-                    .attribute_value(Document::String(user_name.to_owned()))
-                    .build()
-                    .expect("fields set"),
-            ))
-            .send()
-            .await;
-        match lookup {
-            Ok(found) => Ok(Some(found.user_id().to_owned())),
-            Err(error) if error.code() == Some("ResourceNotFoundException") => Ok(None),
-            Err(error) => Err(sdk_error(error)),
-        }
     }
 
     pub async fn delete_user(&self, store: &str, id: &str) -> Result<(), ScimError> {
@@ -588,7 +559,7 @@ impl Store {
             .send()
             .await
             .map_err(|error| match error.code() {
-                Some("ResourceNotFoundException") => ScimError::invalid_value(format!(
+                Some("ResourceNotFoundException") => ScimError::validation(format!(
                     "member {user_id} is not a user of this directory"
                 )),
                 _ => sdk_error(error),
