@@ -458,7 +458,8 @@ fn scim_provisioning_wrong_token_fails_apply_with_the_scim_401_and_leaves_no_job
                 }
                 Ok(())
             }),
-        // A wrong tenant in the URL: the SCIM endpoint's 404 is reported against scim_endpoint.
+        // A wrong tenant in the URL: AWS answers 401 as for a bad token (SCIM implementation guide, error tables),
+        // so the error names both causes.
         Step::config(CONFIG)
             .var("application_id", &application_id)
             .var(
@@ -468,7 +469,7 @@ fn scim_provisioning_wrong_token_fails_apply_with_the_scim_401_and_leaves_no_job
                     .replace(&format!("/{}/", scim_tenant(&endpoints.scim_endpoint)), "/no-such-tenant/"),
             )
             .var("scim_token", &endpoints.scim_token)
-            .expect_error(r"(?s)SCIM endpoint not found.*TENANT does not exist: the SCIM endpoint URL is wrong")
+            .expect_error(r"(?s)SCIM access token rejected.*the tenant id in `scim_endpoint` is wrong")
             .check(checks::no_resources),
     ])
     .with_emulators()

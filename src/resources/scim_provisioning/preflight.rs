@@ -51,7 +51,9 @@ pub(super) fn preflight_verdict(status: u16, url: &str) -> Result<(), Diagnostic
             format!(
                 "The SCIM endpoint answered {status} to GET {url}: the SCIM access token was rejected: generate a \
                  new one in IAM Identity Center (Settings > Identity source > Automatic provisioning > Generate \
-                 token), set it in `scim_token_wo` and change `scim_token_wo_version`."
+                 token), set it in `scim_token_wo` and change `scim_token_wo_version`. AWS gives the same answer when \
+                 the tenant id in `scim_endpoint` is wrong: if the token is new, copy the endpoint again from the \
+                 same page."
             ),
         )
         .at(AttributePath::new("scim_token_wo")),
