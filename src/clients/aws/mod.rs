@@ -5,6 +5,7 @@
 //! Calls are retried by our own loop ([`retry`]) with full-jitter backoff up to a deadline the caller
 //! passes; the SDK's built-in retries are disabled so that every attempt is paced.
 
+mod access_control;
 mod assignments;
 mod error;
 mod identity_center;
@@ -16,6 +17,7 @@ mod settings;
 #[cfg(test)]
 mod moto;
 
+pub use access_control::{AccessControlAttribute, AccessControlConfiguration};
 pub use assignments::{
     AssignmentApi, AssignmentCache, AssignmentEngine, AssignmentOutcome, AssignmentRequest,
     AssignmentTarget, AsyncOperation, AsyncStatus, BulkReport, Page, Principal, PrincipalType,
