@@ -135,7 +135,12 @@ async fn request_context(request: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .map(str::to_string)
         .unwrap_or_else(|| request_id.clone());
-    let mut response = next.run(request).await;
+    let consistent = request
+        .headers()
+        .contains_key(state::CONSISTENT_READ_HEADER);
+    let mut response = state::CONSISTENT_READ
+        .scope(consistent, next.run(request))
+        .await;
     if let Some(marker) = response.extensions().get::<error::ErrorMarker>().cloned() {
         let body = error::render_body(
             &marker.code,

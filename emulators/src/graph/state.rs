@@ -136,6 +136,9 @@ impl Store {
 
     /// True while a just-created object should still look absent; a read-counted lag counts this as one read.
     pub fn still_replicating(&mut self, id: &str) -> bool {
+        if reads_consistent() {
+            return false;
+        }
         let Some(lag) = self.lagging.get_mut(id) else {
             return false;
         };
@@ -158,7 +161,9 @@ impl Store {
         if !self.collection(kind).contains_key(id) || self.still_replicating(id) {
             return None;
         }
-        if let Some((previous, lag)) = self.stale.get_mut(id) {
+        if let Some((previous, lag)) = self.stale.get_mut(id)
+            && !reads_consistent()
+        {
             if lag.still_on() {
                 return Some(previous.clone());
             }
@@ -195,6 +200,19 @@ impl Store {
             }
         }
     }
+}
+
+/// Request header with which a test inspects the emulator's true state: its reads see every write at once
+/// (as reading moto directly bypasses the AWS proxy). Not a Graph header.
+pub const CONSISTENT_READ_HEADER: &str = "x-idbridge-consistent-read";
+
+tokio::task_local! {
+    /// Set for the handling of a request that carries [`CONSISTENT_READ_HEADER`].
+    pub static CONSISTENT_READ: bool;
+}
+
+fn reads_consistent() -> bool {
+    CONSISTENT_READ.try_with(|on| *on).unwrap_or(false)
 }
 
 /// Graph answers a directory-object id that is not a GUID with 400 `Request_BadRequest` "Invalid object

@@ -814,23 +814,14 @@ fn on_demand_answer(
             let (status, action, error, target_id) = match own {
                 Some(own) => {
                     let (export, status, action) = export_step(own);
+                    let error = match &own.outcome {
+                        Outcome::Failed(reason) => Some(("EntryExportFailed", reason.clone())),
+                        Outcome::Skipped(reason) => {
+                            Some(("NotEffectivelyEntitled", reason.clone()))
+                        }
+                        _ => None,
+                    };
                     steps.push(export);
-                    let error = matches!(own.outcome, Outcome::Failed(_) | Outcome::Skipped(_))
-                        .then(|| {
-                            (
-                                if status == "Failure" {
-                                    "EntryExportFailed"
-                                } else {
-                                    "NotEffectivelyEntitled"
-                                },
-                                steps
-                                    .last()
-                                    .map(|s| {
-                                        s["description"].as_str().unwrap_or_default().to_string()
-                                    })
-                                    .unwrap_or_default(),
-                            )
-                        });
                     (status, action, error, own.target_id.clone())
                 }
                 None => (
