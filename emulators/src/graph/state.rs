@@ -202,8 +202,9 @@ impl Store {
     }
 }
 
-/// Request header with which a test inspects the emulator's true state: its reads see every write at once
-/// (as reading moto directly bypasses the AWS proxy). Not a Graph header.
+/// Request header with which a test inspects and arranges the emulator's true state: its reads see every write
+/// at once and its own writes are visible to everyone at once (they stand for changes made long before), as
+/// reading moto directly bypasses the AWS proxy. Not a Graph header.
 pub const CONSISTENT_READ_HEADER: &str = "x-idbridge-consistent-read";
 
 tokio::task_local! {
@@ -259,6 +260,9 @@ impl AppState {
     /// The replication lag of a write made now: the read-counted setting if one is set, else a time drawn
     /// from the seeded generator up to the configured maximum; `None` when there is no lag.
     pub fn write_lag(&self) -> Option<Lag> {
+        if reads_consistent() {
+            return None;
+        }
         let mut admin = self.admin();
         if admin.replication_lag_reads > 0 {
             return Some(Lag::Reads(admin.replication_lag_reads));
