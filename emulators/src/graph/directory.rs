@@ -23,6 +23,17 @@ pub fn json_response(status: StatusCode, body: Value) -> Response {
         .into_response()
 }
 
+/// An entity answer with its `@odata.context` (`{base}/v1.0/$metadata#{context}`).
+fn entity_response(
+    state: &AppState,
+    status: StatusCode,
+    mut body: Value,
+    context: &str,
+) -> Response {
+    body["@odata.context"] = Value::String(format!("{}/v1.0/$metadata#{context}", state.base_url));
+    json_response(status, body)
+}
+
 /// Parses a request body as a JSON object.
 pub fn body_object(bytes: &Bytes) -> GraphResult<Map<String, Value>> {
     match serde_json::from_slice::<Value>(bytes) {
@@ -906,12 +917,12 @@ async fn assign_app_role(
         "resourceId": resource_id
     });
     store.insert(Kind::AppRoleAssignment, assignment.clone(), lag);
-    let mut response = assignment;
-    response["@odata.context"] = Value::String(format!(
-        "{}/v1.0/$metadata#servicePrincipals('{sp_id}')/appRoleAssignedTo/$entity",
-        state.base_url
-    ));
-    Ok(json_response(StatusCode::CREATED, response))
+    Ok(entity_response(
+        &state,
+        StatusCode::CREATED,
+        assignment,
+        &format!("servicePrincipals('{sp_id}')/appRoleAssignedTo/$entity"),
+    ))
 }
 
 async fn list_app_role_assigned_to(
@@ -1088,12 +1099,13 @@ async fn get_deleted_item(
         ));
     }
     let (kind, object) = deleted_item(&state.store(), &item)?;
-    let mut body = with_odata_type(kind, &object);
-    body["@odata.context"] = Value::String(format!(
-        "{}/v1.0/$metadata#directory/deletedItems/$entity",
-        state.base_url
-    ));
-    Ok(json_response(StatusCode::OK, body))
+    let body = with_odata_type(kind, &object);
+    Ok(entity_response(
+        &state,
+        StatusCode::OK,
+        body,
+        "directory/deletedItems/$entity",
+    ))
 }
 
 fn deleted_item(store: &Store, id: &str) -> GraphResult<(Kind, Value)> {
@@ -1135,12 +1147,13 @@ async fn restore_deleted_item(
             store.collection_mut(kind).insert(restored, object);
         }
     }
-    let mut body = with_odata_type(kind, store.get(kind, &id).unwrap_or(&object));
-    body["@odata.context"] = Value::String(format!(
-        "{}/v1.0/$metadata#directoryObjects/$entity",
-        state.base_url
-    ));
-    Ok(json_response(StatusCode::OK, body))
+    let body = with_odata_type(kind, store.get(kind, &id).unwrap_or(&object));
+    Ok(entity_response(
+        &state,
+        StatusCode::OK,
+        body,
+        "directoryObjects/$entity",
+    ))
 }
 
 /// `DELETE /directory/deletedItems/{id}` (Graph "Permanently delete an item"): gone for good, with everything
