@@ -15,6 +15,12 @@ use crate::paths;
 /// How long the emulators may take to print their endpoints (moto's start-up dominates).
 const START_TIMEOUT: Duration = Duration::from_secs(120);
 
+/// Longest Graph replication lag (ms) the acceptance tests run with, so that every read-after-write of the
+/// provider meets Graph's eventual consistency; small enough to keep the suite's time. Override with
+/// `IDBRIDGE_REPLICATION_LAG_MS` (0 turns it off) and replay a run's draws with `IDBRIDGE_REPLICATION_LAG_SEED`
+/// (the emulators' log names the seed they used).
+const DEFAULT_REPLICATION_LAG_MS: &str = "1000";
+
 /// The single JSON line `idbridge-emulators start --json` prints once everything listens.
 #[derive(Clone, Deserialize, PartialEq, Eq)]
 pub struct EmulatorEndpoints {
@@ -103,9 +109,21 @@ impl Emulators {
             START_SEQUENCE.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
         ));
         let log = std::fs::File::create(&log_path).map_err(HarnessError::io(&log_path))?;
+        let lag_ms = std::env::var("IDBRIDGE_REPLICATION_LAG_MS")
+            .unwrap_or_else(|_| DEFAULT_REPLICATION_LAG_MS.to_string());
+        let mut command = Command::new(&binary);
+        command.args([
+            "start",
+            "--json",
+            "--stop-on-stdin-eof",
+            "--replication-lag-ms",
+            &lag_ms,
+        ]);
+        if let Ok(seed) = std::env::var("IDBRIDGE_REPLICATION_LAG_SEED") {
+            command.args(["--replication-lag-seed", &seed]);
+        }
         Emulators::spawn(
-            Command::new(&binary)
-                .args(["start", "--json", "--stop-on-stdin-eof"])
+            command
                 // The emulators launch moto_server from the same pinned tools as the harness's Terraform.
                 .env("IDBRIDGE_TOOLS_DIR", paths::tools_dir()),
             log,

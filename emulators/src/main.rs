@@ -52,6 +52,13 @@ struct StartArgs {
     /// Requests per second the SCIM endpoint answers before it throttles with HTTP 429 (default: never).
     #[arg(long)]
     scim_requests_per_second: Option<u32>,
+    /// Longest replication lag of a Graph write, in milliseconds: new objects answer 404 and PATCHed ones their
+    /// previous version for a time drawn between 0 and this (0: consistent at once).
+    #[arg(long, default_value_t = 0)]
+    replication_lag_ms: u64,
+    /// Seed of the replication lag draws (default: a random one, printed on stderr to replay a run).
+    #[arg(long)]
+    replication_lag_seed: Option<u64>,
     /// Stop when standard input reaches end of file (for harnesses that own the process).
     #[arg(long)]
     stop_on_stdin_eof: bool,
@@ -118,8 +125,19 @@ async fn run(args: StartArgs) -> Result<(), String> {
     )
     .await
     .map_err(|err| format!("SCIM endpoint: {err}"))?;
+    let replication_lag_seed = args
+        .replication_lag_seed
+        .unwrap_or_else(|| fastrand::u64(..));
+    if args.replication_lag_ms > 0 {
+        eprintln!(
+            "idbridge-emulators: Graph replication lag up to {} ms, seed {replication_lag_seed}",
+            args.replication_lag_ms
+        );
+    }
     let graph_config = GraphConfig {
         provisioning_interval: Duration::from_secs(args.provisioning_interval_secs),
+        replication_lag: Duration::from_millis(args.replication_lag_ms),
+        replication_lag_seed,
         ..GraphConfig::default()
     };
     let (client_id, client_secret) = (

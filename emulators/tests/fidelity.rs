@@ -182,13 +182,18 @@ async fn every_response_body_conforms_to_the_csdl() {
 
     graph.patch(&format!("/servicePrincipals/{sp_id}"), json!({"preferredSingleSignOnMode": "saml", "loginUrl": "https://d-1.awsapps.com/start", "notes": "n", "samlSingleSignOnSettings": {"relayState": "https://console.aws.amazon.com/"}})).await;
     graph.patch(&format!("/applications/{app_id}"), json!({"identifierUris": ["https://us-east-1.signin.aws.amazon.com/platform/saml/d-1"], "web": {"redirectUris": ["https://us-east-1.signin.aws.amazon.com/platform/saml/acs/1"]}, "notes": "n", "tags": ["idbridge"]})).await;
+    let in_two_years = (time::OffsetDateTime::now_utc() + time::Duration::days(730))
+        .replace_nanosecond(0)
+        .unwrap()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
     let (status, cert) = graph
         .post(
             &format!("/servicePrincipals/{sp_id}/addTokenSigningCertificate"),
-            json!({"displayName": "CN=Fidelity", "endDateTime": "2031-01-01T00:00:00Z"}),
+            json!({"displayName": "CN=Fidelity", "endDateTime": in_two_years}),
         )
         .await;
-    assert_eq!(status, StatusCode::OK);
+    assert_eq!(status, StatusCode::OK, "{cert}");
     check.entity(
         "addTokenSigningCertificate",
         "microsoft.graph.selfSignedCertificate",
@@ -379,6 +384,48 @@ async fn every_response_body_conforms_to_the_csdl() {
         &get_ok(&graph, &format!("{sync}/jobs")).await,
     );
 
+    // The deleted-items container (Graph "List deletedItems", "Get deleted item", "Restore deleted item").
+    let (recycled, _) = graph.instantiate_aws("Fidelity recycled").await;
+    let recycled_id = recycled["id"].as_str().unwrap();
+    graph
+        .send(
+            Method::DELETE,
+            &format!("/applications/{recycled_id}"),
+            None,
+        )
+        .await;
+    check.collection(
+        "deleted applications",
+        "microsoft.graph.application",
+        &get_ok(
+            &graph,
+            "/directory/deletedItems/microsoft.graph.application",
+        )
+        .await,
+    );
+    check.collection(
+        "deleted service principals",
+        "microsoft.graph.servicePrincipal",
+        &get_ok(
+            &graph,
+            "/directory/deletedItems/microsoft.graph.servicePrincipal",
+        )
+        .await,
+    );
+    check.entity(
+        "deleted item",
+        "microsoft.graph.application",
+        &get_ok(&graph, &format!("/directory/deletedItems/{recycled_id}")).await,
+    );
+    let (status, restored) = graph
+        .post(
+            &format!("/directory/deletedItems/{recycled_id}/restore"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{restored}");
+    check.entity("restored item", "microsoft.graph.application", &restored);
+
     // Error bodies.
     let (_, not_found) = graph
         .get(&format!("/applications/{}", uuid::Uuid::new_v4()))
@@ -388,6 +435,8 @@ async fn every_response_body_conforms_to_the_csdl() {
         .patch(&format!("/applications/{app_id}"), json!({"bogus": 1}))
         .await;
     check.error("400", &bad);
+    let (_, malformed) = graph.get("/servicePrincipals/not-a-guid").await;
+    check.error("malformed id", &malformed);
     let (_, validation) = graph
         .post(
             &format!("{sync}/jobs/{job_id}/validateCredentials"),

@@ -21,7 +21,8 @@ async fn saml_and_provisioning_end_to_end() {
     let (app_id, sp_id) = (app["id"].as_str().unwrap(), sp["id"].as_str().unwrap());
     assert_eq!(
         app["web"]["redirectUris"],
-        json!(["https://*.signin.aws.amazon.com/platform/saml/acs/*"])
+        json!([]),
+        "set with the SAML trust"
     );
     assert_eq!(sp["appRoleAssignmentRequired"], true);
     let role_names: Vec<&str> = sp["appRoles"]
@@ -53,7 +54,7 @@ async fn saml_and_provisioning_end_to_end() {
     let (status, cert) = graph
         .post(
             &format!("/servicePrincipals/{sp_id}/addTokenSigningCertificate"),
-            json!({"displayName": "CN=AWS Prod SAML", "endDateTime": "2030-01-01T00:00:00Z"}),
+            json!({"displayName": "CN=AWS Prod SAML", "endDateTime": "2029-06-01T00:00:00Z"}),
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{cert}");
@@ -122,13 +123,15 @@ async fn saml_and_provisioning_end_to_end() {
     let group = graph.create_group("AWS Admins").await;
     graph.add_member(&group, &user).await;
     graph.assign(&sp, &group).await;
+    // The member is provisioned because the request links it (Graph "synchronizationJob: provisionOnDemand").
     let (status, result) = graph
         .post(&format!("/servicePrincipals/{sp_id}/synchronization/jobs/{job_id}/provisionOnDemand"),
-              json!({"parameters": [{"ruleId": rule_id, "subjects": [{"objectId": group, "objectTypeName": "Group"}]}]}))
+              json!({"parameters": [{"ruleId": rule_id, "subjects": [{"objectId": group, "objectTypeName": "Group",
+                     "links": {"members": [{"objectId": user, "objectTypeName": "User"}]}}]}]}))
         .await;
     assert_eq!(status, StatusCode::OK, "{result}");
     let report: Value = serde_json::from_str(result["value"].as_str().unwrap()).unwrap();
-    assert_eq!(report["statusInfo"]["status"], "success", "{report}");
+    assert_eq!(report["statusInfo"]["status"], "Success", "{report}");
 
     {
         let state = scim.snapshot();

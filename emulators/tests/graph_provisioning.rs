@@ -245,7 +245,7 @@ async fn provision_on_demand_checks_rule_scope_and_rate() {
     assert_eq!(status, StatusCode::OK);
     let report: Value = serde_json::from_str(result["value"].as_str().unwrap()).unwrap();
     assert_eq!(
-        report["statusInfo"]["status"], "skipped",
+        report["statusInfo"]["status"], "Skipped",
         "an unassigned group is out of scope"
     );
     assert!(scim.snapshot().requests.is_empty());
@@ -286,7 +286,7 @@ async fn users_deleted_in_the_target_are_created_again() {
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (_, failed) = graph.post(&path, body.clone()).await;
     let report: Value = serde_json::from_str(failed["value"].as_str().unwrap()).unwrap();
-    assert_eq!(report["statusInfo"]["status"], "failure", "{report}");
+    assert_eq!(report["statusInfo"]["status"], "Failure", "{report}");
     let (_, job) = graph
         .get(&format!(
             "/servicePrincipals/{sp_id}/synchronization/jobs/{job_id}"
@@ -299,14 +299,18 @@ async fn users_deleted_in_the_target_are_created_again() {
     assert_eq!(state.users[0]["displayName"], "Ada L.");
 }
 
+/// Graph "synchronizationJob: provisionOnDemand" (example 3, "Provision a group and two of its members on
+/// demand", and synchronizationLinkedObjects): a group subject provisions the group and only the members its
+/// `links.members` lists, at most five; the other members wait for a scheduled cycle.
 #[tokio::test]
-async fn on_demand_handles_five_group_members_and_cycles_the_rest() {
+async fn on_demand_provisions_the_group_and_only_its_linked_members() {
     let graph = Graph::start(fast()).await;
     let scim = scim_server().await;
     let (_, sp) = graph.instantiate_aws("Big group").await;
     let sp_id = sp["id"].as_str().unwrap();
     let (job_id, rule_id) = graph.provisioning_job(sp_id, &scim).await;
     let group = graph.create_group("Seven").await;
+    let mut users = Vec::new();
     for i in 0..7 {
         let user = graph
             .create_user(
@@ -316,22 +320,71 @@ async fn on_demand_handles_five_group_members_and_cycles_the_rest() {
             )
             .await;
         graph.add_member(&group, &user).await;
+        users.push(user);
     }
+    let outsider = graph
+        .create_user("outsider@contoso.example", Some("O"), Some("S"))
+        .await;
     graph.assign(&sp, &group).await;
     let job_path = format!("/servicePrincipals/{sp_id}/synchronization/jobs/{job_id}");
-    let (status, _) = graph
-        .post(&format!("{job_path}/provisionOnDemand"),
-              json!({"parameters": [{"ruleId": rule_id, "subjects": [{"objectId": group, "objectTypeName": "Group"}]}]}))
+    let on_demand = |members: &[&String]| {
+        let links: Vec<Value> = members
+            .iter()
+            .map(|m| json!({"objectId": m, "objectTypeName": "User"}))
+            .collect();
+        json!({"parameters": [{"ruleId": rule_id, "subjects": [{"objectId": group, "objectTypeName": "Group",
+               "links": {"members": links}}]}]})
+    };
+
+    // No links: the group alone, with no members.
+    let (status, answer) = graph
+        .post(&format!("{job_path}/provisionOnDemand"), on_demand(&[]))
         .await;
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(scim.snapshot().users.len(), 5);
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(scim.snapshot().groups.len(), 1);
+    assert!(scim.snapshot().users.is_empty(), "no member was asked for");
+    assert_eq!(scim.snapshot().groups[0]["members"], json!([]));
+
+    // Two linked members (and one that is not a member): exactly those two.
+    let (status, answer) = graph
+        .post(
+            &format!("{job_path}/provisionOnDemand"),
+            on_demand(&[&users[0], &users[1], &outsider]),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let provisioned: Vec<Value> = scim
+        .snapshot()
+        .users
+        .iter()
+        .map(|u| u["userName"].clone())
+        .collect();
+    assert_eq!(
+        provisioned,
+        [
+            json!("user0@contoso.example"),
+            json!("user1@contoso.example")
+        ]
+    );
     assert_eq!(
         scim.snapshot().groups[0]["members"]
             .as_array()
             .unwrap()
             .len(),
-        5
+        2
     );
+
+    // Six linked members: 400, nothing provisioned.
+    let six: Vec<&String> = users.iter().take(6).collect();
+    let before = scim.snapshot().requests.len();
+    let (status, error) = graph
+        .post(&format!("{job_path}/provisionOnDemand"), on_demand(&six))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{error}");
+    assert_eq!(error["error"]["code"], "Request_BadRequest");
+    assert_eq!(scim.snapshot().requests.len(), before);
+
+    // A scheduled cycle provisions the rest.
     graph.post(&format!("{job_path}/start"), json!({})).await;
     scim.wait_for("all seven members", |s| {
         s.groups[0]["members"]

@@ -74,12 +74,13 @@ async fn group_provisioned_by_the_graph_engine_resolves_through_get_group_id() {
     let (status, result) = graph
         .post(
             &format!("/servicePrincipals/{sp_id}/synchronization/jobs/{job_id}/provisionOnDemand"),
-            json!({"parameters": [{"ruleId": rule_id, "subjects": [{"objectId": group, "objectTypeName": "Group"}]}]}),
+            json!({"parameters": [{"ruleId": rule_id, "subjects": [{"objectId": group, "objectTypeName": "Group",
+                   "links": {"members": [{"objectId": user, "objectTypeName": "User"}]}}]}]}),
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{result}");
     let report: Value = serde_json::from_str(result["value"].as_str().unwrap()).unwrap();
-    assert_eq!(report["statusInfo"]["status"], "success", "{report}");
+    assert_eq!(report["statusInfo"]["status"], "Success", "{report}");
 
     let config = aws_sdk_identitystore::Config::builder()
         .behavior_version(aws_sdk_identitystore::config::BehaviorVersion::latest())

@@ -65,6 +65,10 @@ pub struct AdminState {
     next_fault_id: u64,
     /// Reads that answer 404 for each object created from now on.
     pub replication_lag_reads: u32,
+    /// Longest time-based replication lag of a write (0: none); each write draws its own from `lag_random`.
+    pub replication_lag_ms: u64,
+    /// Seeded, so that a run's lags can be replayed.
+    pub lag_random: fastrand::Rng,
     /// How many upcoming successful instantiate calls answer 404 anyway.
     pub instantiate_not_found: u32,
     pub log: Vec<LoggedRequest>,
@@ -72,6 +76,15 @@ pub struct AdminState {
 }
 
 impl AdminState {
+    /// The settings a fresh (or reset) emulator starts with.
+    pub fn from_config(config: &super::GraphConfig) -> AdminState {
+        AdminState {
+            replication_lag_ms: config.replication_lag.as_millis() as u64,
+            lag_random: fastrand::Rng::with_seed(config.replication_lag_seed),
+            ..AdminState::default()
+        }
+    }
+
     fn take_fault(&mut self, method: &Method, path: &str) -> Option<FaultAction> {
         let index = self.faults.iter().position(|rule| {
             rule.method.as_ref().is_none_or(|m| m == method)
@@ -312,6 +325,8 @@ async fn clear_faults(State(state): State<Arc<AppState>>) -> StatusCode {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct Settings {
     replication_lag_reads: Option<u32>,
+    replication_lag_ms: Option<u64>,
+    replication_lag_seed: Option<u64>,
     instantiate_not_found: Option<u32>,
     page_size: Option<usize>,
 }
@@ -341,6 +356,12 @@ async fn update_settings(
     if let Some(reads) = settings.replication_lag_reads {
         admin.replication_lag_reads = reads;
     }
+    if let Some(ms) = settings.replication_lag_ms {
+        admin.replication_lag_ms = ms;
+    }
+    if let Some(seed) = settings.replication_lag_seed {
+        admin.lag_random = fastrand::Rng::with_seed(seed);
+    }
     if let Some(times) = settings.instantiate_not_found {
         admin.instantiate_not_found = times;
     }
@@ -365,7 +386,7 @@ async fn reset(State(state): State<Arc<AppState>>) -> StatusCode {
         store.stop_all_jobs();
         *store = Store::default();
     }
-    *state.admin() = AdminState::default();
+    *state.admin() = AdminState::from_config(&state.config);
     state
         .tokens
         .lock()

@@ -23,6 +23,17 @@ pub fn json_response(status: StatusCode, body: Value) -> Response {
         .into_response()
 }
 
+/// An entity answer with its `@odata.context` (`{base}/v1.0/$metadata#{context}`).
+fn entity_response(
+    state: &AppState,
+    status: StatusCode,
+    mut body: Value,
+    context: &str,
+) -> Response {
+    body["@odata.context"] = Value::String(format!("{}/v1.0/$metadata#{context}", state.base_url));
+    json_response(status, body)
+}
+
 /// Parses a request body as a JSON object.
 pub fn body_object(bytes: &Bytes) -> GraphResult<Map<String, Value>> {
     match serde_json::from_slice::<Value>(bytes) {
@@ -124,14 +135,9 @@ async fn list(state: Arc<AppState>, kind: Kind, uri: Uri) -> GraphResult {
     let items = {
         let mut store = state.store();
         let ids: Vec<String> = store.collection(kind).keys().cloned().collect();
-        // Objects still replicating are missing from lists too.
-        let visible: Vec<String> = ids
-            .into_iter()
-            .filter(|id| !store.still_replicating(id))
-            .collect();
-        visible
-            .iter()
-            .filter_map(|id| store.get(kind, id).cloned())
+        // Lists show what reads show: no objects still replicating, previous versions of fresh PATCHes.
+        ids.iter()
+            .filter_map(|id| store.visible(kind, id))
             .collect()
     };
     list_of(&state, kind, &uri, items, kind.set_path())
@@ -279,27 +285,48 @@ pub fn key_thumbprint(key: &Value) -> Option<String> {
     Some(bytes.iter().map(|b| format!("{b:02X}")).collect())
 }
 
+/// Applies a PATCH body the way OData 4.01 (Part 1 Protocol, 11.4.3 "Update an Entity") and therefore Graph
+/// do: primitive and collection values replace the current ones, complex values are merged member by member
+/// (members not given keep their values), recursively.
+pub fn merge_patch(target: &mut Map<String, Value>, patch: Map<String, Value>) {
+    for (key, value) in patch {
+        if key.starts_with("@odata") {
+            continue;
+        }
+        match (target.get_mut(&key), value) {
+            (Some(Value::Object(current)), Value::Object(members)) => merge_patch(current, members),
+            (_, value) => {
+                target.insert(key, value);
+            }
+        }
+    }
+}
+
 async fn patch(state: Arc<AppState>, kind: Kind, id: String, bytes: Bytes) -> GraphResult {
     let body = body_object(&bytes)?;
     check_entity_body(&state, kind.type_name(), &body)?;
+    let lag = state.write_lag();
     let mut store = state.store();
-    let current = store.read(kind, &id)?;
-    validate_patch(&store, kind, &id, &current, &body)?;
+    store.read(kind, &id)?;
+    let before = store
+        .get(kind, &id)
+        .cloned()
+        .ok_or_else(|| GraphError::not_found(&id))?;
+    validate_patch(&store, kind, &id, &before, &body)?;
     let object = store
         .collection_mut(kind)
         .get_mut(&id)
         .and_then(Value::as_object_mut)
         .ok_or_else(|| GraphError::not_found(&id))?;
-    for (key, value) in body {
-        if key.starts_with("@odata") {
-            continue;
-        }
-        // Complex values replace the whole value, as Graph PATCH does.
-        object.insert(key, value);
+    merge_patch(object, body);
+    let after = Value::Object(object.clone());
+    // Read-counted lag is about creations only; a time-based lag also delays what a PATCH changed.
+    if let Some(lag @ super::state::Lag::Until(_)) = lag {
+        store.keep_stale(&id, before, lag);
     }
     // Keep the denormalised copies Graph keeps in step.
     if kind == Kind::Application {
-        let app = Value::Object(object.clone());
+        let app = after;
         let app_id = app["appId"].clone();
         for sp in store
             .collection_mut(Kind::ServicePrincipal)
@@ -319,21 +346,64 @@ async fn patch(state: Arc<AppState>, kind: Kind, id: String, bytes: Bytes) -> Gr
 async fn delete(state: Arc<AppState>, kind: Kind, id: String) -> GraphResult {
     let mut store = state.store();
     store.read(kind, &id)?;
-    let removed = store.collection_mut(kind).remove(&id).unwrap_or_default();
-    let mut gone = vec![id.clone()];
-    if kind == Kind::Application {
-        let sp_ids: Vec<String> = store
-            .collection(Kind::ServicePrincipal)
-            .iter()
-            .filter(|(_, sp)| sp["appId"] == removed["appId"])
-            .map(|(sp_id, _)| sp_id.clone())
-            .collect();
-        for sp_id in sp_ids {
-            store.collection_mut(Kind::ServicePrincipal).remove(&sp_id);
-            gone.push(sp_id);
-        }
+    if matches!(kind, Kind::Application | Kind::ServicePrincipal) {
+        soft_delete(&mut store, kind, &id);
+    } else {
+        store.collection_mut(kind).remove(&id);
+        purge(&mut store, &[id]);
     }
-    for gone_id in &gone {
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// The service principals of an application (same `appId`) among `objects`.
+fn principals_of<'a>(
+    objects: impl Iterator<Item = (&'a String, &'a Value)>,
+    app_id: &'a Value,
+) -> Vec<String> {
+    objects
+        .filter(|(_, sp)| sp["appId"] == *app_id)
+        .map(|(id, _)| id.clone())
+        .collect()
+}
+
+/// Applications and service principals go to `directory/deletedItems` for 30 days (Graph "Delete application",
+/// "Delete servicePrincipal", "List deletedItems"); deleting an application deletes its service principal with
+/// it. Their dependants (jobs, secrets, assignments, policies) stay with them so that a restore brings the
+/// configuration back; scheduled provisioning stops.
+fn soft_delete(store: &mut Store, kind: Kind, id: &str) {
+    let mut doomed = vec![(kind, id.to_string())];
+    if kind == Kind::Application {
+        let app_id = store
+            .get(kind, id)
+            .map(|a| a["appId"].clone())
+            .unwrap_or_default();
+        let principals = principals_of(store.collection(Kind::ServicePrincipal).iter(), &app_id);
+        doomed.extend(
+            principals
+                .into_iter()
+                .map(|sp| (Kind::ServicePrincipal, sp)),
+        );
+    }
+    let deleted_at = now();
+    for (kind, id) in doomed {
+        let Some(mut object) = store.collection_mut(kind).remove(&id) else {
+            continue;
+        };
+        object["deletedDateTime"] = Value::String(deleted_at.clone());
+        store.stale.remove(&id);
+        if let Some(sync) = store.synchronization.get_mut(&id) {
+            sync.jobs
+                .values_mut()
+                .filter_map(|j| j.runner.take())
+                .for_each(|r| r.abort());
+        }
+        store.deleted.insert(id, (kind, object));
+    }
+}
+
+/// Forgets everything that hangs off deleted objects: jobs, secrets, members, owners, policies, assignments.
+fn purge(store: &mut Store, gone: &[String]) {
+    for gone_id in gone {
         if let Some(mut sync) = store.synchronization.remove(gone_id) {
             sync.jobs
                 .values_mut()
@@ -352,8 +422,9 @@ async fn delete(state: Arc<AppState>, kind: Kind, id: String) -> GraphResult {
         store
             .collection_mut(Kind::AppRoleAssignment)
             .retain(|_, a| a["resourceId"] != *gone_id && a["principalId"] != *gone_id);
+        store.lagging.remove(gone_id);
+        store.stale.remove(gone_id);
     }
-    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 fn require(body: &Map<String, Value>, props: &[&str], resource: &str) -> GraphResult<()> {
@@ -411,7 +482,7 @@ async fn create(state: Arc<AppState>, kind: Kind, bytes: Bytes) -> GraphResult {
             ));
         }
     };
-    let lag = state.admin().replication_lag_reads;
+    let lag = state.write_lag();
     let mut store = state.store();
     validate_patch(&store, kind, "", &object, &body)?;
     if kind == Kind::User {
@@ -513,14 +584,15 @@ async fn instantiate(
     };
     let (application, service_principal) =
         objects::instantiate(&id, display_name, &state.config.tenant_id);
-    let (lag, report_not_found) = {
+    let report_not_found = {
         let mut admin = state.admin();
         let report = admin.instantiate_not_found > 0;
         if report {
             admin.instantiate_not_found -= 1;
         }
-        (admin.replication_lag_reads, report)
+        report
     };
+    let lag = state.write_lag();
     {
         let mut store = state.store();
         store.insert(Kind::Application, application.clone(), lag);
@@ -577,6 +649,12 @@ async fn add_token_signing_certificate(
             "The endDateTime must be in the future.",
         ));
     }
+    // "It can be up to 3 years from the date the certificate is created" (addTokenSigningCertificate).
+    if end > time::OffsetDateTime::now_utc() + time::Duration::days(3 * 366) {
+        return Err(GraphError::bad_request(
+            "The endDateTime can be at most three years after the certificate is created.",
+        ));
+    }
     let common_name = common_name.to_string();
     let cert = tokio::task::spawn_blocking(move || certs::self_signed(&common_name, end))
         .await
@@ -590,15 +668,18 @@ async fn add_token_signing_certificate(
         .map_err(|e| GraphError::new(StatusCode::INTERNAL_SERVER_ERROR, "generalException", e))?;
     let (start, end) = (format_time(cert.start), format_time(cert.end));
     let identifier = cert.custom_key_identifier();
-    let key = |usage: &str, material: Value| {
+    let key = |usage: &str, key_id: &str, material: Value| {
         json!({"customKeyIdentifier": identifier, "displayName": display_name, "endDateTime": end, "key": material,
-               "keyId": new_id(), "startDateTime": start, "type": "AsymmetricX509Cert", "usage": usage})
+               "keyId": key_id, "startDateTime": start, "type": "AsymmetricX509Cert", "usage": usage})
     };
-    let sign = key("Sign", Value::Null);
-    let verify = key("Verify", Value::String(cert.base64()));
-    // Entra also stores the private key's password as a password credential with the same identifier.
+    // Graph "servicePrincipal: addTokenSigningCertificate": all three share customKeyIdentifier; the password
+    // credential (it opens the private key's PFX) and the private key (Sign) share one keyId, the public key
+    // (Verify) has its own.
+    let private_key_id = new_id();
+    let sign = key("Sign", &private_key_id, Value::Null);
+    let verify = key("Verify", &new_id(), Value::String(cert.base64()));
     let password = json!({"customKeyIdentifier": identifier, "displayName": display_name, "endDateTime": end,
-                          "hint": null, "keyId": new_id(), "secretText": null, "startDateTime": start});
+                          "hint": null, "keyId": private_key_id, "secretText": null, "startDateTime": start});
     {
         let mut store = state.store();
         let sp = store
@@ -681,6 +762,9 @@ async fn add_reference(
     let target = referenced_id(&body)?;
     let mut store = state.store();
     store.read(kind, &id)?;
+    if !super::state::is_guid(&target) {
+        return Err(GraphError::invalid_object_identifier(&target));
+    }
     if store.find_kind(&target).is_none() || store.still_replicating(&target) {
         return Err(GraphError::not_found(&target));
     }
@@ -767,7 +851,7 @@ async fn assign_app_role(
     let text = |k: &str| body[k].as_str().unwrap_or_default().to_string();
     let (principal_id, resource_id, app_role_id) =
         (text("principalId"), text("resourceId"), text("appRoleId"));
-    let lag = state.admin().replication_lag_reads;
+    let lag = state.write_lag();
     let mut store = state.store();
     let sp = store.read(Kind::ServicePrincipal, &sp_id)?;
     if resource_id != sp_id {
@@ -833,12 +917,12 @@ async fn assign_app_role(
         "resourceId": resource_id
     });
     store.insert(Kind::AppRoleAssignment, assignment.clone(), lag);
-    let mut response = assignment;
-    response["@odata.context"] = Value::String(format!(
-        "{}/v1.0/$metadata#servicePrincipals('{sp_id}')/appRoleAssignedTo/$entity",
-        state.base_url
-    ));
-    Ok(json_response(StatusCode::CREATED, response))
+    Ok(entity_response(
+        &state,
+        StatusCode::CREATED,
+        assignment,
+        &format!("servicePrincipals('{sp_id}')/appRoleAssignedTo/$entity"),
+    ))
 }
 
 async fn list_app_role_assigned_to(
@@ -954,8 +1038,142 @@ async fn remove_claims_policy(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+/// The deleted-items container's casts this emulator answers: applications and service principals are
+/// soft-deleted; security groups are deleted permanently (Graph "List deletedItems"), and users are too here.
+fn deleted_items_cast(cast: &str) -> Option<Option<Kind>> {
+    match cast {
+        "microsoft.graph.application" => Some(Some(Kind::Application)),
+        "microsoft.graph.servicePrincipal" => Some(Some(Kind::ServicePrincipal)),
+        "microsoft.graph.group" | "microsoft.graph.user" | "microsoft.graph.administrativeUnit" => {
+            Some(None)
+        }
+        _ => None,
+    }
+}
+
+fn with_odata_type(kind: Kind, object: &Value) -> Value {
+    let mut object = present(object, false);
+    object["@odata.type"] = Value::String(format!("#{}", kind.type_name()));
+    object
+}
+
+/// `GET /directory/deletedItems` needs an OData cast (Graph "List deletedItems": calling it without one is
+/// not supported).
+async fn deleted_items_without_cast() -> GraphError {
+    GraphError::bad_request(
+        "The OData cast to a type (e.g. /directory/deletedItems/microsoft.graph.application) is required.",
+    )
+}
+
+/// `GET /directory/deletedItems/{cast}` lists; `GET /directory/deletedItems/{id}` reads one.
+async fn get_deleted_item(
+    State(state): State<Arc<AppState>>,
+    Path(item): Path<String>,
+    uri: Uri,
+) -> GraphResult {
+    if item.starts_with("microsoft.graph.") {
+        let cast = item.as_str();
+        let Some(kind) = deleted_items_cast(cast) else {
+            return Err(GraphError::bad_request(format!(
+                "'{cast}' is not a type the deleted items container holds."
+            )));
+        };
+        let items: Vec<Value> = kind
+            .map(|kind| {
+                state
+                    .store()
+                    .deleted
+                    .values()
+                    .filter(|(k, _)| *k == kind)
+                    .map(|(_, object)| object.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let type_name = kind.map_or(cast, |k| k.type_name());
+        let query = Query::parse(uri.query(), &state.model, type_name)?;
+        let items = items.iter().map(|o| present(o, false)).collect();
+        let set = kind.map_or("directoryObjects", Kind::set_path);
+        return Ok(json_response(
+            StatusCode::OK,
+            query.page(items, page_size(&state), &state.base_url, uri.path(), set),
+        ));
+    }
+    let (kind, object) = deleted_item(&state.store(), &item)?;
+    let body = with_odata_type(kind, &object);
+    Ok(entity_response(
+        &state,
+        StatusCode::OK,
+        body,
+        "directory/deletedItems/$entity",
+    ))
+}
+
+fn deleted_item(store: &Store, id: &str) -> GraphResult<(Kind, Value)> {
+    if !super::state::is_guid(id) {
+        return Err(GraphError::invalid_object_identifier(id));
+    }
+    store
+        .deleted
+        .get(id)
+        .cloned()
+        .ok_or_else(|| GraphError::not_found(id))
+}
+
+/// The deleted service principals of a deleted application go (or are restored, or purged) with it.
+fn deleted_with(store: &Store, kind: Kind, id: &str, object: &Value) -> Vec<String> {
+    let mut ids = vec![id.to_string()];
+    if kind == Kind::Application {
+        let principals = store
+            .deleted
+            .iter()
+            .filter(|(_, (k, _))| *k == Kind::ServicePrincipal)
+            .map(|(id, (_, sp))| (id, sp));
+        ids.extend(principals_of(principals, &object["appId"]));
+    }
+    ids
+}
+
+/// `POST /directory/deletedItems/{id}/restore` (Graph "Restore deleted item"): the object comes back with its
+/// id and configuration; restoring an application also restores its service principal.
+async fn restore_deleted_item(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> GraphResult {
+    let mut store = state.store();
+    let (kind, object) = deleted_item(&store, &id)?;
+    for restored in deleted_with(&store, kind, &id, &object) {
+        if let Some((kind, mut object)) = store.deleted.remove(&restored) {
+            object["deletedDateTime"] = Value::Null;
+            store.collection_mut(kind).insert(restored, object);
+        }
+    }
+    let body = with_odata_type(kind, store.get(kind, &id).unwrap_or(&object));
+    Ok(entity_response(
+        &state,
+        StatusCode::OK,
+        body,
+        "directoryObjects/$entity",
+    ))
+}
+
+/// `DELETE /directory/deletedItems/{id}` (Graph "Permanently delete an item"): gone for good, with everything
+/// that hung off it.
+async fn purge_deleted_item(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> GraphResult {
+    let mut store = state.store();
+    let (kind, object) = deleted_item(&store, &id)?;
+    let gone = deleted_with(&store, kind, &id, &object);
+    for id in &gone {
+        store.deleted.remove(id);
+    }
+    purge(&mut store, &gone);
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
 /// Path segments Graph matches case-insensitively (`/serviceprincipals/...` works against real Graph).
-const CANONICAL_SEGMENTS: [&str; 23] = [
+const CANONICAL_SEGMENTS: [&str; 26] = [
     "applications",
     "servicePrincipals",
     "applicationTemplates",
@@ -978,6 +1196,9 @@ const CANONICAL_SEGMENTS: [&str; 23] = [
     "restart",
     "validateCredentials",
     "provisionOnDemand",
+    "directory",
+    "deletedItems",
+    "restore",
     "$ref",
 ];
 
@@ -1142,6 +1363,18 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route(
             "/v1.0/servicePrincipals/{id}/claimsMappingPolicies/{policy}/$ref",
             axum::routing::delete(remove_claims_policy),
+        )
+        .route(
+            "/v1.0/directory/deletedItems",
+            get(deleted_items_without_cast),
+        )
+        .route(
+            "/v1.0/directory/deletedItems/{item}",
+            get(get_deleted_item).delete(purge_deleted_item),
+        )
+        .route(
+            "/v1.0/directory/deletedItems/{item}/restore",
+            post(restore_deleted_item),
         )
 }
 

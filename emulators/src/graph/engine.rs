@@ -23,9 +23,6 @@ pub struct Escrow {
     pub group_members: HashMap<String, BTreeSet<String>>,
 }
 
-/// Entra's provision-on-demand of a group handles at most this many members; the rest wait for a cycle.
-const ON_DEMAND_GROUP_MEMBERS: usize = 5;
-
 /// Required by AWS IAM Identity Center; Entra skips users that lack them.
 const REQUIRED_USER_ATTRIBUTES: [&str; 4] = [
     "userName",
@@ -65,6 +62,8 @@ pub enum RunFailure {
 pub struct Subject {
     pub object_id: String,
     pub object_type: String,
+    /// Object ids from the subject's `links.members`: the only members a group's on-demand run provisions.
+    pub members: Vec<String>,
 }
 
 pub struct ScimTarget {
@@ -724,13 +723,27 @@ pub async fn run(
                     let id = subject.object_id.as_str();
                     if subject.object_type.eq_ignore_ascii_case("group") {
                         match snapshot.groups.get(id) {
-                            Some((group, members)) => {
-                                let members =
-                                    &members[..members.len().min(ON_DEMAND_GROUP_MEMBERS)];
-                                for member in members {
-                                    run.export_user(&snapshot.users[member]).await?;
+                            Some((group, direct_users)) => {
+                                // Only the members the request links, and of those only direct user members.
+                                let mut linked = Vec::new();
+                                for member in &subject.members {
+                                    if direct_users.contains(member) {
+                                        run.export_user(&snapshot.users[member]).await?;
+                                        linked.push(member.clone());
+                                    } else {
+                                        run.record(
+                                            member,
+                                            "User",
+                                            "",
+                                            None,
+                                            Outcome::Skipped(
+                                                "The linked member is not a direct user member of the group."
+                                                    .into(),
+                                            ),
+                                        );
+                                    }
                                 }
-                                run.export_group(group, members, true).await?;
+                                run.export_group(group, &linked, true).await?;
                             }
                             None => run.record(
                                 id,

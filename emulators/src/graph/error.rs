@@ -46,6 +46,12 @@ impl GraphError {
         )
     }
 
+    /// What Graph answers for a directory-object id that is not a GUID (reported in Graph users' issues, e.g.
+    /// AzureAD/microsoft-authentication-library-for-dotnet#1321).
+    pub fn invalid_object_identifier(id: &str) -> Self {
+        Self::bad_request(format!("Invalid object identifier '{id}'."))
+    }
+
     pub fn invalid_json() -> Self {
         Self::new(
             StatusCode::BAD_REQUEST,

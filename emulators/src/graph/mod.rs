@@ -50,6 +50,11 @@ pub struct GraphConfig {
     pub page_size: usize,
     /// Port on 127.0.0.1; 0 picks a free one.
     pub port: u16,
+    /// Longest replication lag of a write (Graph is eventually consistent): each created object answers 404
+    /// and each PATCH keeps answering the previous version for a time drawn between 0 and this. Zero: none.
+    pub replication_lag: Duration,
+    /// Seed of the generator that draws the lags, so that a run can be replayed.
+    pub replication_lag_seed: u64,
 }
 
 impl Default for GraphConfig {
@@ -62,6 +67,8 @@ impl Default for GraphConfig {
             provisioning_interval: Duration::from_secs(20),
             page_size: 100,
             port: 0,
+            replication_lag: Duration::ZERO,
+            replication_lag_seed: 0,
         }
     }
 }
@@ -82,6 +89,8 @@ impl std::fmt::Debug for GraphConfig {
             .field("provisioning_interval", &self.provisioning_interval)
             .field("page_size", &self.page_size)
             .field("port", &self.port)
+            .field("replication_lag", &self.replication_lag)
+            .field("replication_lag_seed", &self.replication_lag_seed)
             .finish()
     }
 }
@@ -126,7 +135,12 @@ async fn request_context(request: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .map(str::to_string)
         .unwrap_or_else(|| request_id.clone());
-    let mut response = next.run(request).await;
+    let consistent = request
+        .headers()
+        .contains_key(state::CONSISTENT_READ_HEADER);
+    let mut response = state::CONSISTENT_READ
+        .scope(consistent, next.run(request))
+        .await;
     if let Some(marker) = response.extensions().get::<error::ErrorMarker>().cloned() {
         let body = error::render_body(
             &marker.code,
@@ -209,12 +223,13 @@ pub async fn start(config: GraphConfig) -> std::io::Result<RunningGraph> {
         .build()
         .map_err(std::io::Error::other)?;
     let tenant_id = config.tenant_id.clone();
+    let admin = admin::AdminState::from_config(&config);
     let state = Arc::new(state::AppState {
         config,
         base_url: base_url.clone(),
         model,
         store: Mutex::new(Default::default()),
-        admin: Mutex::new(Default::default()),
+        admin: Mutex::new(admin),
         tokens: Mutex::new(Default::default()),
         http,
         tenant_signing: OnceLock::new(),

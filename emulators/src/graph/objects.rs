@@ -10,7 +10,6 @@ pub const AWS_TEMPLATE_ID: &str = "21ed01d2-ec13-4e9e-86c1-cd546719ebc4";
 pub const CUSTOM_TEMPLATE_ID: &str = "8adf8e6e-67b2-4cf2-a259-e3dc5476c621";
 /// `applicationTemplateId` → the synchronization template id Entra offers for it. Job ids start with it.
 pub const AWS_SYNC_TEMPLATE_ID: &str = "aWSSingleSignon";
-pub const AWS_REDIRECT_URI: &str = "https://*.signin.aws.amazon.com/platform/saml/acs/*";
 const AWS_HOME_PAGE: &str =
     "https://*.signin.aws.amazon.com/platform/saml/acs/*?metadata=awssinglesignon|ISV9.1|primary|z";
 
@@ -86,11 +85,6 @@ pub fn instantiate(template_id: &str, display_name: &str, tenant_id: &str) -> (V
     } else {
         Value::Null
     };
-    let redirect_uris = if aws {
-        json!([AWS_REDIRECT_URI])
-    } else {
-        json!([])
-    };
     let application = json!({
         "id": new_id(),
         "deletedDateTime": null,
@@ -120,7 +114,8 @@ pub fn instantiate(template_id: &str, display_name: &str, tenant_id: &str) -> (V
         "passwordCredentials": [],
         "publicClient": {"redirectUris": []},
         "requiredResourceAccess": [],
-        "web": {"homePageUrl": home_page.clone(), "logoutUrl": null, "redirectUris": redirect_uris,
+        // No reply URL yet: the AWS ACS URL is per identity store, so whoever configures SAML must set it.
+        "web": {"homePageUrl": home_page.clone(), "logoutUrl": null, "redirectUris": [],
                 "implicitGrantSettings": {"enableAccessTokenIssuance": false, "enableIdTokenIssuance": false}}
     });
     let service_principal = json!({
@@ -143,7 +138,7 @@ pub fn instantiate(template_id: &str, display_name: &str, tenant_id: &str) -> (V
         "notificationEmailAddresses": [],
         "preferredSingleSignOnMode": null,
         "preferredTokenSigningKeyThumbprint": null,
-        "replyUrls": if aws { json!([AWS_REDIRECT_URI]) } else { json!([]) },
+        "replyUrls": [],
         "servicePrincipalNames": [app_id],
         "servicePrincipalType": "Application",
         "signInAudience": "AzureADMyOrg",

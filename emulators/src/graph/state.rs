@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -76,6 +76,28 @@ pub struct Synchronization {
     pub jobs: BTreeMap<String, Job>,
 }
 
+/// How long a write stays invisible to clients: a number of reads (the `replicationLagReads` setting) or a
+/// moment in time (the time-based lag of `GraphConfig::replication_lag`).
+#[derive(Clone, Copy, Debug)]
+pub enum Lag {
+    Reads(u32),
+    Until(Instant),
+}
+
+impl Lag {
+    /// True while the lag lasts; a read-counted lag uses up one read.
+    fn still_on(&mut self) -> bool {
+        match self {
+            Lag::Reads(0) => false,
+            Lag::Reads(remaining) => {
+                *remaining -= 1;
+                true
+            }
+            Lag::Until(until) => Instant::now() < *until,
+        }
+    }
+}
+
 #[derive(Default)]
 pub struct Store {
     pub objects: HashMap<Kind, BTreeMap<String, Value>>,
@@ -83,8 +105,12 @@ pub struct Store {
     pub owners: HashMap<String, BTreeSet<String>>,
     pub claims_policies_of: HashMap<String, BTreeSet<String>>,
     pub synchronization: HashMap<String, Synchronization>,
-    /// Objects still "replicating": how many more reads answer 404.
-    pub lagging: HashMap<String, u32>,
+    /// Objects still "replicating": they answer 404 and are missing from lists while the lag lasts.
+    pub lagging: HashMap<String, Lag>,
+    /// The version of an object clients still read after a PATCH, while the lag lasts.
+    pub stale: HashMap<String, (Value, Lag)>,
+    /// Soft-deleted applications and service principals (`directory/deletedItems`), by id.
+    pub deleted: BTreeMap<String, (Kind, Value)>,
 }
 
 impl Store {
@@ -99,35 +125,59 @@ impl Store {
         self.objects.entry(kind).or_default()
     }
 
-    pub fn insert(&mut self, kind: Kind, object: Value, lag_reads: u32) -> String {
+    pub fn insert(&mut self, kind: Kind, object: Value, lag: Option<Lag>) -> String {
         let id = object["id"].as_str().unwrap_or_default().to_string();
-        if lag_reads > 0 {
-            self.lagging.insert(id.clone(), lag_reads);
+        if let Some(lag) = lag {
+            self.lagging.insert(id.clone(), lag);
         }
         self.collection_mut(kind).insert(id.clone(), object);
         id
     }
 
-    /// True while a just-created object should still look absent; each call counts as one read.
+    /// True while a just-created object should still look absent; a read-counted lag counts this as one read.
     pub fn still_replicating(&mut self, id: &str) -> bool {
-        match self.lagging.get_mut(id) {
-            Some(remaining) if *remaining > 0 => {
-                *remaining -= 1;
-                if *remaining == 0 {
-                    self.lagging.remove(id);
-                }
-                true
-            }
-            _ => false,
+        if reads_consistent() {
+            return false;
         }
+        let Some(lag) = self.lagging.get_mut(id) else {
+            return false;
+        };
+        let on = lag.still_on();
+        if !on {
+            self.lagging.remove(id);
+        }
+        on
     }
 
-    /// Reads an object by id as a client would see it (replication lag applies).
-    pub fn read(&mut self, kind: Kind, id: &str) -> Result<Value, GraphError> {
+    /// Remembers `previous` as what clients keep reading of `id` while `lag` lasts (an earlier stale version
+    /// that is still being served wins: replicas catch up in order).
+    pub fn keep_stale(&mut self, id: &str, previous: Value, lag: Lag) {
+        self.stale.entry(id.to_string()).or_insert((previous, lag));
+    }
+
+    /// An object as a client sees it: absent while it replicates, its previous version while a PATCH
+    /// replicates, else the current one.
+    pub fn visible(&mut self, kind: Kind, id: &str) -> Option<Value> {
         if !self.collection(kind).contains_key(id) || self.still_replicating(id) {
-            return Err(GraphError::not_found(id));
+            return None;
         }
-        Ok(self.collection(kind)[id].clone())
+        if let Some((previous, lag)) = self.stale.get_mut(id)
+            && !reads_consistent()
+        {
+            if lag.still_on() {
+                return Some(previous.clone());
+            }
+            self.stale.remove(id);
+        }
+        self.get(kind, id).cloned()
+    }
+
+    /// Reads an object by id as a client would see it (replication lag applies). Ids of directory objects
+    /// must be GUIDs (user ids may also be a userPrincipalName).
+    pub fn read(&mut self, kind: Kind, id: &str) -> Result<Value, GraphError> {
+        check_object_id(kind, id)?;
+        self.visible(kind, id)
+            .ok_or_else(|| GraphError::not_found(id))
     }
 
     /// Looks an object up for internal use (no replication lag: the service itself sees it at once).
@@ -150,6 +200,36 @@ impl Store {
             }
         }
     }
+}
+
+/// Request header with which a test inspects and arranges the emulator's true state: its reads see every write
+/// at once and its own writes are visible to everyone at once (they stand for changes made long before), as
+/// reading moto directly bypasses the AWS proxy. Not a Graph header.
+pub const CONSISTENT_READ_HEADER: &str = "x-idbridge-consistent-read";
+
+tokio::task_local! {
+    /// Set for the handling of a request that carries [`CONSISTENT_READ_HEADER`].
+    pub static CONSISTENT_READ: bool;
+}
+
+fn reads_consistent() -> bool {
+    CONSISTENT_READ.try_with(|on| *on).unwrap_or(false)
+}
+
+/// Graph answers a directory-object id that is not a GUID with 400 `Request_BadRequest` "Invalid object
+/// identifier", not with 404. App role assignment ids are base64 strings, and users may be addressed by
+/// userPrincipalName, so those are not checked here.
+pub fn check_object_id(kind: Kind, id: &str) -> Result<(), GraphError> {
+    let exempt = kind == Kind::AppRoleAssignment || (kind == Kind::User && id.contains('@'));
+    if exempt || is_guid(id) {
+        Ok(())
+    } else {
+        Err(GraphError::invalid_object_identifier(id))
+    }
+}
+
+pub fn is_guid(id: &str) -> bool {
+    id.len() == 36 && uuid::Uuid::parse_str(id).is_ok()
 }
 
 pub struct AppState {
@@ -175,6 +255,24 @@ impl AppState {
         self.admin
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The replication lag of a write made now: the read-counted setting if one is set, else a time drawn
+    /// from the seeded generator up to the configured maximum; `None` when there is no lag.
+    pub fn write_lag(&self) -> Option<Lag> {
+        if reads_consistent() {
+            return None;
+        }
+        let mut admin = self.admin();
+        if admin.replication_lag_reads > 0 {
+            return Some(Lag::Reads(admin.replication_lag_reads));
+        }
+        let max = admin.replication_lag_ms;
+        if max == 0 {
+            return None;
+        }
+        let ms = admin.lag_random.u64(0..=max);
+        Some(Lag::Until(Instant::now() + Duration::from_millis(ms)))
     }
 }
 

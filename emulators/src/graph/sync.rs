@@ -27,6 +27,8 @@ pub const AWS_RULE_ID: &str = "03f7d90d-bf71-41b1-bda6-aaf0ddbee5d8";
 /// Entra allows 5 provision-on-demand calls per 10 seconds per application.
 const ON_DEMAND_LIMIT: usize = 5;
 const ON_DEMAND_WINDOW: Duration = Duration::from_secs(10);
+/// Members one group subject may link (`links.members`).
+const ON_DEMAND_MEMBERS_LIMIT: usize = 5;
 const NEVER: &str = "0001-01-01T00:00:00Z";
 
 fn source(name: &str) -> Value {
@@ -109,9 +111,12 @@ fn templates_for(service_principal: &Value) -> Vec<Value> {
     })]
 }
 
+/// A new job has no credentials yet: `NotConfigured` ("Job was not configured and never run. No authorization
+/// was provided.", Graph synchronizationStatus resource; the "Create synchronizationJob" example answers it).
+/// Saving credentials makes it `NotRun`.
 fn initial_status() -> Value {
     json!({
-        "code": "NotRun", "countSuccessiveCompleteFailures": 0, "escrowsPruned": false, "lastExecution": null,
+        "code": "NotConfigured", "countSuccessiveCompleteFailures": 0, "escrowsPruned": false, "lastExecution": null,
         "lastSuccessfulExecution": null, "lastSuccessfulExecutionWithExports": null, "progress": [], "quarantine": null,
         "steadyStateFirstAchievedTime": NEVER, "steadyStateLastAchievedTime": NEVER,
         "synchronizedEntryCountByType": [], "troubleshootingUrl": null
@@ -609,13 +614,20 @@ async fn provision_on_demand(
         ));
     };
     let rule_id = first["ruleId"].as_str().unwrap_or_default().to_string();
+    let text = |v: &Value, key: &str| v[key].as_str().unwrap_or_default().to_string();
     let subjects: Vec<Subject> = first["subjects"]
         .as_array()
         .into_iter()
         .flatten()
         .map(|s| Subject {
-            object_id: s["objectId"].as_str().unwrap_or_default().into(),
-            object_type: s["objectTypeName"].as_str().unwrap_or_default().into(),
+            object_id: text(s, "objectId"),
+            object_type: text(s, "objectTypeName"),
+            members: s["links"]["members"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|m| text(m, "objectId"))
+                .collect(),
         })
         .collect();
     let rate_limited = with_job(&state, &sp_id, &job_id, |job| {
@@ -655,122 +667,206 @@ async fn provision_on_demand(
             "Each subject needs an objectId and objectTypeName.",
         ));
     }
+    // Graph "synchronizationJob: provisionOnDemand" (synchronizationLinkedObjects): a group subject names the
+    // members to provision with it in `links.members`, at most five per request.
+    if let Some(crowded) = subjects
+        .iter()
+        .find(|s| s.members.len() > ON_DEMAND_MEMBERS_LIMIT)
+    {
+        return Err(GraphError::bad_request(format!(
+            "Provision on demand accepts at most {ON_DEMAND_MEMBERS_LIMIT} members per group; the subject '{}' links {}.",
+            crowded.object_id,
+            crowded.members.len()
+        )));
+    }
     let began = now();
     let result = engine::run(&state, &sp_id, &job_id, Some(&subjects)).await;
-    record_run(&state, &sp_id, &job_id, began, &result, false);
-    let details = on_demand_report(&subjects, &result);
+    record_run(&state, &sp_id, &job_id, began.clone(), &result, false);
+    let (key, value) = on_demand_answer(&subjects[0], &began, &result);
     Ok(json_response(
         StatusCode::OK,
         json!({
             "@odata.context": format!("{}/v1.0/$metadata#microsoft.graph.stringKeyStringValuePair", state.base_url),
-            "key": "Microsoft.Identity.Health.CPP.Common.DataContracts.SyncFabric.StatusInfo",
-            "value": details.to_string()
+            "key": key.to_string(),
+            "value": value.to_string()
         }),
     ))
 }
 
-/// The provisioning report Entra returns (as a JSON string) for the first subject, with its steps.
-fn on_demand_report(subjects: &[Subject], result: &Result<Vec<EntryResult>, RunFailure>) -> Value {
-    let subject = &subjects[0];
+/// What one on-demand run answers, in the shape of Graph's "synchronizationJob: provisionOnDemand" examples:
+/// `key` is a JSON string summarising the result (`{"result": "Success"|"Skipped"|"Failure", "details": {...}}`)
+/// and `value` a JSON string with the report on the (first) subject: `provisioningSteps`, `statusInfo.status`
+/// (capitalised, as the examples show), `sourceIdentity`/`targetIdentity` with `id` and `type`, and the
+/// source and target systems. Linked group members get an export step each.
+fn on_demand_answer(
+    subject: &Subject,
+    began: &str,
+    result: &Result<Vec<EntryResult>, RunFailure>,
+) -> (Value, Value) {
     let timestamp = now();
-    let step = |name: &str, kind: &str, status: &str, description: String, details: Value| json!({"name": name, "type": kind, "status": status, "description": description, "timestamp": timestamp, "details": details});
-    let (steps, status, target_id) = match result {
-        Err(RunFailure::Unauthorized(details) | RunFailure::Unavailable(details)) => (
-            vec![step(
+    let step = |name: &str, kind: &str, status: &str, description: String, details: Value| {
+        json!({"name": name, "type": kind, "status": status, "description": description, "timestamp": timestamp,
+               "details": details})
+    };
+    let kind = subject.object_type.as_str();
+    let import = step(
+        "EntryImport",
+        "Import",
+        "Success",
+        format!(
+            "Retrieved {kind} '{}' from Azure Active Directory",
+            subject.object_id
+        ),
+        json!({"objectId": subject.object_id}),
+    );
+    let export_step = |r: &EntryResult| -> (Value, &'static str, &'static str) {
+        let target = |what: &str| {
+            format!(
+                "{} '{}' was {what} in customappsso",
+                r.object_type, r.display_name
+            )
+        };
+        let details =
+            json!({"objectId": r.object_id, "targetId": r.target_id.clone().unwrap_or_default()});
+        match &r.outcome {
+            Outcome::Created => (
+                step(
+                    "EntryExportAdd",
+                    "Export",
+                    "Success",
+                    target("created"),
+                    details,
+                ),
+                "Success",
+                "Create",
+            ),
+            Outcome::Updated | Outcome::Deleted => (
+                step(
+                    "EntryExportUpdate",
+                    "Export",
+                    "Success",
+                    target("updated"),
+                    details,
+                ),
+                "Success",
+                "Update",
+            ),
+            Outcome::Unchanged => (
+                step(
+                    "EntrySynchronizationSkip",
+                    "Export",
+                    "Skipped",
+                    format!(
+                        "The state of the {} in both the source and target systems already match.",
+                        r.object_type
+                    ),
+                    json!({"SkipReason": "RedundantExport"}),
+                ),
+                "Skipped",
+                "Other",
+            ),
+            Outcome::Skipped(reason) => (
+                step(
+                    "EntrySynchronizationScoping",
+                    "Scoping",
+                    "Skipped",
+                    reason.clone(),
+                    json!({"objectId": r.object_id}),
+                ),
+                "Skipped",
+                "Other",
+            ),
+            Outcome::Failed(reason) => (
+                step("EntryExport", "Export", "Failure", reason.clone(), details),
+                "Failure",
+                "Other",
+            ),
+        }
+    };
+    let (steps, status, action, error, target_id) = match result {
+        Err(RunFailure::Unauthorized(details) | RunFailure::Unavailable(details)) => {
+            let code = if matches!(result, Err(RunFailure::Unauthorized(_))) {
+                "SystemForCrossDomainIdentityManagementCredentialValidationUnavailable"
+            } else {
+                "SystemForCrossDomainIdentityManagementServiceUnavailable"
+            };
+            let export = step(
                 "EntryExport",
                 "Export",
                 "Failure",
-                format!("Failed to export {}", subject.object_type),
+                format!("Failed to export {kind}"),
                 json!({"ErrorDetails": details}),
-            )],
-            "failure",
-            None,
-        ),
+            );
+            (
+                vec![import, export],
+                "Failure",
+                "Other",
+                Some((code, details.clone())),
+                None,
+            )
+        }
         Ok(results) => {
             let own = results
                 .iter()
                 .rev()
                 .find(|r| r.object_id == subject.object_id);
-            let members: Vec<Value> = results
-                .iter()
-                .filter(|r| r.object_id != subject.object_id)
-                .map(|r| json!({"objectId": r.object_id, "objectType": r.object_type, "displayName": r.display_name, "targetId": r.target_id, "result": format!("{:?}", r.outcome)}))
-                .collect();
-            let (status, export) = match own.map(|r| &r.outcome) {
-                Some(Outcome::Created) => (
-                    "success",
-                    step(
-                        "EntryExportAdd",
-                        "Export",
-                        "Success",
-                        format!("{} was created in the target", subject.object_type),
-                        json!({"members": members}),
-                    ),
-                ),
-                Some(Outcome::Updated | Outcome::Unchanged | Outcome::Deleted) => (
-                    "success",
-                    step(
-                        "EntryExportUpdate",
-                        "Export",
-                        "Success",
-                        format!("{} was updated in the target", subject.object_type),
-                        json!({"members": members}),
-                    ),
-                ),
-                Some(Outcome::Skipped(reason)) => (
-                    "skipped",
-                    step(
-                        "EntrySynchronizationScoping",
-                        "Scoping",
-                        "Skipped",
-                        reason.clone(),
-                        json!({}),
-                    ),
-                ),
-                Some(Outcome::Failed(reason)) => (
-                    "failure",
-                    step(
-                        "EntryExport",
-                        "Export",
-                        "Failure",
-                        reason.clone(),
-                        json!({}),
-                    ),
-                ),
+            let mut steps = vec![import];
+            let (status, action, error, target_id) = match own {
+                Some(own) => {
+                    let (export, status, action) = export_step(own);
+                    let error = match &own.outcome {
+                        Outcome::Failed(reason) => Some(("EntryExportFailed", reason.clone())),
+                        Outcome::Skipped(reason) => {
+                            Some(("NotEffectivelyEntitled", reason.clone()))
+                        }
+                        _ => None,
+                    };
+                    steps.push(export);
+                    (status, action, error, own.target_id.clone())
+                }
                 None => (
-                    "failure",
-                    step(
-                        "EntryImport",
-                        "Import",
-                        "Failure",
-                        "The object was not found".into(),
-                        json!({}),
-                    ),
+                    "Failure",
+                    "Other",
+                    Some(("EntryImportFailed", "The object was not found".to_string())),
+                    None,
                 ),
             };
-            let import = step(
-                "EntryImport",
-                "Import",
-                "Success",
-                format!(
-                    "Retrieved {} '{}' from Microsoft Entra ID",
-                    subject.object_type, subject.object_id
-                ),
-                json!({}),
+            steps.extend(
+                results
+                    .iter()
+                    .filter(|r| r.object_id != subject.object_id)
+                    .map(|r| export_step(r).0),
             );
-            (
-                vec![import, export],
-                status,
-                own.and_then(|r| r.target_id.clone()),
-            )
+            (steps, status, action, error, target_id)
         }
     };
-    json!({
+    let key_details = match &error {
+        Some((code, message)) => json!({"errorCode": code, "errorMessage": message}),
+        None => json!({}),
+    };
+    let key = json!({"result": status, "details": key_details});
+    let target_type = if kind.eq_ignore_ascii_case("group") {
+        "urn:ietf:params:scim:schemas:core:2.0:Group"
+    } else {
+        "urn:ietf:params:scim:schemas:core:2.0:User"
+    };
+    let value = json!({
+        "action": action,
+        "changeId": uuid::Uuid::new_v4().to_string(),
+        "startTime": began,
+        "endTime": now(),
+        "modifiedProperties": [],
         "provisioningSteps": steps,
-        "statusInfo": {"status": status},
-        "sourceIdentity": {"id": subject.object_id, "identityType": subject.object_type},
-        "targetIdentity": {"id": target_id, "identityType": subject.object_type}
-    })
+        "reportableIdentifier": subject.object_id,
+        "statusInfo": {"status": status, "errorCode": error.as_ref().map(|(code, _)| *code),
+                       "reason": error.as_ref().map(|(_, message)| message.clone()), "additionalDetails": null,
+                       "errorCategory": null, "recommendedAction": null},
+        "sourceIdentity": {"id": subject.object_id, "type": kind, "displayName": null, "details": null},
+        "sourceSystem": {"id": null, "name": "Azure Active Directory", "details": null},
+        "targetIdentity": {"id": target_id, "type": target_type, "displayName": null, "details": null},
+        "targetSystem": {"id": null, "name": "customappsso", "details": null}
+    });
+    (key, value)
 }
 
 async fn put_secrets(
@@ -803,12 +899,18 @@ async fn put_secrets(
         })
         .collect();
     service_principal(&state, &sp_id)?;
-    state
-        .store()
-        .synchronization
-        .entry(sp_id)
-        .or_default()
-        .secrets = pairs;
+    let configured = ScimTarget::from_secrets(&pairs).is_some();
+    let mut store = state.store();
+    let sync = store.synchronization.entry(sp_id).or_default();
+    sync.secrets = pairs;
+    for job in sync.jobs.values_mut() {
+        let code = &mut job.json["status"]["code"];
+        match (configured, code.as_str()) {
+            (true, Some("NotConfigured")) => *code = json!("NotRun"),
+            (false, Some("NotRun")) => *code = json!("NotConfigured"),
+            _ => {}
+        }
+    }
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

@@ -1,8 +1,9 @@
 //! The Graph HTTP layer: bearer tokens, retries with backoff, error decoding, paging, replication-lag waits.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use rand::Rng;
@@ -146,6 +147,52 @@ pub struct GraphClient {
     tokens: Arc<TokenProvider>,
     retry: RetryPolicy,
     login_endpoint: String,
+    /// What this client PATCHed lately, by object URL: Graph serves reads from replicas that may not have a
+    /// write yet, so a GET of that object waits (briefly) until it shows the write.
+    recent_writes: Arc<Mutex<HashMap<String, (serde_json::Value, Instant)>>>,
+}
+
+/// How long after a PATCH a read of the object waits for the write to show, at most.
+const READ_YOUR_WRITES_WINDOW: Duration = Duration::from_secs(15);
+const READ_YOUR_WRITES_POLL: Duration = Duration::from_millis(250);
+
+/// Whether `read` shows every member of `written`, with PATCH semantics: complex values compared member by
+/// member, collections as sets; members the read does not carry (`$select`, write-only) cannot be checked.
+fn reflects(read: &serde_json::Value, written: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match (read, written) {
+        (Value::Object(read), Value::Object(written)) => written
+            .iter()
+            .all(|(key, value)| read.get(key).is_none_or(|r| reflects(r, value))),
+        (Value::Array(read), Value::Array(written)) => {
+            read.len() == written.len()
+                && written.iter().all(|w| read.iter().any(|r| reflects(r, w)))
+        }
+        (read, written) => read == written,
+    }
+}
+
+/// Merges a later PATCH body into an earlier one (complex values member by member).
+fn merge_write(into: &mut serde_json::Value, later: serde_json::Value) {
+    match (into, later) {
+        (serde_json::Value::Object(into), serde_json::Value::Object(later)) => {
+            for (key, value) in later {
+                match into.get_mut(&key) {
+                    Some(current @ serde_json::Value::Object(_)) if value.is_object() => {
+                        merge_write(current, value)
+                    }
+                    _ => {
+                        into.insert(key, value);
+                    }
+                }
+            }
+        }
+        (into, later) => *into = later,
+    }
+}
+
+fn object_key(url: &str) -> String {
+    url.split('?').next().unwrap_or(url).to_string()
 }
 
 impl fmt::Debug for GraphClient {
@@ -197,7 +244,23 @@ impl GraphClient {
             tokens,
             retry,
             login_endpoint: login_endpoint.trim_end_matches('/').to_string(),
+            recent_writes: Arc::default(),
         }
+    }
+
+    fn recent_writes(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<String, (serde_json::Value, Instant)>> {
+        self.recent_writes
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The write a read of `url` still has to show, if this client PATCHed that object lately.
+    fn pending_write(&self, url: &str) -> Option<(serde_json::Value, Instant)> {
+        let mut writes = self.recent_writes();
+        writes.retain(|_, (_, at)| at.elapsed() < READ_YOUR_WRITES_WINDOW);
+        writes.get(&object_key(url)).cloned()
     }
 
     pub fn base_url(&self) -> &str {
@@ -270,13 +333,49 @@ impl GraphClient {
         url: &str,
         body: Option<&B>,
     ) -> Result<(), GraphError> {
-        self.send(Replay::Transient, method, url, body)
-            .await
-            .map(|_| ())
+        self.send(Replay::Transient, method.clone(), url, body)
+            .await?;
+        let key = object_key(url);
+        if method == Method::PATCH
+            && let Some(written) = body.and_then(|b| serde_json::to_value(b).ok())
+        {
+            let mut writes = self.recent_writes();
+            let entry = writes.entry(key).or_insert_with(|| {
+                (
+                    serde_json::Value::Object(Default::default()),
+                    Instant::now(),
+                )
+            });
+            merge_write(&mut entry.0, written);
+            entry.1 = Instant::now();
+        } else if method == Method::DELETE {
+            self.recent_writes().remove(&key);
+        }
+        Ok(())
     }
 
+    /// A GET; if this client PATCHed the object lately, repeated (for a few seconds at most) until the answer
+    /// shows that write, so that a read right after a write does not see a replica's older version.
     pub async fn get<T: DeserializeOwned>(&self, url: &str) -> Result<T, GraphError> {
-        self.send_json::<T, ()>(Method::GET, url, None).await
+        let Some((written, at)) = self.pending_write(url) else {
+            return self.send_json::<T, ()>(Method::GET, url, None).await;
+        };
+        loop {
+            let read: serde_json::Value = self.send_json::<_, ()>(Method::GET, url, None).await?;
+            let caught_up = reflects(&read, &written);
+            if caught_up || at.elapsed() + READ_YOUR_WRITES_POLL >= READ_YOUR_WRITES_WINDOW {
+                if caught_up {
+                    self.recent_writes().remove(&object_key(url));
+                }
+                return serde_json::from_value(read).map_err(|error| GraphError::Decode {
+                    method: "GET".into(),
+                    path: log_path(url, &self.base_url),
+                    message: error.to_string(),
+                });
+            }
+            tracing::debug!(target: "idbridge::graph", path = %log_path(url, &self.base_url), "read does not show this client's write yet; waiting for replication");
+            tokio::time::sleep(READ_YOUR_WRITES_POLL).await;
+        }
     }
 
     /// GET every page of a collection, following `@odata.nextLink` (only within the Graph endpoint, so the token
@@ -486,6 +585,58 @@ mod tests {
 
     fn ok_page(values: Value) -> Canned {
         Canned::json(200, json!({ "value": values }))
+    }
+
+    #[test]
+    fn reads_reflect_writes_with_patch_semantics() {
+        let read = json!({"displayName": "a", "tags": ["y", "x"], "web": {"redirectUris": ["u"], "logoutUrl": null}});
+        assert!(reflects(
+            &read,
+            &json!({"displayName": "a", "tags": ["x", "y"]})
+        ));
+        assert!(reflects(
+            &read,
+            &json!({"web": {"redirectUris": ["u"]}, "notes": "not selected"})
+        ));
+        assert!(!reflects(&read, &json!({"displayName": "b"})));
+        assert!(!reflects(&read, &json!({"tags": ["x"]})));
+        let mut merged = json!({"displayName": "a", "web": {"logoutUrl": "l"}});
+        merge_write(
+            &mut merged,
+            json!({"web": {"redirectUris": ["u"]}, "tags": []}),
+        );
+        assert_eq!(
+            merged,
+            json!({"displayName": "a", "web": {"logoutUrl": "l", "redirectUris": ["u"]}, "tags": []})
+        );
+    }
+
+    /// Graph is eventually consistent: a GET right after a PATCH may still answer the previous version.
+    #[tokio::test]
+    async fn a_read_after_a_patch_waits_until_it_shows_the_write() {
+        let server = MockServer::start().await;
+        let app = format!("{APPS}/1");
+        server.on("PATCH", &app, vec![Canned::empty(204)]);
+        server.on(
+            "GET",
+            &app,
+            vec![
+                Canned::json(200, json!({"id": "1", "displayName": "old"})),
+                Canned::json(200, json!({"id": "1", "displayName": "new"})),
+            ],
+        );
+        let client = server.client();
+        let url = client.url("/applications/1", &[]);
+        client
+            .send_no_content(Method::PATCH, &url, Some(&json!({"displayName": "new"})))
+            .await
+            .unwrap();
+        let read: Value = client.get(&url).await.unwrap();
+        assert_eq!(read["displayName"], "new");
+        assert_eq!(server.requests_to("GET", &app).len(), 2);
+        // Once seen, reads are single calls again.
+        let _: Value = client.get(&url).await.unwrap();
+        assert_eq!(server.requests_to("GET", &app).len(), 3);
     }
 
     #[tokio::test]

@@ -409,7 +409,10 @@ pub struct SynchronizationJobApplicationParameters {
     pub subjects: Vec<SynchronizationJobSubject>,
 }
 
-/// `provisionOnDemand` answer: `value` is a JSON document (as a string) describing the steps taken.
+/// `provisionOnDemand` answer. Graph's API reference ("synchronizationJob: provisionOnDemand") shows `key` as
+/// a JSON string summarising the result (`{"result":"Skipped","details":{"errorCode":…,"errorMessage":…}}`)
+/// and `value` as a JSON string with the report (`provisioningSteps`, `statusInfo.status`, …) or just `{}`;
+/// other answers carry a type name in `key` and the report in `value`. Read it with [`Self::on_demand_outcome`].
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct StringKeyStringValuePair {
@@ -417,6 +420,70 @@ pub struct StringKeyStringValuePair {
     pub key: Option<String>,
     #[serde(default)]
     pub value: Option<String>,
+}
+
+/// What a `provisionOnDemand` answer says happened to its subject.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct OnDemandOutcome {
+    /// The result as Graph wrote it (`Success`, `Skipped`, `Failure`, `Warning`; any letter case), from the
+    /// `key` summary if there is one, else from the report's `statusInfo.status`. `None`: the answer says not.
+    pub result: Option<String>,
+    /// The error message and the steps' descriptions, joined with `; ` (empty when there are none).
+    pub description: String,
+}
+
+impl OnDemandOutcome {
+    pub fn is_failure(&self) -> bool {
+        self.result
+            .as_deref()
+            .is_some_and(|r| r.eq_ignore_ascii_case("failure"))
+    }
+}
+
+impl StringKeyStringValuePair {
+    /// Reads every documented shape of a `provisionOnDemand` answer; parts that are not JSON are ignored.
+    pub fn on_demand_outcome(&self) -> OnDemandOutcome {
+        let parse = |text: &Option<String>| {
+            text.as_deref()
+                .and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok())
+                .unwrap_or(serde_json::Value::Null)
+        };
+        let summary = parse(&self.key);
+        // One report, or one per subject.
+        let reports: Vec<serde_json::Value> = match parse(&self.value) {
+            serde_json::Value::Array(reports) => reports,
+            report => vec![report],
+        };
+        let report_status =
+            |r: &serde_json::Value| r["statusInfo"]["status"].as_str().map(str::to_owned);
+        let result = summary["result"].as_str().map(str::to_owned).or_else(|| {
+            // With several reports, a failing one decides.
+            let statuses: Vec<String> = reports.iter().filter_map(report_status).collect();
+            statuses
+                .iter()
+                .find(|s| s.eq_ignore_ascii_case("failure"))
+                .or(statuses.first())
+                .cloned()
+        });
+        let error_message = summary["details"]["errorMessage"].as_str();
+        let reasons = reports
+            .iter()
+            .filter_map(|r| r["statusInfo"]["reason"].as_str());
+        let steps = reports
+            .iter()
+            .flat_map(|r| r["provisioningSteps"].as_array().into_iter().flatten())
+            .filter_map(|s| s["description"].as_str());
+        let mut parts: Vec<&str> = Vec::new();
+        for part in error_message.into_iter().chain(reasons).chain(steps) {
+            if !part.is_empty() && !parts.contains(&part) {
+                parts.push(part);
+            }
+        }
+        OnDemandOutcome {
+            result,
+            description: parts.join("; "),
+        }
+    }
 }
 
 /// A `synchronizationSecretKeyStringValuePair`. `Debug` hides the value: it may be the SCIM bearer token.
@@ -434,5 +501,85 @@ impl std::fmt::Debug for SynchronizationSecret {
             .field("key", &self.key)
             .field("value", &self.value.as_ref().map(|_| "<redacted>"))
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(key: &str, value: &str) -> StringKeyStringValuePair {
+        StringKeyStringValuePair {
+            key: Some(key.into()),
+            value: Some(value.into()),
+        }
+    }
+
+    /// Graph "synchronizationJob: provisionOnDemand", example 1: summary in `key`, report in `value`.
+    #[test]
+    fn on_demand_summary_key_and_report_value() {
+        let outcome = answer(
+            r#"{"result":"Skipped","details":{"errorCode":"RedundantExport","errorMessage":"Already in sync."}}"#,
+            r#"{"provisioningSteps":[{"name":"EntryImport","description":"Retrieved User 'a@b'"},{"name":"EntrySynchronizationSkip","description":"Nothing to do."}],"statusInfo":{"status":"Skipped"}}"#,
+        )
+        .on_demand_outcome();
+        assert_eq!(outcome.result.as_deref(), Some("Skipped"));
+        assert!(!outcome.is_failure());
+        assert_eq!(
+            outcome.description,
+            "Already in sync.; Retrieved User 'a@b'; Nothing to do."
+        );
+    }
+
+    /// Example 3 (a group and two of its members): the summary says it all, the report is `{}`.
+    #[test]
+    fn on_demand_summary_with_an_empty_report() {
+        let outcome = answer(r#"{"result":"Success","details":{}}"#, "{}").on_demand_outcome();
+        assert_eq!(outcome.result.as_deref(), Some("Success"));
+        assert_eq!(outcome.description, "");
+        let failed = answer(
+            r#"{"result":"Failure","details":{"errorCode":"SystemForCrossDomainIdentityManagementServiceUnavailable","errorMessage":"unreachable"}}"#,
+            "{}",
+        )
+        .on_demand_outcome();
+        assert!(failed.is_failure());
+        assert_eq!(failed.description, "unreachable");
+    }
+
+    /// A type name in `key` (not JSON) and the report in `value`, with the status in any letter case.
+    #[test]
+    fn on_demand_report_without_a_summary() {
+        let outcome = answer(
+            "Microsoft.Identity.Health.CPP.Common.DataContracts.SyncFabric.StatusInfo",
+            r#"{"statusInfo":{"status":"failure","reason":"SCIM answered 401"},"provisioningSteps":[{"description":"Failed to export Group"}]}"#,
+        )
+        .on_demand_outcome();
+        assert!(outcome.is_failure());
+        assert_eq!(
+            outcome.description,
+            "SCIM answered 401; Failed to export Group"
+        );
+    }
+
+    /// One report per subject: a failing one decides.
+    #[test]
+    fn on_demand_reports_per_subject() {
+        let outcome = answer(
+            "",
+            r#"[{"statusInfo":{"status":"Success"}},{"statusInfo":{"status":"Failure"},"provisioningSteps":[{"description":"x"}]}]"#,
+        )
+        .on_demand_outcome();
+        assert!(outcome.is_failure());
+        assert_eq!(outcome.description, "x");
+    }
+
+    #[test]
+    fn on_demand_answers_that_say_nothing() {
+        let outcome = StringKeyStringValuePair::default().on_demand_outcome();
+        assert_eq!(outcome, OnDemandOutcome::default());
+        assert_eq!(
+            answer("not json", "not json").on_demand_outcome().result,
+            None
+        );
     }
 }
