@@ -7,15 +7,12 @@
 
 mod model;
 mod plan;
-mod remote;
 mod schema;
 mod validate;
 
-use std::collections::BTreeSet;
-
 use async_trait::async_trait;
 
-use crate::clients::aws::{Deadline, ErrorKind, NewPermissionSet};
+use crate::clients::aws::Deadline;
 use crate::framework::{
     ApplyError, AttributePath, Context, CreateRequest, Diagnostic, Diagnostics, Field, Model,
     PlanChange, Resource, Schema, UpdateRequest, Value,
@@ -24,8 +21,9 @@ use crate::helpers::{aws_error, instance_arn_of};
 use crate::services::IdbridgeClients;
 use crate::services::instances::find_instance;
 
-use model::{Desired, PermissionSetModel, Remote, created_date, state_from_remote};
-use remote::{converge, fetch_remote, find_by_name};
+use crate::services::permission_sets::{Created, Desired, converge, create_or_adopt, fetch_remote};
+
+use model::{PermissionSetModel, created_date, state_from_remote};
 
 pub const TYPE_NAME: &str = "idbridge_permission_set";
 
@@ -92,84 +90,28 @@ impl Resource for PermissionSetResource {
             }
         };
         let desired = Desired::from_plan(&planned);
-        let new = NewPermissionSet {
-            name: desired.name.clone(),
-            description: desired.description.clone(),
-            session_duration: Some(desired.session_duration.clone()),
-            relay_state: desired.relay_state.clone(),
-            tags: desired.tags.clone(),
-        };
-        let created = ctx
-            .guard(async {
-                match ic
-                    .create_permission_set(&instance_arn, &new, deadline)
-                    .await
-                {
-                    Ok(set) => Ok(Ok(set)),
-                    Err(e) if e.aws_error().is_some_and(|a| a.kind == ErrorKind::Conflict) => {
-                        Ok(Err(e))
-                    }
-                    Err(e) => Err(aws_error("Cannot create the permission set", &e).into()),
-                }
-            })
+        let Created { remote, adopted } = ctx
+            .guard(create_or_adopt(&ic, &instance_arn, &desired, deadline))
             .await?;
-        let (arn, current) = match created {
-            Ok(set) => {
-                let current = Remote {
-                    set: set.clone(),
-                    inline: None,
-                    managed: BTreeSet::new(),
-                    customer: BTreeSet::new(),
-                    boundary: None,
-                    tags: desired.tags.clone(),
-                    outdated_accounts: BTreeSet::new(),
-                };
-                (set.arn, current)
-            }
-            Err(conflict) => {
-                // AWS says the name is taken: most often our own earlier attempt whose answer was lost.
-                let adopted = ctx
-                    .guard(async {
-                        let found = find_by_name(&ic, &instance_arn, &desired.name, deadline)
-                            .await
-                            .map_err(|e| {
-                                aws_error("Cannot look up the existing permission set", &e)
-                            })?;
-                        let Some(found) = found else {
-                            return Err(
-                                aws_error("Cannot create the permission set", &conflict).into()
-                            );
-                        };
-                        fetch_remote(&ic, &instance_arn, &found.arn, deadline)
-                            .await
-                            .map_err(|e| aws_error("Cannot read the existing permission set", &e))?
-                            .ok_or_else(|| {
-                                Diagnostics::from(aws_error(
-                                    "Cannot create the permission set",
-                                    &conflict,
-                                ))
-                            })
-                    })
-                    .await?;
-                ctx.warn(
-                    "Existing permission set adopted",
-                    format!(
-                        "AWS refused to create permission set {:?} because one with that name already exists \
-                         ({}); this happens when an earlier create succeeded but its answer was lost. The existing \
-                         permission set is now managed by Terraform and was updated to match the configuration. \
-                         If it belonged to someone else, remove it from the state (`terraform state rm`) and \
-                         choose another name.",
-                        desired.name, adopted.set.arn
-                    ),
-                );
-                (adopted.set.arn.clone(), adopted)
-            }
-        };
+        let arn = remote.set.arn.clone();
+        if adopted {
+            ctx.warn(
+                "Existing permission set adopted",
+                format!(
+                    "AWS refused to create permission set {:?} because one with that name already exists \
+                     ({arn}); this happens when an earlier create succeeded but its answer was lost. The existing \
+                     permission set is now managed by Terraform and was updated to match the configuration. \
+                     If it belonged to someone else, remove it from the state (`terraform state rm`) and \
+                     choose another name.",
+                    desired.name
+                ),
+            );
+        }
         let mut state = PermissionSetModel {
             id: arn.as_str().into(),
             arn: arn.as_str().into(),
             instance_arn: instance_arn.as_str().into(),
-            created_date: created_date(&current.set),
+            created_date: created_date(&remote.set),
             ..planned
         };
         let converged = ctx
@@ -177,7 +119,7 @@ impl Resource for PermissionSetResource {
                 &ic,
                 &instance_arn,
                 &arn,
-                &current,
+                &remote,
                 &desired,
                 deadline,
             ))

@@ -1,5 +1,5 @@
-//! The permission set as Terraform holds it ([`PermissionSetModel`]), as the configuration asks for it
-//! ([`Desired`]) and as AWS holds it ([`Remote`]), with the conversions between them.
+//! The permission set as Terraform holds it ([`PermissionSetModel`]), and its conversions to what the
+//! configuration asks for ([`Desired`]) and from what AWS holds ([`Remote`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -10,10 +10,8 @@ use crate::clients::aws::{
     CustomerManagedPolicyRef, DEFAULT_SESSION_DURATION, PermissionSet, PermissionsBoundary,
 };
 use crate::framework::{Attr, Set, Value};
-
-use super::validate::{same_json, same_session_duration};
-
-pub(super) const DEFAULT_POLICY_PATH: &str = "/";
+use crate::helpers::equivalent::{same_iso8601_duration, same_json};
+use crate::services::permission_sets::{Desired, Remote, normalise_ref, policy_ref};
 
 crate::model! {
     /// Everything may be unknown at plan (values from other resources), so every attribute is an [`Attr`]
@@ -53,44 +51,6 @@ crate::model! {
         pub managed_policy_arn: Attr<String>,
         pub customer_managed_policy: Attr<PolicyReferenceModel>,
     }
-}
-
-/// What the configuration (the plan) asks for.
-#[derive(Clone, Debug, PartialEq)]
-pub(super) struct Desired {
-    pub name: String,
-    pub description: Option<String>,
-    pub session_duration: String,
-    pub relay_state: Option<String>,
-    pub managed: BTreeSet<String>,
-    pub customer: BTreeSet<CustomerManagedPolicyRef>,
-    pub inline: Option<String>,
-    pub boundary: Option<PermissionsBoundary>,
-    pub tags: BTreeMap<String, String>,
-}
-
-/// Everything AWS holds about one permission set.
-#[derive(Clone, Debug, PartialEq)]
-pub(super) struct Remote {
-    pub set: PermissionSet,
-    pub inline: Option<String>,
-    pub managed: BTreeSet<String>,
-    pub customer: BTreeSet<CustomerManagedPolicyRef>,
-    pub boundary: Option<PermissionsBoundary>,
-    pub tags: BTreeMap<String, String>,
-    /// Accounts running an older version of the set than its latest change.
-    pub outdated_accounts: BTreeSet<String>,
-}
-
-pub(super) fn policy_ref(name: &str, path: Option<&str>) -> CustomerManagedPolicyRef {
-    CustomerManagedPolicyRef {
-        name: name.to_owned(),
-        path: Some(path.unwrap_or(DEFAULT_POLICY_PATH).to_owned()),
-    }
-}
-
-pub(super) fn normalise_ref(reference: CustomerManagedPolicyRef) -> CustomerManagedPolicyRef {
-    policy_ref(&reference.name, reference.path.as_deref())
 }
 
 fn owned(text: &Attr<String>) -> Option<String> {
@@ -204,7 +164,7 @@ pub(super) fn state_from_remote(
 ) -> PermissionSetModel {
     let set = &remote.set;
     let session_duration = match (prior.session_duration.as_str(), &set.session_duration) {
-        (Some(old), Some(new)) if same_session_duration(old, new) => old.to_owned(),
+        (Some(old), Some(new)) if same_iso8601_duration(old, new) => old.to_owned(),
         (_, new) => new
             .clone()
             .unwrap_or_else(|| DEFAULT_SESSION_DURATION.to_owned()),

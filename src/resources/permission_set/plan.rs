@@ -4,8 +4,10 @@
 use crate::clients::aws::DEFAULT_SESSION_DURATION;
 use crate::framework::{Attr, Set};
 
-use super::model::{DEFAULT_POLICY_PATH, PermissionSetModel, PolicyReferenceModel};
-use super::validate::{same_json, same_session_duration};
+use crate::helpers::equivalent::{same_iso8601_duration, same_json};
+use crate::services::permission_sets::DEFAULT_POLICY_PATH;
+
+use super::model::{PermissionSetModel, PolicyReferenceModel};
 
 pub(super) fn modify(
     config: &PermissionSetModel,
@@ -42,7 +44,7 @@ pub(super) fn modify(
         keep_equivalent(
             &mut planned.session_duration,
             &prior.session_duration,
-            same_session_duration,
+            same_iso8601_duration,
         );
     }
 }

@@ -3,66 +3,12 @@
 
 use crate::framework::{AttributePath, Diagnostic, Diagnostics, Value};
 
+use crate::helpers::equivalent::parse_iso8601_duration;
+
 use super::model::PermissionSetModel;
 
 const MIN_SESSION_SECONDS: u64 = 15 * 60;
 const MAX_SESSION_SECONDS: u64 = 12 * 3600;
-
-/// Seconds of an ISO 8601 duration as IAM Identity Center accepts it (`PT1H`, `PT1H30M`, `PT900S`, `P0DT8H`);
-/// years, months and weeks are refused because their length is not fixed.
-pub(super) fn parse_iso8601_duration(text: &str) -> Result<u64, String> {
-    let invalid = || {
-        format!(
-            "{text:?} is not an ISO 8601 duration; write it like \"PT1H\", \"PT8H\" or \"PT1H30M\""
-        )
-    };
-    let rest = text.strip_prefix('P').ok_or_else(invalid)?;
-    let (date, time) = match rest.split_once('T') {
-        Some((date, time)) if !time.is_empty() => (date, Some(time)),
-        Some(_) => return Err(invalid()),
-        None => (rest, None),
-    };
-    let mut seconds: u64 = 0;
-    let mut any = false;
-    let mut add = |part: &str, units: &[(char, u64)]| -> Result<(), String> {
-        let mut rest = part;
-        let mut last_unit = None;
-        while !rest.is_empty() {
-            let digits = rest
-                .find(|c: char| !c.is_ascii_digit())
-                .ok_or_else(invalid)?;
-            if digits == 0 {
-                return Err(invalid());
-            }
-            let number: u64 = rest[..digits].parse().map_err(|_| invalid())?;
-            let unit = rest[digits..].chars().next().ok_or_else(invalid)?;
-            let position = units
-                .iter()
-                .position(|(u, _)| *u == unit)
-                .ok_or_else(invalid)?;
-            // Units must come in order and at most once (PT1M1H is not a duration).
-            if last_unit.is_some_and(|last| position <= last) {
-                return Err(invalid());
-            }
-            last_unit = Some(position);
-            seconds = number
-                .checked_mul(units[position].1)
-                .and_then(|s| seconds.checked_add(s))
-                .ok_or_else(invalid)?;
-            any = true;
-            rest = &rest[digits + unit.len_utf8()..];
-        }
-        Ok(())
-    };
-    add(date, &[('D', 86_400)])?;
-    if let Some(time) = time {
-        add(time, &[('H', 3600), ('M', 60), ('S', 1)])?;
-    }
-    if !any {
-        return Err(invalid());
-    }
-    Ok(seconds)
-}
 
 pub(super) fn validate_session_duration(value: &Value, path: &AttributePath) -> Diagnostics {
     let Some(text) = value.as_str() else {
@@ -205,25 +151,6 @@ pub(super) fn validate_name(value: &Value, path: &AttributePath) -> Diagnostics 
         );
     }
     diags
-}
-
-/// Whether two policy documents mean the same JSON (whitespace and key order ignored).
-pub(super) fn same_json(a: &str, b: &str) -> bool {
-    match (
-        serde_json::from_str::<serde_json::Value>(a),
-        serde_json::from_str::<serde_json::Value>(b),
-    ) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => a == b,
-    }
-}
-
-pub(super) fn same_session_duration(a: &str, b: &str) -> bool {
-    a == b
-        || matches!(
-            (parse_iso8601_duration(a), parse_iso8601_duration(b)),
-            (Ok(x), Ok(y)) if x == y
-        )
 }
 
 /// `permissions_boundary` needs exactly one of its two kinds (once both are known).

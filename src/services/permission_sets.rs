@@ -1,20 +1,61 @@
-//! The AWS side: reading everything IAM Identity Center holds about a permission set, and bringing it to
-//! what the configuration asks for, re-provisioning the accounts when something that reaches them changed.
+//! Permission sets on the AWS side: reading everything IAM Identity Center holds about one, and bringing it
+//! to what a configuration asks for, re-provisioning the accounts when something that reaches them changed.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::clients::aws::{
-    Deadline, Error as AwsClientError, IdentityCenter, PermissionSet, PermissionSetUpdate,
-    PermissionsBoundary,
+    CustomerManagedPolicyRef, Deadline, Error as AwsClientError, ErrorKind, IdentityCenter,
+    NewPermissionSet, PermissionSet, PermissionSetUpdate, PermissionsBoundary,
 };
 use crate::framework::Diagnostics;
 use crate::helpers::aws_error;
+use crate::helpers::equivalent::{same_iso8601_duration, same_json};
 
-use super::model::{Desired, Remote, normalise_ref};
-use super::validate::{same_json, same_session_duration};
+/// IAM's path of a policy whose reference names none.
+pub const DEFAULT_POLICY_PATH: &str = "/";
+
+/// What a configuration (a plan) asks a permission set to be.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Desired {
+    pub name: String,
+    pub description: Option<String>,
+    pub session_duration: String,
+    pub relay_state: Option<String>,
+    pub managed: BTreeSet<String>,
+    pub customer: BTreeSet<CustomerManagedPolicyRef>,
+    pub inline: Option<String>,
+    pub boundary: Option<PermissionsBoundary>,
+    pub tags: BTreeMap<String, String>,
+}
+
+/// Everything AWS holds about one permission set.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Remote {
+    pub set: PermissionSet,
+    pub inline: Option<String>,
+    pub managed: BTreeSet<String>,
+    pub customer: BTreeSet<CustomerManagedPolicyRef>,
+    pub boundary: Option<PermissionsBoundary>,
+    pub tags: BTreeMap<String, String>,
+    /// Accounts running an older version of the set than its latest change.
+    pub outdated_accounts: BTreeSet<String>,
+}
+
+/// A customer managed policy reference, with IAM's default path when none is given.
+pub fn policy_ref(name: &str, path: Option<&str>) -> CustomerManagedPolicyRef {
+    CustomerManagedPolicyRef {
+        name: name.to_owned(),
+        path: Some(path.unwrap_or(DEFAULT_POLICY_PATH).to_owned()),
+    }
+}
+
+/// The reference with IAM's default path when AWS reports none, so references compare by meaning.
+pub fn normalise_ref(reference: CustomerManagedPolicyRef) -> CustomerManagedPolicyRef {
+    policy_ref(&reference.name, reference.path.as_deref())
+}
 
 /// Reads the whole permission set; `None` when it no longer exists.
-pub(super) async fn fetch_remote(
+pub async fn fetch_remote(
     ic: &IdentityCenter,
     instance_arn: &str,
     arn: &str,
@@ -73,7 +114,7 @@ fn step_error(what: &str, error: &AwsClientError) -> Diagnostics {
 /// Brings the permission set from `current` to `desired`, then re-provisions it to its accounts if anything
 /// that reaches the accounts changed or some accounts still run an older version (an earlier provisioning
 /// failed, or the set was changed outside Terraform).
-pub(super) async fn converge(
+pub async fn converge(
     ic: &IdentityCenter,
     instance_arn: &str,
     arn: &str,
@@ -88,7 +129,7 @@ pub(super) async fn converge(
         || !set
             .session_duration
             .as_deref()
-            .is_some_and(|d| same_session_duration(d, &desired.session_duration));
+            .is_some_and(|d| same_iso8601_duration(d, &desired.session_duration));
     if core_differs {
         let update = PermissionSetUpdate {
             description: desired.description.clone(),
@@ -223,7 +264,7 @@ pub(super) async fn converge(
 }
 
 /// A permission set of the instance with exactly this name.
-pub(super) async fn find_by_name(
+async fn find_by_name(
     ic: &IdentityCenter,
     instance_arn: &str,
     name: &str,
@@ -242,4 +283,61 @@ pub(super) async fn find_by_name(
         }
     }
     Ok(None)
+}
+
+/// A permission set [`create_or_adopt`] made, or found already made.
+pub struct Created {
+    /// What AWS holds before [`converge`] brings it to the configuration.
+    pub remote: Remote,
+    /// AWS refused the name as taken, and the set of that name was taken over.
+    pub adopted: bool,
+}
+
+/// Creates the permission set with the settings `CreatePermissionSet` takes. When AWS says the name is
+/// taken (most often our own earlier attempt whose answer was lost), the set of that name is adopted.
+pub async fn create_or_adopt(
+    ic: &IdentityCenter,
+    instance_arn: &str,
+    desired: &Desired,
+    deadline: Deadline,
+) -> Result<Created, Diagnostics> {
+    let new = NewPermissionSet {
+        name: desired.name.clone(),
+        description: desired.description.clone(),
+        session_duration: Some(desired.session_duration.clone()),
+        relay_state: desired.relay_state.clone(),
+        tags: desired.tags.clone(),
+    };
+    let conflict = match ic.create_permission_set(instance_arn, &new, deadline).await {
+        Ok(set) => {
+            let remote = Remote {
+                set,
+                inline: None,
+                managed: BTreeSet::new(),
+                customer: BTreeSet::new(),
+                boundary: None,
+                tags: desired.tags.clone(),
+                outdated_accounts: BTreeSet::new(),
+            };
+            return Ok(Created {
+                remote,
+                adopted: false,
+            });
+        }
+        Err(e) if e.aws_error().is_some_and(|a| a.kind == ErrorKind::Conflict) => e,
+        Err(e) => return Err(aws_error("Cannot create the permission set", &e).into()),
+    };
+    let refused = || Diagnostics::from(aws_error("Cannot create the permission set", &conflict));
+    let found = find_by_name(ic, instance_arn, &desired.name, deadline)
+        .await
+        .map_err(|e| aws_error("Cannot look up the existing permission set", &e))?
+        .ok_or_else(refused)?;
+    let remote = fetch_remote(ic, instance_arn, &found.arn, deadline)
+        .await
+        .map_err(|e| aws_error("Cannot read the existing permission set", &e))?
+        .ok_or_else(refused)?;
+    Ok(Created {
+        remote,
+        adopted: true,
+    })
 }
