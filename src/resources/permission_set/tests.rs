@@ -7,7 +7,7 @@ use crate::clients::aws::{CustomerManagedPolicyRef, PermissionSet, PermissionsBo
 use crate::framework::model::assert_model_matches_schema;
 use crate::framework::{Attr, Set};
 use crate::helpers::equivalent::same_json;
-use crate::services::permission_sets::policy_ref;
+use crate::services::permission_sets::{Remote, policy_ref};
 
 #[test]
 fn the_model_has_exactly_the_schema_attributes() {
@@ -349,4 +349,51 @@ async fn boundary_needs_exactly_one_kind() {
             .is_empty()
     );
     assert!(PermissionSetResource.schema().check(TYPE_NAME).is_empty());
+}
+
+/// A plan whose values come from other resources: whatever is unknown (whole collections, nested
+/// attributes, map values, refined strings) must reach Terraform again exactly as it came.
+#[test]
+fn a_plan_with_unknown_values_decodes_and_encodes_back_unchanged() {
+    let refined = Value::unknown_refined(crate::framework::Refinements {
+        string_prefix: Some("arn:aws:iam::aws:policy/".into()),
+        ..crate::framework::Refinements::not_null()
+    });
+    let planned = PermissionSetModel {
+        name: "ops".into(),
+        ..PermissionSetModel::default()
+    }
+    .encode();
+    let mut planned = match planned {
+        Value::Object(attributes) => attributes,
+        other => panic!("not an object: {other:?}"),
+    };
+    for (attribute, value) in [
+        ("id", Value::unknown()),
+        ("managed_policy_arns", Value::set([refined])),
+        ("tags", Value::map([("team", Value::unknown())])),
+        (
+            "customer_managed_policy",
+            Value::set([Value::object([
+                ("name", Value::unknown()),
+                ("path", Value::unknown()),
+            ])]),
+        ),
+        (
+            "permissions_boundary",
+            Value::object([
+                ("managed_policy_arn", Value::Null),
+                ("customer_managed_policy", Value::unknown()),
+            ]),
+        ),
+        ("outdated_accounts", Value::unknown()),
+        ("timeouts", Value::object([("create", Value::from("5m"))])),
+    ] {
+        planned.insert(attribute.into(), value);
+    }
+    let planned = Value::Object(planned);
+    assert_eq!(
+        PermissionSetModel::decode(&planned).unwrap().encode(),
+        planned
+    );
 }
