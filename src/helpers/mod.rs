@@ -3,6 +3,7 @@
 //! outputs. Depends on the framework, the clients and `saml` only.
 
 pub mod diagnostics;
+pub mod equivalent;
 pub mod ids;
 pub mod recent_write;
 pub mod saml_metadata;

@@ -6,5 +6,6 @@
 pub mod applications;
 pub mod clients;
 pub mod instances;
+pub mod permission_sets;
 
 pub use clients::IdbridgeClients;
