@@ -1,110 +1,38 @@
-//! A moto_server per test, for the client's own tests (the emulator crate has the full launcher), and the
-//! tests that run against it.
+//! The client's tests against a moto_server of their own, started with the emulators' launcher
+//! (`idbridge_emulators::moto`): raw moto, without the emulators' AWS proxy in front.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
+use idbridge_emulators::moto::MotoServer;
 
 use super::identity_center::IdentityCenter;
 use super::limits::ServiceLimits;
 use super::retry::RetryPolicy;
 
-pub(crate) struct MotoServer {
-    child: Child,
-    pub(crate) endpoint: String,
-    port: u16,
+async fn start_moto() -> MotoServer {
+    MotoServer::start()
+        .await
+        .expect("moto_server starts (run scripts/setup.sh or point IDBRIDGE_TOOLS_DIR at an installed tools directory)")
 }
 
-fn moto_binary() -> PathBuf {
-    let tools = std::env::var_os("IDBRIDGE_TOOLS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".tools"));
-    tools.join("bin").join("moto_server")
+fn sdk_config(endpoint: &str) -> SdkConfig {
+    SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+            "testing", "testing", None, None, "moto",
+        )))
+        .http_client(super::settings::https_client())
+        .build()
 }
 
-impl MotoServer {
-    /// Starts moto on a free 127.0.0.1 port and waits until it answers.
-    pub(crate) fn start() -> Self {
-        let binary = moto_binary();
-        assert!(
-            binary.exists(),
-            "{} is missing: run scripts/setup.sh or point IDBRIDGE_TOOLS_DIR at an installed tools directory",
-            binary.display()
-        );
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(&binary)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
-        let server = Self {
-            child,
-            endpoint: format!("http://127.0.0.1:{port}"),
-            port,
-        };
-        let started = Instant::now();
-        while server.post("/moto-api/reset").is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(60),
-                "moto_server did not answer on port {port} within 60 s"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        server
-    }
-
-    /// A minimal HTTP/1.0 POST, enough for moto's control API.
-    fn post(&self, path: &str) -> std::io::Result<String> {
-        let mut stream = TcpStream::connect(("127.0.0.1", self.port))?;
-        stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-        write!(
-            stream,
-            "POST {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n"
-        )?;
-        let mut answer = String::new();
-        stream.read_to_string(&mut answer)?;
-        if answer.starts_with("HTTP/1.0 200") || answer.starts_with("HTTP/1.1 200") {
-            Ok(answer)
-        } else {
-            Err(std::io::Error::other(answer))
-        }
-    }
-
-    pub(crate) fn sdk_config(&self) -> SdkConfig {
-        SdkConfig::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .endpoint_url(&self.endpoint)
-            .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
-                "testing", "testing", None, None, "moto",
-            )))
-            .http_client(super::settings::https_client())
-            .build()
-    }
-
-    pub(crate) fn identity_center(&self, limits: Arc<ServiceLimits>) -> IdentityCenter {
-        IdentityCenter::new(&self.sdk_config(), limits, RetryPolicy::default())
-    }
-}
-
-impl Drop for MotoServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+fn identity_center(moto: &MotoServer, limits: Arc<ServiceLimits>) -> IdentityCenter {
+    IdentityCenter::new(&sdk_config(&moto.url), limits, RetryPolicy::default())
 }
 
 #[cfg(test)]
@@ -124,8 +52,8 @@ mod tests {
 
     /// A fresh moto, a client on it and moto's Identity Center instance (keep the server alive).
     async fn moto_instance() -> (MotoServer, IdentityCenter, Instance) {
-        let moto = MotoServer::start();
-        let ic = moto.identity_center(limits());
+        let moto = start_moto().await;
+        let ic = identity_center(&moto, limits());
         let instance = ic.single_instance(deadline()).await.unwrap();
         (moto, ic, instance)
     }
