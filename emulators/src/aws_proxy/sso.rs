@@ -809,8 +809,17 @@ async fn provision_permission_set(proxy: &Proxy, input: &Value) -> Result<Value,
         ));
     }
     ensure_permission_set(proxy, instance_arn, permission_set_arn).await?;
-    let failure = {
-        let state = proxy.state();
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let mut status = Map::new();
+    status.insert("RequestId".into(), json!(request_id));
+    status.insert("PermissionSetArn".into(), json!(permission_set_arn));
+    if let Some(account) = input.get("TargetId") {
+        status.insert("AccountId".into(), account.clone());
+    }
+    status.insert("CreatedDate".into(), json!(epoch_seconds()));
+    let record = {
+        // Checked and recorded under one lock so that of two concurrent calls one is the conflict.
+        let mut state = proxy.state();
         let now = Instant::now();
         if state.async_requests.iter().any(|(_, request)| {
             request.kind == AsyncKind::Provisioning
@@ -822,7 +831,7 @@ async fn provision_permission_set(proxy: &Proxy, input: &Value) -> Result<Value,
                 permission_set_id(permission_set_arn)
             )));
         }
-        state
+        let failure = state
             .config
             .fail_permission_set_arns
             .iter()
@@ -832,12 +841,30 @@ async fn provision_permission_set(proxy: &Proxy, input: &Value) -> Result<Value,
                     "Injected failure provisioning permission set {}",
                     permission_set_id(permission_set_arn)
                 )
-            })
+            });
+        let record = AsyncRequest {
+            kind: AsyncKind::Provisioning,
+            instance_arn: instance_arn.to_owned(),
+            status,
+            completes_at: state.completion_time(now),
+            failure,
+        };
+        state
+            .async_requests
+            .push((request_id.clone(), record.clone()));
+        record
     };
-    if failure.is_none() {
-        proxy
+    if record.failure.is_none() {
+        if let Err(error) = proxy
             .moto(Service::SsoAdmin, "ProvisionPermissionSet", input)
-            .await?;
+            .await
+        {
+            proxy
+                .state()
+                .async_requests
+                .retain(|(id, _)| *id != request_id);
+            return Err(error);
+        }
         match input.get("TargetId").and_then(Value::as_str) {
             Some(account) => mark_provisioned(proxy, permission_set_arn, account),
             None => {
@@ -845,25 +872,7 @@ async fn provision_permission_set(proxy: &Proxy, input: &Value) -> Result<Value,
             }
         }
     }
-    let request_id = uuid::Uuid::new_v4().to_string();
-    let mut status = Map::new();
-    status.insert("RequestId".into(), json!(request_id));
-    status.insert("PermissionSetArn".into(), json!(permission_set_arn));
-    if let Some(account) = input.get("TargetId") {
-        status.insert("AccountId".into(), account.clone());
-    }
-    status.insert("CreatedDate".into(), json!(epoch_seconds()));
-    let mut state = proxy.state();
-    let record = AsyncRequest {
-        kind: AsyncKind::Provisioning,
-        instance_arn: instance_arn.to_owned(),
-        status,
-        completes_at: state.completion_time(Instant::now()),
-        failure,
-    };
-    let answer = json!({"PermissionSetProvisioningStatus": record.render(true)});
-    state.async_requests.push((request_id, record));
-    Ok(answer)
+    Ok(json!({"PermissionSetProvisioningStatus": record.render(true)}))
 }
 
 fn describe_async(

@@ -1,5 +1,6 @@
 //! The client's tests against a moto_server of their own, started with the emulators' launcher
-//! (`idbridge_emulators::moto`): raw moto, without the emulators' AWS proxy in front.
+//! (`idbridge_emulators::moto`): raw moto, and moto behind the emulators' AWS proxy where AWS's own
+//! behaviour (conflicts, asynchronous completion) matters.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -371,6 +372,81 @@ mod tests {
         };
         let (found, created_id) = tokio::join!(waiter, creator);
         assert_eq!(found.unwrap().group_id, created_id);
+    }
+
+    /// moto behind the emulators' AWS proxy, whose asynchronous operations complete `complete_ms` after
+    /// they start.
+    async fn proxy_instance(
+        complete_ms: u64,
+    ) -> (
+        MotoServer,
+        idbridge_emulators::aws_proxy::RunningProxy,
+        IdentityCenter,
+        Instance,
+    ) {
+        let moto = start_moto().await;
+        let config = idbridge_emulators::aws_proxy::ProxyConfig {
+            complete_ms,
+            ..Default::default()
+        };
+        let proxy = idbridge_emulators::aws_proxy::start(config, &moto.url)
+            .await
+            .unwrap();
+        let ic = IdentityCenter::new(
+            &sdk_config(&proxy.base_url),
+            limits(),
+            RetryPolicy::default(),
+        );
+        let instance = ic.single_instance(deadline()).await.unwrap();
+        (moto, proxy, ic, instance)
+    }
+
+    #[tokio::test]
+    async fn deleting_an_assigned_permission_set_names_the_assignments() {
+        // AWS refuses DeletePermissionSet while the set is assigned (ConflictException).
+        let (_moto, _proxy, ic, instance) = proxy_instance(200).await;
+        let i = instance.instance_arn.as_str();
+        let ps = create_named_set(&ic, i, "Assigned").await;
+        let group =
+            Principal::group(create_group(&ic, &instance.identity_store_id, "out-of-band").await);
+        let target = AssignmentTarget::new(ps.clone(), "111111111111");
+        let engine = ic.assignments(i);
+        let desired: BTreeSet<_> = [target.clone()].into();
+        engine
+            .ensure_assignments(&group, &desired, &BTreeSet::new(), deadline())
+            .await
+            .unwrap();
+        let started = Instant::now();
+        let err = ic
+            .delete_permission_set(i, &ps, deadline())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::PermissionSetAssigned { assignments, .. }
+                if assignments == &[format!("{group} in account 111111111111")]),
+            "{err}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(20), "gave up late");
+        engine
+            .ensure_assignments(&group, &BTreeSet::new(), &desired, deadline())
+            .await
+            .unwrap();
+        ic.delete_permission_set(i, &ps, deadline()).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_provisioning_conflict_is_retried_until_the_first_completes() {
+        // AWS answers ConflictException to ProvisionPermissionSet while one for the same set is IN_PROGRESS.
+        let (_moto, _proxy, ic, instance) = proxy_instance(1_000).await;
+        let i = instance.instance_arn.as_str();
+        let ps = create_named_set(&ic, i, "Provisioned").await;
+        let (first, second) = tokio::join!(
+            ic.provision_permission_set(i, &ps, deadline()),
+            ic.provision_permission_set(i, &ps, deadline())
+        );
+        first.unwrap();
+        second.unwrap();
+        assert!(ic.limits().counters.snapshot().retries >= 1);
     }
 
     #[tokio::test]
