@@ -435,6 +435,26 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn aws_managed_policies_with_a_path_attach_and_list_with_it() {
+        // The documented example attaches arn:aws:iam::aws:policy/job-function/ViewOnlyAccess.
+        let (_moto, _proxy, ic, instance) = proxy_instance(0).await;
+        let i = instance.instance_arn.as_str();
+        let ps = create_named_set(&ic, i, "Viewers").await;
+        let view_only = "arn:aws:iam::aws:policy/job-function/ViewOnlyAccess";
+        ic.attach_managed_policy(i, &ps, view_only, deadline())
+            .await
+            .unwrap();
+        let managed = ic.list_managed_policies(i, &ps, deadline()).await.unwrap();
+        assert_eq!(
+            managed.iter().map(|p| p.arn.as_str()).collect::<Vec<_>>(),
+            vec![view_only]
+        );
+        ic.detach_managed_policy(i, &ps, view_only, deadline())
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
     async fn a_provisioning_conflict_is_retried_until_the_first_completes() {
         // AWS answers ConflictException to ProvisionPermissionSet while one for the same set is IN_PROGRESS.
         let (_moto, _proxy, ic, instance) = proxy_instance(1_000).await;
