@@ -413,24 +413,14 @@ impl ServiceModel {
     }
 
     /// Fills the members the output shape requires that moto leaves out and that follow from the answer
-    /// itself (`GroupArn` from `GroupId`, …); `revision` gives the `Revision` of a group or user id.
-    pub fn complete_output(
-        &self,
-        operation: &str,
-        output: &mut Value,
-        derive: &dyn Fn(&str, &Map<String, Value>) -> Option<Value>,
-    ) {
+    /// itself (`GroupArn` from `GroupId`, …), as `derive` gives them.
+    pub fn complete_output(&self, operation: &str, output: &mut Value, derive: &DeriveMember<'_>) {
         if let Some(Some(shape)) = self.outputs.get(operation) {
             self.complete(shape, output, derive);
         }
     }
 
-    fn complete(
-        &self,
-        shape_name: &str,
-        value: &mut Value,
-        derive: &dyn Fn(&str, &Map<String, Value>) -> Option<Value>,
-    ) {
+    fn complete(&self, shape_name: &str, value: &mut Value, derive: &DeriveMember<'_>) {
         let Some(shape) = self.shapes.get(shape_name) else {
             return;
         };
@@ -508,6 +498,9 @@ impl ServiceModel {
         Ok(output)
     }
 }
+
+/// Gives the value of a required output member (by name) from the structure that lacks it, if it can.
+pub type DeriveMember<'a> = dyn Fn(&str, &Map<String, Value>) -> Option<Value> + 'a;
 
 /// Page size of the proxy's own lists when the request gives no `MaxResults`.
 const DEFAULT_PAGE_SIZE: u64 = 100;
