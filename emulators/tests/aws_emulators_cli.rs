@@ -124,14 +124,8 @@ async fn start_json_prints_one_line_and_every_endpoint_answers_until_stdin_close
     );
 
     let http = reqwest::Client::new();
-    let config: Value = http
-        .get(format!("{}/_proxy/config", field("aws_endpoint_url")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let config = reqwest::get(format!("{}/_proxy/config", field("aws_endpoint_url")));
+    let config: Value = config.await.unwrap().json().await.unwrap();
     assert_eq!(
         (
             &config["complete_ms"],

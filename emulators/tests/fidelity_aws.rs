@@ -96,6 +96,15 @@ impl Env {
         answer
     }
 
+    /// `<verb>InstanceAccessControlAttributeConfiguration`.
+    async fn access_control(&self, verb: &str, body: Value) -> (u16, Value) {
+        self.sso(
+            &format!("{verb}InstanceAccessControlAttributeConfiguration"),
+            body,
+        )
+        .await
+    }
+
     async fn permission_set(&self, name: &str) -> String {
         let created = self
             .ok_sso(
@@ -735,89 +744,61 @@ async fn access_control_attributes_follow_the_api_reference() {
         ..ProxyConfig::default()
     })
     .await;
-    let instance = env.instance_arn.clone();
+    let instance = json!({"InstanceArn": env.instance_arn});
     let configuration = |key: &str, sources: Vec<&str>| {
-        json!({"InstanceArn": instance, "InstanceAccessControlAttributeConfiguration": {
-            "AccessControlAttributes": [{"Key": key, "Value": {"Source": sources}}]}})
+        let mut body = instance.clone();
+        body["InstanceAccessControlAttributeConfiguration"] =
+            json!({"AccessControlAttributes": [{"Key": key, "Value": {"Source": sources}}]});
+        body
     };
-    let describe = json!({"InstanceArn": instance});
+    let attribute = |described: &Value, member: &str| {
+        described["InstanceAccessControlAttributeConfiguration"]["AccessControlAttributes"][0]
+            .pointer(member)
+            .cloned()
+    };
+    let member = "instanceAccessControlAttributeConfiguration.accessControlAttributes.1.member";
     assert_error(
-        env.sso(
-            "DescribeInstanceAccessControlAttributeConfiguration",
-            describe.clone(),
-        )
-        .await,
+        env.access_control("Describe", instance.clone()).await,
         "ResourceNotFoundException",
     );
     assert_validation(
-        env.sso(
-            "CreateInstanceAccessControlAttributeConfiguration",
-            configuration("CostCenter", vec![]),
-        )
-        .await,
-        "instanceAccessControlAttributeConfiguration.accessControlAttributes.1.member.value.source",
+        env.access_control("Create", configuration("CostCenter", vec![]))
+            .await,
+        &format!("{member}.value.source"),
     );
+    let cost_center = vec!["${path:enterprise.costCenter}"];
     assert_validation(
-        env.sso(
-            "CreateInstanceAccessControlAttributeConfiguration",
-            configuration("Cost*Center", vec!["${path:enterprise.costCenter}"]),
-        )
-        .await,
-        "instanceAccessControlAttributeConfiguration.accessControlAttributes.1.member.key",
+        env.access_control("Create", configuration("Cost*Center", cost_center.clone()))
+            .await,
+        &format!("{member}.key"),
     );
-    env.ok_sso(
-        "CreateInstanceAccessControlAttributeConfiguration",
-        configuration("CostCenter", vec!["${path:enterprise.costCenter}"]),
-    )
-    .await;
-    let described = env
-        .ok_sso(
-            "DescribeInstanceAccessControlAttributeConfiguration",
-            describe.clone(),
-        )
+    let (status, _) = env
+        .access_control("Create", configuration("CostCenter", cost_center))
         .await;
-    assert_eq!(described["Status"], "CREATION_IN_PROGRESS");
+    assert_eq!(status, 200);
+    let (_, described) = env.access_control("Describe", instance.clone()).await;
+    assert_eq!(described["Status"], "CREATION_IN_PROGRESS", "{described}");
     assert_eq!(
-        described["InstanceAccessControlAttributeConfiguration"]["AccessControlAttributes"][0]["Value"]
-            ["Source"][0],
-        "${path:enterprise.costCenter}"
+        attribute(&described, "/Value/Source/0"),
+        Some(json!("${path:enterprise.costCenter}"))
     );
     assert_error(
-        env.sso(
-            "CreateInstanceAccessControlAttributeConfiguration",
+        env.access_control(
+            "Create",
             configuration("Other", vec!["${path:name.givenName}"]),
         )
         .await,
         "ConflictException",
     );
     tokio::time::sleep(Duration::from_millis(550)).await;
-    env.ok_sso(
-        "UpdateInstanceAccessControlAttributeConfiguration",
-        configuration("Department", vec!["${path:enterprise.department}"]),
-    )
-    .await;
-    let described = env
-        .ok_sso(
-            "DescribeInstanceAccessControlAttributeConfiguration",
-            describe.clone(),
-        )
-        .await;
-    assert_eq!(described["Status"], "ENABLED");
-    assert_eq!(
-        described["InstanceAccessControlAttributeConfiguration"]["AccessControlAttributes"][0]["Key"],
-        "Department"
-    );
-    env.ok_sso(
-        "DeleteInstanceAccessControlAttributeConfiguration",
-        describe.clone(),
-    )
-    .await;
+    let department = configuration("Department", vec!["${path:enterprise.department}"]);
+    assert_eq!(env.access_control("Update", department).await.0, 200);
+    let (_, described) = env.access_control("Describe", instance.clone()).await;
+    assert_eq!(described["Status"], "ENABLED", "{described}");
+    assert_eq!(attribute(&described, "/Key"), Some(json!("Department")));
+    assert_eq!(env.access_control("Delete", instance.clone()).await.0, 200);
     assert_error(
-        env.sso(
-            "DeleteInstanceAccessControlAttributeConfiguration",
-            describe,
-        )
-        .await,
+        env.access_control("Delete", instance.clone()).await,
         "ResourceNotFoundException",
     );
 }

@@ -238,13 +238,7 @@ impl ServiceModel {
                     return violations.wrong(path, "a structure");
                 };
                 let members = shape.get("members").and_then(Value::as_object);
-                for required in shape
-                    .get("required")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                    .filter_map(Value::as_str)
-                {
+                for required in required_members(shape) {
                     if object.get(required).is_none_or(Value::is_null) {
                         violations.constraint(
                             &member_path(path, required),
@@ -426,13 +420,7 @@ impl ServiceModel {
         };
         match (shape.get("type").and_then(Value::as_str), value) {
             (Some("structure"), Value::Object(object)) => {
-                for required in shape
-                    .get("required")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                    .filter_map(Value::as_str)
-                {
+                for required in required_members(shape) {
                     if !object.contains_key(required)
                         && let Some(derived) = derive(required, object)
                     {
@@ -497,6 +485,15 @@ impl ServiceModel {
         }
         Ok(output)
     }
+}
+
+fn required_members(shape: &Value) -> impl Iterator<Item = &str> {
+    shape
+        .get("required")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
 }
 
 /// Gives the value of a required output member (by name) from the structure that lacks it, if it can.
