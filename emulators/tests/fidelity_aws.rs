@@ -51,6 +51,15 @@ async fn env(config: ProxyConfig) -> Env {
     env
 }
 
+/// An environment whose asynchronous operations complete `complete_ms` after they start.
+async fn completing_in(complete_ms: u64) -> Env {
+    env(ProxyConfig {
+        complete_ms,
+        ..ProxyConfig::default()
+    })
+    .await
+}
+
 impl Env {
     async fn call(&self, target: &str, body: Value) -> (u16, Value) {
         let response = self
@@ -374,11 +383,7 @@ async fn page_through(env: &Env, operation: &str, request: Value, result_key: &s
 #[tokio::test]
 async fn every_list_pages_per_the_model_paginators() {
     // paginators-1.json of sso-admin: input_token/output_token NextToken, limit_key MaxResults.
-    let env = env(ProxyConfig {
-        complete_ms: 0,
-        ..ProxyConfig::default()
-    })
-    .await;
+    let env = completing_in(0).await;
     let instance = json!({"InstanceArn": env.instance_arn});
     let group_id = env.group("Paged").await;
     let mut sets = Vec::new();
@@ -480,40 +485,32 @@ async fn every_list_pages_per_the_model_paginators() {
 
 #[tokio::test]
 async fn conflicts_are_answered_like_aws() {
-    let env = env(ProxyConfig {
-        complete_ms: 700,
-        ..ProxyConfig::default()
-    })
-    .await;
+    let env = completing_in(700).await;
     let arn = env.permission_set("Assigned").await;
     let group_id = env.group("Holders").await;
     let delete = json!({"InstanceArn": env.instance_arn, "PermissionSetArn": arn});
-    env.ok_sso(
-        "CreateAccountAssignment",
-        env.assignment(&arn, "111111111111", &group_id),
-    )
-    .await;
+    let assignment = env.assignment(&arn, "111111111111", &group_id);
+    let refused = |when: &'static str| {
+        let delete = delete.clone();
+        let env = &env;
+        async move {
+            let (status, body) = env.sso("DeletePermissionSet", delete).await;
+            assert_eq!(
+                (status, body["__type"].as_str()),
+                (400, Some("ConflictException")),
+                "{when}: {body}"
+            );
+        }
+    };
+    env.ok_sso("CreateAccountAssignment", assignment.clone())
+        .await;
     // DeletePermissionSet while the set is assigned: ConflictException (terraform-provider-aws#26757 shows
-    // AWS's answer), both while the assignment is being created and once it exists.
-    assert_error(
-        env.sso("DeletePermissionSet", delete.clone()).await,
-        "ConflictException",
-    );
+    // AWS's answer), while the assignment is being created, once it exists, and while its deletion runs.
+    refused("assignment being created").await;
     tokio::time::sleep(Duration::from_millis(800)).await;
-    assert_error(
-        env.sso("DeletePermissionSet", delete.clone()).await,
-        "ConflictException",
-    );
-    env.ok_sso(
-        "DeleteAccountAssignment",
-        env.assignment(&arn, "111111111111", &group_id),
-    )
-    .await;
-    // ... and while the deletion of its last assignment is still in progress.
-    assert_error(
-        env.sso("DeletePermissionSet", delete.clone()).await,
-        "ConflictException",
-    );
+    refused("assignment created").await;
+    env.ok_sso("DeleteAccountAssignment", assignment).await;
+    refused("assignment being deleted").await;
     tokio::time::sleep(Duration::from_millis(800)).await;
 
     // ProvisionPermissionSet while a provisioning of the same set is IN_PROGRESS: ConflictException
@@ -547,51 +544,40 @@ async fn aws_managed_policies_with_a_path_are_accepted() {
         env.ok_sso("AttachManagedPolicyToPermissionSet", body(policy))
             .await;
     }
-    let listed = env
-        .ok_sso(
-            "ListManagedPoliciesInPermissionSet",
-            json!({"InstanceArn": env.instance_arn, "PermissionSetArn": arn}),
-        )
-        .await;
-    let mut arns: Vec<&str> = listed["AttachedManagedPolicies"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|policy| policy["Arn"].as_str().unwrap())
-        .collect();
-    arns.sort_unstable();
-    let mut expected = with_paths.to_vec();
+    let attached = || async {
+        let listed = env
+            .ok_sso(
+                "ListManagedPoliciesInPermissionSet",
+                json!({"InstanceArn": env.instance_arn, "PermissionSetArn": arn}),
+            )
+            .await;
+        let mut arns: Vec<String> = listed["AttachedManagedPolicies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|policy| policy["Arn"].as_str().unwrap().to_owned())
+            .collect();
+        arns.sort_unstable();
+        arns
+    };
+    let mut expected = with_paths.map(str::to_owned).to_vec();
     expected.sort_unstable();
-    assert_eq!(arns, expected);
+    assert_eq!(attached().await, expected);
     // A policy under a path it does not live in does not exist.
-    assert_error(
-        env.sso(
-            "AttachManagedPolicyToPermissionSet",
-            body("arn:aws:iam::aws:policy/job-function/ReadOnlyAccessTypo"),
-        )
-        .await,
-        "ResourceNotFoundException",
-    );
-    assert_error(
-        env.sso(
-            "AttachManagedPolicyToPermissionSet",
-            body("arn:aws:iam::aws:policy/service-role/ViewOnlyAccess"),
-        )
-        .await,
-        "ResourceNotFoundException",
-    );
+    for unknown in [
+        "arn:aws:iam::aws:policy/job-function/ReadOnlyAccessTypo",
+        "arn:aws:iam::aws:policy/service-role/ViewOnlyAccess",
+    ] {
+        assert_error(
+            env.sso("AttachManagedPolicyToPermissionSet", body(unknown))
+                .await,
+            "ResourceNotFoundException",
+        );
+    }
     env.ok_sso("DetachManagedPolicyFromPermissionSet", body(with_paths[0]))
         .await;
-    let listed = env
-        .ok_sso(
-            "ListManagedPoliciesInPermissionSet",
-            json!({"InstanceArn": env.instance_arn, "PermissionSetArn": arn}),
-        )
-        .await;
-    assert_eq!(
-        listed["AttachedManagedPolicies"].as_array().unwrap().len(),
-        2
-    );
+    expected.retain(|arn| arn != with_paths[0]);
+    assert_eq!(attached().await, expected);
 }
 
 #[tokio::test]
@@ -669,11 +655,7 @@ async fn identitystore_answers_carry_the_members_the_model_requires() {
 async fn asynchronous_requests_complete_by_time_not_by_polls() {
     // Account assignment creation is asynchronous (CreateAccountAssignment API reference): the status is
     // IN_PROGRESS until AWS finishes, whatever the caller polls.
-    let env = env(ProxyConfig {
-        complete_ms: 600,
-        ..ProxyConfig::default()
-    })
-    .await;
+    let env = completing_in(600).await;
     let arn = env.permission_set("Timed").await;
     let group_id = env.group("Timed").await;
     let created = env
@@ -739,11 +721,7 @@ async fn access_control_attributes_follow_the_api_reference() {
     // Create/Describe/Update/DeleteInstanceAccessControlAttributeConfiguration (sso-admin API reference):
     // Describe answers Status CREATION_IN_PROGRESS, then ENABLED; AccessControlAttributeValueSourceList holds
     // exactly one source; AccessControlAttributeKey follows its pattern.
-    let env = env(ProxyConfig {
-        complete_ms: 500,
-        ..ProxyConfig::default()
-    })
-    .await;
+    let env = completing_in(500).await;
     let instance = json!({"InstanceArn": env.instance_arn});
     let configuration = |key: &str, sources: Vec<&str>| {
         let mut body = instance.clone();
