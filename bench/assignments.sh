@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmark: GROUPS Entra groups x ACCOUNTS accounts x 1 permission set through real Terraform and the
-# provider against the emulators (40 ms latency, 2 IN_PROGRESS polls, quotas on). Prints numbers; asserts
+# provider against the emulators (40 ms latency, operations completing COMPLETE_MS=200 ms after they start, quotas on). Prints numbers; asserts
 # nothing. Usage: bench/assignments.sh [groups=50] [accounts=20]
 set -euo pipefail
 
@@ -9,6 +9,7 @@ TOOLS=${IDBRIDGE_TOOLS_DIR:-$ROOT/.tools}
 TF=${TF_ACC_TERRAFORM_PATH:-$TOOLS/bin/terraform}
 N_GROUPS=${1:-50}
 N_ACCOUNTS=${2:-20}
+COMPLETE_MS=${COMPLETE_MS:-200}
 TPS=20
 
 (cd "$ROOT" && cargo build --workspace --bins --quiet)
@@ -22,7 +23,7 @@ echo "work dir: $WORK"
 
 # The emulators stop when their stdin closes: hold a FIFO open for the script's lifetime.
 mkfifo "$WORK/emulators.in"
-IDBRIDGE_TOOLS_DIR=$TOOLS "$EMULATORS" start --json --latency-ms 40 --async-polls 2 --stop-on-stdin-eof \
+IDBRIDGE_TOOLS_DIR=$TOOLS "$EMULATORS" start --json --latency-ms 40 --complete-ms "$COMPLETE_MS" --stop-on-stdin-eof \
   <"$WORK/emulators.in" >"$WORK/emulators.out" 2>"$WORK/emulators.log" &
 EMULATORS_PID=$!
 exec 3>"$WORK/emulators.in"

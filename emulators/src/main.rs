@@ -40,9 +40,16 @@ struct StartArgs {
     /// Latency added to every Identity Center API call, in milliseconds.
     #[arg(long, default_value_t = 0)]
     latency_ms: u64,
-    /// How many status polls answer IN_PROGRESS before an asynchronous request completes.
-    #[arg(long, default_value_t = 1)]
-    async_polls: u32,
+    /// Asynchronous requests (account assignments, permission set provisioning) complete this many
+    /// milliseconds after they were started, however often they are polled.
+    #[arg(long, default_value_t = ProxyConfig::default().complete_ms)]
+    complete_ms: u64,
+    /// Up to this many milliseconds more per request, drawn at random.
+    #[arg(long, default_value_t = 0)]
+    complete_jitter_ms: u64,
+    /// Read-after-write lag: new permission sets, groups and users stay invisible to reads this long.
+    #[arg(long, default_value_t = 0)]
+    read_lag_ms: u64,
     /// Disable the 20 TPS and 10-outstanding-assignments quotas.
     #[arg(long)]
     no_quotas: bool,
@@ -76,9 +83,14 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn first_instance(moto_url: &str) -> Result<(String, String), String> {
+/// Asked through the proxy, which answers the identity store id in AWS's shape.
+async fn first_instance(proxy_url: &str) -> Result<(String, String), String> {
     let listed: Value = reqwest::Client::new()
-        .post(format!("{moto_url}/"))
+        .post(format!("{proxy_url}/"))
+        .header(
+            "User-Agent",
+            format!("app/{}", aws_proxy::INTERNAL_APP_NAME),
+        )
         .header("X-Amz-Target", "SWBExternalService.ListInstances")
         .header("Content-Type", "application/x-amz-json-1.1")
         .header(
@@ -88,10 +100,10 @@ async fn first_instance(moto_url: &str) -> Result<(String, String), String> {
         .body("{}")
         .send()
         .await
-        .map_err(|err| format!("moto ListInstances failed: {err}"))?
+        .map_err(|err| format!("ListInstances failed: {err}"))?
         .json()
         .await
-        .map_err(|err| format!("moto ListInstances answered non-JSON: {err}"))?;
+        .map_err(|err| format!("ListInstances answered non-JSON: {err}"))?;
     let instance = &listed["Instances"][0];
     match (
         instance["InstanceArn"].as_str(),
@@ -108,7 +120,9 @@ async fn run(args: StartArgs) -> Result<(), String> {
     let mut moto = MotoServer::start().await.map_err(|err| err.to_string())?;
     let proxy_config = ProxyConfig {
         latency_ms: args.latency_ms,
-        async_polls: args.async_polls,
+        complete_ms: args.complete_ms,
+        complete_jitter_ms: args.complete_jitter_ms,
+        read_lag_ms: args.read_lag_ms,
         quotas: !args.no_quotas,
         ..ProxyConfig::default()
     };
@@ -147,7 +161,7 @@ async fn run(args: StartArgs) -> Result<(), String> {
     let graph = graph::start(graph_config)
         .await
         .map_err(|err| format!("Graph emulator: {err}"))?;
-    let (instance_arn, identity_store_id) = first_instance(&moto.url).await?;
+    let (instance_arn, identity_store_id) = first_instance(&proxy.base_url).await?;
 
     let endpoints = json!({
         "graph_url": graph.base_url,

@@ -4,7 +4,7 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
@@ -61,8 +61,12 @@ async fn start_json_prints_one_line_and_every_endpoint_answers_until_stdin_close
         "start",
         "--json",
         "--stop-on-stdin-eof",
-        "--async-polls",
-        "0",
+        "--complete-ms",
+        "250",
+        "--complete-jitter-ms",
+        "50",
+        "--read-lag-ms",
+        "10",
     ]);
     let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
     let line = tokio::time::timeout(Duration::from_secs(60), stdout.next_line())
@@ -108,7 +112,28 @@ async fn start_json_prints_one_line_and_every_endpoint_answers_until_stdin_close
         Some(field("identity_store_id").as_str())
     );
 
+    // sso-admin/identitystore service models: IdentityStoreId is `d-` and ten hex digits.
+    let store_id = field("identity_store_id");
+    assert!(
+        store_id.len() == 12
+            && store_id.starts_with("d-")
+            && store_id[2..]
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)),
+        "{store_id}"
+    );
+
     let http = reqwest::Client::new();
+    let config = reqwest::get(format!("{}/_proxy/config", field("aws_endpoint_url")));
+    let config: Value = config.await.unwrap().json().await.unwrap();
+    assert_eq!(
+        (
+            &config["complete_ms"],
+            &config["complete_jitter_ms"],
+            &config["read_lag_ms"]
+        ),
+        (&json!(250), &json!(50), &json!(10))
+    );
     let scim = http
         .get(format!("{}ServiceProviderConfig", field("scim_endpoint")))
         .bearer_auth(field("scim_token"))

@@ -18,7 +18,7 @@ async fn group_provisioned_by_the_graph_engine_resolves_through_get_group_id() {
     let moto = MotoServer::start().await.expect("moto starts");
     let proxy = aws_proxy::start(
         ProxyConfig {
-            async_polls: 0,
+            complete_ms: 0,
             ..ProxyConfig::default()
         },
         &moto.url,

@@ -66,6 +66,70 @@ pub(super) async fn dispatch(
     input: Value,
 ) -> Result<Value, AwsError> {
     ensure_identity_store(proxy, &input).await?;
+    let mut output = answer(proxy, operation, &input).await?;
+    match operation {
+        "CreateGroup" | "CreateUser" => {
+            if let Some(id) = output
+                .get("GroupId")
+                .or_else(|| output.get("UserId"))
+                .and_then(Value::as_str)
+            {
+                proxy
+                    .state()
+                    .created_at
+                    .insert(id.to_owned(), std::time::Instant::now());
+            }
+        }
+        "ListGroups" | "ListUsers" if !has_filters(&input) => {}
+        "ListGroups" | "ListUsers" => {
+            output = proxy
+                .models
+                .identitystore
+                .paginate(operation, &input, output)?;
+        }
+        _ => {}
+    }
+    proxy
+        .models
+        .identitystore
+        .complete_output(operation, &mut output, &|member, object| {
+            derived_member(proxy, member, object)
+        });
+    Ok(output)
+}
+
+/// The members the model requires in answers and moto leaves out: the resources' ARNs (the documented
+/// `arn:aws:identitystore:::group/<id>` form) and `Revision`, which changes with each update.
+fn derived_member(proxy: &Proxy, member: &str, object: &Map<String, Value>) -> Option<Value> {
+    let id_of = |id_member: &str| object.get(id_member).and_then(Value::as_str);
+    let arn = |kind: &str, id: &str| json!(format!("arn:aws:identitystore:::{kind}/{id}"));
+    match member {
+        "GroupArn" => id_of("GroupId").map(|id| arn("group", id)),
+        "UserArn" => id_of("UserId").map(|id| arn("user", id)),
+        "MembershipArn" => id_of("MembershipId").map(|id| arn("membership", id)),
+        "Revision" => {
+            let id = id_of("GroupId").or_else(|| id_of("UserId"))?;
+            let revision = proxy.state().revisions.get(id).copied().unwrap_or(1);
+            Some(json!(revision.to_string()))
+        }
+        _ => None,
+    }
+}
+
+fn has_filters(input: &Value) -> bool {
+    input
+        .get("Filters")
+        .and_then(Value::as_array)
+        .is_some_and(|filters| !filters.is_empty())
+}
+
+/// A group or user created less than `read_lag_ms` ago is not found yet.
+fn lagging(proxy: &Proxy, id: &str) -> bool {
+    proxy.state().lagging(id, std::time::Instant::now())
+}
+
+async fn answer(proxy: &Proxy, operation: &str, input: &Value) -> Result<Value, AwsError> {
+    let input = input.clone();
     match operation {
         "UpdateGroup" => update(proxy, &input, Kind::Group).await,
         "UpdateUser" => update(proxy, &input, Kind::User).await,
@@ -89,6 +153,8 @@ pub(super) async fn dispatch(
                 let mut state = proxy.state();
                 state.overlays.remove(id);
                 state.external_ids.remove(id);
+                state.revisions.remove(id);
+                state.created_at.remove(id);
             }
             Ok(output)
         }
@@ -351,10 +417,18 @@ async fn update(proxy: &Proxy, input: &Value, kind: Kind) -> Result<Value, AwsEr
     for (path, value) in changes {
         overlay.insert(path, value);
     }
-    Ok(json!({}))
+    *state.revisions.entry(id.to_owned()).or_insert(1) += 1;
+    Ok(json!({"IdentityStoreId": store_id, kind.id_member(): id}))
 }
 
 async fn describe(proxy: &Proxy, input: &Value, kind: Kind) -> Result<Value, AwsError> {
+    if input
+        .get(kind.id_member())
+        .and_then(Value::as_str)
+        .is_some_and(|id| lagging(proxy, id))
+    {
+        return Err(not_found(kind));
+    }
     let mut output = proxy
         .moto(Service::IdentityStore, kind.describe_operation(), input)
         .await?;
@@ -388,6 +462,12 @@ async fn all_items(proxy: &Proxy, store_id: &str, kind: Kind) -> Result<Vec<Valu
             break;
         }
     }
+    items.retain(|item| {
+        !item
+            .get(kind.id_member())
+            .and_then(Value::as_str)
+            .is_some_and(|id| lagging(proxy, id))
+    });
     for item in &mut items {
         overlay_item(proxy, item, kind);
     }
@@ -413,13 +493,19 @@ async fn list(proxy: &Proxy, input: &Value, kind: Kind) -> Result<Value, AwsErro
             .get_mut(kind.list_member())
             .and_then(Value::as_array_mut)
         {
+            items.retain(|item| {
+                !item
+                    .get(kind.id_member())
+                    .and_then(Value::as_str)
+                    .is_some_and(|id| lagging(proxy, id))
+            });
             items
                 .iter_mut()
                 .for_each(|item| overlay_item(proxy, item, kind));
         }
         return Ok(output);
     };
-    // Filtered in the proxy so updated values match; answered in one page.
+    // Filtered in the proxy so updated values match; [`dispatch`] pages the result.
     let store_id = required_str(input, "IdentityStoreId")?;
     let items: Vec<Value> = all_items(proxy, store_id, kind)
         .await?

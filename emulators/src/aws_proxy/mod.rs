@@ -6,6 +6,7 @@
 
 mod identitystore;
 mod json;
+pub mod model;
 mod sso;
 mod state;
 
@@ -24,6 +25,7 @@ use serde_json::{Value, json};
 use crate::served::ServedApp;
 
 pub use json::{AwsError, strip_nulls};
+use model::{Models, ServiceModel};
 use state::ProxyState;
 pub use state::{ProxyConfig, Stats};
 
@@ -59,9 +61,17 @@ struct Proxy {
     moto_url: String,
     http: reqwest::Client,
     state: Mutex<ProxyState>,
+    models: Arc<Models>,
 }
 
 impl Proxy {
+    fn model(&self, service: Service) -> &ServiceModel {
+        match service {
+            Service::SsoAdmin => &self.models.sso_admin,
+            Service::IdentityStore => &self.models.identitystore,
+        }
+    }
+
     fn state(&self) -> MutexGuard<'_, ProxyState> {
         self.state
             .lock()
@@ -75,6 +85,11 @@ impl Proxy {
         operation: &str,
         body: &Value,
     ) -> Result<Value, AwsError> {
+        let mut body = body.clone();
+        {
+            let state = self.state();
+            rewrite_store_ids(&mut body, &mut |id| state.store_ids.get(id).cloned());
+        }
         let response = self
             .http
             .post(format!("{}/", self.moto_url))
@@ -103,8 +118,15 @@ impl Proxy {
         if bytes.is_empty() {
             return Ok(json!({}));
         }
-        serde_json::from_slice(&bytes)
-            .map_err(|err| AwsError::internal(format!("moto answered non-JSON: {err}")))
+        let mut answer: Value = serde_json::from_slice(&bytes)
+            .map_err(|err| AwsError::internal(format!("moto answered non-JSON: {err}")))?;
+        let mut state = self.state();
+        rewrite_store_ids(&mut answer, &mut |moto_id| {
+            let aws_id = aws_store_id(moto_id);
+            state.store_ids.insert(aws_id.clone(), moto_id.to_owned());
+            Some(aws_id)
+        });
+        Ok(answer)
     }
 
     /// Counts the call and applies the shared TPS quota.
@@ -149,7 +171,11 @@ impl RunningProxy {
 
 /// Starts the proxy on a free 127.0.0.1 port in front of the moto server at `moto_url`.
 pub async fn start(config: ProxyConfig, moto_url: &str) -> io::Result<RunningProxy> {
+    let models = tokio::task::spawn_blocking(Models::get)
+        .await
+        .map_err(io::Error::other)??;
     let proxy = Arc::new(Proxy {
+        models,
         moto_url: moto_url.trim_end_matches('/').to_owned(),
         http: reqwest::Client::builder()
             .build()
@@ -292,6 +318,14 @@ async fn answer(
     internal: bool,
     body: Body,
 ) -> Response {
+    if !proxy.model(service).has_operation(operation) {
+        return AwsError::new(
+            StatusCode::BAD_REQUEST,
+            "UnknownOperationException",
+            format!("{} has no operation {operation}", service.target_prefix()),
+        )
+        .into_response();
+    }
     if !internal {
         match proxy.admit(operation) {
             Ok(latency) if !latency.is_zero() => tokio::time::sleep(latency).await,
@@ -320,6 +354,9 @@ async fn answer(
             }
         }
     };
+    if let Err(error) = proxy.model(service).validate(operation, &input) {
+        return error.into_response();
+    }
     let result = match service {
         Service::SsoAdmin => sso::dispatch(proxy, operation, input).await,
         Service::IdentityStore => identitystore::dispatch(proxy, operation, input).await,
@@ -332,6 +369,49 @@ async fn answer(
             }
             error.into_response()
         }
+    }
+}
+
+/// moto's identity store ids are `d-` and ten letters or digits; AWS's (and the model's pattern) are `d-` and
+/// ten hex digits. The proxy answers a stable hex id per moto id and maps it back on the way to moto.
+fn aws_store_id(moto_id: &str) -> String {
+    let hex_tail = moto_id.strip_prefix("d-").is_some_and(|tail| {
+        tail.len() == 10
+            && tail
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    });
+    if hex_tail {
+        return moto_id.to_owned();
+    }
+    // FNV-1a: stable across runs and Rust versions, unlike the standard library's hasher.
+    let hash = moto_id
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+        });
+    format!("d-{:010x}", hash & 0xff_ffff_ffff)
+}
+
+/// Rewrites every `IdentityStoreId` member's value for which `map` has a replacement.
+fn rewrite_store_ids(value: &mut Value, map: &mut dyn FnMut(&str) -> Option<String>) {
+    match value {
+        Value::Object(members) => {
+            for (key, member) in members.iter_mut() {
+                match member {
+                    Value::String(id) if key == "IdentityStoreId" => {
+                        if let Some(replacement) = map(id) {
+                            *id = replacement;
+                        }
+                    }
+                    other => rewrite_store_ids(other, map),
+                }
+            }
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|item| rewrite_store_ids(item, map)),
+        _ => {}
     }
 }
 

@@ -7,7 +7,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use serde_json::{Map, Value, json};
 
 use super::json::{AwsError, required_str, to_aws_arns, to_moto_arns};
-use super::state::{AsyncKind, AsyncRequest};
+use super::state::{AccessControlConfiguration, AsyncKind, AsyncRequest};
 use super::{Proxy, Service};
 
 pub(super) async fn dispatch(
@@ -20,6 +20,29 @@ pub(super) async fn dispatch(
     let mut output = match operation {
         "DescribeInstance" => describe_instance(proxy, &input).await?,
         "CreatePermissionSet" => create_permission_set(proxy, &input).await?,
+        "UpdatePermissionSet" => {
+            check_session_duration(&input)?;
+            proxy.moto(Service::SsoAdmin, operation, &input).await?
+        }
+        "DescribePermissionSet" => {
+            hide_lagging(proxy, &input)?;
+            proxy.moto(Service::SsoAdmin, operation, &input).await?
+        }
+        "ListPermissionSets" => {
+            let mut output = proxy.moto(Service::SsoAdmin, operation, &input).await?;
+            leave_out_lagging(proxy, &mut output);
+            output
+        }
+        "AttachManagedPolicyToPermissionSet" | "DetachManagedPolicyFromPermissionSet" => {
+            change_managed_policy(proxy, operation, &input).await?
+        }
+        "ListManagedPoliciesInPermissionSet" => list_managed_policies(proxy, &input).await?,
+        "CreateInstanceAccessControlAttributeConfiguration"
+        | "DescribeInstanceAccessControlAttributeConfiguration"
+        | "UpdateInstanceAccessControlAttributeConfiguration"
+        | "DeleteInstanceAccessControlAttributeConfiguration" => {
+            access_control_attributes(proxy, operation, &input).await?
+        }
         "DeletePermissionSet" => delete_permission_set(proxy, &input).await?,
         "CreateAccountAssignment" => {
             change_assignment(proxy, &input, AsyncKind::AssignmentCreation).await?
@@ -79,12 +102,86 @@ pub(super) async fn dispatch(
         "ListPermissionSetsProvisionedToAccount" => permission_sets_for_account(proxy, &input)?,
         _ => proxy.moto(Service::SsoAdmin, operation, &input).await?,
     };
+    if answered_in_full(operation) {
+        output = proxy.models.sso_admin.paginate(operation, &input, output)?;
+    }
     if outdates_accounts && let Some(arn) = input.get("PermissionSetArn").and_then(Value::as_str) {
         mark_outdated(proxy, arn);
     }
     to_aws_arns(&mut output);
     session_durations_as_iso8601(&mut output);
     Ok(output)
+}
+
+/// The List operations whose whole result the proxy computes; one page of it is answered per the model's
+/// paginator. moto pages the others itself.
+fn answered_in_full(operation: &str) -> bool {
+    matches!(
+        operation,
+        "ListAccountAssignmentCreationStatus"
+            | "ListAccountAssignmentDeletionStatus"
+            | "ListPermissionSetProvisioningStatus"
+            | "ListAccountsForProvisionedPermissionSet"
+            | "ListPermissionSetsProvisionedToAccount"
+            | "ListTagsForResource"
+    )
+}
+
+/// A permission set created less than `read_lag_ms` ago is not found yet.
+fn hide_lagging(proxy: &Proxy, input: &Value) -> Result<(), AwsError> {
+    let arn = required_str(input, "PermissionSetArn")?;
+    if proxy.state().lagging(arn, Instant::now()) {
+        return Err(AwsError::not_found(format!(
+            "Could not find PermissionSet with id {}",
+            permission_set_id(arn)
+        )));
+    }
+    Ok(())
+}
+
+fn leave_out_lagging(proxy: &Proxy, output: &mut Value) {
+    let state = proxy.state();
+    let now = Instant::now();
+    if let Some(arns) = output
+        .get_mut("PermissionSets")
+        .and_then(Value::as_array_mut)
+    {
+        arns.retain(|arn| !arn.as_str().is_some_and(|arn| state.lagging(arn, now)));
+    }
+}
+
+/// AWS IAM Identity Center user guide ("Set session duration"): a permission set's session lasts 1 to 12
+/// hours. The model's `Duration` pattern admits any ISO-8601 duration, so this is checked on its own.
+fn check_session_duration(input: &Value) -> Result<(), AwsError> {
+    let Some(duration) = input.get("SessionDuration").and_then(Value::as_str) else {
+        return Ok(());
+    };
+    match iso8601_seconds(duration) {
+        Some(seconds) if (3600..=12 * 3600).contains(&seconds) => Ok(()),
+        _ => Err(AwsError::validation(format!(
+            "1 validation error detected: Value '{duration}' at 'sessionDuration' failed to satisfy constraint: \
+             the session duration must be between PT1H and PT12H"
+        ))),
+    }
+}
+
+/// Seconds of a time-only ISO-8601 duration (`PT2H30M`); `None` for anything with a date part or fractions.
+fn iso8601_seconds(duration: &str) -> Option<u64> {
+    let mut rest = duration.strip_prefix("PT")?;
+    if rest.is_empty() {
+        return None;
+    }
+    let mut seconds = 0;
+    for (unit, factor) in [('H', 3600), ('M', 60), ('S', 1)] {
+        if let Some((number, tail)) = rest.split_once(unit)
+            && !number.is_empty()
+            && number.bytes().all(|byte| byte.is_ascii_digit())
+        {
+            seconds += number.parse::<u64>().ok()? * factor;
+            rest = tail;
+        }
+    }
+    rest.is_empty().then_some(seconds)
 }
 
 /// Writes that change what a permission set grants: the accounts it is provisioned to keep running the
@@ -200,6 +297,157 @@ async fn describe_instance(proxy: &Proxy, input: &Value) -> Result<Value, AwsErr
     Ok(instance)
 }
 
+/// AWS managed policies live under IAM paths (`arn:aws:iam::aws:policy/job-function/ViewOnlyAccess`); moto
+/// reads its bundled policy list without their paths and knows each only as `arn:aws:iam::aws:policy/<name>`.
+/// The proxy checks the full ARN against the path moto's list records, hands moto the form it finds, and
+/// answers the full ARN again in listings.
+async fn change_managed_policy(
+    proxy: &Proxy,
+    operation: &str,
+    input: &Value,
+) -> Result<Value, AwsError> {
+    let permission_set_arn = required_str(input, "PermissionSetArn")?.to_owned();
+    let arn = required_str(input, "ManagedPolicyArn")?.to_owned();
+    let Some((prefix, path, name)) = split_managed_policy_arn(&arn) else {
+        return proxy.moto(Service::SsoAdmin, operation, input).await;
+    };
+    if path == "/" {
+        return proxy.moto(Service::SsoAdmin, operation, input).await;
+    }
+    let attaching = operation == "AttachManagedPolicyToPermissionSet";
+    if attaching
+        && proxy
+            .models
+            .aws_managed_policy_paths
+            .get(name)
+            .map(String::as_str)
+            != Some(path)
+    {
+        return Err(AwsError::not_found(format!(
+            "Policy does not exist with ARN: {arn}"
+        )));
+    }
+    let mut forwarded = input.clone();
+    forwarded["ManagedPolicyArn"] = json!(format!("{prefix}/{name}"));
+    let output = proxy.moto(Service::SsoAdmin, operation, &forwarded).await?;
+    let mut state = proxy.state();
+    let paths = state
+        .managed_policy_paths
+        .entry(permission_set_arn)
+        .or_default();
+    if attaching {
+        paths.insert(name.to_owned(), arn.clone());
+    } else {
+        paths.remove(name);
+    }
+    Ok(output)
+}
+
+/// `arn:aws:iam::aws:policy/job-function/ViewOnlyAccess` → (`arn:aws:iam::aws:policy`, `/job-function/`,
+/// `ViewOnlyAccess`).
+fn split_managed_policy_arn(arn: &str) -> Option<(&str, &str, &str)> {
+    let start = arn.find(":policy/")? + ":policy".len();
+    let (prefix, path_and_name) = arn.split_at(start);
+    let name_start = path_and_name.rfind('/')? + 1;
+    let (path, name) = path_and_name.split_at(name_start);
+    Some((prefix, path, name))
+}
+
+async fn list_managed_policies(proxy: &Proxy, input: &Value) -> Result<Value, AwsError> {
+    let mut output = proxy
+        .moto(
+            Service::SsoAdmin,
+            "ListManagedPoliciesInPermissionSet",
+            input,
+        )
+        .await?;
+    let permission_set_arn = required_str(input, "PermissionSetArn")?;
+    let state = proxy.state();
+    if let (Some(paths), Some(policies)) = (
+        state.managed_policy_paths.get(permission_set_arn),
+        output
+            .get_mut("AttachedManagedPolicies")
+            .and_then(Value::as_array_mut),
+    ) {
+        for policy in policies {
+            if let Some(full_arn) = policy
+                .get("Name")
+                .and_then(Value::as_str)
+                .and_then(|name| paths.get(name))
+            {
+                policy["Arn"] = json!(full_arn);
+            }
+        }
+    }
+    Ok(output)
+}
+
+/// `Create/Describe/Update/DeleteInstanceAccessControlAttributeConfiguration` (moto has none of them), per
+/// the sso-admin API reference: one configuration per instance; Create of a second → `ConflictException`;
+/// the others without one → `ResourceNotFoundException`; Describe answers `CREATION_IN_PROGRESS` until the
+/// creation completes (`complete_ms`), then `ENABLED`.
+async fn access_control_attributes(
+    proxy: &Proxy,
+    operation: &str,
+    input: &Value,
+) -> Result<Value, AwsError> {
+    let instance_arn = required_str(input, "InstanceArn")?;
+    instance(proxy, instance_arn).await?;
+    let attributes = input.get("InstanceAccessControlAttributeConfiguration");
+    let missing = || {
+        AwsError::not_found(format!(
+            "No access control attribute configuration exists for instance {instance_arn}"
+        ))
+    };
+    let mut state = proxy.state();
+    let now = Instant::now();
+    match operation {
+        "CreateInstanceAccessControlAttributeConfiguration" => {
+            if state.access_control.contains_key(instance_arn) {
+                return Err(AwsError::conflict(format!(
+                    "An access control attribute configuration already exists for instance {instance_arn}"
+                )));
+            }
+            let completes_at = state.completion_time(now);
+            state.access_control.insert(
+                instance_arn.to_owned(),
+                AccessControlConfiguration {
+                    attributes: attributes.cloned().unwrap_or_default(),
+                    completes_at,
+                },
+            );
+            Ok(json!({}))
+        }
+        "UpdateInstanceAccessControlAttributeConfiguration" => {
+            let configuration = state
+                .access_control
+                .get_mut(instance_arn)
+                .ok_or_else(missing)?;
+            configuration.attributes = attributes.cloned().unwrap_or_default();
+            Ok(json!({}))
+        }
+        "DeleteInstanceAccessControlAttributeConfiguration" => {
+            state
+                .access_control
+                .remove(instance_arn)
+                .ok_or_else(missing)?;
+            Ok(json!({}))
+        }
+        _ => {
+            let configuration = state.access_control.get(instance_arn).ok_or_else(missing)?;
+            let status = if now < configuration.completes_at {
+                "CREATION_IN_PROGRESS"
+            } else {
+                "ENABLED"
+            };
+            Ok(json!({
+                "Status": status,
+                "InstanceAccessControlAttributeConfiguration": configuration.attributes,
+            }))
+        }
+    }
+}
+
 async fn ensure_permission_set(
     proxy: &Proxy,
     instance_arn: &str,
@@ -268,6 +516,7 @@ async fn permission_set_name_taken(
 async fn create_permission_set(proxy: &Proxy, input: &Value) -> Result<Value, AwsError> {
     let instance_arn = required_str(input, "InstanceArn")?;
     let name = required_str(input, "Name")?;
+    check_session_duration(input)?;
     if permission_set_name_taken(proxy, instance_arn, name).await? {
         return Err(AwsError::conflict(format!(
             "PermissionSet with name {name} already exists in instance {instance_arn}"
@@ -279,15 +528,62 @@ async fn create_permission_set(proxy: &Proxy, input: &Value) -> Result<Value, Aw
     let created_arn = output
         .pointer("/PermissionSet/PermissionSetArn")
         .and_then(Value::as_str);
-    if let (Some(arn), Some(tags)) = (created_arn, input.get("Tags").and_then(Value::as_array)) {
+    if let Some(arn) = created_arn {
         let mut state = proxy.state();
-        let stored = state.tags.entry(arn.to_owned()).or_default();
-        stored.extend(parse_tags(tags)?);
+        state.created_at.insert(arn.to_owned(), Instant::now());
+        if let Some(tags) = input.get("Tags").and_then(Value::as_array) {
+            let stored = state.tags.entry(arn.to_owned()).or_default();
+            stored.extend(parse_tags(tags)?);
+        }
     }
     Ok(output)
 }
 
+/// AWS refuses to delete a permission set that is still assigned somewhere (terraform-provider-aws#26757
+/// quotes the answer): the assignments have to be deleted, and their deletion finished, first.
 async fn delete_permission_set(proxy: &Proxy, input: &Value) -> Result<Value, AwsError> {
+    let instance_arn = required_str(input, "InstanceArn")?;
+    let permission_set_arn = required_str(input, "PermissionSetArn")?;
+    ensure_permission_set(proxy, instance_arn, permission_set_arn).await?;
+    let (accounts, changing) = {
+        let state = proxy.state();
+        let now = Instant::now();
+        let changing = state.async_requests.iter().any(|(_, request)| {
+            request.kind != AsyncKind::Provisioning
+                && request.in_progress(now)
+                && request.status.get("PermissionSetArn") == Some(&json!(permission_set_arn))
+        });
+        let accounts: Vec<String> = state
+            .provisioned_accounts
+            .get(permission_set_arn)
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect();
+        (accounts, changing)
+    };
+    let mut assigned = changing;
+    for account in accounts {
+        if assigned {
+            break;
+        }
+        let listed = proxy
+            .moto(
+                Service::SsoAdmin,
+                "ListAccountAssignments",
+                &json!({"InstanceArn": instance_arn, "AccountId": account, "PermissionSetArn": permission_set_arn}),
+            )
+            .await?;
+        assigned = listed
+            .get("AccountAssignments")
+            .and_then(Value::as_array)
+            .is_some_and(|assignments| !assignments.is_empty());
+    }
+    if assigned {
+        return Err(AwsError::conflict(
+            "Could not delete because PermissionSet has ApplicationProfile associated with it",
+        ));
+    }
     let output = proxy
         .moto(Service::SsoAdmin, "DeletePermissionSet", input)
         .await?;
@@ -297,56 +593,10 @@ async fn delete_permission_set(proxy: &Proxy, input: &Value) -> Result<Value, Aw
         state.boundaries.remove(arn);
         state.provisioned_accounts.remove(arn);
         state.outdated_accounts.remove(arn);
+        state.managed_policy_paths.remove(arn);
+        state.created_at.remove(arn);
     }
     Ok(output)
-}
-
-/// `^([0-9a-f]{10}-|)[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}$` (service model).
-fn valid_principal_id(id: &str) -> bool {
-    let uuid_part = match id.split_once('-') {
-        Some((prefix, rest)) if prefix.len() == 10 && rest.len() == 36 => {
-            if !prefix
-                .bytes()
-                .all(|byte| byte.is_ascii_digit() || (b'a'..=b'f').contains(&byte))
-            {
-                return false;
-            }
-            rest
-        }
-        _ => id,
-    };
-    let groups: Vec<&str> = uuid_part.split('-').collect();
-    groups.len() == 5
-        && groups.iter().zip([8, 4, 4, 4, 12]).all(|(group, length)| {
-            group.len() == length && group.bytes().all(|byte| byte.is_ascii_hexdigit())
-        })
-}
-
-fn validate_assignment(input: &Value) -> Result<(), AwsError> {
-    required_str(input, "InstanceArn")?;
-    required_str(input, "PermissionSetArn")?;
-    let target_id = required_str(input, "TargetId")?;
-    if target_id.len() != 12 || !target_id.bytes().all(|byte| byte.is_ascii_digit()) {
-        return Err(AwsError::validation(format!(
-            "1 validation error detected: Value '{target_id}' at 'targetId' failed to satisfy constraint: Member must satisfy regular expression pattern: \\d{{12}}"
-        )));
-    }
-    if required_str(input, "TargetType")? != "AWS_ACCOUNT" {
-        return Err(AwsError::validation("TargetType must be AWS_ACCOUNT"));
-    }
-    let principal_type = required_str(input, "PrincipalType")?;
-    if principal_type != "USER" && principal_type != "GROUP" {
-        return Err(AwsError::validation(format!(
-            "Value '{principal_type}' at 'principalType' failed to satisfy constraint: Member must satisfy enum value set: [USER, GROUP]"
-        )));
-    }
-    let principal_id = required_str(input, "PrincipalId")?;
-    if !valid_principal_id(principal_id) {
-        return Err(AwsError::validation(format!(
-            "Value '{principal_id}' at 'principalId' failed to satisfy constraint: Member must satisfy the principal id pattern"
-        )));
-    }
-    Ok(())
 }
 
 /// Why the assignment will end FAILED, if it will: unknown principal (AWS accepts the call and fails it
@@ -405,7 +655,6 @@ async fn change_assignment(
     input: &Value,
     kind: AsyncKind,
 ) -> Result<Value, AwsError> {
-    validate_assignment(input)?;
     let instance_arn = required_str(input, "InstanceArn")?;
     let permission_set_arn = required_str(input, "PermissionSetArn")?;
     ensure_permission_set(proxy, instance_arn, permission_set_arn).await?;
@@ -428,17 +677,16 @@ async fn change_assignment(
     }
     status.insert("RequestId".into(), json!(request_id));
     status.insert("CreatedDate".into(), json!(epoch_seconds()));
-    let record = AsyncRequest {
-        kind,
-        instance_arn: instance_arn.to_owned(),
-        status,
-        created: Instant::now(),
-        polls_answered: 0,
-        failure: failure.clone(),
-    };
-    {
+    let record = {
         // Checked and recorded under one lock so concurrent calls cannot both take the last slot.
         let mut state = proxy.state();
+        let record = AsyncRequest {
+            kind,
+            instance_arn: instance_arn.to_owned(),
+            status,
+            completes_at: state.completion_time(Instant::now()),
+            failure: failure.clone(),
+        };
         let config = state.config.clone();
         if config.quotas
             && state.outstanding_assignments(Instant::now()) >= config.max_outstanding_assignments
@@ -451,7 +699,8 @@ async fn change_assignment(
         state
             .async_requests
             .push((request_id.clone(), record.clone()));
-    }
+        record
+    };
     let already_assigned =
         kind == AsyncKind::AssignmentCreation && assignment_exists(proxy, input).await?;
     if failure.is_none() && !already_assigned {
@@ -493,19 +742,11 @@ fn mark_provisioned(proxy: &Proxy, permission_set_arn: &str, account: &str) {
 async fn accounts_for_permission_set(proxy: &Proxy, input: &Value) -> Result<Value, AwsError> {
     let instance_arn = required_str(input, "InstanceArn")?;
     let permission_set_arn = required_str(input, "PermissionSetArn")?;
-    let wanted = input.get("ProvisioningStatus").and_then(Value::as_str);
-    let latest = match wanted {
-        None => None,
-        Some("LATEST_PERMISSION_SET_PROVISIONED") => Some(true),
-        Some("LATEST_PERMISSION_SET_NOT_PROVISIONED") => Some(false),
-        Some(other) => {
-            return Err(AwsError::validation(format!(
-                "1 validation error detected: Value '{other}' at 'provisioningStatus' failed to satisfy constraint: \
-                 Member must satisfy enum value set: [LATEST_PERMISSION_SET_PROVISIONED, \
-                 LATEST_PERMISSION_SET_NOT_PROVISIONED]"
-            )));
-        }
-    };
+    // The validator has checked the enum: the other value is LATEST_PERMISSION_SET_NOT_PROVISIONED.
+    let latest = input
+        .get("ProvisioningStatus")
+        .and_then(Value::as_str)
+        .map(|status| status == "LATEST_PERMISSION_SET_PROVISIONED");
     ensure_permission_set(proxy, instance_arn, permission_set_arn).await?;
     let state = proxy.state();
     let outdated = state.outdated_accounts.get(permission_set_arn);
@@ -561,21 +802,36 @@ async fn assignment_exists(proxy: &Proxy, input: &Value) -> Result<bool, AwsErro
 async fn provision_permission_set(proxy: &Proxy, input: &Value) -> Result<Value, AwsError> {
     let instance_arn = required_str(input, "InstanceArn")?;
     let permission_set_arn = required_str(input, "PermissionSetArn")?;
-    let target_type = required_str(input, "TargetType")?;
-    if target_type != "AWS_ACCOUNT" && target_type != "ALL_PROVISIONED_ACCOUNTS" {
-        return Err(AwsError::validation(
-            "TargetType must be AWS_ACCOUNT or ALL_PROVISIONED_ACCOUNTS",
-        ));
-    }
-    if target_type == "AWS_ACCOUNT" && input.get("TargetId").is_none() {
+    // The model cannot say that TargetId goes with TargetType AWS_ACCOUNT (ProvisionPermissionSet reference).
+    if required_str(input, "TargetType")? == "AWS_ACCOUNT" && input.get("TargetId").is_none() {
         return Err(AwsError::validation(
             "TargetId is required when TargetType is AWS_ACCOUNT",
         ));
     }
     ensure_permission_set(proxy, instance_arn, permission_set_arn).await?;
-    let failure = {
-        let state = proxy.state();
-        state
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let mut status = Map::new();
+    status.insert("RequestId".into(), json!(request_id));
+    status.insert("PermissionSetArn".into(), json!(permission_set_arn));
+    if let Some(account) = input.get("TargetId") {
+        status.insert("AccountId".into(), account.clone());
+    }
+    status.insert("CreatedDate".into(), json!(epoch_seconds()));
+    let record = {
+        // Checked and recorded under one lock so that of two concurrent calls one is the conflict.
+        let mut state = proxy.state();
+        let now = Instant::now();
+        if state.async_requests.iter().any(|(_, request)| {
+            request.kind == AsyncKind::Provisioning
+                && request.in_progress(now)
+                && request.status.get("PermissionSetArn") == Some(&json!(permission_set_arn))
+        }) {
+            return Err(AwsError::conflict(format!(
+                "Permission set {} is already being provisioned; retry when that request completes",
+                permission_set_id(permission_set_arn)
+            )));
+        }
+        let failure = state
             .config
             .fail_permission_set_arns
             .iter()
@@ -585,12 +841,30 @@ async fn provision_permission_set(proxy: &Proxy, input: &Value) -> Result<Value,
                     "Injected failure provisioning permission set {}",
                     permission_set_id(permission_set_arn)
                 )
-            })
+            });
+        let record = AsyncRequest {
+            kind: AsyncKind::Provisioning,
+            instance_arn: instance_arn.to_owned(),
+            status,
+            completes_at: state.completion_time(now),
+            failure,
+        };
+        state
+            .async_requests
+            .push((request_id.clone(), record.clone()));
+        record
     };
-    if failure.is_none() {
-        proxy
+    if record.failure.is_none() {
+        if let Err(error) = proxy
             .moto(Service::SsoAdmin, "ProvisionPermissionSet", input)
-            .await?;
+            .await
+        {
+            proxy
+                .state()
+                .async_requests
+                .retain(|(id, _)| *id != request_id);
+            return Err(error);
+        }
         match input.get("TargetId").and_then(Value::as_str) {
             Some(account) => mark_provisioned(proxy, permission_set_arn, account),
             None => {
@@ -598,25 +872,7 @@ async fn provision_permission_set(proxy: &Proxy, input: &Value) -> Result<Value,
             }
         }
     }
-    let request_id = uuid::Uuid::new_v4().to_string();
-    let mut status = Map::new();
-    status.insert("RequestId".into(), json!(request_id));
-    status.insert("PermissionSetArn".into(), json!(permission_set_arn));
-    if let Some(account) = input.get("TargetId") {
-        status.insert("AccountId".into(), account.clone());
-    }
-    status.insert("CreatedDate".into(), json!(epoch_seconds()));
-    let record = AsyncRequest {
-        kind: AsyncKind::Provisioning,
-        instance_arn: instance_arn.to_owned(),
-        status,
-        created: Instant::now(),
-        polls_answered: 0,
-        failure,
-    };
-    let answer = json!({"PermissionSetProvisioningStatus": record.render(true)});
-    proxy.state().async_requests.push((request_id, record));
-    Ok(answer)
+    Ok(json!({"PermissionSetProvisioningStatus": record.render(true)}))
 }
 
 fn describe_async(
@@ -628,12 +884,11 @@ fn describe_async(
 ) -> Result<Value, AwsError> {
     required_str(input, "InstanceArn")?;
     let request_id = required_str(input, id_member)?;
-    let mut state = proxy.state();
-    let config = state.config.clone();
+    let state = proxy.state();
     let request = state
         .find_async(request_id, kind)
         .ok_or_else(|| AwsError::not_found(format!("Request {request_id} does not exist")))?;
-    Ok(json!({ output_member: request.poll(Instant::now(), &config) }))
+    Ok(json!({ output_member: request.status_at(Instant::now()) }))
 }
 
 fn list_async(
@@ -650,7 +905,7 @@ fn list_async(
         .async_requests
         .iter()
         .filter(|(_, request)| request.kind == kind && request.instance_arn == instance_arn)
-        .map(|(_, request)| request.render(request.in_progress(now, &state.config)))
+        .map(|(_, request)| request.status_at(now))
         .filter(|status| wanted_status.is_none_or(|wanted| status["Status"] == wanted))
         .map(|status| {
             json!({"Status": status["Status"], "RequestId": status["RequestId"], "CreatedDate": status["CreatedDate"]})
@@ -805,28 +1060,32 @@ mod tests {
     }
 
     #[test]
-    fn principal_ids_follow_the_service_model_pattern() {
-        assert!(valid_principal_id("c3793162-9581-4645-84e1-6f5f2c23ed5b"));
-        assert!(valid_principal_id(
-            "906744b7c4-c3793162-9581-4645-84e1-6f5f2c23ed5b"
-        ));
-        assert!(!valid_principal_id("not-a-principal"));
-        assert!(!valid_principal_id("c3793162-9581-4645-84e1-6f5f2c23ed5"));
+    fn session_durations_are_read_as_seconds() {
+        assert_eq!(iso8601_seconds("PT1H"), Some(3600));
+        assert_eq!(iso8601_seconds("PT2H30M"), Some(9000));
+        assert_eq!(iso8601_seconds("PT90M"), Some(5400));
+        assert_eq!(iso8601_seconds("PT45S"), Some(45));
+        assert_eq!(iso8601_seconds("P1D"), None);
+        assert_eq!(iso8601_seconds("PT"), None);
+        assert!(check_session_duration(&json!({"SessionDuration": "PT12H"})).is_ok());
+        assert!(check_session_duration(&json!({"SessionDuration": "PT13H"})).is_err());
+        assert!(check_session_duration(&json!({"SessionDuration": "PT30M"})).is_err());
     }
 
     #[test]
-    fn account_ids_must_have_twelve_digits() {
-        let mut input = json!({
-            "InstanceArn": "arn:aws:sso:::instance/ssoins-1", "PermissionSetArn": "arn:aws:sso:::instance/ssoins-1/ps-1",
-            "TargetId": "12345", "TargetType": "AWS_ACCOUNT", "PrincipalType": "GROUP",
-            "PrincipalId": "c3793162-9581-4645-84e1-6f5f2c23ed5b"
-        });
+    fn managed_policy_arns_split_into_prefix_path_and_name() {
         assert_eq!(
-            validate_assignment(&input).unwrap_err().error_type,
-            "ValidationException"
+            split_managed_policy_arn("arn:aws:iam::aws:policy/job-function/ViewOnlyAccess"),
+            Some((
+                "arn:aws:iam::aws:policy",
+                "/job-function/",
+                "ViewOnlyAccess"
+            ))
         );
-        input["TargetId"] = json!("111111111111");
-        assert!(validate_assignment(&input).is_ok());
+        assert_eq!(
+            split_managed_policy_arn("arn:aws:iam::aws:policy/ReadOnlyAccess"),
+            Some(("arn:aws:iam::aws:policy", "/", "ReadOnlyAccess"))
+        );
     }
 
     #[test]

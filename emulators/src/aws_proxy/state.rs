@@ -14,10 +14,15 @@ pub struct ProxyConfig {
     pub latency_ms: u64,
     /// Per-operation latency (e.g. `{"CreateAccountAssignment": 500}`), replacing `latency_ms` for that operation.
     pub operation_latency_ms: BTreeMap<String, u64>,
-    /// How many `Describe…Status` polls answer IN_PROGRESS before the final status.
-    pub async_polls: u32,
-    /// An asynchronous request also completes once it is this old, polled or not (real AWS finishes on its own).
-    pub async_complete_after_ms: u64,
+    /// Asynchronous requests (account assignment creation/deletion, permission set provisioning, the access
+    /// control attribute configuration) complete this long after they were started, however often they are
+    /// polled: AWS finishes them in its own time.
+    pub complete_ms: u64,
+    /// Up to this much more, drawn per request, so that requests started together finish apart.
+    pub complete_jitter_ms: u64,
+    /// Read-after-write lag: a permission set, group or user is invisible to reads (Describe → not found,
+    /// lists leave it out) for this long after it was created.
+    pub read_lag_ms: u64,
     /// Enforces the shared TPS limit and the outstanding-assignment limit.
     pub quotas: bool,
     /// Identity Center APIs share this many transactions per second (AWS: 20, not adjustable).
@@ -37,8 +42,9 @@ impl Default for ProxyConfig {
         ProxyConfig {
             latency_ms: 0,
             operation_latency_ms: BTreeMap::new(),
-            async_polls: 1,
-            async_complete_after_ms: 10_000,
+            complete_ms: 100,
+            complete_jitter_ms: 0,
+            read_lag_ms: 0,
             quotas: true,
             tps_limit: 20,
             burst: 20,
@@ -101,26 +107,19 @@ pub struct AsyncRequest {
     pub instance_arn: String,
     /// The status object without `Status`/`FailureReason` (as the create call answered it).
     pub status: Map<String, Value>,
-    pub created: Instant,
-    pub polls_answered: u32,
+    pub completes_at: Instant,
     /// `Some(reason)` when the request ends FAILED.
     pub failure: Option<String>,
 }
 
 impl AsyncRequest {
-    pub fn in_progress(&self, now: Instant, config: &ProxyConfig) -> bool {
-        self.polls_answered < config.async_polls
-            && now.saturating_duration_since(self.created)
-                < Duration::from_millis(config.async_complete_after_ms)
+    pub fn in_progress(&self, now: Instant) -> bool {
+        now < self.completes_at
     }
 
-    /// The status object for a Describe call; counts the poll.
-    pub fn poll(&mut self, now: Instant, config: &ProxyConfig) -> Value {
-        let in_progress = self.in_progress(now, config);
-        if in_progress {
-            self.polls_answered += 1;
-        }
-        self.render(in_progress)
+    /// The status object as a Describe call answers it at `now`.
+    pub fn status_at(&self, now: Instant) -> Value {
+        self.render(self.in_progress(now))
     }
 
     pub fn render(&self, in_progress: bool) -> Value {
@@ -160,6 +159,24 @@ pub struct ProxyState {
     pub provisioned_accounts: HashMap<String, BTreeSet<String>>,
     /// Of those, the accounts still running a version older than the permission set's latest change.
     pub outdated_accounts: HashMap<String, BTreeSet<String>>,
+    /// When each permission set (moto ARN shape), group and user was created, for the read-after-write lag.
+    pub created_at: HashMap<String, Instant>,
+    /// identitystore `Revision` by group/user id: 1 when created, one more per UpdateGroup/UpdateUser.
+    pub revisions: HashMap<String, u64>,
+    /// AWS-shaped identity store id (`d-` + 10 hex digits) → moto's (`d-` + 10 letters and digits).
+    pub store_ids: HashMap<String, String>,
+    /// AWS managed policies attached with an IAM path, by permission set (moto ARN shape) and policy name:
+    /// moto stores them under the path-less ARN it can find.
+    pub managed_policy_paths: HashMap<String, BTreeMap<String, String>>,
+    /// The ABAC configuration of each instance (moto has none).
+    pub access_control: HashMap<String, AccessControlConfiguration>,
+}
+
+/// An instance's `InstanceAccessControlAttributeConfiguration` and when its creation completes.
+#[derive(Debug, Clone)]
+pub struct AccessControlConfiguration {
+    pub attributes: Value,
+    pub completes_at: Instant,
 }
 
 impl ProxyState {
@@ -175,6 +192,11 @@ impl ProxyState {
             external_ids: HashMap::new(),
             provisioned_accounts: HashMap::new(),
             outdated_accounts: HashMap::new(),
+            created_at: HashMap::new(),
+            revisions: HashMap::new(),
+            store_ids: HashMap::new(),
+            managed_policy_paths: HashMap::new(),
+            access_control: HashMap::new(),
         }
     }
 
@@ -186,16 +208,32 @@ impl ProxyState {
         self.async_requests
             .iter()
             .filter(|(_, request)| {
-                request.kind != AsyncKind::Provisioning && request.in_progress(now, &self.config)
+                request.kind != AsyncKind::Provisioning && request.in_progress(now)
             })
             .count()
     }
 
-    pub fn find_async(&mut self, request_id: &str, kind: AsyncKind) -> Option<&mut AsyncRequest> {
+    pub fn find_async(&self, request_id: &str, kind: AsyncKind) -> Option<&AsyncRequest> {
         self.async_requests
-            .iter_mut()
+            .iter()
             .find(|(id, request)| id == request_id && request.kind == kind)
             .map(|(_, request)| request)
+    }
+
+    /// When a request started now completes: `complete_ms` plus up to `complete_jitter_ms`.
+    pub fn completion_time(&self, started: Instant) -> Instant {
+        let jitter = match self.config.complete_jitter_ms {
+            0 => 0,
+            most => fastrand::u64(0..=most),
+        };
+        started + Duration::from_millis(self.config.complete_ms + jitter)
+    }
+
+    /// Whether a resource created at most `read_lag_ms` ago is still invisible to reads.
+    pub fn lagging(&self, id: &str, now: Instant) -> bool {
+        self.created_at.get(id).is_some_and(|created| {
+            now.saturating_duration_since(*created) < Duration::from_millis(self.config.read_lag_ms)
+        })
     }
 }
 
@@ -214,44 +252,43 @@ mod tests {
     }
 
     #[test]
-    fn async_request_answers_in_progress_for_the_configured_polls() {
-        let config = ProxyConfig {
-            async_polls: 2,
+    fn async_requests_complete_by_time_however_often_they_are_polled() {
+        let state = ProxyState::new(ProxyConfig {
+            complete_ms: 100,
             ..ProxyConfig::default()
-        };
+        });
         let now = Instant::now();
-        let mut request = AsyncRequest {
+        let request = AsyncRequest {
             kind: AsyncKind::AssignmentCreation,
             instance_arn: "i".into(),
             status: Map::new(),
-            created: now,
-            polls_answered: 0,
+            completes_at: state.completion_time(now),
             failure: Some("no such principal".into()),
         };
-        assert_eq!(request.poll(now, &config)["Status"], "IN_PROGRESS");
-        assert_eq!(request.poll(now, &config)["Status"], "IN_PROGRESS");
-        let last = request.poll(now, &config);
+        for _ in 0..10 {
+            assert_eq!(request.status_at(now)["Status"], "IN_PROGRESS");
+        }
+        assert_eq!(
+            request.status_at(now + Duration::from_millis(99))["Status"],
+            "IN_PROGRESS"
+        );
+        let last = request.status_at(now + Duration::from_millis(100));
         assert_eq!(last["Status"], "FAILED");
         assert_eq!(last["FailureReason"], "no such principal");
     }
 
     #[test]
-    fn async_request_completes_on_its_own_after_the_deadline() {
-        let config = ProxyConfig {
-            async_polls: 5,
-            async_complete_after_ms: 100,
+    fn jitter_spreads_completions_within_its_bound() {
+        let state = ProxyState::new(ProxyConfig {
+            complete_ms: 100,
+            complete_jitter_ms: 50,
             ..ProxyConfig::default()
-        };
+        });
         let now = Instant::now();
-        let request = AsyncRequest {
-            kind: AsyncKind::AssignmentDeletion,
-            instance_arn: "i".into(),
-            status: Map::new(),
-            created: now,
-            polls_answered: 0,
-            failure: None,
-        };
-        assert!(request.in_progress(now, &config));
-        assert!(!request.in_progress(now + Duration::from_millis(150), &config));
+        let delays: BTreeSet<u128> = (0..200)
+            .map(|_| (state.completion_time(now) - now).as_millis())
+            .collect();
+        assert!(delays.iter().all(|delay| (100..=150).contains(delay)));
+        assert!(delays.len() > 10, "{delays:?}");
     }
 }

@@ -595,7 +595,7 @@ impl<A: AssignmentApi> AssignmentEngine<A> {
         Ok(targets.into_iter().collect())
     }
 
-    async fn list_target(
+    pub(crate) async fn list_target(
         &self,
         target: &AssignmentTarget,
         deadline: Deadline,

@@ -232,6 +232,17 @@ pub enum Error {
         missing: &'static str,
     },
 
+    #[error(
+        "permission set {permission_set_arn} is still assigned ({}); AWS deletes a permission set only \
+         after all its account assignments are deleted: remove these assignments (they are not managed by \
+         this configuration, or are still being deleted) and run again",
+        assignments.join(", ")
+    )]
+    PermissionSetAssigned {
+        permission_set_arn: String,
+        assignments: Vec<String>,
+    },
+
     #[error("invalid AWS settings: {0}")]
     InvalidSettings(String),
 

@@ -15,9 +15,10 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_smithy_types::retry::RetryConfig;
 
 use super::assignments::{
-    AssignmentCache, AssignmentEngine, AsyncOperation, SdkAssignmentApi, async_operation,
+    AssignmentCache, AssignmentEngine, AssignmentTarget, AsyncOperation, SdkAssignmentApi,
+    async_operation,
 };
-use super::error::{AwsError, Error};
+use super::error::{AwsError, Error, ErrorKind};
 use super::limits::ServiceLimits;
 use super::retry::{
     self, Conflicts, Deadline, PollPolicy, RetryPolicy, collect_pages, wait_until_terminal,
@@ -25,6 +26,8 @@ use super::retry::{
 
 /// Page size for list calls; 100 is the largest MaxResults the sso-admin list operations accept.
 pub(crate) const PAGE_SIZE: i32 = 100;
+/// Conflicting DeletePermissionSet rounds while assignments are still listed before giving up on them.
+const ASSIGNED_CONFLICT_ROUNDS: u32 = 4;
 /// AWS's default session duration, sent explicitly so that every backend stores the same ISO 8601 value
 /// (moto otherwise answers the integer 3600, which is not the documented string type).
 pub const DEFAULT_SESSION_DURATION: &str = "PT1H";
@@ -299,21 +302,75 @@ impl IdentityCenter {
         .map(drop)
     }
 
+    /// Deletes the permission set. AWS answers `ConflictException` both while an operation on the set is
+    /// finishing (retried here, with backoff, within the deadline) and while the set is still assigned
+    /// somewhere (terraform-provider-aws#26757): then [`Error::PermissionSetAssigned`] names the assignments,
+    /// since waiting cannot remove them.
     pub async fn delete_permission_set(
         &self,
         instance_arn: &str,
         permission_set_arn: &str,
         deadline: Deadline,
     ) -> Result<(), Error> {
-        self.call("DeletePermissionSet", Conflicts::Retry, deadline, || {
-            self.sso
-                .delete_permission_set()
-                .instance_arn(instance_arn)
-                .permission_set_arn(permission_set_arn)
-                .send()
-        })
-        .await
-        .map(drop)
+        let mut conflicts = 0;
+        loop {
+            let error = match self
+                .call("DeletePermissionSet", Conflicts::Fail, deadline, || {
+                    self.sso
+                        .delete_permission_set()
+                        .instance_arn(instance_arn)
+                        .permission_set_arn(permission_set_arn)
+                        .send()
+                })
+                .await
+            {
+                Ok(_) => return Ok(()),
+                Err(error) if error.aws_error().map(|e| e.kind) == Some(ErrorKind::Conflict) => {
+                    error
+                }
+                Err(error) => return Err(error),
+            };
+            conflicts += 1;
+            let assignments = self
+                .permission_set_assignments(instance_arn, permission_set_arn, deadline)
+                .await?;
+            let delay = self.retry.full_jitter(conflicts - 1, rand::random::<f64>());
+            let out_of_time = tokio::time::Instant::now() + delay >= deadline.instant();
+            // A few rounds let an assignment deletion that is still finishing (listed until it has) go away.
+            if !assignments.is_empty() && (conflicts >= ASSIGNED_CONFLICT_ROUNDS || out_of_time) {
+                return Err(Error::PermissionSetAssigned {
+                    permission_set_arn: permission_set_arn.to_owned(),
+                    assignments,
+                });
+            }
+            if out_of_time {
+                return Err(error);
+            }
+            self.limits.counters.record_retry();
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    /// Every assignment of the permission set (`group <id> in account <id>`), read uncached: one
+    /// ListAccountsForProvisionedPermissionSet and one ListAccountAssignments per account.
+    pub async fn permission_set_assignments(
+        &self,
+        instance_arn: &str,
+        permission_set_arn: &str,
+        deadline: Deadline,
+    ) -> Result<Vec<String>, Error> {
+        let engine = self.assignments(instance_arn);
+        let mut assignments = Vec::new();
+        for account in self
+            .list_accounts_for_permission_set(instance_arn, permission_set_arn, deadline)
+            .await?
+        {
+            let target = AssignmentTarget::new(permission_set_arn, account.as_str());
+            for principal in engine.list_target(&target, deadline).await?.iter() {
+                assignments.push(format!("{principal} in account {account}"));
+            }
+        }
+        Ok(assignments)
     }
 
     pub async fn list_permission_sets(

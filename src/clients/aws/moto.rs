@@ -1,110 +1,39 @@
-//! A moto_server per test, for the client's own tests (the emulator crate has the full launcher), and the
-//! tests that run against it.
+//! The client's tests against a moto_server of their own, started with the emulators' launcher
+//! (`idbridge_emulators::moto`): raw moto, and moto behind the emulators' AWS proxy where AWS's own
+//! behaviour (conflicts, asynchronous completion) matters.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
+use idbridge_emulators::moto::MotoServer;
 
 use super::identity_center::IdentityCenter;
 use super::limits::ServiceLimits;
 use super::retry::RetryPolicy;
 
-pub(crate) struct MotoServer {
-    child: Child,
-    pub(crate) endpoint: String,
-    port: u16,
+async fn start_moto() -> MotoServer {
+    MotoServer::start()
+        .await
+        .expect("moto_server starts (run scripts/setup.sh or point IDBRIDGE_TOOLS_DIR at an installed tools directory)")
 }
 
-fn moto_binary() -> PathBuf {
-    let tools = std::env::var_os("IDBRIDGE_TOOLS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".tools"));
-    tools.join("bin").join("moto_server")
+fn sdk_config(endpoint: &str) -> SdkConfig {
+    SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+            "testing", "testing", None, None, "moto",
+        )))
+        .http_client(super::settings::https_client())
+        .build()
 }
 
-impl MotoServer {
-    /// Starts moto on a free 127.0.0.1 port and waits until it answers.
-    pub(crate) fn start() -> Self {
-        let binary = moto_binary();
-        assert!(
-            binary.exists(),
-            "{} is missing: run scripts/setup.sh or point IDBRIDGE_TOOLS_DIR at an installed tools directory",
-            binary.display()
-        );
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(&binary)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
-        let server = Self {
-            child,
-            endpoint: format!("http://127.0.0.1:{port}"),
-            port,
-        };
-        let started = Instant::now();
-        while server.post("/moto-api/reset").is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(60),
-                "moto_server did not answer on port {port} within 60 s"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        server
-    }
-
-    /// A minimal HTTP/1.0 POST, enough for moto's control API.
-    fn post(&self, path: &str) -> std::io::Result<String> {
-        let mut stream = TcpStream::connect(("127.0.0.1", self.port))?;
-        stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-        write!(
-            stream,
-            "POST {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n"
-        )?;
-        let mut answer = String::new();
-        stream.read_to_string(&mut answer)?;
-        if answer.starts_with("HTTP/1.0 200") || answer.starts_with("HTTP/1.1 200") {
-            Ok(answer)
-        } else {
-            Err(std::io::Error::other(answer))
-        }
-    }
-
-    pub(crate) fn sdk_config(&self) -> SdkConfig {
-        SdkConfig::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .endpoint_url(&self.endpoint)
-            .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
-                "testing", "testing", None, None, "moto",
-            )))
-            .http_client(super::settings::https_client())
-            .build()
-    }
-
-    pub(crate) fn identity_center(&self, limits: Arc<ServiceLimits>) -> IdentityCenter {
-        IdentityCenter::new(&self.sdk_config(), limits, RetryPolicy::default())
-    }
-}
-
-impl Drop for MotoServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+fn identity_center(moto: &MotoServer, limits: Arc<ServiceLimits>) -> IdentityCenter {
+    IdentityCenter::new(&sdk_config(&moto.url), limits, RetryPolicy::default())
 }
 
 #[cfg(test)]
@@ -124,8 +53,8 @@ mod tests {
 
     /// A fresh moto, a client on it and moto's Identity Center instance (keep the server alive).
     async fn moto_instance() -> (MotoServer, IdentityCenter, Instance) {
-        let moto = MotoServer::start();
-        let ic = moto.identity_center(limits());
+        let moto = start_moto().await;
+        let ic = identity_center(&moto, limits());
         let instance = ic.single_instance(deadline()).await.unwrap();
         (moto, ic, instance)
     }
@@ -443,6 +372,101 @@ mod tests {
         };
         let (found, created_id) = tokio::join!(waiter, creator);
         assert_eq!(found.unwrap().group_id, created_id);
+    }
+
+    /// moto behind the emulators' AWS proxy, whose asynchronous operations complete `complete_ms` after
+    /// they start.
+    async fn proxy_instance(
+        complete_ms: u64,
+    ) -> (
+        MotoServer,
+        idbridge_emulators::aws_proxy::RunningProxy,
+        IdentityCenter,
+        Instance,
+    ) {
+        let moto = start_moto().await;
+        let config = idbridge_emulators::aws_proxy::ProxyConfig {
+            complete_ms,
+            ..Default::default()
+        };
+        let proxy = idbridge_emulators::aws_proxy::start(config, &moto.url)
+            .await
+            .unwrap();
+        let ic = IdentityCenter::new(
+            &sdk_config(&proxy.base_url),
+            limits(),
+            RetryPolicy::default(),
+        );
+        let instance = ic.single_instance(deadline()).await.unwrap();
+        (moto, proxy, ic, instance)
+    }
+
+    #[tokio::test]
+    async fn deleting_an_assigned_permission_set_names_the_assignments() {
+        // AWS refuses DeletePermissionSet while the set is assigned (ConflictException).
+        let (_moto, _proxy, ic, instance) = proxy_instance(200).await;
+        let i = instance.instance_arn.as_str();
+        let ps = create_named_set(&ic, i, "Assigned").await;
+        let group =
+            Principal::group(create_group(&ic, &instance.identity_store_id, "out-of-band").await);
+        let target = AssignmentTarget::new(ps.clone(), "111111111111");
+        let engine = ic.assignments(i);
+        let desired: BTreeSet<_> = [target.clone()].into();
+        engine
+            .ensure_assignments(&group, &desired, &BTreeSet::new(), deadline())
+            .await
+            .unwrap();
+        let started = Instant::now();
+        let err = ic
+            .delete_permission_set(i, &ps, deadline())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::PermissionSetAssigned { assignments, .. }
+                if assignments == &[format!("{group} in account 111111111111")]),
+            "{err}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(20), "gave up late");
+        engine
+            .ensure_assignments(&group, &BTreeSet::new(), &desired, deadline())
+            .await
+            .unwrap();
+        ic.delete_permission_set(i, &ps, deadline()).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn aws_managed_policies_with_a_path_attach_and_list_with_it() {
+        // The documented example attaches arn:aws:iam::aws:policy/job-function/ViewOnlyAccess.
+        let (_moto, _proxy, ic, instance) = proxy_instance(0).await;
+        let i = instance.instance_arn.as_str();
+        let ps = create_named_set(&ic, i, "Viewers").await;
+        let view_only = "arn:aws:iam::aws:policy/job-function/ViewOnlyAccess";
+        ic.attach_managed_policy(i, &ps, view_only, deadline())
+            .await
+            .unwrap();
+        let managed = ic.list_managed_policies(i, &ps, deadline()).await.unwrap();
+        assert_eq!(
+            managed.iter().map(|p| p.arn.as_str()).collect::<Vec<_>>(),
+            vec![view_only]
+        );
+        ic.detach_managed_policy(i, &ps, view_only, deadline())
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_provisioning_conflict_is_retried_until_the_first_completes() {
+        // AWS answers ConflictException to ProvisionPermissionSet while one for the same set is IN_PROGRESS.
+        let (_moto, _proxy, ic, instance) = proxy_instance(1_000).await;
+        let i = instance.instance_arn.as_str();
+        let ps = create_named_set(&ic, i, "Provisioned").await;
+        let (first, second) = tokio::join!(
+            ic.provision_permission_set(i, &ps, deadline()),
+            ic.provision_permission_set(i, &ps, deadline())
+        );
+        first.unwrap();
+        second.unwrap();
+        assert!(ic.limits().counters.snapshot().retries >= 1);
     }
 
     #[tokio::test]
