@@ -8,6 +8,7 @@ pub mod applications;
 pub mod claims_policies;
 pub mod clients;
 pub mod instances;
+pub mod saml_sso;
 pub mod signing_certificates;
 
 pub use clients::IdbridgeClients;

@@ -11,86 +11,17 @@ use crate::clients::graph::models::{
 use crate::framework::{AttributePath, Context, Diagnostic, Diagnostics};
 use crate::helpers::graph_error;
 use crate::helpers::recent_write::mark_recent_write;
-use crate::saml::{self, IdpFederationMetadata};
 use crate::services::IdbridgeClients;
-use crate::services::applications::{read_application, service_principal_of};
 use crate::services::claims_policies::{assigned_policy, ensure_claims_policy};
+use crate::services::saml_sso::{
+    federation_metadata, load_saml_application, metadata_url, tenant_of,
+};
 use crate::services::signing_certificates::{custom_key_identifier_of, rotate_signing_certificate};
 
 /// Which apply this is: only a create records the URLs to give back on destroy.
 pub(super) enum Change {
     Create,
     Update { rotate_certificate: bool },
-}
-
-fn tenant_of(clients: &IdbridgeClients) -> Result<String, Diagnostics> {
-    clients
-        .entra_settings()?
-        .tenant_id
-        .clone()
-        .ok_or_else(|| {
-            Diagnostic::error(
-                "Tenant ID required",
-                "The federation metadata URL needs the tenant ID: set `tenant_id` in the provider's `entra` block \
-                 or ARM_TENANT_ID.",
-            )
-            .into()
-        })
-}
-
-fn metadata_url(graph: &GraphClient, tenant: &str, app_id: &str) -> String {
-    format!(
-        "{}/{tenant}/federationmetadata/2007-06/federationmetadata.xml?appid={app_id}",
-        graph.login_endpoint().trim_end_matches('/')
-    )
-}
-
-/// Fetches and parses the application's federation metadata.
-async fn federation_metadata(
-    graph: &GraphClient,
-    tenant: &str,
-    app_id: &str,
-) -> Result<(String, IdpFederationMetadata), Diagnostics> {
-    let xml = graph
-        .fetch_federation_metadata(tenant, app_id)
-        .await
-        .map_err(|e| graph_error("fetch the federation metadata", &e))?;
-    let parsed = saml::parse_idp_federation_metadata(&xml).map_err(|e| {
-        Diagnostic::error(
-            "Unreadable federation metadata",
-            format!(
-                "Entra ID's federation metadata for application {app_id} could not be read: {e}."
-            ),
-        )
-    })?;
-    Ok((xml, parsed))
-}
-
-async fn load(
-    ctx: &Context,
-    graph: &GraphClient,
-    application_id: &str,
-) -> Result<Option<(Application, ServicePrincipal)>, Diagnostics> {
-    let Some(application) = read_application(ctx, graph, application_id).await? else {
-        return Ok(None);
-    };
-    let listed = service_principal_of(graph, &application.app_id).await?;
-    // keyCredentials are complete (with end dates) only when selected explicitly.
-    let sp = graph
-        .read_after_write(|| async {
-            let url = graph.url(
-                &format!("/servicePrincipals/{}", listed.id),
-                &[(
-                    "$select",
-                    "id,appId,displayName,preferredSingleSignOnMode,loginUrl,samlSingleSignOnSettings,\
-                     preferredTokenSigningKeyThumbprint,keyCredentials,tags,appRoleAssignmentRequired",
-                )],
-            );
-            graph.get::<ServicePrincipal>(&url).await
-        })
-        .await
-        .map_err(|e| graph_error("read the service principal", &e))?;
-    Ok(Some((application, sp)))
 }
 
 /// Applies the SAML settings of `planned` to the application and service principal.
@@ -136,7 +67,7 @@ pub(super) async fn refresh(
     prior: &SamlTrustModel,
 ) -> Result<Option<SamlTrustModel>, Diagnostics> {
     let application_id = prior.application_id.as_str().unwrap_or_default();
-    let Some((application, sp)) = load(ctx, graph, application_id).await? else {
+    let Some((application, sp)) = load_saml_application(ctx, graph, application_id).await? else {
         return Ok(None);
     };
     if sp.preferred_single_sign_on_mode.as_deref() != Some("saml") {
@@ -185,7 +116,7 @@ pub(super) async fn apply(
         ))
     })?;
     let application_id = planned.application_id.as_str().unwrap_or_default();
-    let (application, sp) = load(ctx, graph, application_id).await?.ok_or_else(|| {
+    let (application, sp) = load_saml_application(ctx, graph, application_id).await?.ok_or_else(|| {
         Diagnostics::from(
             Diagnostic::error(
                 "Application not found",
@@ -235,7 +166,7 @@ pub(super) async fn remove(
     graph: &GraphClient,
     application_id: &str,
 ) -> Result<(), Diagnostics> {
-    let Some((application, sp)) = load(ctx, graph, application_id).await? else {
+    let Some((application, sp)) = load_saml_application(ctx, graph, application_id).await? else {
         return Ok(());
     };
     if let Some(policy) = assigned_policy(graph, &sp.id).await? {
