@@ -520,3 +520,49 @@ fn after_import_a_metadata_file_configuration_plans_one_update_of_aws_metadata_x
     .with_emulators()
     .run();
 }
+
+/// docs/resources/saml_trust.md, Destroy: "for an imported trust the identifier is cleared and the reply URL left".
+/// The update after the import must not record the trust's own URLs as the ones to restore, or destroy would put
+/// the AWS identifier back instead of clearing it.
+#[test]
+fn destroying_an_imported_and_updated_trust_clears_the_identifier_and_leaves_the_reply_url() {
+    let _serial = exclusive();
+    let name = unique("acc-saml-import-destroy");
+    let hcl = config(&name, &with_metadata(""));
+    let app_only = format!(
+        "resource \"idbridge_entra_application\" \"aws\" {{\n  display_name = \"{name}\"\n}}\n"
+    );
+    TestCase::new(vec![
+        Step::config(hcl.clone()),
+        // The import, then an apply of the in-place update it plans (it sets `aws_metadata_xml`).
+        Step::config(hcl).pre(|ctx| {
+            let id = attr(&ctx.state()?, TRUST, "id")?;
+            ctx.terraform(&["state", "rm", TRUST])?;
+            ctx.terraform(&["import", "-input=false", TRUST, &id])?;
+            Ok(())
+        }),
+        Step::config(app_only).check(|state| {
+            let app_id = attr(state, APP, "id")?;
+            let app = Graph::connect()
+                .call("GET", &format!("/applications/{app_id}"), None)
+                .body;
+            if app["identifierUris"] != json!([]) {
+                return Err(format!(
+                    "identifier not cleared after destroying an imported trust: {}",
+                    app["identifierUris"]
+                )
+                .into());
+            }
+            if app["web"]["redirectUris"] != json!([ACS_URL]) {
+                return Err(format!(
+                    "reply URL not left as the trust set it: {}",
+                    app["web"]["redirectUris"]
+                )
+                .into());
+            }
+            Ok(())
+        }),
+    ])
+    .with_emulators()
+    .run();
+}

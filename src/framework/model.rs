@@ -348,7 +348,7 @@ impl<T: Field + Ord> Field for BTreeSet<T> {
     }
 
     fn encode_field(&self) -> Value {
-        Value::set(self.iter().map(Field::encode_field))
+        Value::Set(self.iter().map(Field::encode_field).collect())
     }
 }
 
@@ -361,8 +361,9 @@ impl<T: Field> Field for Set<T> {
         decode_elements(value, path).map(|(items, _)| Set(items))
     }
 
+    /// What Terraform sent is unique already; `Value::set` would fold two unknown elements into one.
     fn encode_field(&self) -> Value {
-        Value::set(self.0.iter().map(Field::encode_field))
+        Value::Set(self.0.iter().map(Field::encode_field).collect())
     }
 }
 
@@ -626,6 +627,12 @@ mod tests {
         let decoded = Owners::decode(&value).unwrap();
         assert!(decoded.owners.is_unknown());
         assert_eq!(decoded.encode(), value);
+    }
+
+    #[test]
+    fn sets_keep_every_unknown_element_terraform_sent() {
+        let both = Set(vec![Attr::<String>::unknown(), Attr::unknown()]);
+        assert_eq!(both.encode_field().elements().map(<[Value]>::len), Some(2));
     }
 
     #[test]

@@ -1,11 +1,15 @@
 //! The service layer: what resources share beyond one API call. The configured clients of both clouds, and
-//! the cross-cloud orchestration (instance discovery, application resolution, app role assignment, provisioning
-//! on demand and its wait, bulk account assignment convergence) with the caches the configured provider owns.
+//! the cross-cloud orchestration (instance discovery, application resolution, SAML claims policies and signing
+//! certificates, app role assignment, provisioning on demand and its wait, bulk account assignment convergence)
+//! with the caches the configured provider owns.
 //! Depends on the framework, the clients and the helpers; never on resources or the provider.
 
 pub mod applications;
+pub mod claims_policies;
 pub mod clients;
 pub mod instances;
 pub mod permission_sets;
+pub mod saml_sso;
+pub mod signing_certificates;
 
 pub use clients::IdbridgeClients;

@@ -1,0 +1,144 @@
+//! Plan-time checks of `idbridge_saml_trust`'s arguments: the service provider (AWS) side, given as the metadata
+//! file or as explicit URLs, and the certificate settings.
+
+use super::model::SamlTrustModel;
+use crate::framework::{AttributePath, Diagnostic, Diagnostics, Value};
+use crate::helpers::saml_metadata::metadata_error_text;
+use crate::saml;
+
+/// Entity ID, ACS URL and sign-on URL from the metadata file or the explicit arguments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct ServiceProvider {
+    pub(super) entity_id: String,
+    pub(super) acs_url: String,
+    pub(super) sign_on_url: Option<String>,
+}
+
+/// Checks the SAML inputs of the configuration; `None` while a value is unknown or when they are not usable.
+pub(super) fn service_provider(
+    config: &SamlTrustModel,
+    diags: &mut Diagnostics,
+) -> Option<ServiceProvider> {
+    let (metadata, entity_id, acs_url) =
+        (&config.aws_metadata_xml, &config.entity_id, &config.acs_url);
+    let sign_on_url = config.sign_on_url.as_str().map(str::to_string);
+    if metadata.is_unknown() || entity_id.is_unknown() || acs_url.is_unknown() {
+        return None;
+    }
+    let provider = if let Some(xml) = metadata.as_str() {
+        if !entity_id.is_null() || !acs_url.is_null() {
+            diags.error_at(
+                AttributePath::new("aws_metadata_xml"),
+                "Conflicting SAML arguments",
+                "Set either `aws_metadata_xml` or `entity_id` + `acs_url`, not both: the metadata file already \
+                 contains the entity ID and ACS URL.",
+            );
+            return None;
+        }
+        match saml::parse_aws_sp_metadata(xml) {
+            Ok(parsed) => ServiceProvider {
+                entity_id: parsed.entity_id,
+                acs_url: parsed.acs_url,
+                // Only the configured sign-on URL is applied: taking the file's would leave `sign_on_url` (not
+                // computed) differing from what Entra reports on every plan.
+                sign_on_url,
+            },
+            Err(error) => {
+                diags.push(
+                    Diagnostic::error("Invalid AWS SAML metadata", metadata_error_text(&error))
+                        .at(AttributePath::new("aws_metadata_xml")),
+                );
+                return None;
+            }
+        }
+    } else {
+        let (Some(entity), Some(acs)) = (entity_id.as_str(), acs_url.as_str()) else {
+            diags.error_at(
+                AttributePath::new(if entity_id.is_null() { "entity_id" } else { "acs_url" }),
+                "Missing SAML service provider",
+                "Set `aws_metadata_xml` (the IAM Identity Center SAML metadata file), or both `entity_id` and \
+                 `acs_url` (\"IAM Identity Center SAML issuer URL\" and \"IAM Identity Center Assertion \
+                 Consumer Service (ACS) URL\" in the AWS console).",
+            );
+            return None;
+        };
+        ServiceProvider {
+            entity_id: entity.to_string(),
+            acs_url: acs.to_string(),
+            sign_on_url,
+        }
+    };
+    let explicit = metadata.is_null();
+    let at = |name: &str| AttributePath::new(if explicit { name } else { "aws_metadata_xml" });
+    let mut valid = true;
+    if let Err(error) = saml::validate_entity_id(&provider.entity_id) {
+        diags.error_at(
+            at("entity_id"),
+            "Invalid SAML entity ID",
+            format!(
+                "The entity ID {:?} is not usable: {error}.",
+                provider.entity_id
+            ),
+        );
+        valid = false;
+    }
+    if let Err(error) = saml::validate_acs_url(&provider.acs_url) {
+        diags.error_at(
+            at("acs_url"),
+            "Invalid Assertion Consumer Service URL",
+            format!("The ACS URL {:?} is not usable: {error}.", provider.acs_url),
+        );
+        valid = false;
+    }
+    if let Some(url) = &provider.sign_on_url
+        && let Err(error) = saml::validate_entity_id(url)
+    {
+        diags.error_at(
+            AttributePath::new("sign_on_url"),
+            "Invalid sign-on URL",
+            format!("The sign-on URL {url:?} is not usable: {error}."),
+        );
+        valid = false;
+    }
+    for (name, value) in [
+        ("entity_id", &provider.entity_id),
+        ("acs_url", &provider.acs_url),
+    ] {
+        if saml::looks_like_single_account_iam_endpoint(value) {
+            diags.warning_at(
+                at(name),
+                "Not an IAM Identity Center endpoint",
+                format!(
+                    "{value:?} is the single-account IAM SAML endpoint, not IAM Identity Center. Use the values of \
+                     your IAM Identity Center instance (Settings > Identity source > Change identity source > \
+                     External identity provider), which look like \
+                     https://<region>.signin.aws.amazon.com/platform/saml/..."
+                ),
+            );
+        }
+    }
+    valid.then_some(provider)
+}
+
+pub(super) fn certificate_name(value: &Value, path: &AttributePath) -> Diagnostics {
+    match value.as_str() {
+        Some(name) if !name.starts_with("CN=") => Diagnostic::error(
+            "Invalid certificate name",
+            "`certificate_display_name` must be a subject name starting with \"CN=\".",
+        )
+        .at(path.clone())
+        .into(),
+        _ => Diagnostics::new(),
+    }
+}
+
+pub(super) fn positive_days(value: &Value, path: &AttributePath) -> Diagnostics {
+    match value.as_i64() {
+        Some(days) if days < 1 => {
+            Diagnostic::error("Invalid number of days", "The value must be at least 1.")
+                .at(path.clone())
+                .into()
+        }
+        _ => Diagnostics::new(),
+    }
+}

@@ -1,0 +1,175 @@
+//! SAML claims of an enterprise application, kept in a claims mapping policy assigned to its service principal:
+//! the policy `definition` document (NameID and extra attributes) and the policy's lifecycle on the principal.
+
+use std::collections::BTreeMap;
+
+use crate::clients::graph::GraphClient;
+use crate::clients::graph::models::{
+    ClaimsMappingPolicy, ClaimsMappingPolicyPatch, ServicePrincipal,
+};
+use crate::framework::Diagnostics;
+use crate::helpers::graph_error;
+use crate::saml::nameid_formats;
+
+const NAMEID_CLAIM: &str = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier";
+const POLICY_NAME_PREFIX: &str = "idbridge SAML claims for ";
+
+/// A claim source as the claims mapping policy wants it: `user.<attribute>` → (`user`, attribute); anything
+/// else is a constant value.
+fn claim_entry(source: &str) -> serde_json::Map<String, serde_json::Value> {
+    let mut entry = serde_json::Map::new();
+    match source.split_once('.') {
+        Some(("user", attribute)) if !attribute.is_empty() => {
+            entry.insert("Source".into(), "user".into());
+            entry.insert("ID".into(), attribute.into());
+        }
+        _ => {
+            entry.insert("Value".into(), source.into());
+        }
+    }
+    entry
+}
+
+/// The claims mapping policy `definition` document.
+pub fn claims_definition(
+    nameid_source: &str,
+    nameid_format: &str,
+    additional: &BTreeMap<String, String>,
+) -> String {
+    let mut schema = Vec::new();
+    let mut nameid = claim_entry(nameid_source);
+    nameid.insert("SamlClaimType".into(), NAMEID_CLAIM.into());
+    nameid.insert("SamlNameIdFormat".into(), nameid_format.into());
+    schema.push(serde_json::Value::Object(nameid));
+    for (claim_type, source) in additional {
+        let mut entry = claim_entry(source);
+        entry.insert("SamlClaimType".into(), claim_type.as_str().into());
+        schema.push(serde_json::Value::Object(entry));
+    }
+    serde_json::json!({
+        "ClaimsMappingPolicy": {
+            "Version": 1,
+            "IncludeBasicClaimSet": "true",
+            "ClaimsSchema": schema,
+        }
+    })
+    .to_string()
+}
+
+/// Parses a policy definition back into (nameid source, nameid format, additional claims) for drift detection.
+pub fn parse_claims_definition(
+    definition: &str,
+) -> Option<(String, String, BTreeMap<String, String>)> {
+    let document: serde_json::Value = serde_json::from_str(definition).ok()?;
+    let schema = document["ClaimsMappingPolicy"]["ClaimsSchema"].as_array()?;
+    let source_of = |entry: &serde_json::Value| -> Option<String> {
+        match (
+            entry["Source"].as_str(),
+            entry["ID"].as_str(),
+            entry["Value"].as_str(),
+        ) {
+            (Some(source), Some(id), _) => Some(format!("{source}.{id}")),
+            (_, _, Some(value)) => Some(value.to_string()),
+            _ => None,
+        }
+    };
+    let mut nameid = None;
+    let mut additional = BTreeMap::new();
+    for entry in schema {
+        let claim_type = entry["SamlClaimType"].as_str()?;
+        let source = source_of(entry)?;
+        if claim_type == NAMEID_CLAIM {
+            let format = entry["SamlNameIdFormat"]
+                .as_str()
+                .unwrap_or(nameid_formats::EMAIL_ADDRESS)
+                .to_string();
+            nameid = Some((source, format));
+        } else {
+            additional.insert(claim_type.to_string(), source);
+        }
+    }
+    let (source, format) = nameid?;
+    Some((source, format, additional))
+}
+
+/// The claims mapping policy this resource manages on the service principal, if assigned.
+pub async fn assigned_policy(
+    graph: &GraphClient,
+    sp_id: &str,
+) -> Result<Option<ClaimsMappingPolicy>, Diagnostics> {
+    let policies = graph
+        .read_after_write(|| graph.list_assigned_claims_mapping_policies(sp_id))
+        .await
+        .map_err(|e| graph_error("list the claims mapping policies", &e))?;
+    Ok(policies.into_iter().next())
+}
+
+/// Creates or updates the claims mapping policy with `definition` and makes sure it is assigned; returns its id.
+pub async fn ensure_claims_policy(
+    graph: &GraphClient,
+    sp: &ServicePrincipal,
+    definition: String,
+) -> Result<String, Diagnostics> {
+    if let Some(existing) = assigned_policy(graph, &sp.id).await? {
+        if existing.definition.first() != Some(&definition) {
+            let patch = ClaimsMappingPolicyPatch {
+                display_name: None,
+                definition: Some(vec![definition]),
+            };
+            graph
+                .read_after_write(|| graph.update_claims_mapping_policy(&existing.id, &patch))
+                .await
+                .map_err(|e| graph_error("update the claims mapping policy", &e))?;
+        }
+        return Ok(existing.id);
+    }
+    let created = graph
+        .create_claims_mapping_policy(&ClaimsMappingPolicy {
+            id: String::new(),
+            display_name: format!("{POLICY_NAME_PREFIX}{}", sp.app_id),
+            definition: vec![definition],
+            is_organization_default: Some(false),
+        })
+        .await
+        .map_err(|e| graph_error("create the claims mapping policy", &e))?;
+    graph
+        .read_after_write(|| graph.assign_claims_mapping_policy(&sp.id, &created.id))
+        .await
+        .map_err(|e| graph_error("assign the claims mapping policy", &e))?;
+    Ok(created.id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn claims_definition_round_trips_nameid_and_additional_claims() {
+        let additional = BTreeMap::from([
+            (
+                "https://aws.amazon.com/SAML/Attributes/SessionDuration".to_string(),
+                "28800".to_string(),
+            ),
+            (
+                "https://aws.amazon.com/SAML/Attributes/RoleSessionName".to_string(),
+                "user.mail".to_string(),
+            ),
+        ]);
+        let definition = claims_definition(
+            "user.userprincipalname",
+            nameid_formats::EMAIL_ADDRESS,
+            &additional,
+        );
+        let document: serde_json::Value = serde_json::from_str(&definition).unwrap();
+        let schema = document["ClaimsMappingPolicy"]["ClaimsSchema"]
+            .as_array()
+            .unwrap();
+        assert_eq!(schema[0]["ID"], "userprincipalname");
+        assert_eq!(schema[0]["SamlClaimType"], NAMEID_CLAIM);
+        assert!(schema.iter().any(|c| c["Value"] == "28800"));
+        let (source, format, parsed) = parse_claims_definition(&definition).unwrap();
+        assert_eq!(source, "user.userprincipalname");
+        assert_eq!(format, nameid_formats::EMAIL_ADDRESS);
+        assert_eq!(parsed, additional);
+    }
+}
