@@ -67,6 +67,21 @@ pub fn instance_arn_of(permission_set_arn: &str) -> Option<String> {
     valid.then(|| format!("arn:{partition}:sso:::instance/{instance}"))
 }
 
+/// Checks that `value`, when known, is an IAM Identity Center instance ARN.
+pub fn validate_instance_arn(value: &Value, path: &AttributePath) -> Diagnostics {
+    match value.as_str() {
+        Some(text) if !is_instance_arn(text) => Diagnostic::error(
+            "Invalid instance ARN",
+            format!(
+                "{text:?} is not an IAM Identity Center instance ARN; expected                  arn:aws:sso:::instance/ssoins-<id> (the `arn` of data.idbridge_sso_instance)."
+            ),
+        )
+        .at(path.clone())
+        .into(),
+        _ => Diagnostics::new(),
+    }
+}
+
 /// `arn:aws:sso:::instance/ssoins-<id>` (other partitions: `aws-us-gov`, `aws-cn`).
 pub fn is_instance_arn(text: &str) -> bool {
     let Some(rest) = text.strip_prefix("arn:") else {

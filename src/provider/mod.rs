@@ -18,6 +18,7 @@ use crate::framework::{
     Schema, Value,
 };
 use crate::functions::parse_aws_saml_metadata::ParseAwsSamlMetadata;
+use crate::resources::access_control_attributes::AccessControlAttributesResource;
 use crate::resources::entra_application::EntraApplicationResource;
 use crate::resources::group_assignment::GroupAssignmentResource;
 use crate::resources::permission_set::PermissionSetResource;
@@ -102,6 +103,7 @@ impl Provider for IdbridgeProvider {
             Arc::new(GroupAssignmentResource),
             Arc::new(PermissionSetResource),
             Arc::new(ScimProvisioningResource),
+            Arc::new(AccessControlAttributesResource),
         ]
     }
 

@@ -1,5 +1,6 @@
 //! See src/lib.rs for the layer overview.
 
+pub mod access_control_attributes;
 pub mod entra_application;
 pub mod group_assignment;
 pub mod permission_set;
