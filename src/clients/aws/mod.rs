@@ -17,9 +17,8 @@ mod settings;
 mod moto;
 
 pub use assignments::{
-    AssignmentApi, AssignmentCache, AssignmentEngine, AssignmentOutcome, AssignmentRequest,
-    AssignmentTarget, AsyncOperation, AsyncStatus, BulkReport, Page, Principal, PrincipalType,
-    SdkAssignmentApi, ensure_assignments_bulk,
+    AssignmentApi, AssignmentCache, AssignmentEngine, AssignmentOutcome, AssignmentTarget,
+    AsyncOperation, AsyncStatus, Page, Principal, PrincipalType, SdkAssignmentApi,
 };
 pub use error::{AwsError, Error, ErrorKind};
 pub use identity_center::{
