@@ -46,96 +46,96 @@ pub struct Converged {
     pub failures: Option<Diagnostic>,
 }
 
-/// Makes `principal` assigned to exactly `desired` among the targets it manages (`desired` plus `known`, what
-/// earlier runs recorded): never deletes an assignment made elsewhere. `during` names the operation for the
-/// failure message ("apply", "delete"). `Err` means nothing was changed (the first read failed).
-pub async fn converge(
-    ctx: &Context,
-    identity_center: &IdentityCenter,
-    instance_arn: &str,
-    principal: &Principal,
-    desired: &BTreeSet<AssignmentTarget>,
-    known: &BTreeSet<AssignmentTarget>,
-    deadline: Deadline,
-    during: &str,
-) -> Result<Converged, Diagnostics> {
-    let engine = identity_center.assignments(instance_arn);
-    // Boxed: the engine's futures nest deeply, and callers nest this one further.
-    let outcome = ctx
-        .guard(async {
-            Box::pin(engine.ensure_assignments(principal, desired, known, deadline))
-                .await
-                .map_err(|e| aws_error("Cannot read the account assignments", &e).into())
-        })
-        .await?;
-    tracing::info!(
-        %principal,
-        created = outcome.created.len(),
-        adopted = outcome.adopted.len(),
-        deleted = outcome.deleted.len(),
-        failed = outcome.failed.len(),
-        "account assignments converged"
-    );
-    let failures =
-        (!outcome.failed.is_empty()).then(|| failures_diagnostic(during, &outcome.failed));
-    Ok(Converged {
-        existing: outcome.existing,
-        failures,
-    })
+/// One principal's account assignments in one instance, read and written within `deadline`.
+pub struct PrincipalAssignments<'a> {
+    pub identity_center: &'a IdentityCenter,
+    pub instance_arn: &'a str,
+    pub principal: Principal,
+    pub deadline: Deadline,
 }
 
-/// Which of `managed` the principal is assigned to now, from the engine's batched reads: one
-/// ListAccountAssignments per (account, permission set) per refresh, shared by all resources.
-pub async fn assigned_among(
-    ctx: &Context,
-    identity_center: &IdentityCenter,
-    instance_arn: &str,
-    principal: &Principal,
-    managed: BTreeSet<AssignmentTarget>,
-    deadline: Deadline,
-) -> Result<BTreeSet<AssignmentTarget>, Diagnostics> {
-    let engine = identity_center.assignments(instance_arn);
-    let checks = managed.into_iter().map(|target| {
-        let engine = engine.clone();
-        async move {
-            engine
-                .is_assigned(principal, &target, deadline)
-                .await
-                .map(|assigned| assigned.then_some(target))
-        }
-    });
-    let found = ctx
-        .guard(async {
-            futures_util::future::try_join_all(checks)
-                .await
-                .map_err(|e| aws_error("Cannot read the account assignments", &e).into())
-        })
-        .await?;
-    Ok(found.into_iter().flatten().collect())
-}
-
-/// Every account assignment of the principal, for an import that has no configuration to go by.
-pub async fn all_assignments_of(
-    ctx: &Context,
-    identity_center: &IdentityCenter,
-    instance_arn: &str,
-    principal: &Principal,
-    deadline: Deadline,
-) -> Result<BTreeSet<AssignmentTarget>, Diagnostics> {
-    let engine = identity_center.assignments(instance_arn);
-    ctx.guard(async {
-        engine
-            .assignments_of(principal, deadline)
-            .await
-            .map_err(|e| {
-                let noun = match principal.principal_type {
-                    PrincipalType::Group => "group",
-                    PrincipalType::User => "user",
-                };
-                aws_error(&format!("Cannot list the {noun}'s account assignments"), &e).into()
+impl PrincipalAssignments<'_> {
+    /// Makes the principal assigned to exactly `desired` among the targets it manages (`desired` plus
+    /// `known`, what earlier runs recorded): never deletes an assignment made elsewhere. `during` names the
+    /// operation for the failure message ("apply", "delete"). `Err` means nothing was changed (the first read
+    /// failed).
+    pub async fn converge(
+        &self,
+        ctx: &Context,
+        desired: &BTreeSet<AssignmentTarget>,
+        known: &BTreeSet<AssignmentTarget>,
+        during: &str,
+    ) -> Result<Converged, Diagnostics> {
+        let engine = self.identity_center.assignments(self.instance_arn);
+        let principal = &self.principal;
+        // Boxed: the engine's futures nest deeply, and callers nest this one further.
+        let outcome = ctx
+            .guard(async {
+                Box::pin(engine.ensure_assignments(principal, desired, known, self.deadline))
+                    .await
+                    .map_err(|e| aws_error("Cannot read the account assignments", &e).into())
             })
-    })
-    .await
+            .await?;
+        tracing::info!(
+            %principal,
+            created = outcome.created.len(),
+            adopted = outcome.adopted.len(),
+            deleted = outcome.deleted.len(),
+            failed = outcome.failed.len(),
+            "account assignments converged"
+        );
+        let failures =
+            (!outcome.failed.is_empty()).then(|| failures_diagnostic(during, &outcome.failed));
+        Ok(Converged {
+            existing: outcome.existing,
+            failures,
+        })
+    }
+
+    /// Which of `managed` the principal is assigned to now, from the engine's batched reads: one
+    /// ListAccountAssignments per (account, permission set) per refresh, shared by all resources.
+    pub async fn assigned_among(
+        &self,
+        ctx: &Context,
+        managed: BTreeSet<AssignmentTarget>,
+    ) -> Result<BTreeSet<AssignmentTarget>, Diagnostics> {
+        let engine = self.identity_center.assignments(self.instance_arn);
+        let checks = managed.into_iter().map(|target| {
+            let engine = engine.clone();
+            async move {
+                engine
+                    .is_assigned(&self.principal, &target, self.deadline)
+                    .await
+                    .map(|assigned| assigned.then_some(target))
+            }
+        });
+        let found = ctx
+            .guard(async {
+                futures_util::future::try_join_all(checks)
+                    .await
+                    .map_err(|e| aws_error("Cannot read the account assignments", &e).into())
+            })
+            .await?;
+        Ok(found.into_iter().flatten().collect())
+    }
+
+    /// Every account assignment of the principal, for an import that has no configuration to go by.
+    pub async fn all(&self, ctx: &Context) -> Result<BTreeSet<AssignmentTarget>, Diagnostics> {
+        let engine = self.identity_center.assignments(self.instance_arn);
+        ctx.guard(async {
+            engine
+                .assignments_of(&self.principal, self.deadline)
+                .await
+                .map_err(|e| {
+                    let noun = match self.principal.principal_type {
+                        PrincipalType::Group => "group",
+                        PrincipalType::User => "user",
+                    };
+                    aws_error(&format!("Cannot list the {noun}'s account assignments"), &e).into()
+                })
+        })
+        .await
+    }
 }
 
 fn failures_diagnostic(during: &str, failed: &[(AssignmentTarget, AwsClientError)]) -> Diagnostic {

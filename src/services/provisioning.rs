@@ -26,32 +26,41 @@ use super::principal::EntraPrincipal;
 const ON_DEMAND_LIMIT: usize = 5;
 const ON_DEMAND_WINDOW: Duration = Duration::from_secs(10);
 
-/// Provisions the group on demand when `on_demand` (and the app has a job), then waits for it in the
-/// identity store until the operation's time is nearly up. Returns the identity store group id.
-pub async fn provision_group_and_wait(
-    ctx: &Context,
-    caches: &ServiceCaches,
-    graph: &GraphClient,
-    identity_center: &IdentityCenter,
-    app: &EnterpriseApp,
-    instance: &Instance,
-    group: &EntraPrincipal,
-    mode: IdentityStoreMatch,
-    on_demand: bool,
-) -> Result<String, Diagnostics> {
-    let job = provision(caches, graph, app, group, on_demand).await?;
-    let matcher = group_matcher(graph, group).await?;
-    let wait = ctx.remaining().saturating_sub(Duration::from_secs(1));
-    match identity_center
-        .wait_for_group(&instance.identity_store_id, &matcher, wait)
-        .await
-    {
-        Ok(found) => accept_found_group(found, &group.object_id, mode),
-        Err(error @ AwsClientError::GroupNotFound { .. }) => {
-            Err(never_arrived(graph, app, job.as_ref(), group, &error).await)
-        }
-        Err(error) => {
-            Err(aws_error("Cannot look up the group in the identity store", &error).into())
+/// Both ends of provisioning: the enterprise app's job on the Entra side, the instance's identity store on AWS's.
+pub struct Provisioning<'a> {
+    pub caches: &'a ServiceCaches,
+    pub graph: &'a GraphClient,
+    pub identity_center: &'a IdentityCenter,
+    pub app: &'a EnterpriseApp,
+    pub instance: &'a Instance,
+}
+
+impl Provisioning<'_> {
+    /// Provisions the group on demand when `on_demand` (and the app has a job), then waits for it in the
+    /// identity store until the operation's time is nearly up. Returns the identity store group id.
+    pub async fn group_and_wait(
+        &self,
+        ctx: &Context,
+        group: &EntraPrincipal,
+        mode: IdentityStoreMatch,
+        on_demand: bool,
+    ) -> Result<String, Diagnostics> {
+        let (graph, app) = (self.graph, self.app);
+        let job = provision(self.caches, graph, app, group, on_demand).await?;
+        let matcher = group_matcher(graph, group).await?;
+        let wait = ctx.remaining().saturating_sub(Duration::from_secs(1));
+        match self
+            .identity_center
+            .wait_for_group(&self.instance.identity_store_id, &matcher, wait)
+            .await
+        {
+            Ok(found) => accept_found_group(found, &group.object_id, mode),
+            Err(error @ AwsClientError::GroupNotFound { .. }) => {
+                Err(never_arrived(graph, app, job.as_ref(), group, &error).await)
+            }
+            Err(error) => {
+                Err(aws_error("Cannot look up the group in the identity store", &error).into())
+            }
         }
     }
 }

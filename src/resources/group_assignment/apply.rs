@@ -11,10 +11,10 @@ use crate::framework::model::Attr;
 use crate::framework::{ApplyError, AttributePath, Context, Diagnostic, Diagnostics, Model, Value};
 use crate::services::IdbridgeClients;
 use crate::services::app_roles::{EnterpriseApp, assign_user_role, find_enterprise_app};
-use crate::services::assignments::converge;
+use crate::services::assignments::PrincipalAssignments;
 use crate::services::identity_store::{IdentityStoreMatch, check_group_for_new_match_mode};
 use crate::services::principal::EntraPrincipal;
-use crate::services::provisioning::provision_group_and_wait;
+use crate::services::provisioning::Provisioning;
 
 use super::model::GroupAssignmentModel;
 
@@ -76,14 +76,16 @@ impl Apply {
     }
 
     async fn provision_and_wait(&self, ctx: &Context) -> Result<String, Diagnostics> {
+        let provisioning = Provisioning {
+            caches: self.clients.caches(),
+            graph: &self.graph,
+            identity_center: &self.identity_center,
+            app: &self.app,
+            instance: &self.instance,
+        };
         // Boxed: the whole chain of nested futures is too deep for the compiler to lay out inline.
-        ctx.guard(Box::pin(provision_group_and_wait(
+        ctx.guard(Box::pin(provisioning.group_and_wait(
             ctx,
-            self.clients.caches(),
-            &self.graph,
-            &self.identity_center,
-            &self.app,
-            &self.instance,
             &self.group,
             self.match_mode,
             self.provision_on_demand,
@@ -99,16 +101,13 @@ impl Apply {
         known: &BTreeSet<AssignmentTarget>,
         mut state: GroupAssignmentModel,
     ) -> Result<Value, ApplyError> {
-        let converged = converge(
-            ctx,
-            &self.identity_center,
-            &self.instance.instance_arn,
-            &Principal::group(group_id),
-            &self.desired,
-            known,
-            self.deadline,
-            "apply",
-        )
+        let converged = PrincipalAssignments {
+            identity_center: &self.identity_center,
+            instance_arn: &self.instance.instance_arn,
+            principal: Principal::group(group_id),
+            deadline: self.deadline,
+        }
+        .converge(ctx, &self.desired, known, "apply")
         .await
         .map_err(|d| ApplyError::from(d).with_partial_state(state.encode()))?;
         state.record_targets(&converged.existing);

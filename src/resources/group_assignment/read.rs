@@ -9,7 +9,7 @@ use crate::services::IdbridgeClients;
 use crate::services::app_roles::{
     AppLookup, find_app_role_assignment, find_enterprise_app, remove_app_role_assignment,
 };
-use crate::services::assignments::{all_assignments_of, assigned_among, converge};
+use crate::services::assignments::PrincipalAssignments;
 use crate::services::identity_store::find_provisioned_group;
 
 use super::model::GroupAssignmentModel;
@@ -76,17 +76,22 @@ pub(super) async fn read(
         refreshed.record_targets(&BTreeSet::new());
         return Ok(Some(refreshed));
     };
-    let principal = Principal::group(&group_id);
-    let arn = &instance.instance_arn;
+    let assignments = PrincipalAssignments {
+        identity_center: &identity_center,
+        instance_arn: &instance.instance_arn,
+        principal: Principal::group(&group_id),
+        deadline,
+    };
     let existing = match state.desired_targets() {
         // Everything we manage: the configured product plus what an earlier apply recorded.
         Some(_) => {
-            let managed = state.managed_targets();
-            assigned_among(ctx, &identity_center, arn, &principal, managed, deadline).await?
+            assignments
+                .assigned_among(ctx, state.managed_targets())
+                .await?
         }
         None => {
             // Import: the group's assignments define the sets.
-            let all = all_assignments_of(ctx, &identity_center, arn, &principal, deadline).await?;
+            let all = assignments.all(ctx).await?;
             refreshed.adopt_targets(&all);
             all
         }
@@ -108,16 +113,13 @@ pub(super) async fn delete(ctx: &Context, state: GroupAssignmentModel) -> Result
                 deadline,
             ))
             .await?;
-        let converged = converge(
-            ctx,
-            &identity_center,
-            &instance.instance_arn,
-            &Principal::group(group_id),
-            &BTreeSet::new(),
-            &state.managed_targets(),
+        let converged = PrincipalAssignments {
+            identity_center: &identity_center,
+            instance_arn: &instance.instance_arn,
+            principal: Principal::group(group_id),
             deadline,
-            "delete",
-        )
+        }
+        .converge(ctx, &BTreeSet::new(), &state.managed_targets(), "delete")
         .await?;
         if let Some(failures) = converged.failures {
             return Err(failures.into());
