@@ -650,3 +650,54 @@ mod tests {
         );
     }
 }
+
+/// A collection whose elements may be unknown at plan (one element references a resource not created yet):
+/// `Attr<Set<Attr<T>>>` round-trips such a value exactly, and these read it.
+impl<T> Attr<Set<Attr<T>>> {
+    /// Every element, when the collection and all its elements are known; `None` otherwise (also for null).
+    pub fn wholly_known(&self) -> Option<Vec<&T>> {
+        self.known()?.0.iter().map(Attr::known).collect()
+    }
+
+    /// The elements known so far; none while the collection itself is null or unknown.
+    pub fn known_elements(&self) -> impl Iterator<Item = &T> {
+        self.known()
+            .into_iter()
+            .flat_map(|set| set.0.iter().filter_map(Attr::known))
+    }
+
+    /// A known collection of known elements.
+    pub fn from_known(items: impl IntoIterator<Item = T>) -> Self {
+        Attr::Known(Set(items.into_iter().map(Attr::Known).collect()))
+    }
+}
+
+#[cfg(test)]
+mod partly_known_tests {
+    use super::*;
+
+    crate::model! {
+        #[derive(Clone, Debug, Default, PartialEq)]
+        struct Arns {
+            arns: Attr<Set<Attr<String>>>,
+        }
+    }
+
+    #[test]
+    fn a_set_with_an_unknown_element_round_trips_and_is_not_wholly_known() {
+        let value = Value::object([("arns", Value::set(["a".into(), Value::unknown()]))]);
+        let decoded = Arns::decode(&value).unwrap();
+        assert_eq!(decoded.encode(), value);
+        assert_eq!(decoded.arns.wholly_known(), None);
+        assert_eq!(decoded.arns.known_elements().collect::<Vec<_>>(), ["a"]);
+
+        let known = Attr::<Set<Attr<String>>>::from_known(["a".to_string(), "b".to_string()]);
+        assert_eq!(
+            known.wholly_known(),
+            Some(vec![&"a".to_string(), &"b".to_string()])
+        );
+        let null = Arns::decode(&Value::object([("arns", Value::Null)])).unwrap();
+        assert_eq!(null.arns.wholly_known(), None);
+        assert_eq!(null.arns.known_elements().count(), 0);
+    }
+}

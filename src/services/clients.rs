@@ -13,6 +13,8 @@ use crate::framework::{Context, Diagnostic, Diagnostics};
 
 use crate::helpers::sentence;
 
+use super::cache::ServiceCaches;
+
 const UNKNOWN_AT_PLAN: &str = "depends on values that Terraform only knows after apply (for example attributes \
      of resources not created yet). Configure the provider from values known at plan time, such as variables, \
      locals or data sources.";
@@ -39,6 +41,8 @@ enum AwsState {
 pub struct IdbridgeClients {
     entra: EntraState,
     aws: AwsState,
+    /// One set per configured provider: its clients may reach another tenant or organization than another's.
+    caches: ServiceCaches,
 }
 
 impl fmt::Debug for IdbridgeClients {
@@ -83,7 +87,16 @@ impl IdbridgeClients {
             None => AwsState::Deferred,
             Some(settings) => AwsState::Resolved(Box::new(LazyIdentityCenter::new(settings))),
         };
-        IdbridgeClients { entra, aws }
+        IdbridgeClients {
+            entra,
+            aws,
+            caches: ServiceCaches::default(),
+        }
+    }
+
+    /// What the services remember for this configured provider (instances, permission sets, pacers).
+    pub fn caches(&self) -> &ServiceCaches {
+        &self.caches
     }
 
     /// The provider data of a configured provider, or the framework's diagnostic when it is missing.

@@ -4,11 +4,17 @@
 //! with the caches the configured provider owns.
 //! Depends on the framework, the clients and the helpers; never on resources or the provider.
 
+pub mod app_roles;
 pub mod applications;
+pub mod assignments;
+pub mod cache;
 pub mod claims_policies;
 pub mod clients;
+pub mod identity_store;
 pub mod instances;
 pub mod permission_sets;
+pub mod principal;
+pub mod provisioning;
 pub mod saml_sso;
 pub mod signing_certificates;
 

@@ -23,8 +23,8 @@ use tokio::sync::OnceCell;
 use tokio::time::Instant;
 
 use super::error::{AwsError, Error, ErrorKind};
-use super::identity_center::{IdentityCenter, PAGE_SIZE, next_token};
-use super::limits::{CountersSnapshot, ServiceLimits};
+use super::identity_center::{PAGE_SIZE, next_token};
+use super::limits::ServiceLimits;
 use super::retry::{
     self, Conflicts, Deadline, PollPolicy, RetryPolicy, collect_pages, wait_until_terminal,
 };
@@ -468,16 +468,6 @@ impl AssignmentCache {
     }
 }
 
-/// What a principal should be assigned to, and what the caller's state says it created before.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AssignmentRequest {
-    pub principal: Principal,
-    pub desired: BTreeSet<AssignmentTarget>,
-    /// Assignments this caller manages from earlier runs; only these are ever deleted, so assignments
-    /// made elsewhere (console, other stacks) are left alone.
-    pub known_existing: BTreeSet<AssignmentTarget>,
-}
-
 /// The exact result of converging one principal, also after partial failure.
 #[derive(Debug, Default)]
 pub struct AssignmentOutcome {
@@ -719,18 +709,6 @@ impl<A: AssignmentApi> AssignmentEngine<A> {
         Ok(outcome)
     }
 
-    /// Converges many principals at once (e.g. a benchmark's 1,000 assignments); all share the limits.
-    pub async fn ensure_assignments_bulk(
-        &self,
-        requests: &[AssignmentRequest],
-        deadline: Deadline,
-    ) -> Vec<Result<AssignmentOutcome, Error>> {
-        futures_util::future::join_all(requests.iter().map(|r| {
-            self.ensure_assignments(&r.principal, &r.desired, &r.known_existing, deadline)
-        }))
-        .await
-    }
-
     async fn write_one(
         &self,
         write: Write,
@@ -824,70 +802,6 @@ impl<A: AssignmentApi> AssignmentEngine<A> {
             },
         )
         .await
-    }
-}
-
-/// The result of [`ensure_assignments_bulk`]: per-request outcomes plus what it cost.
-#[derive(Debug)]
-pub struct BulkReport {
-    pub outcomes: Vec<Result<AssignmentOutcome, Error>>,
-    pub elapsed: Duration,
-    /// Counter deltas of this run (calls by operation, throttles, retries, cache use).
-    pub counters: CountersSnapshot,
-}
-
-impl BulkReport {
-    pub fn assignments_created(&self) -> usize {
-        self.outcomes
-            .iter()
-            .flatten()
-            .map(|o| o.created.len())
-            .sum()
-    }
-    pub fn assignments_failed(&self) -> usize {
-        self.outcomes
-            .iter()
-            .map(|o| o.as_ref().map_or(1, |o| o.failed.len()))
-            .sum()
-    }
-}
-
-impl fmt::Display for BulkReport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "requests:                   {}", self.outcomes.len())?;
-        writeln!(
-            f,
-            "assignments created:        {}",
-            self.assignments_created()
-        )?;
-        writeln!(
-            f,
-            "assignments failed:         {}",
-            self.assignments_failed()
-        )?;
-        writeln!(f, "elapsed:                    {:.3?}", self.elapsed)?;
-        write!(f, "{}", self.counters)
-    }
-}
-
-/// Benchmark entry point: converges all `requests` through the real SDK client and reports the counter
-/// deltas (the counters are process-wide, so concurrent unrelated calls would show up too).
-pub async fn ensure_assignments_bulk(
-    identity_center: &IdentityCenter,
-    instance_arn: &str,
-    requests: &[AssignmentRequest],
-    deadline: Deadline,
-) -> BulkReport {
-    let engine = identity_center.assignments(instance_arn);
-    let before = identity_center.limits().counters.snapshot();
-    let start = Instant::now();
-    let outcomes = engine.ensure_assignments_bulk(requests, deadline).await;
-    let elapsed = start.elapsed();
-    let after = identity_center.limits().counters.snapshot();
-    BulkReport {
-        outcomes,
-        elapsed,
-        counters: after.since(&before),
     }
 }
 

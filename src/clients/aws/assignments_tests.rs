@@ -635,17 +635,19 @@ async fn bulk_thousand_assignments_are_paced_at_twenty_per_second() {
     api.with(|s| s.polls_before_done = 1);
     let limits = ServiceLimits::new(20.0, 1, 10);
     let engine = engine(&api, limits.clone());
-    let requests: Vec<AssignmentRequest> = (0..100)
-        .map(|g| AssignmentRequest {
-            principal: Principal::group(format!("g-{g:03}")),
-            desired: (0..10).map(|a| target(a % 2, a)).collect(),
-            known_existing: BTreeSet::new(),
-        })
+    // A hundred resources converging at once, as Terraform runs them: every one shares the engine's limits.
+    let groups: Vec<Principal> = (0..100)
+        .map(|g| Principal::group(format!("g-{g:03}")))
         .collect();
+    let desired: BTreeSet<_> = (0..10).map(|a| target(a % 2, a)).collect();
+    let (known, deadline) = (BTreeSet::new(), Deadline::after(Duration::from_secs(3600)));
     let start = Instant::now();
-    let outcomes = engine
-        .ensure_assignments_bulk(&requests, Deadline::after(Duration::from_secs(3600)))
-        .await;
+    let outcomes = futures_util::future::join_all(
+        groups
+            .iter()
+            .map(|group| engine.ensure_assignments(group, &desired, &known, deadline)),
+    )
+    .await;
     let elapsed = start.elapsed();
 
     let created: usize = outcomes

@@ -19,9 +19,8 @@ mod moto;
 
 pub use access_control::{AccessControlAttribute, AccessControlConfiguration};
 pub use assignments::{
-    AssignmentApi, AssignmentCache, AssignmentEngine, AssignmentOutcome, AssignmentRequest,
-    AssignmentTarget, AsyncOperation, AsyncStatus, BulkReport, Page, Principal, PrincipalType,
-    SdkAssignmentApi, ensure_assignments_bulk,
+    AssignmentApi, AssignmentCache, AssignmentEngine, AssignmentOutcome, AssignmentTarget,
+    AsyncOperation, AsyncStatus, Page, Principal, PrincipalType, SdkAssignmentApi,
 };
 pub use error::{AwsError, Error, ErrorKind};
 pub use identity_center::{

@@ -1,0 +1,199 @@
+//! Create and update: assign the group to the app, provision it and wait for it, converge its account
+//! assignments. From the first write on, every failure returns a partial state that lets Terraform finish the
+//! job or clean it up.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use crate::clients::aws::{AssignmentTarget, Deadline, IdentityCenter, Instance, Principal};
+use crate::clients::graph::GraphClient;
+use crate::framework::model::Attr;
+use crate::framework::{ApplyError, AttributePath, Context, Diagnostic, Diagnostics, Model, Value};
+use crate::services::IdbridgeClients;
+use crate::services::app_roles::{EnterpriseApp, assign_user_role, find_enterprise_app};
+use crate::services::assignments::PrincipalAssignments;
+use crate::services::identity_store::{IdentityStoreMatch, check_group_for_new_match_mode};
+use crate::services::principal::EntraPrincipal;
+use crate::services::provisioning::Provisioning;
+
+use super::model::GroupAssignmentModel;
+
+/// What create and update start from: the clients, the planned arguments, the enterprise app and the
+/// Identity Center instance.
+struct Apply {
+    clients: Arc<IdbridgeClients>,
+    graph: Arc<GraphClient>,
+    identity_center: Arc<IdentityCenter>,
+    group: EntraPrincipal,
+    match_mode: IdentityStoreMatch,
+    provision_on_demand: bool,
+    desired: BTreeSet<AssignmentTarget>,
+    deadline: Deadline,
+    app: EnterpriseApp,
+    instance: Instance,
+}
+
+impl Apply {
+    async fn open(ctx: &Context, planned: &GroupAssignmentModel) -> Result<Apply, Diagnostics> {
+        let clients = IdbridgeClients::from_context(ctx)?;
+        let graph = clients.graph().await?;
+        let identity_center = clients.identity_center().await?;
+        let application_id = required(&planned.application_id, "application_id")?;
+        let group = EntraPrincipal::group(
+            required(&planned.entra_group_id, "entra_group_id")?,
+            "entra_group_id",
+        );
+        let desired = planned.desired_targets().ok_or_else(|| {
+            Diagnostics::from(Diagnostic::error(
+                "Unknown assignments",
+                "`permission_set_arns` and `account_ids` must be known at apply time.",
+            ))
+        })?;
+        let deadline = Deadline::after(ctx.remaining());
+        let app = ctx
+            .guard(find_enterprise_app(ctx, &graph, application_id))
+            .await?
+            .required()?;
+        let instance = ctx
+            .guard(clients.caches().instance(
+                &identity_center,
+                planned.instance_arn.as_str(),
+                deadline,
+            ))
+            .await?;
+        Ok(Apply {
+            graph,
+            identity_center,
+            group,
+            match_mode: planned.match_mode(),
+            provision_on_demand: planned.provision_on_demand.known().copied().unwrap_or(true),
+            desired,
+            deadline,
+            app,
+            instance,
+            clients,
+        })
+    }
+
+    async fn provision_and_wait(&self, ctx: &Context) -> Result<String, Diagnostics> {
+        let provisioning = Provisioning {
+            caches: self.clients.caches(),
+            graph: &self.graph,
+            identity_center: &self.identity_center,
+            app: &self.app,
+            instance: &self.instance,
+        };
+        // Boxed: the whole chain of nested futures is too deep for the compiler to lay out inline.
+        ctx.guard(Box::pin(provisioning.group_and_wait(
+            ctx,
+            &self.group,
+            self.match_mode,
+            self.provision_on_demand,
+        )))
+        .await
+    }
+
+    /// Step (4), shared by create and update: converge and turn the outcome into state or a partial state.
+    async fn converge(
+        &self,
+        ctx: &Context,
+        group_id: &str,
+        known: &BTreeSet<AssignmentTarget>,
+        mut state: GroupAssignmentModel,
+    ) -> Result<Value, ApplyError> {
+        let converged = PrincipalAssignments {
+            identity_center: &self.identity_center,
+            instance_arn: &self.instance.instance_arn,
+            principal: Principal::group(group_id),
+            deadline: self.deadline,
+        }
+        .converge(ctx, &self.desired, known, "apply")
+        .await
+        .map_err(|d| ApplyError::from(d).with_partial_state(state.encode()))?;
+        state.record_targets(&converged.existing);
+        match converged.failures {
+            None => Ok(state.encode()),
+            Some(failures) => Err(ApplyError::from(failures).with_partial_state(state.encode())),
+        }
+    }
+}
+
+fn required<'a>(value: &'a Attr<String>, name: &str) -> Result<&'a str, Diagnostics> {
+    value.as_str().ok_or_else(|| {
+        Diagnostic::error(
+            "Missing value",
+            format!("`{name}` must be known at apply time."),
+        )
+        .at(AttributePath::new(name))
+        .into()
+    })
+}
+
+pub(super) async fn create(
+    ctx: &Context,
+    planned: GroupAssignmentModel,
+) -> Result<Value, ApplyError> {
+    let apply = Apply::open(ctx, &planned).await?;
+    let app_role_assignment_id = ctx
+        .guard(assign_user_role(&apply.graph, &apply.app, &apply.group))
+        .await?;
+    // From here on something exists remotely.
+    let mut state = planned;
+    state.instance_arn = apply.instance.instance_arn.clone().into();
+    state.app_role_assignment_id = app_role_assignment_id.into();
+    state.identity_store_group_id = Attr::Null;
+    state.record_targets(&BTreeSet::new());
+    let group_id = apply
+        .provision_and_wait(ctx)
+        .await
+        .map_err(|d| ApplyError::from(d).with_partial_state(state.encode()))?;
+    state.identity_store_group_id = group_id.clone().into();
+    apply
+        .converge(ctx, &group_id, &BTreeSet::new(), state)
+        .await
+}
+
+pub(super) async fn update(
+    ctx: &Context,
+    planned: GroupAssignmentModel,
+    prior: GroupAssignmentModel,
+) -> Result<Value, ApplyError> {
+    let apply = Apply::open(ctx, &planned).await?;
+    let mut state = planned;
+    state.instance_arn = apply.instance.instance_arn.clone().into();
+    if !state.app_role_assignment_id.is_known() {
+        let id = ctx
+            .guard(assign_user_role(&apply.graph, &apply.app, &apply.group))
+            .await?;
+        state.app_role_assignment_id = id.into();
+    }
+    state.record_targets(&prior.recorded_targets());
+    let group_id = match prior.identity_store_group_id.as_str() {
+        Some(id) => {
+            if apply.match_mode == IdentityStoreMatch::ExternalId
+                && prior.match_mode() != IdentityStoreMatch::ExternalId
+            {
+                ctx.guard(check_group_for_new_match_mode(
+                    &apply.identity_center,
+                    &apply.instance.identity_store_id,
+                    id,
+                    &apply.group.object_id,
+                    apply.deadline,
+                ))
+                .await?;
+            }
+            id.to_owned()
+        }
+        None => match apply.provision_and_wait(ctx).await {
+            Ok(id) => id,
+            Err(diags) => {
+                state.identity_store_group_id = Attr::Null;
+                return Err(ApplyError::from(diags).with_partial_state(state.encode()));
+            }
+        },
+    };
+    state.identity_store_group_id = group_id.clone().into();
+    apply
+        .converge(ctx, &group_id, &prior.managed_targets(), state)
+        .await
+}

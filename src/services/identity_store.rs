@@ -1,0 +1,193 @@
+//! Which identity store group SCIM provisioned from an Entra group, by the rule the resource chose
+//! (`identity_store_match`): the same display name, or that and the Entra object id among its external ids.
+
+use crate::clients::aws::{Deadline, Group, GroupMatcher, IdentityCenter};
+use crate::clients::graph::GraphClient;
+use crate::framework::{AttributePath, Diagnostic, Diagnostics};
+use crate::helpers::{aws_error, graph_error};
+
+use super::principal::EntraPrincipal;
+
+/// How the provisioned group is found in the identity store.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum IdentityStoreMatch {
+    #[default]
+    DisplayName,
+    ExternalId,
+}
+
+impl IdentityStoreMatch {
+    pub const DISPLAY_NAME: &str = "display_name";
+    pub const EXTERNAL_ID: &str = "external_id";
+
+    /// The mode named `text`; `None` for anything else (validation reports it).
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            Self::DISPLAY_NAME => Some(Self::DisplayName),
+            Self::EXTERNAL_ID => Some(Self::ExternalId),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::DisplayName => Self::DISPLAY_NAME,
+            Self::ExternalId => Self::EXTERNAL_ID,
+        }
+    }
+}
+
+/// Both modes look the group up by the display name SCIM gave it; `external_id` then checks the match.
+pub async fn group_matcher(
+    graph: &GraphClient,
+    group: &EntraPrincipal,
+) -> Result<GroupMatcher, Diagnostics> {
+    let found = graph
+        .get_group(&group.object_id)
+        .await
+        .map_err(|e| graph_error("read the Entra ID group", &e).at(group.path()))?;
+    Ok(GroupMatcher::DisplayName(found.display_name))
+}
+
+/// Whether the identity store group came from this Entra group: in AWS only SCIM sets external ids, and Entra's
+/// gallery app sends the object id as `externalId`. The issuer is AWS's own per-tenant value (undocumented), so
+/// only the id is compared; object ids are GUIDs, hence case-insensitively.
+pub fn provisioned_from(group: &Group, entra_group_id: &str) -> bool {
+    group
+        .external_ids
+        .iter()
+        .any(|e| e.id.eq_ignore_ascii_case(entra_group_id))
+}
+
+/// The group id the wait found, unless `external_id` mode refuses the group.
+pub fn accept_found_group(
+    group: Group,
+    entra_group_id: &str,
+    mode: IdentityStoreMatch,
+) -> Result<String, Diagnostics> {
+    if mode == IdentityStoreMatch::ExternalId && !provisioned_from(&group, entra_group_id) {
+        return Err(not_provisioned_from(
+            &group.group_id,
+            &group.identity_store_id,
+            entra_group_id,
+        ));
+    }
+    Ok(group.group_id)
+}
+
+fn not_provisioned_from(
+    group_id: &str,
+    identity_store_id: &str,
+    entra_group_id: &str,
+) -> Diagnostics {
+    Diagnostic::error(
+        "Identity store group does not come from this Entra ID group",
+        format!(
+            "Group {group_id} in identity store {identity_store_id} has the group's display name but its external \
+             ids do not contain the Entra object id {entra_group_id}. Rename one of the groups or use \
+             `identity_store_match = \"display_name\"`."
+        ),
+    )
+    .at(AttributePath::new("identity_store_match"))
+    .into()
+}
+
+/// Switching an existing resource (e.g. an imported one, whose match mode starts as `display_name`) to
+/// `external_id` must not keep a group the new rule refuses.
+pub async fn check_group_for_new_match_mode(
+    identity_center: &IdentityCenter,
+    identity_store_id: &str,
+    group_id: &str,
+    entra_group_id: &str,
+    deadline: Deadline,
+) -> Result<(), Diagnostics> {
+    let group = identity_center
+        .describe_group(identity_store_id, group_id, deadline)
+        .await
+        .map_err(|e| aws_error("Cannot read the group in the identity store", &e))?;
+    accept_found_group(group, entra_group_id, IdentityStoreMatch::ExternalId).map(drop)
+}
+
+/// The identity store group provisioned from the Entra group, for a read that has none in state (a create that
+/// failed before finding it, or an import). In `external_id` mode a same-named group without the object id is
+/// not this resource's: adopting it would make destroy remove that group's account assignments.
+pub async fn find_provisioned_group(
+    graph: &GraphClient,
+    identity_center: &IdentityCenter,
+    identity_store_id: &str,
+    group: &EntraPrincipal,
+    mode: IdentityStoreMatch,
+    deadline: Deadline,
+) -> Result<Option<String>, Diagnostics> {
+    let matcher = group_matcher(graph, group).await?;
+    let lookup_failed = |e| aws_error("Cannot look up the group in the identity store", &e);
+    let Some(group_id) = identity_center
+        .get_group_id(identity_store_id, &matcher, deadline)
+        .await
+        .map_err(lookup_failed)?
+    else {
+        return Ok(None);
+    };
+    if mode != IdentityStoreMatch::ExternalId {
+        return Ok(Some(group_id));
+    }
+    let found = identity_center
+        .describe_group(identity_store_id, &group_id, deadline)
+        .await
+        .map_err(lookup_failed)?;
+    Ok(provisioned_from(&found, &group.object_id).then_some(group_id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clients::aws::ExternalId;
+
+    const ENTRA_GROUP: &str = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee";
+
+    fn group(external_ids: &[&str]) -> Group {
+        Group {
+            identity_store_id: "d-1".into(),
+            group_id: "g-1".into(),
+            display_name: Some("AWS-Admins".into()),
+            description: None,
+            external_ids: external_ids
+                .iter()
+                .map(|id| ExternalId {
+                    issuer: "https://scim.example/issuer".into(),
+                    id: (*id).into(),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn external_id_mode_accepts_only_the_group_carrying_the_object_id() {
+        // Object ids are GUIDs: the comparison ignores case.
+        let carrying = group(&[&ENTRA_GROUP.to_uppercase()]);
+        assert_eq!(
+            accept_found_group(carrying, ENTRA_GROUP, IdentityStoreMatch::ExternalId).unwrap(),
+            "g-1"
+        );
+        let errors = accept_found_group(group(&[]), ENTRA_GROUP, IdentityStoreMatch::ExternalId)
+            .unwrap_err();
+        let error = errors.iter().next().unwrap();
+        assert_eq!(error.path, Some(AttributePath::new("identity_store_match")));
+        assert!(error.detail.contains(ENTRA_GROUP), "{}", error.detail);
+        // Display-name mode takes the same-named group as it is.
+        assert!(
+            accept_found_group(group(&[]), ENTRA_GROUP, IdentityStoreMatch::DisplayName).is_ok()
+        );
+    }
+
+    #[test]
+    fn match_modes_parse_from_their_names() {
+        for mode in [
+            IdentityStoreMatch::DisplayName,
+            IdentityStoreMatch::ExternalId,
+        ] {
+            assert_eq!(IdentityStoreMatch::parse(mode.as_str()), Some(mode));
+        }
+        assert_eq!(IdentityStoreMatch::parse("displayName"), None);
+    }
+}

@@ -1,0 +1,395 @@
+//! Getting an Entra object to AWS now: provision it on demand instead of waiting for the ~40-minute cycle
+//! (paced at Entra's limit), then wait until SCIM has created it in the identity store, and when it never
+//! arrives, say why (quarantined job, no job, not in scope).
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::clients::aws::{Error as AwsClientError, IdentityCenter, Instance};
+use crate::clients::graph::GraphClient;
+use crate::clients::graph::models::{
+    SynchronizationJob, SynchronizationJobApplicationParameters, SynchronizationJobSubject,
+    SynchronizationRule,
+};
+use crate::framework::{Context, Diagnostic, Diagnostics};
+use crate::helpers::{aws_error, graph_error};
+
+use super::app_roles::EnterpriseApp;
+use super::cache::ServiceCaches;
+use super::identity_store::{IdentityStoreMatch, accept_found_group, group_matcher};
+use super::principal::EntraPrincipal;
+
+/// Entra's limit for provision on demand: 5 requests per 10 seconds per application.
+const ON_DEMAND_LIMIT: usize = 5;
+const ON_DEMAND_WINDOW: Duration = Duration::from_secs(10);
+
+/// Both ends of provisioning: the enterprise app's job on the Entra side, the instance's identity store on AWS's.
+pub struct Provisioning<'a> {
+    pub caches: &'a ServiceCaches,
+    pub graph: &'a GraphClient,
+    pub identity_center: &'a IdentityCenter,
+    pub app: &'a EnterpriseApp,
+    pub instance: &'a Instance,
+}
+
+impl Provisioning<'_> {
+    /// Provisions the group on demand when `on_demand` (and the app has a job), then waits for it in the
+    /// identity store until the operation's time is nearly up. Returns the identity store group id.
+    pub async fn group_and_wait(
+        &self,
+        ctx: &Context,
+        group: &EntraPrincipal,
+        mode: IdentityStoreMatch,
+        on_demand: bool,
+    ) -> Result<String, Diagnostics> {
+        let (graph, app) = (self.graph, self.app);
+        let job = provision(self.caches, graph, app, group, on_demand).await?;
+        let matcher = group_matcher(graph, group).await?;
+        let wait = ctx.remaining().saturating_sub(Duration::from_secs(1));
+        match self
+            .identity_center
+            .wait_for_group(&self.instance.identity_store_id, &matcher, wait)
+            .await
+        {
+            Ok(found) => accept_found_group(found, &group.object_id, mode),
+            Err(error @ AwsClientError::GroupNotFound { .. }) => {
+                Err(never_arrived(graph, app, job.as_ref(), group, &error).await)
+            }
+            Err(error) => {
+                Err(aws_error("Cannot look up the group in the identity store", &error).into())
+            }
+        }
+    }
+}
+
+/// Step one: provision on demand when asked and possible. Returns the app's provisioning job, if it has one.
+async fn provision(
+    caches: &ServiceCaches,
+    graph: &GraphClient,
+    app: &EnterpriseApp,
+    principal: &EntraPrincipal,
+    on_demand: bool,
+) -> Result<Option<SynchronizationJob>, Diagnostics> {
+    let sp = &app.service_principal_id;
+    let job = graph
+        .list_synchronization_jobs(sp)
+        .await
+        .map_err(|e| graph_error("read the provisioning job", &e))?
+        .into_iter()
+        .next();
+    let Some(found) = job.as_ref().filter(|_| on_demand) else {
+        if job.is_none() {
+            tracing::warn!(
+                "the enterprise application has no provisioning job; waiting for the {} to be provisioned otherwise",
+                principal.noun()
+            );
+        }
+        return Ok(job);
+    };
+    if let Some(quarantined) = quarantine_message(found, principal) {
+        return Err(quarantined);
+    }
+    let rules = graph
+        .list_synchronization_rules(sp, &found.id)
+        .await
+        .map_err(|e| graph_error("read the provisioning job's schema", &e))?;
+    let Some(rule) = pick_rule(&rules, principal.object_type_name()) else {
+        return Err(Diagnostic::error(
+            format!("No provisioning rule for {}s", principal.noun()),
+            format!(
+                "The provisioning job {} has no rule that maps {}s.",
+                found.id,
+                principal.noun()
+            ),
+        )
+        .into());
+    };
+    caches.on_demand.for_job(&found.id).acquire().await;
+    tracing::info!(principal = %principal.object_id, job = %found.id, "provisioning on demand");
+    let report = graph
+        .provision_on_demand(
+            sp,
+            &found.id,
+            &[SynchronizationJobApplicationParameters {
+                rule_id: rule.id.clone(),
+                subjects: vec![SynchronizationJobSubject {
+                    object_id: principal.object_id.clone(),
+                    object_type_name: principal.object_type_name().into(),
+                }],
+            }],
+        )
+        .await
+        .map_err(|e| graph_error("provision on demand", &e))?;
+    if let Some((status, description)) = report.value.as_deref().and_then(on_demand_status)
+        && status.eq_ignore_ascii_case("failure")
+    {
+        // A credential failure quarantines the job: say so rather than wait for nothing.
+        let now = graph
+            .get_synchronization_job(sp, &found.id)
+            .await
+            .map_err(|e| graph_error("read the provisioning job", &e))?;
+        if let Some(quarantined) = quarantine_message(&now, principal) {
+            return Err(quarantined);
+        }
+        tracing::warn!(%description, "provision on demand reported a failure; waiting anyway");
+    }
+    Ok(job)
+}
+
+/// Why the principal did not appear in the identity store in time, as far as the job tells.
+async fn never_arrived(
+    graph: &GraphClient,
+    app: &EnterpriseApp,
+    job: Option<&SynchronizationJob>,
+    principal: &EntraPrincipal,
+    error: &AwsClientError,
+) -> Diagnostics {
+    let mut detail = format!("{error}.");
+    match job {
+        Some(job) => match graph
+            .get_synchronization_job(&app.service_principal_id, &job.id)
+            .await
+        {
+            Ok(job) => {
+                if let Some(quarantined) = quarantine_message(&job, principal) {
+                    return quarantined;
+                }
+                detail.push_str(&format!(
+                    " The provisioning job {} is in state {}.",
+                    job.id,
+                    job_code(&job)
+                ));
+            }
+            Err(err) => detail.push_str(&format!(" The job could not be read: {err}.")),
+        },
+        None => detail.push_str(
+            " The enterprise application has no provisioning job (idbridge_scim_provisioning).",
+        ),
+    }
+    detail.push_str(&format!(
+        " Likely causes: the job is not started or its SCIM token expired, or the {} is not in the \
+         provisioning scope.",
+        principal.noun()
+    ));
+    Diagnostic::error(
+        format!("{} not provisioned to AWS", principal.object_type_name()),
+        detail,
+    )
+    .into()
+}
+
+/// The rule that provisions `object_type_name` objects (the AWS template has a single rule mapping both
+/// users and groups).
+fn pick_rule<'a>(
+    rules: &'a [SynchronizationRule],
+    object_type_name: &str,
+) -> Option<&'a SynchronizationRule> {
+    rules
+        .iter()
+        .find(|r| {
+            r.object_mappings
+                .iter()
+                .any(|m| m.source_object_name.as_deref() == Some(object_type_name))
+        })
+        .or_else(|| rules.first())
+}
+
+/// `statusInfo.status` and a description from a provisionOnDemand report (a JSON string).
+fn on_demand_status(report: &str) -> Option<(String, String)> {
+    let json: serde_json::Value = serde_json::from_str(report).ok()?;
+    let status = json["statusInfo"]["status"].as_str()?.to_owned();
+    let description = json["provisioningSteps"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s["description"].as_str())
+        .collect::<Vec<_>>()
+        .join("; ");
+    Some((status, description))
+}
+
+fn job_code(job: &SynchronizationJob) -> String {
+    job.status
+        .as_ref()
+        .and_then(|s| s.code.clone())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// An error naming the quarantine and its reason when the job is quarantined.
+fn quarantine_message(job: &SynchronizationJob, principal: &EntraPrincipal) -> Option<Diagnostics> {
+    let status = job.status.as_ref()?;
+    let quarantine = status.quarantine.as_ref().filter(|q| !q.is_null());
+    if status.code.as_deref() != Some("Quarantine") && quarantine.is_none() {
+        return None;
+    }
+    let q = quarantine.cloned().unwrap_or_default();
+    let reason = q["reason"].as_str().unwrap_or("unknown reason");
+    let code = q["error"]["code"].as_str().unwrap_or("");
+    let message = q["error"]["message"].as_str().unwrap_or("");
+    Some(
+        Diagnostic::error(
+            "Provisioning job is quarantined",
+            format!(
+                "The provisioning job {} of the enterprise application is in quarantine ({reason}{}{}), so \
+                 the {} cannot reach AWS. This usually means the SCIM token was rejected (expired or \
+                 revoked): generate a new token in IAM Identity Center, update idbridge_scim_provisioning \
+                 (scim_token_wo and scim_token_wo_version), which restarts the job, then apply again.{}",
+                job.id,
+                if code.is_empty() { "" } else { ", " },
+                code,
+                principal.noun(),
+                if message.is_empty() {
+                    String::new()
+                } else {
+                    format!(" Entra says: {message}")
+                }
+            ),
+        )
+        .into(),
+    )
+}
+
+/// A sliding-window pacer: at most `limit` acquisitions per `window`.
+pub struct SlidingWindow {
+    limit: usize,
+    window: Duration,
+    recent: Mutex<VecDeque<Instant>>,
+}
+
+impl SlidingWindow {
+    pub fn new(limit: usize, window: Duration) -> Self {
+        Self {
+            limit,
+            window,
+            recent: Mutex::new(VecDeque::new()),
+        }
+    }
+
+    /// Waits until a slot is free in the window, then takes it.
+    pub async fn acquire(&self) {
+        loop {
+            let wait = {
+                let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+                let now = Instant::now();
+                while recent
+                    .front()
+                    .is_some_and(|t| now.duration_since(*t) >= self.window)
+                {
+                    recent.pop_front();
+                }
+                if recent.len() < self.limit {
+                    recent.push_back(now);
+                    return;
+                }
+                self.window - now.duration_since(recent[0])
+            };
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+/// One pacer per provisioning job, shared by every resource of the configured provider (Terraform runs up
+/// to 10 at once against the same app).
+#[derive(Default)]
+pub struct OnDemandPacers {
+    windows: Mutex<HashMap<String, Arc<SlidingWindow>>>,
+}
+
+impl OnDemandPacers {
+    pub fn for_job(&self, job_id: &str) -> Arc<SlidingWindow> {
+        self.windows
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(job_id.to_owned())
+            .or_insert_with(|| Arc::new(SlidingWindow::new(ON_DEMAND_LIMIT, ON_DEMAND_WINDOW)))
+            .clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn group() -> EntraPrincipal {
+        EntraPrincipal::group("aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee", "entra_group_id")
+    }
+
+    #[test]
+    fn the_group_rule_is_picked_and_on_demand_reports_parse() {
+        let rules: Vec<SynchronizationRule> = serde_json::from_value(serde_json::json!([
+            {"id": "users-only", "objectMappings": [{"sourceObjectName": "User"}]},
+            {"id": "groups", "objectMappings": [{"sourceObjectName": "User"}, {"sourceObjectName": "Group"}]}
+        ]))
+        .unwrap();
+        assert_eq!(pick_rule(&rules, "Group").unwrap().id, "groups");
+        assert_eq!(pick_rule(&[], "Group"), None);
+        let report = r#"{"statusInfo":{"status":"failure"},"provisioningSteps":[{"description":"Failed to export Group"}]}"#;
+        assert_eq!(
+            on_demand_status(report),
+            Some(("failure".into(), "Failed to export Group".into()))
+        );
+        assert_eq!(on_demand_status("not json"), None);
+    }
+
+    #[test]
+    fn quarantine_is_explained_with_its_reason() {
+        let job: SynchronizationJob = serde_json::from_value(serde_json::json!({
+            "id": "job-1",
+            "status": {"code": "Quarantine", "quarantine": {
+                "reason": "EncounteredQuarantineException",
+                "error": {"code": "SystemForCrossDomainIdentityManagementCredentialValidationUnavailable", "message": "401"}
+            }}
+        }))
+        .unwrap();
+        let diags = quarantine_message(&job, &group()).unwrap();
+        let d = diags.iter().next().unwrap();
+        assert_eq!(d.summary, "Provisioning job is quarantined");
+        assert!(d.detail.contains("EncounteredQuarantineException"));
+        assert!(d.detail.contains("CredentialValidationUnavailable"));
+        assert!(d.detail.contains("SCIM token"));
+        let active: SynchronizationJob = serde_json::from_value(
+            serde_json::json!({"id": "job-2", "status": {"code": "Active", "quarantine": null}}),
+        )
+        .unwrap();
+        assert!(quarantine_message(&active, &group()).is_none());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_on_demand_window_allows_five_per_ten_seconds() {
+        let window = SlidingWindow::new(5, Duration::from_secs(10));
+        let start = Instant::now();
+        for _ in 0..5 {
+            window.acquire().await;
+        }
+        assert!(start.elapsed() < Duration::from_millis(1));
+        window.acquire().await;
+        assert!(start.elapsed() >= Duration::from_secs(10));
+        for _ in 0..4 {
+            window.acquire().await;
+        }
+        assert!(start.elapsed() < Duration::from_secs(11));
+        window.acquire().await;
+        assert!(start.elapsed() >= Duration::from_secs(20));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn each_job_has_its_own_pacer_and_every_caller_shares_it() {
+        let pacers = OnDemandPacers::default();
+        assert!(Arc::ptr_eq(
+            &pacers.for_job("job-1"),
+            &pacers.for_job("job-1")
+        ));
+        let start = Instant::now();
+        for _ in 0..ON_DEMAND_LIMIT {
+            pacers.for_job("job-1").acquire().await;
+        }
+        // Another job's window is untouched by job-1's five requests.
+        pacers.for_job("job-2").acquire().await;
+        assert!(start.elapsed() < Duration::from_millis(1));
+        pacers.for_job("job-1").acquire().await;
+        assert!(start.elapsed() >= ON_DEMAND_WINDOW);
+    }
+}
