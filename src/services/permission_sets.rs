@@ -10,8 +10,8 @@ use crate::clients::aws::{
     NewPermissionSet, PermissionSet, PermissionSetUpdate, PermissionsBoundary,
 };
 use crate::framework::{AttributePath, Context, Diagnostic, Diagnostics};
-use crate::helpers::instance_arn_of;
 use crate::helpers::aws_error;
+use crate::helpers::instance_arn_of;
 
 use super::IdbridgeClients;
 use crate::helpers::equivalent::{same_iso8601_duration, same_json};

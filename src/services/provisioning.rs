@@ -123,9 +123,10 @@ async fn provision(
         )
         .await
         .map_err(|e| graph_error("provision on demand", &e))?;
-    if let Some((status, description)) = report.value.as_deref().and_then(on_demand_status)
-        && status.eq_ignore_ascii_case("failure")
-    {
+    // Graph writes the result in `key` and the report in `value`, in any of the documented shapes.
+    let outcome = report.on_demand_outcome();
+    if outcome.is_failure() {
+        let description = &outcome.description;
         // A credential failure quarantines the job: say so rather than wait for nothing.
         let now = graph
             .get_synchronization_job(sp, &found.id)
@@ -195,20 +196,6 @@ fn pick_rule<'a>(
                 .any(|m| m.source_object_name.as_deref() == Some(object_type_name))
         })
         .or_else(|| rules.first())
-}
-
-/// `statusInfo.status` and a description from a provisionOnDemand report (a JSON string).
-fn on_demand_status(report: &str) -> Option<(String, String)> {
-    let json: serde_json::Value = serde_json::from_str(report).ok()?;
-    let status = json["statusInfo"]["status"].as_str()?.to_owned();
-    let description = json["provisioningSteps"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|s| s["description"].as_str())
-        .collect::<Vec<_>>()
-        .join("; ");
-    Some((status, description))
 }
 
 fn job_code(job: &SynchronizationJob) -> String {
@@ -326,12 +313,6 @@ mod tests {
         .unwrap();
         assert_eq!(pick_rule(&rules, "Group").unwrap().id, "groups");
         assert_eq!(pick_rule(&[], "Group"), None);
-        let report = r#"{"statusInfo":{"status":"failure"},"provisioningSteps":[{"description":"Failed to export Group"}]}"#;
-        assert_eq!(
-            on_demand_status(report),
-            Some(("failure".into(), "Failed to export Group".into()))
-        );
-        assert_eq!(on_demand_status("not json"), None);
     }
 
     #[test]
