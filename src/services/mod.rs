@@ -15,6 +15,7 @@ pub mod instances;
 pub mod permission_sets;
 pub mod principal;
 pub mod provisioning;
+pub mod provisioning_jobs;
 pub mod saml_sso;
 pub mod signing_certificates;
 

@@ -10,7 +10,6 @@
 //! quarantine), so a job paused or quarantined outside Terraform shows as `enabled: false -> true` and the update
 //! starts it again (a quarantined job is restarted, which clears the quarantine).
 
-mod job;
 mod model;
 mod preflight;
 mod schema;
@@ -24,10 +23,11 @@ use crate::framework::{
     Operation, PlanChange, Resource, Schema, UpdateRequest, Value, async_trait,
 };
 use crate::helpers::{graph_error, is_object_id};
-use job::{
-    SYNC_ALL_SECRET, application_missing, find_service_principal, graph_call, graph_client,
-    ignore_not_found, job_is_running, pick_aws_job, pick_aws_template, put_secrets,
-    readable_secret, set_running, validate_saved_credentials,
+use crate::services::clients::graph_clients;
+use crate::services::provisioning_jobs::{
+    SYNC_ALL_SECRET, find_service_principal, graph_call, ignore_not_found, job_is_running,
+    pick_aws_job, pick_aws_template, put_secrets, readable_secret, set_running,
+    validate_saved_credentials,
 };
 pub use model::ScimProvisioningModel;
 use model::{Desired, SCOPE_ALL, SCOPE_ASSIGNED};
@@ -36,6 +36,18 @@ use preflight::preflight;
 pub const TYPE_NAME: &str = "idbridge_scim_provisioning";
 
 pub struct ScimProvisioningResource;
+
+fn application_missing(application_id: &str) -> Diagnostics {
+    Diagnostic::error(
+        "Application not found",
+        format!(
+            "No application with object id {application_id} (and a service principal) exists in the tenant. \
+             Check `application_id`: it must be the object id of the AWS IAM Identity Center application."
+        ),
+    )
+    .at(AttributePath::new("application_id"))
+    .into()
+}
 
 /// The configured value, or `default` when it is not set; left alone while the configuration is unknown.
 fn with_default<T: Clone>(configured: &Attr<T>, planned: &mut Attr<T>, default: T) {
@@ -107,7 +119,7 @@ impl Resource for ScimProvisioningResource {
     }
 
     async fn create(&self, ctx: &Context, req: CreateRequest) -> Result<Value, ApplyError> {
-        let graph = graph_client(ctx).await?;
+        let (_, graph) = graph_clients(ctx).await?;
         let config = ScimProvisioningModel::decode(&req.config)?;
         let planned = ScimProvisioningModel::decode(&req.planned)?;
         let desired = Desired::from(&config, &planned)?;
@@ -150,7 +162,14 @@ impl Resource for ScimProvisioningResource {
         };
 
         let configured = async {
-            put_secrets(&graph, &service_principal_id, &desired).await?;
+            put_secrets(
+                &graph,
+                &service_principal_id,
+                &desired.endpoint,
+                &desired.token,
+                desired.sync_all,
+            )
+            .await?;
             validate_saved_credentials(&graph, &service_principal_id, &job.id).await?;
             set_running(
                 &graph,
@@ -180,7 +199,7 @@ impl Resource for ScimProvisioningResource {
     }
 
     async fn read(&self, ctx: &Context, state: Value) -> Result<Option<Value>, Diagnostics> {
-        let graph = graph_client(ctx).await?;
+        let (_, graph) = graph_clients(ctx).await?;
         let mut state = ScimProvisioningModel::decode(&state)?;
         let Some(application_id) = state.application_id.known().cloned() else {
             return Err(Diagnostic::error(
@@ -253,7 +272,7 @@ impl Resource for ScimProvisioningResource {
     }
 
     async fn update(&self, ctx: &Context, req: UpdateRequest) -> Result<Value, ApplyError> {
-        let graph = graph_client(ctx).await?;
+        let (_, graph) = graph_clients(ctx).await?;
         let prior = ScimProvisioningModel::decode(&req.prior)?;
         let planned = ScimProvisioningModel::decode(&req.planned)?;
         let application_id = prior.application_id.as_str().unwrap_or_default().to_owned();
@@ -275,7 +294,14 @@ impl Resource for ScimProvisioningResource {
             ctx.guard(preflight(&desired.endpoint, &desired.token))
                 .await?;
             ctx.guard(async {
-                put_secrets(&graph, &service_principal_id, &desired).await?;
+                put_secrets(
+                    &graph,
+                    &service_principal_id,
+                    &desired.endpoint,
+                    &desired.token,
+                    desired.sync_all,
+                )
+                .await?;
                 validate_saved_credentials(&graph, &service_principal_id, &job_id).await
             })
             .await?;
@@ -313,7 +339,7 @@ impl Resource for ScimProvisioningResource {
     }
 
     async fn delete(&self, ctx: &Context, state: Value) -> Result<(), Diagnostics> {
-        let graph = graph_client(ctx).await?;
+        let (_, graph) = graph_clients(ctx).await?;
         let state = ScimProvisioningModel::decode(&state)?;
         let application_id = state.application_id.as_str().unwrap_or_default().to_owned();
         let Some(service_principal_id) = ctx

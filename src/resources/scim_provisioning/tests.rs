@@ -1,4 +1,3 @@
-use super::job::*;
 use super::model::*;
 use super::preflight::*;
 use super::validate::*;

@@ -1,29 +1,22 @@
-//! The provisioning job and its secrets in Microsoft Graph: finding the service principal and the AWS
-//! template, writing the secrets, starting and pausing the job.
+//! The provisioning (synchronization) job of the AWS IAM Identity Center application and its secrets in
+//! Microsoft Graph: finding the service principal and the AWS template, writing the secrets, starting, pausing and
+//! restarting the job. Shared by the SCIM provisioning resource and what else runs the job.
 
-use std::sync::Arc;
-
-use super::model::Desired;
 use crate::clients::graph::models::{
     SynchronizationJob, SynchronizationSecret, SynchronizationTemplate, secret_keys,
 };
 use crate::clients::graph::{GraphClient, GraphError};
-use crate::framework::{AttributePath, Context, Diagnostic, Diagnostics};
+use crate::framework::{AttributePath, Diagnostic, Diagnostics, Secret};
 use crate::helpers::graph_error;
-use crate::services::IdbridgeClients;
 
 /// The `factoryTag` (and id) of Entra's provisioning template for the AWS IAM Identity Center gallery app.
 const AWS_FACTORY_TAG: &str = "aWSSingleSignon";
 
 /// Synchronization secret that holds Entra's "Scope" setting: `true` syncs all users and groups, `false`
 /// only those assigned to the application.
-pub(super) const SYNC_ALL_SECRET: &str = "SyncAll";
+pub const SYNC_ALL_SECRET: &str = "SyncAll";
 
-pub(super) async fn graph_client(ctx: &Context) -> Result<Arc<GraphClient>, Diagnostics> {
-    IdbridgeClients::from_context(ctx)?.graph().await
-}
-
-pub(super) async fn graph_call<T>(
+pub async fn graph_call<T>(
     call: impl Future<Output = Result<T, GraphError>>,
     action: &str,
 ) -> Result<T, Diagnostics> {
@@ -31,31 +24,16 @@ pub(super) async fn graph_call<T>(
         .map_err(|error| graph_error(action, &error).into())
 }
 
-pub(super) fn ignore_not_found(
-    result: Result<(), GraphError>,
-    action: &str,
-) -> Result<(), Diagnostics> {
+pub fn ignore_not_found(result: Result<(), GraphError>, action: &str) -> Result<(), Diagnostics> {
     match result {
         Err(error) if !error.is_not_found() => Err(graph_error(action, &error).into()),
         _ => Ok(()),
     }
 }
 
-pub(super) fn application_missing(application_id: &str) -> Diagnostics {
-    Diagnostic::error(
-        "Application not found",
-        format!(
-            "No application with object id {application_id} (and a service principal) exists in the tenant. \
-             Check `application_id`: it must be the object id of the AWS IAM Identity Center application."
-        ),
-    )
-    .at(AttributePath::new("application_id"))
-    .into()
-}
-
 /// The service principal of the application `application_id` (object id). `None` when the application or its
 /// service principal does not exist. `wait` tolerates replication lag right after the application was created.
-pub(super) async fn find_service_principal(
+pub async fn find_service_principal(
     graph: &GraphClient,
     application_id: &str,
     wait: bool,
@@ -103,7 +81,7 @@ pub(super) async fn find_service_principal(
 }
 
 /// The AWS IAM Identity Center provisioning template among those Graph offers for the application.
-pub(super) fn pick_aws_template(
+pub fn pick_aws_template(
     templates: &[SynchronizationTemplate],
 ) -> Result<&SynchronizationTemplate, Diagnostic> {
     let is = |t: &SynchronizationTemplate, tag: &str| {
@@ -153,7 +131,7 @@ pub(super) fn pick_aws_template(
 }
 
 /// On import, the job made from the AWS template (or the only job).
-pub(super) fn pick_aws_job(jobs: Vec<SynchronizationJob>) -> Option<SynchronizationJob> {
+pub fn pick_aws_job(jobs: Vec<SynchronizationJob>) -> Option<SynchronizationJob> {
     let is_aws = |job: &SynchronizationJob| {
         job.template_id
             .as_deref()
@@ -171,7 +149,7 @@ pub(super) fn pick_aws_job(jobs: Vec<SynchronizationJob>) -> Option<Synchronizat
 
 /// A job runs when its schedule is active (or, without a schedule, its status says so) and it is not in
 /// quarantine.
-pub(super) fn job_is_running(job: &SynchronizationJob) -> bool {
+pub fn job_is_running(job: &SynchronizationJob) -> bool {
     let code = job.status.as_ref().and_then(|s| s.code.as_deref());
     if code == Some("Quarantine") {
         return false;
@@ -183,10 +161,7 @@ pub(super) fn job_is_running(job: &SynchronizationJob) -> bool {
 }
 
 /// A secret value Graph shows in clear (not masked with `*`).
-pub(super) fn readable_secret<'a>(
-    secrets: &'a [SynchronizationSecret],
-    key: &str,
-) -> Option<&'a str> {
+pub fn readable_secret<'a>(secrets: &'a [SynchronizationSecret], key: &str) -> Option<&'a str> {
     secrets
         .iter()
         .find(|s| s.key == key)
@@ -194,18 +169,18 @@ pub(super) fn readable_secret<'a>(
         .filter(|v| !v.is_empty() && !v.chars().all(|c| c == '*'))
 }
 
-pub(super) async fn put_secrets(
+/// Saves the SCIM endpoint, the token and the scope in one PUT: Graph replaces the whole collection.
+pub async fn put_secrets(
     graph: &GraphClient,
     service_principal_id: &str,
-    desired: &Desired,
+    endpoint: &str,
+    token: &Secret,
+    sync_all: bool,
 ) -> Result<(), Diagnostics> {
     let secrets = [
-        (secret_keys::BASE_ADDRESS, desired.endpoint.as_str()),
-        (secret_keys::SECRET_TOKEN, desired.token.expose()),
-        (
-            SYNC_ALL_SECRET,
-            if desired.sync_all { "true" } else { "false" },
-        ),
+        (secret_keys::BASE_ADDRESS, endpoint),
+        (secret_keys::SECRET_TOKEN, token.expose()),
+        (SYNC_ALL_SECRET, if sync_all { "true" } else { "false" }),
     ]
     .map(|(key, value)| SynchronizationSecret {
         key: key.to_owned(),
@@ -219,7 +194,7 @@ pub(super) async fn put_secrets(
 }
 
 /// Entra's own test of the saved endpoint and token; its message explains what is wrong.
-pub(super) async fn validate_saved_credentials(
+pub async fn validate_saved_credentials(
     graph: &GraphClient,
     service_principal_id: &str,
     job_id: &str,
@@ -243,7 +218,7 @@ pub(super) async fn validate_saved_credentials(
     }
 }
 
-pub(super) async fn set_running(
+pub async fn set_running(
     graph: &GraphClient,
     service_principal_id: &str,
     job_id: &str,
