@@ -79,6 +79,8 @@ fn aws_holds(
 
 #[test]
 fn access_control_attributes_lifecycle_import_update_drift_and_destroy() {
+    // One configuration per instance, and both tests look at it: they take turns.
+    let _turn = support::exclusive();
     let first = config(&[
         ("CostCenter", "enterprise.costCenter"),
         ("Department", "enterprise.department"),
@@ -149,6 +151,7 @@ fn access_control_attributes_lifecycle_import_update_drift_and_destroy() {
 
 #[test]
 fn access_control_attributes_bad_inputs_fail_at_plan_and_create_nothing() {
+    let _turn = support::exclusive();
     let bad_key = config(&[("cost,center", "enterprise.costCenter")]);
     let duplicate = config(&[
         ("CostCenter", "enterprise.costCenter"),

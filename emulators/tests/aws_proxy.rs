@@ -1156,6 +1156,34 @@ async fn provisioned_accounts(
         .to_vec()
 }
 
+/// `ProvisionPermissionSet`, waiting out the `ConflictException` AWS answers while an earlier provisioning of the
+/// same set is still `IN_PROGRESS` (sso-admin API reference, ProvisionPermissionSet errors).
+async fn provision(env: &Env, arn: &str, target: ProvisionTargetType, account: Option<&str>) {
+    let started = std::time::Instant::now();
+    loop {
+        let answer = env
+            .sso
+            .provision_permission_set()
+            .instance_arn(&env.instance_arn)
+            .permission_set_arn(arn)
+            .target_type(target.clone())
+            .set_target_id(account.map(str::to_string))
+            .send()
+            .await;
+        match answer {
+            Ok(_) => return,
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conflict_exception())
+                    && started.elapsed() < std::time::Duration::from_secs(20) =>
+            {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await
+            }
+            Err(e) => panic!("ProvisionPermissionSet: {e:?}"),
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_changed_permission_set_is_outdated_in_its_accounts_until_provisioned() {
     let env = env(no_quotas()).await;
@@ -1208,37 +1236,33 @@ async fn a_changed_permission_set_is_outdated_in_its_accounts_until_provisioned(
     );
 
     // One account, then all of them.
-    env.sso
-        .provision_permission_set()
-        .instance_arn(&env.instance_arn)
-        .permission_set_arn(&arn)
-        .target_type(ProvisionTargetType::AwsAccount)
-        .target_id("111111111111")
-        .send()
-        .await
-        .unwrap();
+    provision(
+        &env,
+        &arn,
+        ProvisionTargetType::AwsAccount,
+        Some("111111111111"),
+    )
+    .await;
     assert_eq!(outdated().await, ["222222222222"]);
 
     // A failed provisioning leaves the account outdated.
     put_config(&env, json!({ "fail_permission_set_arns": [arn] })).await;
-    env.sso
-        .provision_permission_set()
-        .instance_arn(&env.instance_arn)
-        .permission_set_arn(&arn)
-        .target_type(ProvisionTargetType::AllProvisionedAccounts)
-        .send()
-        .await
-        .unwrap();
+    provision(
+        &env,
+        &arn,
+        ProvisionTargetType::AllProvisionedAccounts,
+        None,
+    )
+    .await;
     assert_eq!(outdated().await, ["222222222222"]);
     put_config(&env, json!({ "fail_permission_set_arns": [] })).await;
-    env.sso
-        .provision_permission_set()
-        .instance_arn(&env.instance_arn)
-        .permission_set_arn(&arn)
-        .target_type(ProvisionTargetType::AllProvisionedAccounts)
-        .send()
-        .await
-        .unwrap();
+    provision(
+        &env,
+        &arn,
+        ProvisionTargetType::AllProvisionedAccounts,
+        None,
+    )
+    .await;
     assert!(outdated().await.is_empty());
     assert_eq!(
         provisioned_accounts(&env, &arn, None).await,

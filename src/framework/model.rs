@@ -168,12 +168,16 @@ fn wrong_type(path: &AttributePath, expected: &str) -> Diagnostics {
 
 impl<T: Field> Field for Attr<T> {
     fn decode_field(value: &Value, path: &AttributePath) -> Result<Self, Diagnostics> {
-        if value.is_null() {
-            Ok(Attr::Null)
-        } else if !value.is_wholly_known() {
-            Ok(Attr::Unknown(Pending(value.clone())))
-        } else {
-            T::decode_field(value, path).map(Attr::Known)
+        match value.inner() {
+            Value::Null => Ok(Attr::Null),
+            Value::Unknown(_) => Ok(Attr::Unknown(Pending(value.clone()))),
+            // A partly known value is known when `T` can hold its unknown parts (a model whose fields are
+            // `Attr`), and pending otherwise (a `BTreeSet<String>` with an unknown element).
+            _ => match T::decode_field(value, path) {
+                Ok(known) => Ok(Attr::Known(known)),
+                Err(_) if !value.is_wholly_known() => Ok(Attr::Unknown(Pending(value.clone()))),
+                Err(errors) => Err(errors),
+            },
         }
     }
 
@@ -640,6 +644,28 @@ mod tests {
         let secret = Secret::decode_field(&Value::from("tok-123"), &AttributePath::root()).unwrap();
         assert_eq!(secret.expose(), "tok-123");
         assert!(!format!("{:?}", Attr::Known(secret)).contains("tok-123"));
+    }
+
+    #[test]
+    fn a_partly_known_object_stays_known_when_its_fields_can_be_unknown() {
+        crate::model! {
+            #[derive(Debug)]
+            struct Policy {
+                name: Attr<String>,
+                path: Attr<String>,
+            }
+        }
+        crate::model! {
+            struct Policies {
+                policies: Set<Attr<Policy>>,
+            }
+        }
+        let element = Value::object([("name", Value::from("p")), ("path", Value::unknown())]);
+        let value = Value::object([("policies", Value::set([element]))]);
+        let decoded = Policies::decode(&value).unwrap();
+        let policy = decoded.policies.0[0].known().expect("the element is known");
+        assert!(policy.path.is_unknown());
+        assert_eq!(decoded.encode(), value);
     }
 
     #[test]

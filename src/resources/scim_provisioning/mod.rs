@@ -17,6 +17,7 @@ mod validate;
 
 use std::time::Duration;
 
+use crate::clients::graph::GraphClient;
 use crate::clients::graph::models::{SynchronizationSecret, secret_keys};
 use crate::framework::{
     ApplyError, Attr, AttributePath, Context, CreateRequest, Diagnostic, Diagnostics, Model,
@@ -47,6 +48,24 @@ fn application_missing(application_id: &str) -> Diagnostics {
     )
     .at(AttributePath::new("application_id"))
     .into()
+}
+
+/// Saves the endpoint, token and scope, then lets Entra test them: its answer explains a bad endpoint or token.
+async fn save_secrets(
+    graph: &GraphClient,
+    service_principal_id: &str,
+    job_id: &str,
+    desired: &Desired,
+) -> Result<(), Diagnostics> {
+    put_secrets(
+        graph,
+        service_principal_id,
+        &desired.endpoint,
+        &desired.token,
+        desired.sync_all,
+    )
+    .await?;
+    validate_saved_credentials(graph, service_principal_id, job_id).await
 }
 
 /// The configured value, or `default` when it is not set; left alone while the configuration is unknown.
@@ -162,15 +181,7 @@ impl Resource for ScimProvisioningResource {
         };
 
         let configured = async {
-            put_secrets(
-                &graph,
-                &service_principal_id,
-                &desired.endpoint,
-                &desired.token,
-                desired.sync_all,
-            )
-            .await?;
-            validate_saved_credentials(&graph, &service_principal_id, &job.id).await?;
+            save_secrets(&graph, &service_principal_id, &job.id, &desired).await?;
             set_running(
                 &graph,
                 &service_principal_id,
@@ -293,17 +304,12 @@ impl Resource for ScimProvisioningResource {
             let desired = Desired::from(&config, &planned)?;
             ctx.guard(preflight(&desired.endpoint, &desired.token))
                 .await?;
-            ctx.guard(async {
-                put_secrets(
-                    &graph,
-                    &service_principal_id,
-                    &desired.endpoint,
-                    &desired.token,
-                    desired.sync_all,
-                )
-                .await?;
-                validate_saved_credentials(&graph, &service_principal_id, &job_id).await
-            })
+            ctx.guard(save_secrets(
+                &graph,
+                &service_principal_id,
+                &job_id,
+                &desired,
+            ))
             .await?;
         }
 
