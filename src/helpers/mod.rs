@@ -2,6 +2,7 @@
 //! a diagnostic, what an id or ARN looks like, the replication-lag stamp in private state, the SAML metadata
 //! outputs. Depends on the framework, the clients and `saml` only.
 
+pub mod aws_inputs;
 pub mod diagnostics;
 pub mod equivalent;
 pub mod ids;

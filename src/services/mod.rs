@@ -17,6 +17,7 @@ pub mod principal;
 pub mod provisioning;
 pub mod provisioning_jobs;
 pub mod saml_sso;
+pub mod scim_endpoint;
 pub mod signing_certificates;
 
 pub use clients::IdbridgeClients;

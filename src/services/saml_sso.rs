@@ -1,13 +1,19 @@
-//! What Entra ID publishes and holds for an application's SAML single sign-on: the service principal with its
-//! signing keys, and the anonymous federation metadata the service provider (AWS) is given.
+//! An application's SAML single sign-on in Entra ID: turning it on with the service provider's (AWS's) URLs and
+//! off again (giving back the URLs the application had), the service principal with its signing keys, and the
+//! anonymous federation metadata the service provider is given.
 
 use crate::clients::graph::GraphClient;
-use crate::clients::graph::models::{Application, ServicePrincipal};
+use crate::clients::graph::models::{
+    Application, ApplicationPatch, SamlSingleSignOnSettingsPatch, ServicePrincipal,
+    ServicePrincipalPatch, WebApplication,
+};
 use crate::framework::{Context, Diagnostic, Diagnostics};
 use crate::helpers::graph_error;
 use crate::saml::{self, IdpFederationMetadata};
 use crate::services::IdbridgeClients;
 use crate::services::applications::{read_application, service_principal_of};
+use crate::services::claims_policies::assigned_policy;
+use crate::services::signing_certificates::custom_key_identifier_of;
 
 /// The tenant ID, which the federation metadata URL contains.
 pub fn tenant_of(clients: &IdbridgeClients) -> Result<String, Diagnostics> {
@@ -81,4 +87,145 @@ pub async fn load_saml_application(
         .await
         .map_err(|e| graph_error("read the service principal", &e))?;
     Ok(Some((application, sp)))
+}
+
+/// Entity ID, ACS URL and sign-on URL from the metadata file or the explicit arguments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceProvider {
+    pub entity_id: String,
+    pub acs_url: String,
+    pub sign_on_url: Option<String>,
+}
+
+/// The application's identifier and reply URLs before the trust was created (the gallery app comes with its
+/// own), kept in private state so that destroying the trust gives the application back as it was.
+#[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct UrlsBefore {
+    pub identifier_uris: Vec<String>,
+    pub redirect_uris: Vec<String>,
+}
+
+impl UrlsBefore {
+    const PRIVATE_KEY: &str = "urls_before";
+
+    pub fn of(application: &Application) -> UrlsBefore {
+        UrlsBefore {
+            identifier_uris: application.identifier_uris.clone(),
+            redirect_uris: application
+                .web
+                .as_ref()
+                .and_then(|web| web.redirect_uris.clone())
+                .unwrap_or_default(),
+        }
+    }
+
+    /// `None` for an imported trust: nothing was recorded.
+    pub fn from_private(ctx: &Context) -> Option<UrlsBefore> {
+        serde_json::from_value(ctx.private_entry(Self::PRIVATE_KEY)?).ok()
+    }
+
+    pub fn to_private(&self, ctx: &Context) {
+        if let Ok(value) = serde_json::to_value(self) {
+            ctx.set_private_entry(Self::PRIVATE_KEY, value);
+        }
+    }
+}
+
+/// Applies the SAML settings of `planned` to the application and service principal.
+pub async fn configure_sso(
+    graph: &GraphClient,
+    application: &Application,
+    sp: &ServicePrincipal,
+    provider: &ServiceProvider,
+    relay_state: Option<&str>,
+) -> Result<(), Diagnostics> {
+    let app_patch = ApplicationPatch {
+        identifier_uris: Some(vec![provider.entity_id.clone()]),
+        web: Some(WebApplication {
+            redirect_uris: Some(vec![provider.acs_url.clone()]),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    graph
+        .read_after_write(|| graph.update_application(&application.id, &app_patch))
+        .await
+        .map_err(|e| graph_error("set the identifier and reply URL", &e))?;
+    let sp_patch = ServicePrincipalPatch {
+        preferred_single_sign_on_mode: Some(Some("saml".into())),
+        login_url: Some(provider.sign_on_url.clone()),
+        saml_single_sign_on_settings: Some(SamlSingleSignOnSettingsPatch {
+            relay_state: relay_state.map(str::to_string),
+        }),
+        ..Default::default()
+    };
+    graph
+        .read_after_write(|| graph.update_service_principal(&sp.id, &sp_patch))
+        .await
+        .map_err(|e| graph_error("turn on SAML single sign-on", &e))?;
+    Ok(())
+}
+
+/// Turns the trust off and removes what it created; the application itself stays.
+pub async fn turn_off_saml(
+    ctx: &Context,
+    graph: &GraphClient,
+    application_id: &str,
+) -> Result<(), Diagnostics> {
+    let Some((application, sp)) = load_saml_application(ctx, graph, application_id).await? else {
+        return Ok(());
+    };
+    if let Some(policy) = assigned_policy(graph, &sp.id).await? {
+        graph
+            .unassign_claims_mapping_policy(&sp.id, &policy.id)
+            .await
+            .map_err(|e| graph_error("unassign the claims mapping policy", &e))?;
+        match graph.delete_claims_mapping_policy(&policy.id).await {
+            Ok(()) => {}
+            Err(e) if e.is_not_found() => {}
+            Err(e) => {
+                return Err(graph_error("delete the claims mapping policy", &e).into());
+            }
+        }
+    }
+    let revert = ServicePrincipalPatch {
+        preferred_single_sign_on_mode: Some(None),
+        login_url: Some(None),
+        saml_single_sign_on_settings: Some(SamlSingleSignOnSettingsPatch { relay_state: None }),
+        preferred_token_signing_key_thumbprint: Some(None),
+        ..Default::default()
+    };
+    graph
+        .update_service_principal(&sp.id, &revert)
+        .await
+        .map_err(|e| graph_error("turn off SAML single sign-on", &e))?;
+    if let Some(thumbprint) = sp.preferred_token_signing_key_thumbprint.as_deref()
+        && let Some(identifier) = custom_key_identifier_of(&sp, thumbprint)
+    {
+        graph
+            .remove_token_signing_certificate(&sp.id, &identifier)
+            .await
+            .map_err(|e| graph_error("remove the signing certificate", &e))?;
+    }
+    // Back to the URLs the application had before the trust; without a record (imported), the
+    // identifier is cleared and the reply URL left as it is.
+    let revert_urls = match UrlsBefore::from_private(ctx) {
+        Some(before) => ApplicationPatch {
+            identifier_uris: Some(before.identifier_uris),
+            web: Some(WebApplication {
+                redirect_uris: Some(before.redirect_uris),
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+        None => ApplicationPatch {
+            identifier_uris: Some(Vec::new()),
+            ..Default::default()
+        },
+    };
+    graph
+        .update_application(&application.id, &revert_urls)
+        .await
+        .map_err(|e| graph_error("restore the identifier and reply URLs", &e))?;
+    Ok(())
 }

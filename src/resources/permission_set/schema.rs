@@ -2,9 +2,10 @@
 
 use crate::framework::{Attribute, Block, NestedBlock, Nesting, Operation, Schema, Type};
 
-use super::validate::{
+use super::validate::{validate_name, validate_policy_path};
+use crate::helpers::aws_inputs::{
     validate_inline_policy, validate_length, validate_managed_policy_arn,
-    validate_managed_policy_arns, validate_name, validate_policy_path, validate_session_duration,
+    validate_managed_policy_arns, validate_session_duration,
 };
 
 fn policy_reference_block(description: &str) -> Block {

@@ -6,6 +6,7 @@ use super::*;
 use crate::clients::aws::{CustomerManagedPolicyRef, PermissionSet, PermissionsBoundary};
 use crate::framework::model::assert_model_matches_schema;
 use crate::framework::{Attr, Set};
+use crate::helpers::aws_inputs::*;
 use crate::helpers::equivalent::same_json;
 use crate::services::permission_sets::{Remote, policy_ref};
 

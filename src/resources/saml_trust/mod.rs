@@ -25,7 +25,8 @@ use crate::saml::nameid_formats;
 use crate::services::clients::graph_clients;
 use crate::services::signing_certificates::days_left;
 
-use apply::{Change, apply, refresh, remove};
+use crate::services::saml_sso::turn_off_saml;
+use apply::{Change, apply, refresh};
 pub use model::SamlTrustModel;
 use validate::service_provider;
 
@@ -184,7 +185,7 @@ impl Resource for SamlTrustResource {
         let (_, graph) = graph_clients(ctx).await?;
         let state = SamlTrustModel::decode(&state)?;
         let application_id = state.application_id.as_str().unwrap_or_default();
-        ctx.guard(remove(ctx, &graph, application_id)).await
+        ctx.guard(turn_off_saml(ctx, &graph, application_id)).await
     }
 
     async fn import_state(&self, _ctx: &Context, id: &str) -> Result<Value, Diagnostics> {

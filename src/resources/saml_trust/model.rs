@@ -8,7 +8,7 @@ use super::{
     DEFAULT_VALIDITY_DAYS,
 };
 use crate::clients::graph::models::{Application, ClaimsMappingPolicy, ServicePrincipal};
-use crate::framework::{Attr, Context, Value};
+use crate::framework::{Attr, Value};
 use crate::saml::{IdpFederationMetadata, nameid_formats};
 use crate::services::claims_policies::{claims_definition, parse_claims_definition};
 use crate::services::signing_certificates::certificate_expiry;
@@ -211,39 +211,5 @@ impl SamlTrustModel {
         self.idp_entity_id = metadata.entity_id.as_str().into();
         self.idp_sso_url = metadata.sso_url.as_str().into();
         self.idp_certificate_pem = pem.into();
-    }
-}
-
-/// The application's identifier and reply URLs before the trust was created (the gallery app comes with its
-/// own), kept in private state so that destroying the trust gives the application back as it was.
-#[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-pub(super) struct UrlsBefore {
-    pub(super) identifier_uris: Vec<String>,
-    pub(super) redirect_uris: Vec<String>,
-}
-
-impl UrlsBefore {
-    const PRIVATE_KEY: &str = "urls_before";
-
-    pub(super) fn of(application: &Application) -> UrlsBefore {
-        UrlsBefore {
-            identifier_uris: application.identifier_uris.clone(),
-            redirect_uris: application
-                .web
-                .as_ref()
-                .and_then(|web| web.redirect_uris.clone())
-                .unwrap_or_default(),
-        }
-    }
-
-    /// `None` for an imported trust: nothing was recorded.
-    pub(super) fn from_private(ctx: &Context) -> Option<UrlsBefore> {
-        serde_json::from_value(ctx.private_entry(Self::PRIVATE_KEY)?).ok()
-    }
-
-    pub(super) fn to_private(&self, ctx: &Context) {
-        if let Ok(value) = serde_json::to_value(self) {
-            ctx.set_private_entry(Self::PRIVATE_KEY, value);
-        }
     }
 }

@@ -5,14 +5,7 @@ use super::model::SamlTrustModel;
 use crate::framework::{AttributePath, Diagnostic, Diagnostics, Value};
 use crate::helpers::saml_metadata::metadata_error_text;
 use crate::saml;
-
-/// Entity ID, ACS URL and sign-on URL from the metadata file or the explicit arguments.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct ServiceProvider {
-    pub(super) entity_id: String,
-    pub(super) acs_url: String,
-    pub(super) sign_on_url: Option<String>,
-}
+use crate::services::saml_sso::ServiceProvider;
 
 /// Checks the SAML inputs of the configuration; `None` while a value is unknown or when they are not usable.
 pub(super) fn service_provider(

@@ -11,7 +11,6 @@
 //! starts it again (a quarantined job is restarted, which clears the quarantine).
 
 mod model;
-mod preflight;
 mod schema;
 mod validate;
 
@@ -30,9 +29,9 @@ use crate::services::provisioning_jobs::{
     pick_aws_job, pick_aws_template, put_secrets, readable_secret, set_running,
     validate_saved_credentials,
 };
+use crate::services::scim_endpoint::preflight;
 pub use model::ScimProvisioningModel;
 use model::{Desired, SCOPE_ALL, SCOPE_ASSIGNED};
-use preflight::preflight;
 
 pub const TYPE_NAME: &str = "idbridge_scim_provisioning";
 

@@ -1,11 +1,11 @@
 use super::model::*;
-use super::preflight::*;
 use super::validate::*;
 use super::*;
 use crate::clients::graph::models::{
     SynchronizationJob, SynchronizationSchedule, SynchronizationStatus, SynchronizationTemplate,
 };
 use crate::helpers::validate_object_id;
+use crate::services::scim_endpoint::*;
 use serde_json::json;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;

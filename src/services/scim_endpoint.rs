@@ -1,14 +1,13 @@
-//! The SCIM endpoint itself, asked before anything is created.
+//! AWS's SCIM endpoint itself, asked with the token before anything is created.
 
-use crate::framework::Secret as ScimToken;
 use std::time::Duration;
 
 use crate::clients::graph::http_client;
-use crate::framework::{AttributePath, Diagnostic, Diagnostics};
+use crate::framework::{AttributePath, Diagnostic, Diagnostics, Secret as ScimToken};
 
 /// `GET {endpoint}ServiceProviderConfig` with the token: a direct answer from AWS is clearer than Entra's
 /// generic credential error, and it costs nothing to ask before the job exists.
-pub(super) async fn preflight(endpoint: &str, token: &ScimToken) -> Result<(), Diagnostics> {
+pub async fn preflight(endpoint: &str, token: &ScimToken) -> Result<(), Diagnostics> {
     let url = service_provider_config_url(endpoint);
     let http = http_client(Duration::from_secs(30)).map_err(|error| {
         Diagnostics::from(Diagnostic::error(
@@ -39,11 +38,11 @@ pub(super) async fn preflight(endpoint: &str, token: &ScimToken) -> Result<(), D
     preflight_verdict(status, &url)
 }
 
-pub(super) fn service_provider_config_url(endpoint: &str) -> String {
+pub fn service_provider_config_url(endpoint: &str) -> String {
     format!("{}/ServiceProviderConfig", endpoint.trim_end_matches('/'))
 }
 
-pub(super) fn preflight_verdict(status: u16, url: &str) -> Result<(), Diagnostics> {
+pub fn preflight_verdict(status: u16, url: &str) -> Result<(), Diagnostics> {
     let diagnostic = match status {
         200..=299 => return Ok(()),
         401 | 403 => Diagnostic::error(
