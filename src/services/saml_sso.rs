@@ -203,7 +203,7 @@ pub async fn turn_off_saml(
         && let Some(identifier) = custom_key_identifier_of(&sp, thumbprint)
     {
         graph
-            .remove_token_signing_certificate(&sp.id, &identifier)
+            .remove_token_signing_certificate(&sp.id, &identifier, None)
             .await
             .map_err(|e| graph_error("remove the signing certificate", &e))?;
     }

@@ -44,7 +44,11 @@ pub async fn rotate_signing_certificate(
         && let Some(identifier) = custom_key_identifier_of(sp, old)
     {
         graph
-            .remove_token_signing_certificate(&sp.id, &identifier)
+            .remove_token_signing_certificate(
+                &sp.id,
+                &identifier,
+                created.custom_key_identifier.as_deref(),
+            )
             .await
             .map_err(|e| graph_error("remove the previous signing certificate", &e))?;
     }

@@ -360,16 +360,32 @@ impl GraphClient {
 
     /// Removes the key credentials (the Sign and Verify halves) and the password credential (private key) that
     /// share `custom_key_identifier`, by patching the service principal with the remaining ones.
+    /// `keep` names a certificate that must survive (one just added): the keys are PATCHed back whole, so a read
+    /// from before that certificate replicated would delete it; the read is repeated until it shows it.
     pub async fn remove_token_signing_certificate(
         &self,
         service_principal_id: &str,
         custom_key_identifier: &str,
+        keep: Option<&str>,
     ) -> Result<(), GraphError> {
         let url = self.url(
             &format!("/servicePrincipals/{}", segment(service_principal_id)?),
             &[("$select", "id,appId,keyCredentials,passwordCredentials")],
         );
-        let current: ServicePrincipal = self.get(&url).await?;
+        let policy = self.retry_policy();
+        let started = std::time::Instant::now();
+        let current: ServicePrincipal = loop {
+            let read: ServicePrincipal = self.get(&url).await?;
+            let shows_kept = keep.is_none_or(|kept| {
+                read.key_credentials
+                    .iter()
+                    .any(|key| key.custom_key_identifier.as_deref() == Some(kept))
+            });
+            if shows_kept || started.elapsed() >= policy.replication_timeout {
+                break read;
+            }
+            tokio::time::sleep(policy.replication_interval).await;
+        };
         let matches =
             |identifier: &Option<String>| identifier.as_deref() == Some(custom_key_identifier);
         let key_credentials: Vec<KeyCredential> = current
@@ -1119,7 +1135,7 @@ mod tests {
             vec![Canned::empty(204)],
         );
         client
-            .remove_token_signing_certificate("sp-1", "OLD")
+            .remove_token_signing_certificate("sp-1", "OLD", None)
             .await
             .unwrap();
         let get = &server.requests_to("GET", "/v1.0/servicePrincipals/sp-1")[0];
@@ -1136,7 +1152,7 @@ mod tests {
         );
         // Removing an identifier that is not there sends nothing.
         client
-            .remove_token_signing_certificate("sp-1", "MISSING")
+            .remove_token_signing_certificate("sp-1", "MISSING", None)
             .await
             .unwrap();
         assert_eq!(
