@@ -7,13 +7,14 @@ use aws_config::BehaviorVersion;
 use aws_config::Region;
 use aws_config::SdkConfig;
 use aws_config::sts::AssumeRoleProvider;
-use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_credential_types::provider::error::CredentialsError;
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_smithy_http_client::tls::{Provider as TlsProvider, rustls_provider::CryptoMode};
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use aws_smithy_types::timeout::TimeoutConfig;
 use tokio::sync::OnceCell;
 
-use super::error::Error;
+use super::error::{Error, error_chain};
 use super::identity_center::IdentityCenter;
 use super::limits::ServiceLimits;
 use super::retry::RetryPolicy;
@@ -133,6 +134,44 @@ impl AwsSettings {
     }
 }
 
+/// Longest wait for the credential chain: its last link, EC2 instance metadata, times out after a few seconds
+/// off EC2; an assumed role adds one STS call.
+const CREDENTIALS_TIMEOUT: Duration = Duration::from_secs(20);
+
+impl AwsSettings {
+    /// Resolves the region and the credentials once, up front, so that a missing credential is one clear
+    /// error within seconds instead of every call failing after its retries with the SDK's dispatch error.
+    pub async fn check_region_and_credentials(&self, config: &SdkConfig) -> Result<(), Error> {
+        if config
+            .region()
+            .is_none_or(|region| region.as_ref().is_empty())
+        {
+            return Err(Error::NoRegion);
+        }
+        let no_credentials = |detail: String| Error::NoCredentials {
+            profile: match &self.profile {
+                Some(profile) => format!("profile `{profile}` of the provider's `aws` block"),
+                None => "profile `default`, or the one AWS_PROFILE names".into(),
+            },
+            detail,
+        };
+        let Some(provider) = config.credentials_provider() else {
+            return Err(no_credentials(String::new()));
+        };
+        match tokio::time::timeout(CREDENTIALS_TIMEOUT, provider.provide_credentials()).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(CredentialsError::CredentialsNotLoaded(_))) => {
+                Err(no_credentials(String::new()))
+            }
+            Ok(Err(error)) => Err(no_credentials(error_chain(&error))),
+            Err(_) => Err(no_credentials(format!(
+                "the credential chain did not answer within {} s",
+                CREDENTIALS_TIMEOUT.as_secs()
+            ))),
+        }
+    }
+}
+
 /// The HTTP client of every AWS call: rustls with ring, because the SDK's default HTTPS stack would pull
 /// in aws-lc-sys, a long C build. Plain `http://` endpoints (emulators) work too.
 pub(crate) fn https_client() -> SharedHttpClient {
@@ -170,6 +209,7 @@ impl LazyIdentityCenter {
         self.cell
             .get_or_try_init(|| async {
                 let config = self.settings.load_sdk_config().await?;
+                self.settings.check_region_and_credentials(&config).await?;
                 Ok(Arc::new(IdentityCenter::new(
                     &config,
                     self.limits.clone(),

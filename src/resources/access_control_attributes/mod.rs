@@ -6,6 +6,7 @@ mod model;
 mod schema;
 mod validate;
 
+use crate::services::clients::{Cloud, check_credentials_at_plan};
 use std::time::Duration;
 
 use crate::clients::aws::{AccessControlConfiguration, Deadline, IdentityCenter};
@@ -92,10 +93,11 @@ impl Resource for AccessControlAttributesResource {
         }
     }
 
-    async fn modify_plan(&self, _ctx: &Context, plan: &mut PlanChange) -> Result<(), Diagnostics> {
+    async fn modify_plan(&self, ctx: &Context, plan: &mut PlanChange) -> Result<(), Diagnostics> {
         if plan.is_destroy() {
             return Ok(());
         }
+        check_credentials_at_plan(ctx, &[Cloud::Aws]).await?;
         let mut planned = AccessControlAttributesModel::decode(&plan.planned)?;
         // The status only changes when the attributes do; otherwise it keeps the value read.
         if !plan.is_create() {

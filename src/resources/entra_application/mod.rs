@@ -9,6 +9,7 @@ mod model;
 mod schema;
 mod validate;
 
+use crate::services::clients::{Cloud, check_credentials_at_plan};
 use std::collections::BTreeSet;
 
 use async_trait::async_trait;
@@ -205,6 +206,7 @@ impl Resource for EntraApplicationResource {
         if plan.is_destroy() {
             return Ok(());
         }
+        check_credentials_at_plan(ctx, &[Cloud::Entra]).await?;
         let config = EntraApplicationModel::decode(&plan.config)?;
         let mut planned = EntraApplicationModel::decode(&plan.planned)?;
         if config.app_role_assignment_required.is_null() {

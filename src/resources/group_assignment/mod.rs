@@ -16,6 +16,7 @@ mod read;
 mod schema;
 mod validate;
 
+use crate::services::clients::{Cloud, check_credentials_at_plan};
 use std::time::Duration;
 
 use crate::clients::aws::Deadline;
@@ -54,6 +55,7 @@ impl Resource for GroupAssignmentResource {
         if plan.is_destroy() {
             return Ok(());
         }
+        check_credentials_at_plan(ctx, &[Cloud::Entra, Cloud::Aws]).await?;
         let config = GroupAssignmentModel::decode(&plan.config)?;
         let prior = decode_prior(&plan.prior)?;
         let added = validate::added_permission_set_arns(&config, prior.as_ref());

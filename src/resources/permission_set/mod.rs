@@ -10,6 +10,7 @@ mod plan;
 mod schema;
 mod validate;
 
+use crate::services::clients::{Cloud, check_credentials_at_plan};
 use async_trait::async_trait;
 
 use crate::clients::aws::Deadline;
@@ -58,10 +59,11 @@ impl Resource for PermissionSetResource {
         }
     }
 
-    async fn modify_plan(&self, _ctx: &Context, plan: &mut PlanChange) -> Result<(), Diagnostics> {
+    async fn modify_plan(&self, ctx: &Context, plan: &mut PlanChange) -> Result<(), Diagnostics> {
         if plan.is_destroy() {
             return Ok(());
         }
+        check_credentials_at_plan(ctx, &[Cloud::Aws]).await?;
         let config = PermissionSetModel::decode(&plan.config)?;
         let prior =
             Option::<PermissionSetModel>::decode_field(&plan.prior, &AttributePath::root())?;

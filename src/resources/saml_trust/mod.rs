@@ -14,6 +14,7 @@ mod model;
 mod schema;
 mod validate;
 
+use crate::services::clients::{Cloud, check_credentials_at_plan};
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
@@ -70,6 +71,7 @@ impl Resource for SamlTrustResource {
         if plan.is_destroy() {
             return Ok(());
         }
+        check_credentials_at_plan(ctx, &[Cloud::Entra]).await?;
         let config = SamlTrustModel::decode(&plan.config)?;
         let mut planned = SamlTrustModel::decode(&plan.planned)?;
         default_unset(

@@ -14,6 +14,7 @@ mod model;
 mod schema;
 mod validate;
 
+use crate::services::clients::{Cloud, check_credentials_at_plan};
 use std::time::Duration;
 
 use crate::clients::graph::GraphClient;
@@ -90,10 +91,11 @@ impl Resource for ScimProvisioningResource {
         Duration::from_secs(10 * 60)
     }
 
-    async fn modify_plan(&self, _ctx: &Context, plan: &mut PlanChange) -> Result<(), Diagnostics> {
+    async fn modify_plan(&self, ctx: &Context, plan: &mut PlanChange) -> Result<(), Diagnostics> {
         if plan.is_destroy() {
             return Ok(());
         }
+        check_credentials_at_plan(ctx, &[Cloud::Entra]).await?;
         let config = ScimProvisioningModel::decode(&plan.config)?;
         let mut planned = ScimProvisioningModel::decode(&plan.planned)?;
         // Defaults are applied here (not left to "known after apply") so that a job paused out of band reads
