@@ -319,9 +319,97 @@ mod tests {
             ServiceLimits::new(20.0, 1, 10),
         );
         assert!(!lazy.is_built());
-        let first = lazy.get().await.unwrap();
-        let second = lazy.get().await.unwrap();
-        assert!(lazy.is_built());
-        assert!(Arc::ptr_eq(&first, &second));
+        // Whether this machine has AWS credentials is not the test's to decide: with them the client is built
+        // once and shared; without, asking fails with the credential error and builds nothing.
+        match lazy.get().await {
+            Ok(first) => {
+                let second = lazy.get().await.unwrap();
+                assert!(lazy.is_built());
+                assert!(Arc::ptr_eq(&first, &second));
+            }
+            Err(error) => {
+                assert!(matches!(error, Error::NoCredentials { .. }), "{error}");
+                assert!(!lazy.is_built());
+            }
+        }
+    }
+
+    fn sdk_config(
+        region: Option<&str>,
+        credentials: Option<SharedCredentialsProvider>,
+    ) -> SdkConfig {
+        let mut builder = SdkConfig::builder().behavior_version(BehaviorVersion::latest());
+        if let Some(region) = region {
+            builder = builder.region(Region::new(region.to_owned()));
+        }
+        if let Some(credentials) = credentials {
+            builder = builder.credentials_provider(credentials);
+        }
+        builder.build()
+    }
+
+    #[derive(Debug)]
+    struct NoCredentialsHere;
+    impl ProvideCredentials for NoCredentialsHere {
+        fn provide_credentials<'a>(
+            &'a self,
+        ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+        where
+            Self: 'a,
+        {
+            aws_credential_types::provider::future::ProvideCredentials::ready(Err(
+                CredentialsError::not_loaded("no providers in chain provided credentials"),
+            ))
+        }
+    }
+
+    #[tokio::test]
+    async fn region_and_credentials_are_checked_before_the_client_is_built() {
+        let settings = AwsSettings::default();
+        let working = SharedCredentialsProvider::new(aws_credential_types::Credentials::new(
+            "AKIDEXAMPLE",
+            "secret",
+            None,
+            None,
+            "test",
+        ));
+        let missing = SharedCredentialsProvider::new(NoCredentialsHere);
+        assert!(
+            settings
+                .check_region_and_credentials(&sdk_config(Some("eu-west-1"), Some(working.clone())))
+                .await
+                .is_ok()
+        );
+        let no_region = settings
+            .check_region_and_credentials(&sdk_config(None, Some(working)))
+            .await
+            .unwrap_err();
+        assert!(matches!(no_region, Error::NoRegion), "{no_region}");
+        let none = settings
+            .check_region_and_credentials(&sdk_config(Some("eu-west-1"), Some(missing)))
+            .await
+            .unwrap_err()
+            .to_string();
+        for tried in [
+            "AWS_ACCESS_KEY_ID",
+            "AWS_PROFILE",
+            "web identity",
+            "instance metadata",
+            "`aws` block",
+        ] {
+            assert!(none.contains(tried), "{tried:?} missing from: {none}");
+        }
+        let profile = AwsSettings {
+            profile: Some("ops".into()),
+            ..Default::default()
+        }
+        .check_region_and_credentials(&sdk_config(Some("eu-west-1"), None))
+        .await
+        .unwrap_err()
+        .to_string();
+        assert!(
+            profile.contains("profile `ops` of the provider's `aws` block"),
+            "{profile}"
+        );
     }
 }

@@ -17,6 +17,7 @@ mod schema;
 mod validate;
 
 use crate::services::clients::{Cloud, check_credentials_at_plan};
+use crate::services::principal::verify_principal_exists;
 use std::time::Duration;
 
 use crate::clients::aws::Deadline;
@@ -61,6 +62,14 @@ impl Resource for GroupAssignmentResource {
         let added = validate::added_permission_set_arns(&config, prior.as_ref());
         validate::check_instance_matches(&config, &added)?;
         verify_permission_sets_exist(ctx, &added, "permission_set_arns").await?;
+        if let Some(group) = config.group()
+            && prior
+                .as_ref()
+                .and_then(|prior| prior.entra_group_id.as_str())
+                != config.entra_group_id.as_str()
+        {
+            verify_principal_exists(ctx, &group).await?;
+        }
         let mut planned = GroupAssignmentModel::decode(&plan.planned)?;
         planned.complete_plan(&config, prior.as_ref());
         plan.planned = planned.encode();

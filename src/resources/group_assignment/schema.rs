@@ -1,6 +1,7 @@
 //! The schema of `idbridge_group_assignment`; its descriptions are the documentation's.
 
 use crate::framework::{Attribute, NestedBlock, Operation, Schema, Type};
+use crate::helpers::ids::validate_instance_arn;
 use crate::helpers::validate_object_id;
 
 use super::validate::{validate_account_ids, validate_match, validate_permission_set_arns};
@@ -73,6 +74,7 @@ pub(super) fn schema() -> Schema {
                 .computed()
                 .use_state_for_unknown()
                 .requires_replace()
+                .validator(validate_instance_arn)
                 .description(
                     "IAM Identity Center instance ARN; discovered when the account sees exactly one.",
                 ),

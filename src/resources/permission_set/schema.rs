@@ -1,6 +1,7 @@
 //! The schema of `idbridge_permission_set`; its descriptions are the documentation.
 
 use crate::framework::{Attribute, Block, NestedBlock, Nesting, Operation, Schema, Type};
+use crate::helpers::ids::validate_instance_arn;
 
 use super::validate::{validate_name, validate_policy_path};
 use crate::helpers::aws_inputs::{
@@ -51,6 +52,7 @@ pub(super) fn schema() -> Schema {
                 .computed()
                 .use_state_for_unknown()
                 .requires_replace()
+                .validator(validate_instance_arn)
                 .description(
                     "ARN of the IAM Identity Center instance. When not set, the only instance visible to the \
                      provider's AWS credentials is used. Changing it creates a new permission set.",

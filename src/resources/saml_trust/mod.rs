@@ -29,14 +29,14 @@ use crate::services::signing_certificates::days_left;
 use crate::services::saml_sso::turn_off_saml;
 use apply::{Change, apply, refresh};
 pub use model::SamlTrustModel;
-use validate::service_provider;
+use validate::{rotation_within_validity, service_provider};
 
 pub const TYPE_NAME: &str = "idbridge_saml_trust";
 
 const DEFAULT_NAMEID_SOURCE: &str = "user.userprincipalname";
 const DEFAULT_CERTIFICATE_NAME: &str = "CN=Microsoft Azure Federated SSO Certificate";
-const DEFAULT_VALIDITY_DAYS: i64 = 1095;
-const DEFAULT_ROTATE_BEFORE_DAYS: i64 = 30;
+pub(super) const DEFAULT_VALIDITY_DAYS: i64 = 1095;
+pub(super) const DEFAULT_ROTATE_BEFORE_DAYS: i64 = 30;
 
 pub struct SamlTrustResource;
 
@@ -64,6 +64,7 @@ impl Resource for SamlTrustResource {
         };
         let mut diags = Diagnostics::new();
         service_provider(&config, &mut diags);
+        diags.extend(rotation_within_validity(&config));
         diags
     }
 

@@ -1,7 +1,10 @@
 //! The schema of `idbridge_saml_trust`.
 
-use super::validate::{certificate_name, positive_days};
+use super::validate::{
+    certificate_name, certificate_validity, nameid_format, nameid_source, positive_days,
+};
 use crate::framework::{Attribute, NestedBlock, Operation, Schema, Type};
+use crate::helpers::ids::validate_object_id;
 
 pub(super) fn schema() -> Schema {
     let computed = |name: &str, description: &str| {
@@ -21,6 +24,7 @@ pub(super) fn schema() -> Schema {
             Attribute::string("application_id")
                 .required()
                 .requires_replace()
+                .validator(|value, path| validate_object_id(value, path, "application id"))
                 .description("Object ID of the application: `idbridge_entra_application.<name>.id`."),
         )
         .attribute(Attribute::string("aws_metadata_xml").optional().description(
@@ -43,10 +47,10 @@ pub(super) fn schema() -> Schema {
             "Entra \"Sign on URL\", usually your AWS access portal URL.",
         ))
         .attribute(Attribute::string("relay_state").optional().description("Entra \"Relay State\"."))
-        .attribute(Attribute::string("nameid_source").optional().computed().description(
+        .attribute(Attribute::string("nameid_source").optional().computed().validator(nameid_source).description(
             "Source of the NameID: `user.<attribute>`. Defaults to `user.userprincipalname`.",
         ))
-        .attribute(Attribute::string("nameid_format").optional().computed().description(
+        .attribute(Attribute::string("nameid_format").optional().computed().validator(nameid_format).description(
             "NameID format. Defaults to `urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress`.",
         ))
         .attribute(Attribute::map("additional_claims", Type::String).optional().description(
@@ -64,7 +68,7 @@ pub(super) fn schema() -> Schema {
             Attribute::number("certificate_validity_days")
                 .optional()
                 .computed()
-                .validator(positive_days)
+                .validator(certificate_validity)
                 .description("Validity of new signing certificates in days. Defaults to 1095 (3 years)."),
         )
         .attribute(
