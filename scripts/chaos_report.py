@@ -128,7 +128,6 @@ def retries(clouds):
 def main():
     command, clouds = sys.argv[1], Clouds(sys.argv[2])
     if command == "faults":
-        clouds.admin("DELETE", "/requests")
         for rule in GRAPH_FAULTS:
             clouds.admin("POST", "/faults", rule)
         current = call("GET", f"{clouds.proxy}/_proxy/config")

@@ -142,7 +142,7 @@ impl Terraform {
             source,
         })?;
         Ok(RunningTerraform {
-            child,
+            child: Some(child),
             args: args.join(" "),
             log_stem,
         })
@@ -198,7 +198,8 @@ impl CommandOutput {
 
 /// A Terraform command started with [`Terraform::spawn`], running in its own process group.
 pub struct RunningTerraform {
-    child: std::process::Child,
+    /// `None` once [`RunningTerraform::kill`] has reaped it.
+    child: Option<std::process::Child>,
     args: String,
     log_stem: PathBuf,
 }
@@ -206,7 +207,7 @@ pub struct RunningTerraform {
 impl RunningTerraform {
     /// The Terraform process itself (not its group).
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.child.as_ref().map_or(0, std::process::Child::id)
     }
 
     /// Processes Terraform started whose command name begins with `name` (as `/proc/<pid>/comm` shows it,
@@ -228,9 +229,9 @@ impl RunningTerraform {
     /// SIGKILL to Terraform alone, as an OOM killer or a CI timeout would: the plugins it started are left to
     /// notice by themselves. Waits for Terraform to end and logs its output.
     pub fn kill(mut self) -> Result<CommandOutput, HarnessError> {
-        let _ = self.child.kill();
-        let output = self
-            .child
+        let mut child = self.child.take().expect("not killed yet");
+        let _ = child.kill();
+        let output = child
             .wait_with_output()
             .map_err(|source| HarnessError::Spawn {
                 args: self.args.clone(),
@@ -251,12 +252,14 @@ impl RunningTerraform {
 impl Drop for RunningTerraform {
     fn drop(&mut self) {
         // A test that failed before killing it must not leave Terraform and its plugins behind.
-        if let Ok(None) = self.child.try_wait() {
+        if let Some(child) = self.child.as_mut()
+            && let Ok(None) = child.try_wait()
+        {
             // SAFETY: kill(2) on the process group `spawn` created; no memory is involved.
             unsafe {
-                libc::kill(-(self.child.id() as libc::pid_t), libc::SIGKILL);
+                libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL);
             }
-            let _ = self.child.wait();
+            let _ = child.wait();
         }
     }
 }

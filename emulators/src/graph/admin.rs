@@ -140,19 +140,23 @@ pub async fn faults_and_log(
         .await
         .unwrap_or_default();
     let logged_body = redacted_body(&path, &bytes);
-    let fault = match state.admin().take_fault(&method, &path) {
-        Some((action, true)) => {
-            // The handler acts; the client never learns it did.
-            let _ = next
+    let (fault, after_handler) = match state.admin().take_fault(&method, &path) {
+        Some((action, after_handler)) => (Some(action), after_handler),
+        None => (None, false),
+    };
+    // An after-handler fault lets the handler act first; the client then gets the fault instead of its answer
+    // (a delay only holds the answer back).
+    let served = if after_handler {
+        Some(
+            next.clone()
                 .run(Request::from_parts(
                     parts.clone(),
                     Body::from(bytes.clone()),
                 ))
-                .await;
-            Some(action).filter(|action| !matches!(action, FaultAction::Delay(_)))
-        }
-        Some((action, false)) => Some(action),
-        None => None,
+                .await,
+        )
+    } else {
+        None
     };
     let response = match fault {
         Some(FaultAction::Status {
@@ -177,8 +181,13 @@ pub async fn faults_and_log(
         }
         Some(FaultAction::Delay(delay)) => {
             tokio::time::sleep(delay).await;
-            next.run(Request::from_parts(parts, Body::from(bytes)))
-                .await
+            match served {
+                Some(response) => response,
+                None => {
+                    next.run(Request::from_parts(parts, Body::from(bytes)))
+                        .await
+                }
+            }
         }
         None => {
             next.run(Request::from_parts(parts, Body::from(bytes)))
