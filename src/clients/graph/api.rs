@@ -32,6 +32,8 @@ pub struct InstantiatedApplication {
 }
 
 /// What an `instantiate` left: the answer, or (after a 404 or an ambiguous failure) the application found by name.
+// One short-lived value per create: boxing would only add an allocation.
+#[allow(clippy::large_enum_variant)]
 enum Instantiated {
     Answered(ApplicationServicePrincipal),
     Found(Application),
