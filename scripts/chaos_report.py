@@ -11,8 +11,8 @@ Runs with the tools venv's Python: boto3 (installed with moto) reads AWS through
 import collections
 import json
 import sys
-import urllib.parse
-import urllib.request
+
+from demo_fixtures import call  # the same stdlib HTTP helper as the demo's fixtures
 
 GALLERY_TEMPLATE = "21ed01d2-ec13-4e9e-86c1-cd546719ebc4"
 
@@ -33,24 +33,6 @@ GRAPH_FAULTS = [
 ]
 # Throttled AWS: a quarter of the real 20 TPS quota, and latency on every call.
 AWS_PROXY = {"tps_limit": 5, "burst": 5, "latency_ms": 40}
-
-
-def call(method, url, token=None, body=None, form=None):
-    headers = {}
-    data = None
-    if form is not None:
-        data = urllib.parse.urlencode(form).encode()
-        headers["Content-Type"] = "application/x-www-form-urlencoded"
-    elif body is not None:
-        data = json.dumps(body).encode()
-        headers["Content-Type"] = "application/json"
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-        headers["X-Idbridge-Consistent-Read"] = "true"
-    request = urllib.request.Request(url, data=data, headers=headers, method=method)
-    with urllib.request.urlopen(request, timeout=60) as response:
-        text = response.read()
-        return json.loads(text) if text else None
 
 
 class Clouds:

@@ -119,34 +119,22 @@ fn logged_requests(graph: &Graph) -> Vec<Value> {
         .unwrap_or_default()
 }
 
-/// 40 throttled answers in a row (`Retry-After: 1`), longer than any fixed attempt count, and one Graph request
-/// in five dropped without an answer: the create goes through and nothing is doubled.
-#[test]
-fn a_throttling_storm_and_dropped_connections_are_waited_out() {
-    if skipped_without_tf_acc() {
-        return;
-    }
+/// Applies [`provisioned_app`] under `faults` (removed once the apply is done: the checks' own Graph calls are not
+/// the provider's), checks that exactly one application and one job exist, destroys, and returns the Graph
+/// request log of the case.
+fn provisioned_app_under_faults(prefix: &str, faults: &[Value]) -> Vec<Value> {
     let _serial = exclusive();
     let _faults = FaultsRemovedOnDrop;
     let graph = Graph::connect();
-    let name = unique("acc-res-storm");
+    let name = unique(prefix);
     graph.admin("DELETE", "/requests", None);
-    add_faults(
-        &graph,
-        &[
-            json!({ "path": "^/v1\\.0/applicationTemplates/[^/]+$", "method": "GET", "status": 429,
-                    "retryAfterSeconds": 1, "count": 40 }),
-            json!({ "path": "^/v1\\.0/", "dropConnection": true, "probability": 0.2 }),
-        ],
-    );
+    add_faults(&graph, faults);
     let (check_name, destroy_name) = (name.clone(), name.clone());
     let result = TestCase::new(vec![
         with_scim_vars(Step::config(provisioned_app(&name)))
             .check(checks::attr_equals(APP, "display_name", &name))
             .check(checks::attr_equals(SCIM, "status", "Active"))
             .check(move |_| {
-                // The check's own Graph calls are not the provider's: they run without faults, and so does the
-                // rest of the case.
                 support::admin("DELETE", "/faults", None);
                 exactly_one_app_and_job(&check_name)
             }),
@@ -156,10 +144,27 @@ fn a_throttling_storm_and_dropped_connections_are_waited_out() {
     .check_destroy(move |_| nothing_named(&destroy_name))
     .try_run();
     let requests = logged_requests(&graph);
-    graph.admin("DELETE", "/faults", None);
     if let Err(failure) = result {
         panic!("{failure}");
     }
+    requests
+}
+
+/// 40 throttled answers in a row (`Retry-After: 1`), longer than any fixed attempt count, and one Graph request
+/// in five dropped without an answer: the create goes through and nothing is doubled.
+#[test]
+fn a_throttling_storm_and_dropped_connections_are_waited_out() {
+    if skipped_without_tf_acc() {
+        return;
+    }
+    let requests = provisioned_app_under_faults(
+        "acc-res-storm",
+        &[
+            json!({ "path": "^/v1\\.0/applicationTemplates/[^/]+$", "method": "GET", "status": 429,
+                    "retryAfterSeconds": 1, "count": 40 }),
+            json!({ "path": "^/v1\\.0/", "dropConnection": true, "probability": 0.2 }),
+        ],
+    );
     let answered = |status: u64| requests.iter().filter(|r| r["status"] == status).count();
     assert!(
         answered(429) >= 40,
@@ -176,13 +181,8 @@ fn creating_calls_whose_answer_was_lost_are_not_repeated() {
     if skipped_without_tf_acc() {
         return;
     }
-    let _serial = exclusive();
-    let _faults = FaultsRemovedOnDrop;
-    let graph = Graph::connect();
-    let name = unique("acc-res-lost");
-    graph.admin("DELETE", "/requests", None);
-    add_faults(
-        &graph,
+    let requests = provisioned_app_under_faults(
+        "acc-res-lost",
         &[
             json!({ "path": "^/v1\\.0/applicationTemplates/[^/]+/instantiate$", "method": "POST",
                     "status": 503, "afterHandler": true, "count": 1 }),
@@ -190,21 +190,6 @@ fn creating_calls_whose_answer_was_lost_are_not_repeated() {
                     "dropConnection": true, "afterHandler": true, "count": 1 }),
         ],
     );
-    let (check_name, destroy_name) = (name.clone(), name.clone());
-    let result = TestCase::new(vec![
-        with_scim_vars(Step::config(provisioned_app(&name)))
-            .check(checks::attr_equals(SCIM, "status", "Active"))
-            .check(move |_| exactly_one_app_and_job(&check_name)),
-    ])
-    .with_emulators()
-    .secret(endpoints().scim_token.clone())
-    .check_destroy(move |_| nothing_named(&destroy_name))
-    .try_run();
-    let requests = logged_requests(&graph);
-    graph.admin("DELETE", "/faults", None);
-    if let Err(failure) = result {
-        panic!("{failure}");
-    }
     let posts_to = |suffix: &str| {
         requests
             .iter()
