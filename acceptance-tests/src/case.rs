@@ -11,7 +11,7 @@ use crate::emulators::Emulators;
 use crate::error::{CheckError, CheckResult, HarnessError};
 use crate::paths;
 use crate::state::{Plan, ResourceState, State};
-use crate::terraform::{CommandOutput, Terraform};
+use crate::terraform::{CommandOutput, RunningTerraform, Terraform};
 
 /// Provider address the dev override (and the generated `required_providers`) use.
 pub const PROVIDER_SOURCE: &str = "registry.terraform.io/idbridge/idbridge";
@@ -296,6 +296,14 @@ impl StepContext<'_> {
         self.runner
             .terraform
             .run(&self.runner.config_dir, args, &[])
+    }
+
+    /// Starts a Terraform command in the test's configuration directory without waiting for it (with the
+    /// previous step's configuration, since this step's is written after the hook).
+    pub fn spawn_terraform(&self, args: &[&str]) -> Result<RunningTerraform, HarnessError> {
+        self.runner
+            .terraform
+            .spawn(&self.runner.config_dir, args, &[])
     }
 }
 

@@ -3,6 +3,7 @@
 //! outputs. Depends on the framework, the clients and `saml` only.
 
 pub mod aws_inputs;
+pub mod aws_saml_urls;
 pub mod diagnostics;
 pub mod equivalent;
 pub mod ids;

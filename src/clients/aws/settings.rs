@@ -36,7 +36,7 @@ pub struct AwsSettings {
     pub assume_role: Option<AssumeRoleSettings>,
     /// Wins over `AWS_ENDPOINT_URL` and the profile's `endpoint_url`.
     pub endpoint_url: Option<String>,
-    /// Attempts per API call (first included); default 25. Calls are also bounded by the caller's deadline.
+    /// Attempts per API call (first included); by default unbounded: calls are retried until the caller's deadline.
     pub max_attempts: Option<u32>,
 }
 

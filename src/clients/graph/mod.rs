@@ -21,6 +21,7 @@
 pub mod api;
 pub mod auth;
 pub mod client;
+mod create_once;
 pub mod models;
 pub mod settings;
 #[cfg(test)]

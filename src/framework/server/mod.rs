@@ -232,10 +232,9 @@ impl<P: Provider> Server<P> {
         F: Future<Output = Result<T, E>>,
     {
         // Logs emitted by resource code carry the type name of the request they serve.
-        let work = work.instrument(tracing::debug_span!(
-            "operation",
-            type_name = ctx.type_name()
-        ));
+        let work = super::context::with_operation_deadline(ctx.deadline(), work).instrument(
+            tracing::debug_span!("operation", type_name = ctx.type_name()),
+        );
         tokio::pin!(work);
         let reason = tokio::select! {
             // Work that is already done wins over a deadline that passed meanwhile.

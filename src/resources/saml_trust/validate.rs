@@ -5,6 +5,7 @@ use super::model::SamlTrustModel;
 use super::{DEFAULT_ROTATE_BEFORE_DAYS, DEFAULT_VALIDITY_DAYS};
 use crate::framework::model::Attr;
 use crate::framework::{AttributePath, Diagnostic, Diagnostics, Value};
+use crate::helpers::aws_saml_urls::foreign_aws_signin_url;
 use crate::helpers::saml_metadata::metadata_error_text;
 use crate::saml;
 use crate::services::saml_sso::ServiceProvider;
@@ -84,6 +85,27 @@ pub(super) fn service_provider(
             format!("The ACS URL {:?} is not usable: {error}.", provider.acs_url),
         );
         valid = false;
+    }
+    // Only URLs that passed the generic checks above, so that one mistake gives one error.
+    for (name, in_metadata, value, well_formed) in [
+        (
+            "entity_id",
+            "the entity ID in `aws_metadata_xml`",
+            &provider.entity_id,
+            saml::validate_entity_id(&provider.entity_id).is_ok(),
+        ),
+        (
+            "acs_url",
+            "the ACS URL in `aws_metadata_xml`",
+            &provider.acs_url,
+            saml::validate_acs_url(&provider.acs_url).is_ok(),
+        ),
+    ] {
+        let label = if explicit { name } else { in_metadata };
+        if well_formed && let Some(problem) = foreign_aws_signin_url(label, value) {
+            diags.error_at(at(name), "Not an AWS sign-in URL", problem);
+            valid = false;
+        }
     }
     if let Some(url) = &provider.sign_on_url
         && let Err(error) = saml::validate_entity_id(url)
