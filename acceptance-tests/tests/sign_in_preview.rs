@@ -11,10 +11,10 @@
 mod assignments_fixture;
 mod support;
 
-use assignments_fixture::{Fixture, list};
+use assignments_fixture::Fixture;
 use idbridge_acceptance::{Step, TestCase, checks, pointed_error, skipped_without_tf_acc};
 use serde_json::{Value, json};
-use support::unique;
+use support::{a_plan_showed, unique};
 
 const ACCOUNT: &str = "111111111111";
 const COMPLETE: &str = "data.idbridge_sign_in_preview.complete";
@@ -139,14 +139,21 @@ fn assign_and_provision(fx: &Fixture, sp_id: &str, group_id: &str, members: &[&s
         &format!("/servicePrincipals/{sp_id}/appRoleAssignedTo"),
         Some(json!({ "principalId": group_id, "resourceId": sp_id, "appRoleId": user_role })),
     );
-    let jobs = fx.graph("GET", &format!("/servicePrincipals/{sp_id}/synchronization/jobs"), None);
+    let jobs = fx.graph(
+        "GET",
+        &format!("/servicePrincipals/{sp_id}/synchronization/jobs"),
+        None,
+    );
     let job_id = jobs["value"][0]["id"].as_str().unwrap().to_string();
     let schema = fx.graph(
         "GET",
         &format!("/servicePrincipals/{sp_id}/synchronization/jobs/{job_id}/schema"),
         None,
     );
-    let rule_id = schema["synchronizationRules"][0]["id"].as_str().unwrap().to_string();
+    let rule_id = schema["synchronizationRules"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let linked: Vec<Value> = members
         .iter()
         .map(|id| json!({ "objectId": id, "objectTypeName": "User" }))
@@ -172,7 +179,10 @@ fn problems(state: &idbridge_acceptance::State, address: &str) -> Result<Vec<Str
 }
 
 /// Exactly the problems starting with `labels`, in that order.
-fn has_problems(address: &'static str, labels: &'static [&'static str]) -> impl Fn(&idbridge_acceptance::State) -> idbridge_acceptance::CheckResult {
+fn has_problems(
+    address: &'static str,
+    labels: &'static [&'static str],
+) -> impl Fn(&idbridge_acceptance::State) -> idbridge_acceptance::CheckResult {
     move |state| {
         let found = problems(state, address)?;
         let starts: Vec<bool> = found
@@ -241,7 +251,7 @@ fn sign_in_preview_of_complete_incomplete_unassigned_users_and_a_nameid_mismatch
             .var("unassigned_id", carol.clone())
     };
     let access = format!("{ACCOUNT}/{permission_set}");
-    let access_list = list(&[&access]);
+    let access_list = json!([access.clone()]);
 
     let signs_in = vars(Step::config(config(true)), "user.userprincipalname")
         .check(checks::attr_equals(COMPLETE, "name_id", &complete_upn))
@@ -264,14 +274,17 @@ fn sign_in_preview_of_complete_incomplete_unassigned_users_and_a_nameid_mismatch
         .check(has_problems(COMPLETE, &[]))
         .check(move |state| {
             let output = state.output("complete_access").cloned().unwrap_or_default();
-            if output.to_string() == access_list {
+            if output == access_list {
                 Ok(())
             } else {
                 Err(format!("output complete_access is {output}, expected {access_list}").into())
             }
         })
         // SCIM refuses a user without surname, so it never reaches the identity store.
-        .check(has_problems(NO_SURNAME, &["rejected by SCIM", "not provisioned"]))
+        .check(has_problems(
+            NO_SURNAME,
+            &["rejected by SCIM", "not provisioned"],
+        ))
         .check(checks::attr_absent(NO_SURNAME, "identity_store_user_id"))
         .check(checks::attr_equals(NO_SURNAME, "access.#", "0"))
         .check(move |state| {
@@ -303,18 +316,12 @@ fn sign_in_preview_of_complete_incomplete_unassigned_users_and_a_nameid_mismatch
 
     // The apply of the mismatch showed the plan-time warning, pointed at `nameid_source`.
     let warned = vars(Step::config(config(false)).plan_only(), "user.mail").pre(|ctx| {
-        let logs = ctx.work_dir().join("logs");
-        let warned = std::fs::read_dir(&logs)?
-            .filter_map(Result::ok)
-            .filter(|entry| entry.file_name().to_string_lossy().ends_with("plan.stdout"))
-            .any(|entry| {
-                std::fs::read_to_string(entry.path()).is_ok_and(|text| {
-                    text.contains("NameID differs from the SCIM userName")
-                        && text.contains("whose mail differs from their userPrincipalName")
-                        && text.contains("nameid_source")
-                })
-            });
-        if warned {
+        let texts = [
+            "NameID differs from the SCIM userName",
+            "whose mail differs from their userPrincipalName",
+            "nameid_source",
+        ];
+        if a_plan_showed(ctx.work_dir(), &texts)? {
             Ok(())
         } else {
             Err("no plan warned that the NameID differs from the SCIM userName".into())

@@ -151,7 +151,10 @@ fn graph_property(attribute: &str) -> &str {
 }
 
 /// The text value of a user attribute (`extensionattribute1`…`15` live under `onPremisesExtensionAttributes`).
-fn attribute_value(user: &serde_json::Map<String, serde_json::Value>, attribute: &str) -> Option<String> {
+fn attribute_value(
+    user: &serde_json::Map<String, serde_json::Value>,
+    attribute: &str,
+) -> Option<String> {
     let property = graph_property(attribute);
     let lookup = |object: &serde_json::Map<String, serde_json::Value>, name: &str| {
         object
@@ -159,7 +162,10 @@ fn attribute_value(user: &serde_json::Map<String, serde_json::Value>, attribute:
             .find(|(key, _)| key.eq_ignore_ascii_case(name))
             .map(|(_, value)| value.clone())
     };
-    let value = if property.to_ascii_lowercase().starts_with("extensionattribute") {
+    let value = if property
+        .to_ascii_lowercase()
+        .starts_with("extensionattribute")
+    {
         lookup(user, "onPremisesExtensionAttributes")
             .and_then(|ext| ext.as_object().and_then(|ext| lookup(ext, property)))
     } else {
@@ -189,7 +195,10 @@ fn properties_to_read<'a>(attributes: impl Iterator<Item = &'a str>) -> Vec<Stri
     .collect();
     for attribute in attributes {
         let property = graph_property(attribute);
-        if property.to_ascii_lowercase().starts_with("extensionattribute") {
+        if property
+            .to_ascii_lowercase()
+            .starts_with("extensionattribute")
+        {
             properties.insert("onPremisesExtensionAttributes".into());
         } else {
             properties.insert(property.to_owned());
@@ -225,7 +234,9 @@ pub async fn scim_user_name_source(
     let Some(sp_id) = find_service_principal(graph, application_id, false).await? else {
         return Ok(default);
     };
-    job_user_name_source(graph, &sp_id).await.map(|s| s.unwrap_or(default))
+    job_user_name_source(graph, &sp_id)
+        .await
+        .map(|s| s.unwrap_or(default))
 }
 
 /// The `userName` source in the schema of the service principal's AWS job; `None` without a job.
@@ -391,11 +402,7 @@ fn evaluate_entra(entra: &EntraSide, preview: &mut SignInPreview) -> Option<Stri
 }
 
 /// Whether the user holds an app role on the service principal, directly or through a direct group.
-async fn is_assigned(
-    graph: &GraphClient,
-    sp_id: &str,
-    user_id: &str,
-) -> Result<bool, Diagnostics> {
+async fn is_assigned(graph: &GraphClient, sp_id: &str, user_id: &str) -> Result<bool, Diagnostics> {
     let assignments = graph
         .list_app_role_assignments(sp_id)
         .await
@@ -602,7 +609,10 @@ mod tests {
                 "user.department".to_string(),
             ),
             (SESSION_DURATION_CLAIM.to_string(), "28800".to_string()),
-            ("https://example/empty".to_string(), "user.jobtitle".to_string()),
+            (
+                "https://example/empty".to_string(),
+                "user.jobtitle".to_string(),
+            ),
         ]);
         let (preview, user_name) = evaluated(&side);
         assert!(preview.problems.is_empty(), "{:?}", preview.problems);
@@ -705,7 +715,10 @@ mod tests {
         assert!(message.contains("`user.mail`") && message.contains("`userPrincipalName`"));
         assert!(message.contains("whose mail differs from their userPrincipalName"));
         assert_eq!(
-            nameid_mismatch("user.objectid", &UserNameSource::Attribute("objectId".into())),
+            nameid_mismatch(
+                "user.objectid",
+                &UserNameSource::Attribute("objectId".into())
+            ),
             None
         );
         assert!(nameid_mismatch("constant", &upn).is_some());
@@ -713,7 +726,8 @@ mod tests {
 
     #[test]
     fn extension_attributes_are_read_from_their_container() {
-        let with_extension = user(json!({"onPremisesExtensionAttributes": {"extensionAttribute3": "x"}}));
+        let with_extension =
+            user(json!({"onPremisesExtensionAttributes": {"extensionAttribute3": "x"}}));
         assert_eq!(
             attribute_value(&with_extension, "extensionattribute3").as_deref(),
             Some("x")

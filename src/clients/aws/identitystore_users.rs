@@ -1,12 +1,11 @@
 //! Identity store users as a sign-in preview needs them: the user SCIM created for a `userName`, and the groups
 //! it is a member of.
 
-use aws_sdk_identitystore::types as ids;
-use aws_smithy_types::Document;
-
 use super::error::Error;
 use super::identity_center::{IdentityCenter, PAGE_SIZE, next_token};
+use super::identitystore::unique_attribute;
 use super::retry::{Conflicts, Deadline, collect_pages};
+use aws_sdk_identitystore::types as ids;
 
 impl IdentityCenter {
     /// The id of the user whose `UserName` is `user_name`, or `None` when there is none. AWS's SCIM endpoint
@@ -17,13 +16,7 @@ impl IdentityCenter {
         user_name: &str,
         deadline: Deadline,
     ) -> Result<Option<String>, Error> {
-        let identifier = ids::AlternateIdentifier::UniqueAttribute(
-            ids::UniqueAttribute::builder()
-                .attribute_path("userName")
-                .attribute_value(Document::String(user_name.to_owned()))
-                .build()
-                .map_err(|e| Error::InvalidArgument(e.to_string()))?,
-        );
+        let identifier = unique_attribute("userName", user_name)?;
         let result = self
             .call("GetUserId", Conflicts::Fail, deadline, || {
                 self.store

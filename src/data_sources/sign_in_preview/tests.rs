@@ -47,7 +47,9 @@ fn the_result_is_the_preview_with_an_id_of_application_and_user() {
         claims: BTreeMap::from([("c".to_string(), "v".to_string())]),
         identity_store_user_id: Some("is-1".into()),
         groups: BTreeSet::from(["AWS-Developers".to_string()]),
-        access: BTreeSet::from(["111111111111/arn:aws:sso:::permissionSet/ssoins-1/ps-1".to_string()]),
+        access: BTreeSet::from([
+            "111111111111/arn:aws:sso:::permissionSet/ssoins-1/ps-1".to_string()
+        ]),
         problems: Vec::new(),
     };
     let result = config.with_preview(preview);

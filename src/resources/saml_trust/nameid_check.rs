@@ -17,9 +17,11 @@ fn remedy(user_name: &UserNameSource) -> String {
              job's attribute mappings.",
             attribute.to_ascii_lowercase()
         ),
-        UserNameSource::Expression(_) => "Map a plain user attribute to userName in the provisioning job's \
+        UserNameSource::Expression(_) => {
+            "Map a plain user attribute to userName in the provisioning job's \
              attribute mappings and use the same attribute as `nameid_source`."
-            .into(),
+                .into()
+        }
     }
 }
 

@@ -82,7 +82,8 @@ impl GraphClient {
         };
         let filter = format!("userPrincipalName eq {}", super::odata_string(upn));
         let url = self.url("/users", &[("$filter", &filter), ("$select", &select)]);
-        let mut found: Vec<serde_json::Map<String, serde_json::Value>> = self.list_all(&url).await?;
+        let mut found: Vec<serde_json::Map<String, serde_json::Value>> =
+            self.list_all(&url).await?;
         Ok(if found.is_empty() {
             None
         } else {
