@@ -133,3 +133,74 @@ impl GraphClient {
             .unwrap_or_default())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use crate::clients::graph::test_support::*;
+
+    #[tokio::test]
+    async fn the_attribute_mappings_are_those_of_the_user_object_mapping() {
+        let server = MockServer::start().await;
+        let mapping = |source: &str, target: &str| {
+            json!({"source": {"expression": format!("[{source}]"), "name": source, "type": "Attribute"},
+                   "targetAttributeName": target})
+        };
+        server.on(
+            "GET",
+            "/v1.0/servicePrincipals/sp/synchronization/jobs/job/schema",
+            vec![Canned::json(
+                200,
+                json!({"synchronizationRules": [{"id": "r", "objectMappings": [
+                    {"sourceObjectName": "Group", "enabled": true,
+                     "attributeMappings": [mapping("displayName", "displayName")]},
+                    {"sourceObjectName": "User", "enabled": true,
+                     "attributeMappings": [mapping("mail", "userName")]}
+                ]}]}),
+            )],
+        );
+        let mappings = server
+            .client()
+            .list_attribute_mappings("sp", "job", "User")
+            .await
+            .unwrap();
+        assert_eq!(mappings.len(), 1);
+        assert_eq!(mappings[0].target_attribute_name, "userName");
+        let source = mappings[0].source.as_ref().unwrap();
+        assert_eq!(
+            (source.name.as_deref(), source.kind.as_deref()),
+            (Some("mail"), Some("Attribute"))
+        );
+    }
+
+    #[tokio::test]
+    async fn a_user_is_found_by_principal_name_with_the_properties_selected() {
+        let server = MockServer::start().await;
+        server.on(
+            "GET",
+            "/v1.0/users",
+            vec![Canned::json(
+                200,
+                json!({"value": [{"id": "u1", "department": "Engineering"}]}),
+            )],
+        );
+        let select = ["id".to_string(), "department".to_string()];
+        let user = server
+            .client()
+            .find_user_with(None, Some("o'brien@contoso.example"), &select)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(user["department"], "Engineering");
+        let request = &server.requests_to("GET", "/v1.0/users")[0];
+        assert_eq!(
+            request.query_param("$filter").as_deref(),
+            Some("userPrincipalName eq 'o''brien@contoso.example'")
+        );
+        assert_eq!(
+            request.query_param("$select").as_deref(),
+            Some("id,department")
+        );
+    }
+}
