@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::clients::aws::{Deadline, Principal};
 use crate::clients::graph::GraphClient;
 use crate::clients::graph::api::sign_in_reads::AttributeMapping;
+use crate::clients::graph::models::ServicePrincipal;
 use crate::framework::{AttributePath, Context, Diagnostic, Diagnostics};
 use crate::helpers::{aws_error, graph_error};
 
@@ -35,6 +36,7 @@ const USER_NAME_MAX_CHARS: usize = 128;
 
 /// The first words of each problem; the troubleshooting guide has a section per label.
 pub mod problem_labels {
+    pub const SAML_NOT_CONFIGURED: &str = "SAML not configured";
     pub const NOT_ASSIGNED: &str = "not assigned to the application";
     pub const DISABLED: &str = "account disabled";
     pub const REJECTED_BY_SCIM: &str = "rejected by SCIM";
@@ -282,6 +284,8 @@ pub struct SignInPreview {
 
 /// The Entra half of a preview: the user and what Entra will do with them.
 struct EntraSide {
+    /// Why the enterprise application cannot issue SAML assertions, if it cannot.
+    saml_missing: Option<String>,
     user: serde_json::Map<String, serde_json::Value>,
     assigned: bool,
     nameid_source: String,
@@ -297,6 +301,12 @@ fn evaluate_entra(entra: &EntraSide, preview: &mut SignInPreview) -> Option<Stri
         .clone()
         .unwrap_or_else(|| preview.user_id.clone());
     let problems = &mut preview.problems;
+    if let Some(missing) = &entra.saml_missing {
+        problems.push(format!(
+            "{}: {missing}; apply an `idbridge_saml_trust` for the application.",
+            label::SAML_NOT_CONFIGURED
+        ));
+    }
     if !entra.assigned {
         problems.push(format!(
             "{}: {who} has no app role assignment on the enterprise application, directly or through a group \
@@ -401,6 +411,22 @@ fn evaluate_entra(entra: &EntraSide, preview: &mut SignInPreview) -> Option<Stri
     user_name
 }
 
+/// Why the service principal issues no SAML assertions: another single sign-on mode, or no active signing
+/// certificate.
+fn saml_missing(service_principal: &ServicePrincipal) -> Option<String> {
+    let mode = service_principal.preferred_single_sign_on_mode.as_deref();
+    if mode != Some("saml") {
+        return Some(format!(
+            "the enterprise application's single sign-on mode is {}, not saml",
+            mode.unwrap_or("not set")
+        ));
+    }
+    service_principal
+        .preferred_token_signing_key_thumbprint
+        .is_none()
+        .then(|| "the enterprise application has no active token signing certificate".to_string())
+}
+
 /// Whether the user holds an app role on the service principal, directly or through a direct group.
 async fn is_assigned(graph: &GraphClient, sp_id: &str, user_id: &str) -> Result<bool, Diagnostics> {
     let assignments = graph
@@ -442,6 +468,11 @@ async fn read_entra(
         .await?
         .required()?;
     let sp_id = &app.service_principal_id;
+    let service_principal = graph
+        .get_service_principal(sp_id)
+        .await
+        .map_err(|e| graph_error("read the enterprise application", &e))?;
+    let saml_missing = saml_missing(&service_principal);
     let (nameid_source, additional_claims) = match assigned_policy(graph, sp_id).await? {
         Some(policy) => policy
             .definition
@@ -481,6 +512,7 @@ async fn read_entra(
     let user_id = attribute_value(&user, "id").unwrap_or_default();
     let assigned = is_assigned(graph, sp_id, &user_id).await?;
     Ok(EntraSide {
+        saml_missing,
         user,
         assigned,
         nameid_source,
@@ -577,6 +609,7 @@ mod tests {
 
     fn entra(user_value: serde_json::Value, nameid: &str) -> EntraSide {
         EntraSide {
+            saml_missing: None,
             user: user(user_value),
             assigned: true,
             nameid_source: nameid.into(),
@@ -632,6 +665,7 @@ mod tests {
         incomplete["surname"] = json!(null);
         incomplete["accountEnabled"] = json!(false);
         let mut side = entra(incomplete, "user.mail");
+        side.saml_missing = saml_missing(&ServicePrincipal::default());
         side.assigned = false;
         side.additional_claims =
             BTreeMap::from([(SESSION_DURATION_CLAIM.to_string(), "60".to_string())]);
@@ -644,6 +678,7 @@ mod tests {
         assert_eq!(
             labels,
             [
+                label::SAML_NOT_CONFIGURED,
                 label::NOT_ASSIGNED,
                 label::DISABLED,
                 label::REJECTED_BY_SCIM,
@@ -651,10 +686,29 @@ mod tests {
                 label::SESSION_DURATION
             ]
         );
-        assert!(preview.problems[2].contains("has no surname"));
+        assert!(preview.problems[0].contains("mode is not set, not saml"));
+        assert!(preview.problems[3].contains("has no surname"));
         // The mismatch names both values.
-        assert!(preview.problems[3].contains("alice.smith@contoso.example"));
-        assert!(preview.problems[3].contains("\"alice@contoso.example\""));
+        assert!(preview.problems[4].contains("alice.smith@contoso.example"));
+        assert!(preview.problems[4].contains("\"alice@contoso.example\""));
+    }
+
+    #[test]
+    fn saml_needs_the_mode_and_an_active_certificate() {
+        let saml = ServicePrincipal {
+            preferred_single_sign_on_mode: Some("saml".into()),
+            ..ServicePrincipal::default()
+        };
+        assert!(
+            saml_missing(&saml)
+                .unwrap()
+                .contains("no active token signing certificate")
+        );
+        let signing = ServicePrincipal {
+            preferred_token_signing_key_thumbprint: Some("AB12".into()),
+            ..saml
+        };
+        assert_eq!(saml_missing(&signing), None);
     }
 
     #[test]

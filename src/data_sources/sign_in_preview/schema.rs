@@ -56,9 +56,9 @@ pub(super) fn schema() -> Schema {
         ))
         .attribute(Attribute::list("problems", Type::String).computed().description(
             "Why the sign-in would fail or show nothing, one sentence each, starting with a fixed label: \
-             `not assigned to the application`, `account disabled`, `rejected by SCIM`, `unusable userName`, \
-             `not provisioned`, `no NameID`, `NameID mismatch`, `session duration out of range`, \
-             `no AWS access`. Empty when the sign-in will work.",
+             `SAML not configured`, `not assigned to the application`, `account disabled`, `rejected by SCIM`, \
+             `unusable userName`, `not provisioned`, `no NameID`, `NameID mismatch`, \
+             `session duration out of range`, `no AWS access`. Empty when the sign-in will work.",
         ))
         .block(NestedBlock::timeouts(&[Operation::Read]))
 }
