@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs examples/complete end to end: builds the provider, starts the local clouds (Microsoft Graph emulator,
 # moto behind the AWS-faithful proxy, the AWS SCIM stand-in), applies, prints the outputs, proves a second plan
-# has no changes, destroys and stops everything.
+# has no changes, prints what one member of each group can open (idbridge_sign_in_preview), destroys and stops
+# everything.
 #
 #   scripts/demo.sh            local emulators (default; no cloud account needed)
 #   scripts/demo.sh --real     real Entra ID + AWS from your environment (ARM_* and the AWS chain), with
@@ -76,7 +77,7 @@ PY
   echo "Microsoft Graph: $IDBRIDGE_GRAPH_ENDPOINT   AWS: $AWS_ENDPOINT_URL"
   step "Creating the directory the example expects (Entra groups, the AWS metadata file)"
   python3 scripts/demo_fixtures.py "$work/endpoints.json" "$work/aws-sso-metadata.xml" \
-    >"$work/config/terraform.tfvars.json"
+    "$work/preview.tfvars.json" >"$work/config/terraform.tfvars.json"
 else
   [[ -f "$work/../../examples/complete/terraform.tfvars" ]] || {
     echo "--real needs examples/complete/terraform.tfvars (start from terraform.tfvars.example)" >&2; exit 2; }
@@ -99,6 +100,24 @@ if [[ $plan_status -ne 0 ]]; then
   exit 1
 fi
 echo "No changes: the configuration is idempotent."
+
+step "Sign-in preview: what one member of each group can open in the AWS access portal"
+preview_vars=()
+[[ -f "$work/preview.tfvars.json" ]] && preview_vars=(-var-file="$work/preview.tfvars.json")
+tf apply -auto-approve -input=false -no-color "${preview_vars[@]}" >"$work/preview.log" 2>&1 \
+  || { cat "$work/preview.log" >&2; exit 1; }   # reads the previews; changes no resource
+tf output -json sign_in_preview | python3 -c '
+import json, sys
+previews = json.load(sys.stdin)
+for user, preview in sorted(previews.items()):
+    for line in preview["can_open"]:
+        print(f"{user} can open {line}")
+    group = preview["group"]
+    for problem in preview["problems"]:
+        print(f"{user} ({group}) cannot sign in: {problem}")
+if not previews:
+    print("No users to preview: set preview_users (examples/complete/sign_in_preview.tf).")
+'
 
 if [[ $keep == true ]]; then
   read -r -p "Resources left in place; press Enter to destroy and stop. " _

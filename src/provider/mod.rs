@@ -12,6 +12,7 @@ pub use crate::services::IdbridgeClients;
 use crate::clients::graph::{EntraSettings, SettingsError};
 use crate::data_sources::aws_saml_metadata::AwsSamlMetadataDataSource;
 use crate::data_sources::identity_store_group::IdentityStoreGroupDataSource;
+use crate::data_sources::sign_in_preview::SignInPreviewDataSource;
 use crate::data_sources::sso_instance::SsoInstanceDataSource;
 use crate::framework::{
     ConfigureRequest, Context, DataSource, Diagnostics, Function, Provider, ProviderData, Resource,
@@ -112,6 +113,7 @@ impl Provider for IdbridgeProvider {
             Arc::new(AwsSamlMetadataDataSource),
             Arc::new(SsoInstanceDataSource),
             Arc::new(IdentityStoreGroupDataSource),
+            Arc::new(SignInPreviewDataSource),
         ]
     }
 

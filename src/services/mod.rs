@@ -18,6 +18,7 @@ pub mod provisioning;
 pub mod provisioning_jobs;
 pub mod saml_sso;
 pub mod scim_endpoint;
+pub mod sign_in;
 pub mod signing_certificates;
 
 pub use clients::IdbridgeClients;

@@ -10,6 +10,7 @@ mod assignments;
 mod error;
 mod identity_center;
 mod identitystore;
+mod identitystore_users;
 mod limits;
 pub mod retry;
 mod settings;

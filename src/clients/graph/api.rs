@@ -10,6 +10,8 @@ use serde_json::json;
 use super::client::{ApiError, GraphClient, GraphError, Replay};
 use super::models::*;
 
+pub mod sign_in_reads;
+
 /// Ids go into URL paths; anything that could change the path is refused instead of escaped.
 fn segment(id: &str) -> Result<&str, GraphError> {
     if id.is_empty() || id.contains(['/', '?', '#', '%', ' ']) {

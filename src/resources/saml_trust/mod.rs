@@ -11,6 +11,7 @@
 
 mod apply;
 mod model;
+mod nameid_check;
 mod schema;
 mod validate;
 
@@ -109,6 +110,7 @@ impl Resource for SamlTrustResource {
             planned.entity_id = provider.entity_id.into();
             planned.acs_url = provider.acs_url.into();
         }
+        nameid_check::warn_on_nameid_mismatch(ctx, &planned).await;
         if !plan.is_create() {
             let prior = SamlTrustModel::decode(&plan.prior)?;
             let rotate_before = planned
