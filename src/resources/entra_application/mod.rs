@@ -5,6 +5,7 @@
 //! successful `instantiate` (Graph does that) never leads to a second application. Entra ID replicates new objects
 //! slowly, so reads of an application created recently wait for it instead of reporting it deleted.
 
+mod identity;
 mod model;
 mod schema;
 mod validate;
@@ -199,6 +200,10 @@ impl Resource for EntraApplicationResource {
 
     fn schema(&self) -> Schema {
         schema::schema()
+    }
+
+    fn identity_schema(&self) -> Option<crate::framework::IdentitySchema> {
+        Some(identity::identity_schema())
     }
 
     async fn modify_plan(&self, ctx: &Context, plan: &mut PlanChange) -> Result<(), Diagnostics> {

@@ -11,6 +11,7 @@
 //! set) per refresh, shared by all resources, so drift detection costs one call per pair, not per resource.
 
 mod apply;
+mod identity;
 mod model;
 mod read;
 mod schema;
@@ -48,6 +49,10 @@ impl Resource for GroupAssignmentResource {
 
     fn schema(&self) -> Schema {
         schema::schema()
+    }
+
+    fn identity_schema(&self) -> Option<crate::framework::IdentitySchema> {
+        Some(identity::identity_schema())
     }
 
     async fn modify_plan(&self, ctx: &Context, plan: &mut PlanChange) -> Result<(), Diagnostics> {

@@ -5,6 +5,7 @@
 //! The inline policy is compared as JSON, not as text: whitespace or key order never shows as a diff, and
 //! the state keeps the text the user wrote as long as it means the same as what AWS holds.
 
+mod identity;
 mod model;
 mod plan;
 mod schema;
@@ -49,6 +50,10 @@ impl Resource for PermissionSetResource {
 
     fn schema(&self) -> Schema {
         schema::schema()
+    }
+
+    fn identity_schema(&self) -> Option<crate::framework::IdentitySchema> {
+        Some(identity::identity_schema())
     }
 
     async fn validate_config(&self, _ctx: &Context, config: &Value) -> Diagnostics {

@@ -10,6 +10,7 @@
 //! apply then creates a new certificate, activates it and removes the old one.
 
 mod apply;
+mod identity;
 mod model;
 mod schema;
 mod validate;
@@ -54,6 +55,10 @@ impl Resource for SamlTrustResource {
 
     fn schema(&self) -> Schema {
         schema::schema()
+    }
+
+    fn identity_schema(&self) -> Option<crate::framework::IdentitySchema> {
+        Some(identity::identity_schema())
     }
 
     async fn validate_config(&self, _ctx: &Context, config: &Value) -> Diagnostics {

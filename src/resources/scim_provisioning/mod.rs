@@ -10,6 +10,7 @@
 //! quarantine), so a job paused or quarantined outside Terraform shows as `enabled: false -> true` and the update
 //! starts it again (a quarantined job is restarted, which clears the quarantine).
 
+mod identity;
 mod model;
 mod schema;
 mod validate;
@@ -84,6 +85,10 @@ impl Resource for ScimProvisioningResource {
 
     fn schema(&self) -> Schema {
         schema::schema()
+    }
+
+    fn identity_schema(&self) -> Option<crate::framework::IdentitySchema> {
+        Some(identity::identity_schema())
     }
 
     fn default_timeout(&self, _operation: Operation) -> Duration {
