@@ -64,6 +64,9 @@ enum ImportMode {
     /// An `import {}` block planned (never applied): the plan must import the object as a no-op, and the planned
     /// attributes are compared with the applied ones.
     Block,
+    /// Like `Block`, with `identity = { … }` (the resource identity Terraform stored with the applied state)
+    /// instead of an ID.
+    Identity,
 }
 
 enum ImportId {
@@ -228,6 +231,13 @@ impl Step {
     /// Use an `import {}` block instead of `terraform import`.
     pub fn import_block(mut self) -> Step {
         self.import_spec().mode = ImportMode::Block;
+        self
+    }
+
+    /// Use an `import {}` block with the resource identity stored in the applied state (Terraform 1.12+)
+    /// instead of an ID; fails when the state holds no identity.
+    pub fn import_by_identity(mut self) -> Step {
+        self.import_spec().mode = ImportMode::Identity;
         self
     }
 
@@ -748,6 +758,7 @@ impl Runner {
         })?;
         let applied = self.show_state(&self.config_dir)?;
         let id = match &spec.id {
+            _ if matches!(spec.mode, ImportMode::Identity) => String::new(),
             ImportId::Literal(id) => id.clone(),
             ImportId::Computed(compute) => {
                 compute(&applied).map_err(|error| failed(format!("import ID: {error}")))?
@@ -782,12 +793,23 @@ impl Runner {
                 }
                 self.show_state(&import_dir)?
             }
-            ImportMode::Block => {
-                let block = format!(
-                    "import {{\n  to = {}\n  id = {}\n}}\n",
-                    spec.address,
-                    hcl_string(&id)
-                );
+            ImportMode::Block | ImportMode::Identity => {
+                let target = if matches!(spec.mode, ImportMode::Identity) {
+                    let identity = applied
+                        .require(&spec.address)
+                        .map_err(|error| failed(format!("import by identity: {error}")))?
+                        .identity()
+                        .ok_or_else(|| {
+                            failed(format!(
+                                "import by identity: the state holds no identity for {}",
+                                spec.address
+                            ))
+                        })?;
+                    identity_hcl(identity)
+                } else {
+                    format!("id = {}", hcl_string(&id))
+                };
+                let block = format!("import {{\n  to = {}\n  {target}\n}}\n", spec.address);
                 let path = import_dir.join("import.tf");
                 std::fs::write(&path, block).map_err(HarnessError::io(&path))?;
                 let planned = match self.plan(&import_dir, number, true, &step.env) {
@@ -1258,6 +1280,15 @@ fn provider_override_dir(binary: &Path, work_dir: &Path) -> Result<PathBuf, Harn
     let link = dir.join(expected_name);
     std::os::unix::fs::symlink(&binary, &link).map_err(HarnessError::io(&link))?;
     Ok(dir)
+}
+
+/// `identity = { name = "value", … }` for an import block.
+fn identity_hcl(identity: &serde_json::Map<String, Value>) -> String {
+    let attributes: Vec<String> = identity
+        .iter()
+        .filter_map(|(name, value)| Some(format!("{name} = {}", hcl_string(value.as_str()?))))
+        .collect();
+    format!("identity = {{ {} }}", attributes.join(", "))
 }
 
 fn hcl_string(value: &str) -> String {

@@ -201,6 +201,10 @@ fn saml_trust_lifecycle() {
             }),
         // The metadata file cannot be recovered from Entra ID, and the metadata document has a fresh ID per fetch.
         Step::import(TRUST).ignore(["aws_metadata_xml", "idp_metadata_xml"]),
+        // By the resource identity Terraform stored with the state (application_id).
+        Step::import(TRUST)
+            .import_by_identity()
+            .ignore(["aws_metadata_xml", "idp_metadata_xml"]),
         Step::config(second.clone())
             .plan_only()
             .expect_non_empty_plan()

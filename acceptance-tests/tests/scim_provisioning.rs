@@ -248,6 +248,10 @@ fn scim_provisioning_lifecycle_import_update_drift_and_destroy() {
         vars(Step::import(ADDRESS))
             .import_id(&application_id)
             .ignore(volatile),
+        // By the resource identity Terraform stored with the state (application_id).
+        vars(Step::import(ADDRESS))
+            .import_by_identity()
+            .ignore(volatile),
         // enabled = false pauses the job.
         vars(Step::config(CONFIG))
             .var("enabled", "false")

@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 
 use super::context::Context;
 use super::diag::Diagnostics;
-use super::resource::opaque_debug;
+use super::resource::{Resource, opaque_debug};
 use super::schema::Schema;
 use super::value::Value;
 
@@ -82,6 +82,35 @@ impl ListResults {
             return false;
         }
         self.sender.send(ListItem::Found(found)).await.is_ok() && self.wants_more()
+    }
+
+    /// Sends the object `imported` (a state as `import_state` makes it) names, read in full first when
+    /// Terraform wants full objects, as a `terraform import` would; one gone meanwhile is skipped and a read
+    /// that fails is reported, without ending the listing. `false` when no more results are wanted.
+    pub async fn send_read(
+        &self,
+        ctx: &Context,
+        resource: &dyn Resource,
+        display_name: String,
+        imported: Value,
+    ) -> bool {
+        let state = if self.include_resource {
+            match resource.read(ctx, imported).await {
+                Ok(Some(state)) => state,
+                Ok(None) => return self.wants_more(),
+                Err(problem) => {
+                    self.problem(problem).await;
+                    return self.wants_more();
+                }
+            }
+        } else {
+            imported
+        };
+        self.send(Listed {
+            display_name,
+            state,
+        })
+        .await
     }
 
     /// Reports a problem with one object (e.g. a read that failed) without ending the listing.

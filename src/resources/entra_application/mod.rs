@@ -6,6 +6,7 @@
 //! slowly, so reads of an application created recently wait for it instead of reporting it deleted.
 
 mod identity;
+mod list;
 mod model;
 mod schema;
 mod validate;
@@ -30,6 +31,8 @@ use crate::services::clients::graph_clients;
 
 pub use model::EntraApplicationModel;
 use model::{app_role_ids, hide_from_my_apps, service_principal_tags};
+
+pub use list::EntraApplicationList;
 
 pub const TYPE_NAME: &str = "idbridge_entra_application";
 

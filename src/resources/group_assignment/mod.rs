@@ -12,6 +12,7 @@
 
 mod apply;
 mod identity;
+mod list;
 mod model;
 mod read;
 mod schema;
@@ -28,6 +29,8 @@ use crate::framework::{
 use crate::services::permission_sets::verify_permission_sets_exist;
 
 use model::GroupAssignmentModel;
+
+pub use list::GroupAssignmentList;
 
 pub const TYPE_NAME: &str = "idbridge_group_assignment";
 

@@ -6,6 +6,7 @@
 //! the state keeps the text the user wrote as long as it means the same as what AWS holds.
 
 mod identity;
+mod list;
 mod model;
 mod plan;
 mod schema;
@@ -25,6 +26,8 @@ use crate::services::instances::find_instance;
 use crate::services::permission_sets::{Created, Desired, converge, create_or_adopt, fetch_remote};
 
 use model::{PermissionSetModel, created_date, state_from_remote};
+
+pub use list::PermissionSetList;
 
 pub const TYPE_NAME: &str = "idbridge_permission_set";
 

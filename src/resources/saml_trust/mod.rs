@@ -11,6 +11,7 @@
 
 mod apply;
 mod identity;
+mod list;
 mod model;
 mod schema;
 mod validate;
@@ -30,6 +31,8 @@ use crate::services::saml_sso::turn_off_saml;
 use apply::{Change, apply, refresh};
 pub use model::SamlTrustModel;
 use validate::service_provider;
+
+pub use list::SamlTrustList;
 
 pub const TYPE_NAME: &str = "idbridge_saml_trust";
 

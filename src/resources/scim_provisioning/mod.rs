@@ -11,6 +11,7 @@
 //! starts it again (a quarantined job is restarted, which clears the quarantine).
 
 mod identity;
+mod list;
 mod model;
 mod schema;
 mod validate;
@@ -33,6 +34,8 @@ use crate::services::provisioning_jobs::{
 use crate::services::scim_endpoint::preflight;
 pub use model::ScimProvisioningModel;
 use model::{Desired, SCOPE_ALL, SCOPE_ASSIGNED};
+
+pub use list::ScimProvisioningList;
 
 pub const TYPE_NAME: &str = "idbridge_scim_provisioning";
 
