@@ -84,10 +84,25 @@ struct ImportSpec {
     ignore: Vec<String>,
 }
 
+/// Checks on the configuration `terraform query -generate-config-out` wrote.
+type GeneratedCheck = Box<dyn Fn(&str) -> CheckResult>;
+
+struct QuerySpec {
+    query: String,
+    generated_checks: Vec<GeneratedCheck>,
+}
+
+struct InvokeSpec {
+    action: String,
+    output_checks: Vec<GeneratedCheck>,
+}
+
 enum Action {
     Apply,
     PlanOnly,
     Import(ImportSpec),
+    Query(QuerySpec),
+    Invoke(InvokeSpec),
 }
 
 impl Action {
@@ -96,6 +111,8 @@ impl Action {
             Action::Apply => "config",
             Action::PlanOnly => "plan-only",
             Action::Import(_) => "import",
+            Action::Query(_) => "query",
+            Action::Invoke(_) => "invoke",
         }
     }
 }
@@ -133,6 +150,53 @@ impl Step {
                 ignore: Vec::new(),
             }),
         )
+    }
+
+    /// Adoption with `terraform query` (Terraform 1.14+): with `config` (the provider configuration) as
+    /// main.tf and `query` as a `.tfquery.hcl` file, runs `terraform query -generate-config-out`, requires
+    /// the plan of the generated configuration to import every object found without changes, applies it,
+    /// and requires an empty plan afterwards. The adopted objects stay in the case's state (the final destroy
+    /// removes them); state checks run after the apply.
+    pub fn query(config: impl Into<String>, query: impl Into<String>) -> Step {
+        Step::new(
+            Some(config.into()),
+            Action::Query(QuerySpec {
+                query: query.into(),
+                generated_checks: Vec::new(),
+            }),
+        )
+    }
+
+    /// Runs an action (Terraform 1.14+): writes `config` (with the `action` block) and runs `terraform apply
+    /// -invoke=<action>` (e.g. `action.idbridge_restart_provisioning.this`). Checks (state checks, which may
+    /// ignore the state and look at the emulators) run afterwards; [`Step::check_output`] sees what Terraform
+    /// printed, the action's progress messages included.
+    pub fn invoke(config: impl Into<String>, action: impl Into<String>) -> Step {
+        Step::new(
+            Some(config.into()),
+            Action::Invoke(InvokeSpec {
+                action: action.into(),
+                output_checks: Vec::new(),
+            }),
+        )
+    }
+
+    /// A check on what `terraform apply -invoke` printed.
+    pub fn check_output(mut self, check: impl Fn(&str) -> CheckResult + 'static) -> Step {
+        match &mut self.action {
+            Action::Invoke(spec) => spec.output_checks.push(Box::new(check)),
+            _ => panic!("check_output() applies to Step::invoke steps only"),
+        }
+        self
+    }
+
+    /// A check on the configuration a [`Step::query`] generated (resource and import blocks).
+    pub fn check_generated(mut self, check: impl Fn(&str) -> CheckResult + 'static) -> Step {
+        match &mut self.action {
+            Action::Query(spec) => spec.generated_checks.push(Box::new(check)),
+            _ => panic!("check_generated() applies to Step::query steps only"),
+        }
+        self
     }
 
     fn new(config: Option<String>, action: Action) -> Step {
@@ -643,7 +707,113 @@ impl Runner {
             Action::Apply => self.apply_step(number, &step),
             Action::PlanOnly => self.plan_only_step(number, &step),
             Action::Import(spec) => self.import_step(number, &step, spec),
+            Action::Query(spec) => self.query_step(number, &step, spec),
+            Action::Invoke(spec) => self.invoke_step(&step, spec),
         }
+    }
+
+    fn invoke_step(&mut self, step: &Step, spec: &InvokeSpec) -> Result<(), HarnessError> {
+        let config = step.config.clone().expect("invoke steps carry a configuration");
+        let dir = self.config_dir.clone();
+        self.write_config(&dir, &config)?;
+        self.last_config = Some(config.clone());
+        let invoke = format!("-invoke={}", spec.action);
+        let output = self.terraform.run(
+            &dir,
+            &["apply", "-auto-approve", "-input=false", "-no-color", &invoke],
+            &step.env,
+        )?;
+        if let Some(expected) = &step.expect_error {
+            return expect_failure("apply -invoke", expected, &output);
+        }
+        if !output.success() {
+            return Err(failed(format!(
+                "apply {invoke} failed:\n{}{}",
+                output.stdout, output.stderr
+            )));
+        }
+        self.last_applied = Some((config, step.env.clone()));
+        for check in &spec.output_checks {
+            check(&output.stdout)
+                .map_err(|error| failed(format!("output check: {error}\n{}", output.stdout)))?;
+        }
+        self.run_checks(&step.checks, &self.show_state(&dir)?)
+    }
+
+    fn query_step(
+        &mut self,
+        number: usize,
+        step: &Step,
+        spec: &QuerySpec,
+    ) -> Result<(), HarnessError> {
+        let config = step.config.clone().expect("query steps carry a configuration");
+        let dir = self.config_dir.clone();
+        self.write_config(&dir, &config)?;
+        self.last_config = Some(config.clone());
+        let query_file = dir.join("adopt.tfquery.hcl");
+        std::fs::write(&query_file, &spec.query).map_err(HarnessError::io(&query_file))?;
+        let generated_file = dir.join(format!("generated-{number}.tf"));
+        let generate = format!("-generate-config-out={}", generated_file.display());
+        let output = self
+            .terraform
+            .run(&dir, &["query", "-no-color", &generate], &step.env)?;
+        // Plans and applies must not see the query file (list blocks belong to `terraform query` only).
+        std::fs::remove_file(&query_file).map_err(HarnessError::io(&query_file))?;
+        if let Some(expected) = &step.expect_error {
+            return expect_failure("query", expected, &output);
+        }
+        if !output.success() {
+            return Err(failed(format!("terraform query failed:\n{}{}", output.stdout, output.stderr)));
+        }
+        let generated = std::fs::read_to_string(&generated_file).map_err(HarnessError::io(&generated_file))?;
+        for check in &spec.generated_checks {
+            check(&generated).map_err(|error| {
+                failed(format!("generated configuration check: {error}\n{generated}"))
+            })?;
+        }
+        let planned = match self.plan(&dir, number, true, &step.env) {
+            Ok(planned) => planned,
+            Err(PlanError::Failed(errors)) => {
+                return Err(failed(format!(
+                    "the plan of the generated configuration failed:\n{errors}\n{generated}"
+                )));
+            }
+            Err(PlanError::Harness(error)) => return Err(error),
+        };
+        let plan = self.show_plan(&planned)?;
+        let changes = plan.resource_changes();
+        let not_imports: Vec<String> = changes
+            .iter()
+            .filter(|change| !change.is_no_op())
+            .map(|change| format!("{} {:?}", change.address, change.actions))
+            .collect();
+        if !not_imports.is_empty() || !changes.iter().any(|change| change.importing) {
+            return Err(failed(format!(
+                "the plan of the generated configuration must only import, without changes; it plans:\n{}\n{}",
+                not_imports.join("\n"),
+                planned.text
+            )));
+        }
+        self.run_plan_checks(&step.plan_checks, &plan)?;
+        let output = self.terraform.run(
+            &dir,
+            &["apply", "-auto-approve", "-input=false", "-no-color", "-json"],
+            &step.env,
+        )?;
+        self.last_attempted = Some((config.clone(), step.env.clone()));
+        if !output.success() {
+            return Err(failed(format!("applying the imports failed:\n{}", error_text(&output))));
+        }
+        self.last_applied = Some((config, step.env.clone()));
+        self.run_checks(&step.checks, &self.show_state(&dir)?)?;
+        let after = self.plan(&dir, number, true, &step.env).map_err(|error| match error {
+            PlanError::Failed(errors) => failed(format!("the plan after adoption failed:\n{errors}")),
+            PlanError::Harness(error) => error,
+        })?;
+        if after.has_changes {
+            return Err(failed(format!("after adoption, the plan is not empty:\n{}", after.text)));
+        }
+        Ok(())
     }
 
     fn apply_step(&mut self, number: usize, step: &Step) -> Result<(), HarnessError> {
