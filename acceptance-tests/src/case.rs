@@ -65,7 +65,8 @@ enum ImportMode {
     /// attributes are compared with the applied ones.
     Block,
     /// Like `Block`, with `identity = { … }` (the resource identity Terraform stored with the applied state)
-    /// instead of an ID.
+    /// instead of an ID, into a copy of the applied state without the resource (so what it refers to stays
+    /// known, as when a resource was removed from state and is taken back).
     Identity,
 }
 
@@ -81,6 +82,8 @@ struct ImportSpec {
     id: ImportId,
     mode: ImportMode,
     verify: bool,
+    /// The import block may plan an in-place update (of what an import cannot read back).
+    update_allowed: bool,
     ignore: Vec<String>,
 }
 
@@ -147,6 +150,7 @@ impl Step {
                 id: ImportId::FromStateId,
                 mode: ImportMode::Command,
                 verify: true,
+                update_allowed: false,
                 ignore: Vec::new(),
             }),
         )
@@ -315,6 +319,14 @@ impl Step {
         self.import_spec()
             .ignore
             .extend(paths.into_iter().map(Into::into));
+        self
+    }
+
+    /// Lets an import block plan an in-place update, for resources whose write-only arguments an import cannot
+    /// read back (their version attribute goes from null to the configured value); the planned values are
+    /// still compared with the applied ones.
+    pub fn import_update_allowed(mut self) -> Step {
+        self.import_spec().update_allowed = true;
         self
     }
 
@@ -975,6 +987,22 @@ impl Runner {
                                 spec.address
                             ))
                         })?;
+                    // The rest of the configuration stays managed (what the resource refers to is known): the
+                    // applied state without the resource, which the import block then brings back.
+                    let state = self.config_dir.join("terraform.tfstate");
+                    let copy = import_dir.join("terraform.tfstate");
+                    std::fs::copy(&state, &copy).map_err(HarnessError::io(&state))?;
+                    let removed = self.terraform.run(
+                        &import_dir,
+                        &["state", "rm", "-no-color", &spec.address],
+                        &step.env,
+                    )?;
+                    if !removed.success() {
+                        return Err(failed(format!(
+                            "state rm {}: {}",
+                            spec.address, removed.stderr
+                        )));
+                    }
                     identity_hcl(identity)
                 } else {
                     format!("id = {}", hcl_string(&id))
@@ -1010,7 +1038,8 @@ impl Runner {
                         spec.address
                     ))
                 })?;
-                if !change.importing || !change.is_no_op() {
+                let updating = spec.update_allowed && change.actions == ["update"];
+                if !change.importing || !(change.is_no_op() || updating) {
                     return Err(failed(format!(
                         "the import plan must import {} without changes, but it plans {:?}:\n{}",
                         spec.address, change.actions, planned.text
