@@ -725,14 +725,23 @@ impl Runner {
     }
 
     fn invoke_step(&mut self, step: &Step, spec: &InvokeSpec) -> Result<(), HarnessError> {
-        let config = step.config.clone().expect("invoke steps carry a configuration");
+        let config = step
+            .config
+            .clone()
+            .expect("invoke steps carry a configuration");
         let dir = self.config_dir.clone();
         self.write_config(&dir, &config)?;
         self.last_config = Some(config.clone());
         let invoke = format!("-invoke={}", spec.action);
         let output = self.terraform.run(
             &dir,
-            &["apply", "-auto-approve", "-input=false", "-no-color", &invoke],
+            &[
+                "apply",
+                "-auto-approve",
+                "-input=false",
+                "-no-color",
+                &invoke,
+            ],
             &step.env,
         )?;
         if let Some(expected) = &step.expect_error {
@@ -758,7 +767,10 @@ impl Runner {
         step: &Step,
         spec: &QuerySpec,
     ) -> Result<(), HarnessError> {
-        let config = step.config.clone().expect("query steps carry a configuration");
+        let config = step
+            .config
+            .clone()
+            .expect("query steps carry a configuration");
         let dir = self.config_dir.clone();
         self.write_config(&dir, &config)?;
         self.last_config = Some(config.clone());
@@ -775,12 +787,18 @@ impl Runner {
             return expect_failure("query", expected, &output);
         }
         if !output.success() {
-            return Err(failed(format!("terraform query failed:\n{}{}", output.stdout, output.stderr)));
+            return Err(failed(format!(
+                "terraform query failed:\n{}{}",
+                output.stdout, output.stderr
+            )));
         }
-        let generated = std::fs::read_to_string(&generated_file).map_err(HarnessError::io(&generated_file))?;
+        let generated =
+            std::fs::read_to_string(&generated_file).map_err(HarnessError::io(&generated_file))?;
         for check in &spec.generated_checks {
             check(&generated).map_err(|error| {
-                failed(format!("generated configuration check: {error}\n{generated}"))
+                failed(format!(
+                    "generated configuration check: {error}\n{generated}"
+                ))
             })?;
         }
         let planned = match self.plan(&dir, number, true, &step.env) {
@@ -809,21 +827,37 @@ impl Runner {
         self.run_plan_checks(&step.plan_checks, &plan)?;
         let output = self.terraform.run(
             &dir,
-            &["apply", "-auto-approve", "-input=false", "-no-color", "-json"],
+            &[
+                "apply",
+                "-auto-approve",
+                "-input=false",
+                "-no-color",
+                "-json",
+            ],
             &step.env,
         )?;
         self.last_attempted = Some((config.clone(), step.env.clone()));
         if !output.success() {
-            return Err(failed(format!("applying the imports failed:\n{}", error_text(&output))));
+            return Err(failed(format!(
+                "applying the imports failed:\n{}",
+                error_text(&output)
+            )));
         }
         self.last_applied = Some((config, step.env.clone()));
         self.run_checks(&step.checks, &self.show_state(&dir)?)?;
-        let after = self.plan(&dir, number, true, &step.env).map_err(|error| match error {
-            PlanError::Failed(errors) => failed(format!("the plan after adoption failed:\n{errors}")),
-            PlanError::Harness(error) => error,
-        })?;
+        let after = self
+            .plan(&dir, number, true, &step.env)
+            .map_err(|error| match error {
+                PlanError::Failed(errors) => {
+                    failed(format!("the plan after adoption failed:\n{errors}"))
+                }
+                PlanError::Harness(error) => error,
+            })?;
         if after.has_changes {
-            return Err(failed(format!("after adoption, the plan is not empty:\n{}", after.text)));
+            return Err(failed(format!(
+                "after adoption, the plan is not empty:\n{}",
+                after.text
+            )));
         }
         Ok(())
     }

@@ -18,8 +18,15 @@ fn action(type_name: &str, body: &str) -> String {
 }
 
 fn job_path(sp: &str) -> String {
-    let jobs = Graph::connect().call_ok("GET", &format!("/servicePrincipals/{sp}/synchronization/jobs"), None);
-    let id = jobs["value"][0]["id"].as_str().expect("the app has a job").to_string();
+    let jobs = Graph::connect().call_ok(
+        "GET",
+        &format!("/servicePrincipals/{sp}/synchronization/jobs"),
+        None,
+    );
+    let id = jobs["value"][0]["id"]
+        .as_str()
+        .expect("the app has a job")
+        .to_string();
     format!("/servicePrincipals/{sp}/synchronization/jobs/{id}")
 }
 
@@ -39,7 +46,11 @@ fn user_in_identity_store(user_name: &str) -> CheckResult {
     if found.users().len() == 1 {
         Ok(())
     } else {
-        Err(format!("{user_name} is not in the identity store: {:?}", found.users()).into())
+        Err(format!(
+            "{user_name} is not in the identity store: {:?}",
+            found.users()
+        )
+        .into())
     }
 }
 
@@ -65,7 +76,11 @@ fn quarantine(sp: &str, good_token: &str) -> CheckResult {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    Err(format!("the job was not quarantined: {}", graph.call_ok("GET", &job, None)["status"]).into())
+    Err(format!(
+        "the job was not quarantined: {}",
+        graph.call_ok("GET", &job, None)["status"]
+    )
+    .into())
 }
 
 fn active_thumbprint(sp: &str) -> Option<String> {
@@ -107,20 +122,26 @@ fn actions_provision_a_user_clear_a_quarantine_and_rotate_the_certificate() {
     );
     let restart = action(
         "idbridge_restart_provisioning",
-        &format!("    application_id = \"{app_id}\"\n    reset_scope    = [\"QuarantineState\", \"Watermark\"]"),
+        &format!(
+            "    application_id = \"{app_id}\"\n    reset_scope    = [\"QuarantineState\", \"Watermark\"]"
+        ),
     );
     let rotate = action(
         "idbridge_rotate_signing_certificate",
         &format!("    application_id           = \"{app_id}\"\n    certificate_validity_days = 30"),
     );
     let before_rotation: Arc<Mutex<Option<String>>> = Arc::default();
-    let (sp_quarantine, sp_restarted, sp_before, sp_after) = (sp.clone(), sp.clone(), sp.clone(), sp.clone());
+    let (sp_quarantine, sp_restarted, sp_before, sp_after) =
+        (sp.clone(), sp.clone(), sp.clone(), sp.clone());
     let (recorded, compared) = (before_rotation.clone(), before_rotation.clone());
     let upn_check = upn.clone();
     TestCase::new(vec![
         // Bad input is refused before anything runs.
         Step::invoke(
-            action("idbridge_provision_on_demand", &format!("    application_id = \"{app_id}\"")),
+            action(
+                "idbridge_provision_on_demand",
+                &format!("    application_id = \"{app_id}\""),
+            ),
             "action.idbridge_provision_on_demand.this",
         )
         .expect_error("Exactly one principal required"),

@@ -15,8 +15,13 @@ use support::{AWS_GALLERY_TEMPLATE, Graph, exclusive};
 const PROVIDER: &str = "provider \"idbridge\" {}\n";
 
 /// The one resource of `type_name` whose `attribute` is `value` in the adopted state.
-fn adopted(type_name: &str, attribute: &str, value: &str) -> impl Fn(&State) -> CheckResult + use<> {
-    let (type_name, attribute, value) = (type_name.to_owned(), attribute.to_owned(), value.to_owned());
+fn adopted(
+    type_name: &str,
+    attribute: &str,
+    value: &str,
+) -> impl Fn(&State) -> CheckResult + use<> {
+    let (type_name, attribute, value) =
+        (type_name.to_owned(), attribute.to_owned(), value.to_owned());
     move |state: &State| {
         let found = state
             .resources()
@@ -26,7 +31,10 @@ fn adopted(type_name: &str, attribute: &str, value: &str) -> impl Fn(&State) -> 
         if found == 1 {
             Ok(())
         } else {
-            Err(format!("{found} {type_name} with {attribute} = {value:?} in state, expected 1").into())
+            Err(
+                format!("{found} {type_name} with {attribute} = {value:?} in state, expected 1")
+                    .into(),
+            )
         }
     }
 }
@@ -91,15 +99,25 @@ list "idbridge_permission_set" "sets" {{
                     generated_app.as_str(),
                 ] {
                     if !generated.contains(expected) {
-                        return Err(format!("the generated configuration lacks {expected:?}").into());
+                        return Err(
+                            format!("the generated configuration lacks {expected:?}").into()
+                        );
                     }
                 }
                 Ok(())
             })
             .check(adopted("idbridge_entra_application", "id", &app_id))
-            .check(adopted("idbridge_entra_application", "display_name", &app_name))
+            .check(adopted(
+                "idbridge_entra_application",
+                "display_name",
+                &app_name,
+            ))
             .check(adopted("idbridge_permission_set", "name", &ps_name))
-            .check(adopted("idbridge_permission_set", "session_duration", "PT2H")),
+            .check(adopted(
+                "idbridge_permission_set",
+                "session_duration",
+                "PT2H",
+            )),
     ])
     .with_emulators()
     .run();

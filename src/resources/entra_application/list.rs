@@ -63,3 +63,16 @@ impl ListResource for EntraApplicationList {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::framework::model::assert_model_matches_schema;
+
+    #[test]
+    fn config_model_matches_schema() {
+        assert_model_matches_schema::<EntraApplicationListConfig>(
+            &EntraApplicationList.config_schema(),
+        );
+    }
+}

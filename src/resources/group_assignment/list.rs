@@ -58,3 +58,16 @@ impl ListResource for GroupAssignmentList {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::framework::model::assert_model_matches_schema;
+
+    #[test]
+    fn config_model_matches_schema() {
+        assert_model_matches_schema::<GroupAssignmentListConfig>(
+            &GroupAssignmentList.config_schema(),
+        );
+    }
+}

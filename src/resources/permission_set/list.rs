@@ -97,3 +97,28 @@ impl ListResource for PermissionSetList {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::framework::model::assert_model_matches_schema;
+
+    #[test]
+    fn config_model_matches_schema() {
+        assert_model_matches_schema::<PermissionSetListConfig>(&PermissionSetList.config_schema());
+    }
+
+    #[tokio::test]
+    async fn an_instance_arn_that_is_not_one_is_refused_at_validation() {
+        let ctx = Context::for_tests(TYPE_NAME, None);
+        let config = Value::object([
+            ("instance_arn", Value::from("ssoins-123")),
+            ("name_prefix", Value::Null),
+        ]);
+        let diags = PermissionSetList.validate_config(&ctx, &config).await;
+        assert_eq!(
+            diags.iter().map(|d| d.summary.as_str()).collect::<Vec<_>>(),
+            vec!["Invalid instance ARN"]
+        );
+    }
+}

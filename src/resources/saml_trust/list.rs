@@ -66,3 +66,14 @@ impl ListResource for SamlTrustList {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::framework::model::assert_model_matches_schema;
+
+    #[test]
+    fn config_model_matches_schema() {
+        assert_model_matches_schema::<SamlTrustListConfig>(&SamlTrustList.config_schema());
+    }
+}

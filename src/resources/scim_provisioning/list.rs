@@ -70,3 +70,16 @@ impl ListResource for ScimProvisioningList {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::framework::model::assert_model_matches_schema;
+
+    #[test]
+    fn config_model_matches_schema() {
+        assert_model_matches_schema::<ScimProvisioningListConfig>(
+            &ScimProvisioningList.config_schema(),
+        );
+    }
+}

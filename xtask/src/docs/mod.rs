@@ -137,7 +137,11 @@ fn subjects() -> Vec<Subject> {
         ));
     }
     for action in provider.actions() {
-        subjects.push(block_subject(Kind::Action, action.type_name(), action.schema()));
+        subjects.push(block_subject(
+            Kind::Action,
+            action.type_name(),
+            action.schema(),
+        ));
     }
     for function in provider.functions() {
         let definition = function.definition();
