@@ -6,3 +6,12 @@
 pub mod provision_on_demand;
 pub mod restart_provisioning;
 pub mod rotate_signing_certificate;
+
+use crate::framework::Attribute;
+
+/// The `application_id` every action takes: the application it acts on.
+fn application_id_attribute() -> Attribute {
+    Attribute::string("application_id").required().description(
+        "Object id of the AWS IAM Identity Center application (the `id` of `idbridge_entra_application`).",
+    )
+}

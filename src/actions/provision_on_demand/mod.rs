@@ -55,11 +55,7 @@ fn schema() -> Schema {
              provisioning cycle. The application must have provisioning configured (`idbridge_scim_provisioning`) \
              and the principal must be in its provisioning scope.",
         )
-        .attribute(
-            Attribute::string("application_id")
-                .required()
-                .description("Object id of the AWS IAM Identity Center application (the `id` of `idbridge_entra_application`)."),
-        )
+        .attribute(super::application_id_attribute())
         .attribute(object_id("user_id", "user"))
         .attribute(object_id("group_id", "group"))
 }

@@ -42,11 +42,7 @@ fn schema() -> Schema {
              after the SCIM token was replaced outside Terraform) and, with the default `Full` scope, forgets what \
              was provisioned so the next cycle matches every user and group again.",
         )
-        .attribute(
-            Attribute::string("application_id")
-                .required()
-                .description("Object id of the AWS IAM Identity Center application (the `id` of `idbridge_entra_application`)."),
-        )
+        .attribute(super::application_id_attribute())
         .attribute(
             Attribute::list("reset_scope", crate::framework::Type::String)
                 .optional()

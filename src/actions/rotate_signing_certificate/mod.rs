@@ -39,11 +39,7 @@ fn schema() -> Schema {
              Identity Center; an `idbridge_saml_trust` managing the application shows the new thumbprint at its \
              next refresh.",
         )
-        .attribute(
-            Attribute::string("application_id")
-                .required()
-                .description("Object id of the AWS IAM Identity Center application (the `id` of `idbridge_entra_application`)."),
-        )
+        .attribute(super::application_id_attribute())
         .attribute(
             Attribute::string("certificate_display_name")
                 .optional()

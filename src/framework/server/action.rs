@@ -74,12 +74,7 @@ impl<P: Provider> Server<P> {
             let (progress_sender, mut progress) = mpsc::channel(PROGRESS_IN_FLIGHT);
             let run = async move {
                 let reporter = ActionProgress::new(progress_sender);
-                let outcome = tokio::select! {
-                    biased;
-                    result = handler.invoke(&ctx, config, &reporter) => result,
-                    _ = ctx.cancellation_token().cancelled() => Err(ctx.cancelled_error().into()),
-                    _ = tokio::time::sleep_until(ctx.deadline()) => Err(ctx.timeout_error().into()),
-                };
+                let outcome = ctx.guard(handler.invoke(&ctx, config, &reporter)).await;
                 let mut diagnostics = ctx.take_diagnostics();
                 if let Err(e) = outcome {
                     diagnostics.extend(e);

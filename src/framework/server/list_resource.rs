@@ -99,13 +99,7 @@ impl<P: Provider> Server<P> {
             let (items, mut found) = mpsc::channel(RESULTS_IN_FLIGHT);
             let producer = async move {
                 let results = ListResults::new(items, limit, include_resource);
-                let work = handler.list(&ctx, list_request, &results);
-                let outcome = tokio::select! {
-                    biased;
-                    result = work => result,
-                    _ = ctx.cancellation_token().cancelled() => Err(ctx.cancelled_error().into()),
-                    _ = tokio::time::sleep_until(ctx.deadline()) => Err(ctx.timeout_error().into()),
-                };
+                let outcome = ctx.guard(handler.list(&ctx, list_request, &results)).await;
                 let mut diagnostics = ctx.take_diagnostics();
                 if let Err(e) = outcome {
                     diagnostics.extend(e);
