@@ -31,26 +31,19 @@ fn job_path(sp: &str) -> String {
 }
 
 fn user_in_identity_store(user_name: &str) -> CheckResult {
-    let found = block_on(
+    let users = block_on(
         identity_store()
             .list_users()
             .identity_store_id(&endpoints().identity_store_id)
-            .filters(
-                aws_sdk_identitystore::types::Filter::builder()
-                    .attribute_path("UserName")
-                    .attribute_value(user_name)
-                    .build()?,
-            )
-            .send(),
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>(),
     )?;
-    if found.users().len() == 1 {
+    if users.iter().any(|user| user.user_name() == Some(user_name)) {
         Ok(())
     } else {
-        Err(format!(
-            "{user_name} is not in the identity store: {:?}",
-            found.users()
-        )
-        .into())
+        Err(format!("{user_name} is not in the identity store").into())
     }
 }
 
