@@ -84,9 +84,45 @@ impl ListResults {
         self.sender.send(ListItem::Found(found)).await.is_ok() && self.wants_more()
     }
 
-    /// Sends the object `imported` (a state as `import_state` makes it) names, read in full first when
-    /// Terraform wants full objects, as a `terraform import` would; one gone meanwhile is skipped and a read
-    /// that fails is reported, without ending the listing. `false` when no more results are wanted.
+    /// Reads the object `imported` (a state as `import_state` makes it) names, as a `terraform import` would;
+    /// `None` when it is gone meanwhile or the read failed, which is reported without ending the listing.
+    pub async fn read(
+        &self,
+        ctx: &Context,
+        resource: &dyn Resource,
+        imported: Value,
+    ) -> Option<Value> {
+        match resource.read(ctx, imported).await {
+            Ok(found) => found,
+            Err(problem) => {
+                self.problem(problem).await;
+                None
+            }
+        }
+    }
+
+    /// [`ListResults::read`]s the object and sends it; `false` when no more results are wanted.
+    pub async fn read_and_send(
+        &self,
+        ctx: &Context,
+        resource: &dyn Resource,
+        display_name: String,
+        imported: Value,
+    ) -> bool {
+        match self.read(ctx, resource, imported).await {
+            Some(state) => {
+                self.send(Listed {
+                    display_name,
+                    state,
+                })
+                .await
+            }
+            None => self.wants_more(),
+        }
+    }
+
+    /// Like [`ListResults::read_and_send`] when Terraform wants full objects; otherwise sends `imported` as it
+    /// is (it holds the identity attributes).
     pub async fn send_read(
         &self,
         ctx: &Context,
@@ -94,23 +130,16 @@ impl ListResults {
         display_name: String,
         imported: Value,
     ) -> bool {
-        let state = if self.include_resource {
-            match resource.read(ctx, imported).await {
-                Ok(Some(state)) => state,
-                Ok(None) => return self.wants_more(),
-                Err(problem) => {
-                    self.problem(problem).await;
-                    return self.wants_more();
-                }
-            }
+        if self.include_resource {
+            self.read_and_send(ctx, resource, display_name, imported)
+                .await
         } else {
-            imported
-        };
-        self.send(Listed {
-            display_name,
-            state,
-        })
-        .await
+            self.send(Listed {
+                display_name,
+                state: imported,
+            })
+            .await
+        }
     }
 
     /// Reports a problem with one object (e.g. a read that failed) without ending the listing.

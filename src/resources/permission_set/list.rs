@@ -70,13 +70,8 @@ impl ListResource for PermissionSetList {
         for arn in permission_set_arns(ctx, instance_arn).await? {
             // The name (display name and filter) needs the read; it is one call per permission set.
             let imported = PermissionSetResource.import_state(ctx, &arn).await?;
-            let state = match PermissionSetResource.read(ctx, imported).await {
-                Ok(Some(state)) => state,
-                Ok(None) => continue,
-                Err(problem) => {
-                    results.problem(problem).await;
-                    continue;
-                }
+            let Some(state) = results.read(ctx, &PermissionSetResource, imported).await else {
+                continue;
             };
             let name = PermissionSetModel::decode(&state)?
                 .name

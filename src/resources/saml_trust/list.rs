@@ -5,8 +5,8 @@ use async_trait::async_trait;
 
 use super::{SamlTrustResource, TYPE_NAME};
 use crate::framework::{
-    Attr, Attribute, Context, Diagnostics, ListRequest, ListResource, ListResults, Listed, Model,
-    Resource, Schema,
+    Attr, Attribute, Context, Diagnostics, ListRequest, ListResource, ListResults, Model, Resource,
+    Schema,
 };
 use crate::services::discovery::gallery_applications;
 
@@ -47,19 +47,11 @@ impl ListResource for SamlTrustList {
             }
             // Read even for identities only: the read tells a configured application from a bare one.
             let imported = SamlTrustResource.import_state(ctx, &application.id).await?;
-            let state = match SamlTrustResource.read(ctx, imported).await {
-                Ok(Some(state)) => state,
-                Ok(None) => continue,
-                Err(problem) => {
-                    results.problem(problem).await;
-                    continue;
-                }
-            };
-            let found = Listed {
-                display_name: application.display_name,
-                state,
-            };
-            if !results.send(found).await {
+            let name = application.display_name;
+            if !results
+                .read_and_send(ctx, &SamlTrustResource, name, imported)
+                .await
+            {
                 break;
             }
         }
