@@ -193,6 +193,8 @@ fn permission_set_lifecycle() {
                 Ok(())
             }),
         Step::import(PS),
+        // By the resource identity Terraform stored with the state (instance_arn + arn).
+        Step::import(PS).import_by_identity(),
         // Everything updatable changes in place (same ARN).
         Step::config(config(&name, &second(SECOND_INLINE)))
             .check(checks::attr_equals(PS, "description", "Operators"))

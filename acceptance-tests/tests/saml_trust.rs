@@ -201,6 +201,15 @@ fn saml_trust_lifecycle() {
             }),
         // The metadata file cannot be recovered from Entra ID, and the metadata document has a fresh ID per fetch.
         Step::import(TRUST).ignore(["aws_metadata_xml", "idp_metadata_xml"]),
+        // By the resource identity Terraform stored with the state (application_id), with the service provider
+        // named by its URLs (what an import can read back) so the import block plans no change.
+        Step::import(TRUST)
+            .import_by_identity()
+            .with_config(config(
+                &name,
+                &format!("  entity_id = \"{ENTITY_ID}\"\n  acs_url   = \"{ACS_URL}\""),
+            ))
+            .ignore(["aws_metadata_xml", "idp_metadata_xml"]),
         Step::config(second.clone())
             .plan_only()
             .expect_non_empty_plan()

@@ -120,6 +120,26 @@ impl Provider for IdbridgeProvider {
     fn functions(&self) -> Vec<Arc<dyn Function>> {
         vec![Arc::new(ParseAwsSamlMetadata)]
     }
+
+    fn list_resources(&self) -> Vec<Arc<dyn crate::framework::ListResource>> {
+        use crate::resources::*;
+        vec![
+            Arc::new(entra_application::EntraApplicationList),
+            Arc::new(saml_trust::SamlTrustList),
+            Arc::new(scim_provisioning::ScimProvisioningList),
+            Arc::new(permission_set::PermissionSetList),
+            Arc::new(group_assignment::GroupAssignmentList),
+        ]
+    }
+
+    fn actions(&self) -> Vec<Arc<dyn crate::framework::Action>> {
+        use crate::actions::*;
+        vec![
+            Arc::new(provision_on_demand::ProvisionOnDemandAction),
+            Arc::new(restart_provisioning::RestartProvisioningAction),
+            Arc::new(rotate_signing_certificate::RotateSigningCertificateAction),
+        ]
+    }
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ pub mod assignments;
 pub mod cache;
 pub mod claims_policies;
 pub mod clients;
+pub mod discovery;
 pub mod identity_store;
 pub mod instances;
 pub mod permission_sets;

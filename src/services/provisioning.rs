@@ -65,6 +65,27 @@ impl Provisioning<'_> {
     }
 }
 
+/// Provisions the principal on demand now (paced at Entra's limit, a quarantine explained) without waiting
+/// for it in AWS, for the provision-on-demand action. Returns the job used; an error when the application
+/// has no provisioning job.
+pub async fn provision_now(
+    caches: &ServiceCaches,
+    graph: &GraphClient,
+    app: &EnterpriseApp,
+    principal: &EntraPrincipal,
+) -> Result<SynchronizationJob, Diagnostics> {
+    provision(caches, graph, app, principal, true)
+        .await?
+        .ok_or_else(|| {
+            Diagnostic::error(
+                "No provisioning job",
+                "The enterprise application has no provisioning job, so nothing can be provisioned on demand. \
+                 Configure provisioning first (idbridge_scim_provisioning).",
+            )
+            .into()
+        })
+}
+
 /// Step one: provision on demand when asked and possible. Returns the app's provisioning job, if it has one.
 async fn provision(
     caches: &ServiceCaches,

@@ -2,6 +2,7 @@
 //! identity store user attributes AWS passes to accounts as session tags. One configuration per instance, so
 //! create refuses to adopt one that exists already (import it instead), and destroy turns ABAC off.
 
+mod identity;
 mod model;
 mod schema;
 mod validate;
@@ -79,6 +80,10 @@ impl Resource for AccessControlAttributesResource {
 
     fn schema(&self) -> Schema {
         schema::schema()
+    }
+
+    fn identity_schema(&self) -> Option<crate::framework::IdentitySchema> {
+        Some(identity::identity_schema())
     }
 
     fn default_timeout(&self, _operation: crate::framework::Operation) -> Duration {

@@ -5,6 +5,8 @@
 //! successful `instantiate` (Graph does that) never leads to a second application. Entra ID replicates new objects
 //! slowly, so reads of an application created recently wait for it instead of reporting it deleted.
 
+mod identity;
+mod list;
 mod model;
 mod schema;
 mod validate;
@@ -30,6 +32,8 @@ use crate::services::clients::graph_clients;
 
 pub use model::EntraApplicationModel;
 use model::{app_role_ids, hide_from_my_apps, service_principal_tags};
+
+pub use list::EntraApplicationList;
 
 pub const TYPE_NAME: &str = "idbridge_entra_application";
 
@@ -200,6 +204,10 @@ impl Resource for EntraApplicationResource {
 
     fn schema(&self) -> Schema {
         schema::schema()
+    }
+
+    fn identity_schema(&self) -> Option<crate::framework::IdentitySchema> {
+        Some(identity::identity_schema())
     }
 
     async fn modify_plan(&self, ctx: &Context, plan: &mut PlanChange) -> Result<(), Diagnostics> {

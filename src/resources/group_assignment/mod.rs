@@ -11,6 +11,8 @@
 //! set) per refresh, shared by all resources, so drift detection costs one call per pair, not per resource.
 
 mod apply;
+mod identity;
+mod list;
 mod model;
 mod read;
 mod schema;
@@ -29,6 +31,8 @@ use crate::framework::{
 use crate::services::permission_sets::verify_permission_sets_exist;
 
 use model::GroupAssignmentModel;
+
+pub use list::GroupAssignmentList;
 
 pub const TYPE_NAME: &str = "idbridge_group_assignment";
 
@@ -50,6 +54,10 @@ impl Resource for GroupAssignmentResource {
 
     fn schema(&self) -> Schema {
         schema::schema()
+    }
+
+    fn identity_schema(&self) -> Option<crate::framework::IdentitySchema> {
+        Some(identity::identity_schema())
     }
 
     async fn modify_plan(&self, ctx: &Context, plan: &mut PlanChange) -> Result<(), Diagnostics> {

@@ -5,6 +5,8 @@
 //! The inline policy is compared as JSON, not as text: whitespace or key order never shows as a diff, and
 //! the state keeps the text the user wrote as long as it means the same as what AWS holds.
 
+mod identity;
+mod list;
 mod model;
 mod plan;
 mod schema;
@@ -25,6 +27,8 @@ use crate::services::instances::find_instance;
 use crate::services::permission_sets::{Created, Desired, converge, create_or_adopt, fetch_remote};
 
 use model::{PermissionSetModel, created_date, state_from_remote};
+
+pub use list::PermissionSetList;
 
 pub const TYPE_NAME: &str = "idbridge_permission_set";
 
@@ -50,6 +54,10 @@ impl Resource for PermissionSetResource {
 
     fn schema(&self) -> Schema {
         schema::schema()
+    }
+
+    fn identity_schema(&self) -> Option<crate::framework::IdentitySchema> {
+        Some(identity::identity_schema())
     }
 
     async fn validate_config(&self, _ctx: &Context, config: &Value) -> Diagnostics {

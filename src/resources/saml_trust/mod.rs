@@ -10,6 +10,8 @@
 //! apply then creates a new certificate, activates it and removes the old one.
 
 mod apply;
+mod identity;
+mod list;
 mod model;
 mod nameid_check;
 mod schema;
@@ -31,6 +33,8 @@ use crate::services::saml_sso::turn_off_saml;
 use apply::{Change, apply, refresh};
 pub use model::SamlTrustModel;
 use validate::{rotation_within_validity, service_provider};
+
+pub use list::SamlTrustList;
 
 pub const TYPE_NAME: &str = "idbridge_saml_trust";
 
@@ -56,6 +60,10 @@ impl Resource for SamlTrustResource {
 
     fn schema(&self) -> Schema {
         schema::schema()
+    }
+
+    fn identity_schema(&self) -> Option<crate::framework::IdentitySchema> {
+        Some(identity::identity_schema())
     }
 
     async fn validate_config(&self, _ctx: &Context, config: &Value) -> Diagnostics {

@@ -10,6 +10,8 @@
 //! quarantine), so a job paused or quarantined outside Terraform shows as `enabled: false -> true` and the update
 //! starts it again (a quarantined job is restarted, which clears the quarantine).
 
+mod identity;
+mod list;
 mod model;
 mod schema;
 mod validate;
@@ -33,6 +35,8 @@ use crate::services::provisioning_jobs::{
 use crate::services::scim_endpoint::preflight;
 pub use model::ScimProvisioningModel;
 use model::{Desired, SCOPE_ALL, SCOPE_ASSIGNED};
+
+pub use list::ScimProvisioningList;
 
 pub const TYPE_NAME: &str = "idbridge_scim_provisioning";
 
@@ -85,6 +89,10 @@ impl Resource for ScimProvisioningResource {
 
     fn schema(&self) -> Schema {
         schema::schema()
+    }
+
+    fn identity_schema(&self) -> Option<crate::framework::IdentitySchema> {
+        Some(identity::identity_schema())
     }
 
     fn default_timeout(&self, _operation: Operation) -> Duration {
