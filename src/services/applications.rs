@@ -28,6 +28,8 @@ pub async fn read_application(
     }
 }
 
+const SP_MISSING: &str = "Service principal missing";
+
 /// The service principal of `app_id`, waiting out replication lag; an error when there is none.
 pub async fn service_principal_of(
     graph: &GraphClient,
@@ -57,7 +59,7 @@ pub async fn service_principal_of(
     found.map_err(|error| {
         if error.is_not_found() {
             Diagnostic::error(
-                "Service principal missing",
+                SP_MISSING,
                 format!(
                     "The application with client ID {app_id} has no service principal (enterprise application) in \
                      Entra ID; it was probably deleted outside Terraform. Delete the application too (or run \
@@ -69,4 +71,34 @@ pub async fn service_principal_of(
             graph_error(&format!("read the service principal of {app_id}"), &error).into()
         }
     })
+}
+
+/// The service principal of `app_id` for a read or a delete: the object existed at the last refresh, so a 404 means
+/// it was deleted (`None`, at once) unless this provider wrote it recently, when replication lag is waited out.
+pub async fn existing_service_principal_of(
+    ctx: &Context,
+    graph: &GraphClient,
+    app_id: &str,
+) -> Result<Option<ServicePrincipal>, Diagnostics> {
+    if written_recently(ctx, graph.retry_policy().replication_timeout) {
+        return match service_principal_of(graph, app_id).await {
+            Ok(found) => Ok(Some(found)),
+            Err(diagnostics) if diagnostics.iter().any(|d| d.summary == SP_MISSING) => Ok(None),
+            Err(diagnostics) => Err(diagnostics),
+        };
+    }
+    let listed = graph
+        .list_service_principals_by_app_id(app_id)
+        .await
+        .map_err(|e| graph_error(&format!("read the service principal of {app_id}"), &e))?;
+    let Some(listed) = listed.into_iter().next() else {
+        return Ok(None);
+    };
+    match graph.get_service_principal(&listed.id).await {
+        Ok(found) => Ok(Some(found)),
+        Err(error) if error.is_not_found() => Ok(None),
+        Err(error) => {
+            Err(graph_error(&format!("read the service principal of {app_id}"), &error).into())
+        }
+    }
 }

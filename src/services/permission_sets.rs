@@ -12,6 +12,7 @@ use crate::clients::aws::{
 use crate::framework::{AttributePath, Context, Diagnostic, Diagnostics};
 use crate::helpers::aws_error;
 use crate::helpers::instance_arn_of;
+use crate::helpers::ownership::already_exists;
 
 use super::IdbridgeClients;
 use crate::helpers::equivalent::{same_iso8601_duration, same_json};
@@ -298,14 +299,21 @@ pub struct Created {
     pub adopted: bool,
 }
 
-/// Creates the permission set with the settings `CreatePermissionSet` takes. When AWS says the name is
-/// taken (most often our own earlier attempt whose answer was lost), the set of that name is adopted.
+/// Creates the permission set with the settings `CreatePermissionSet` takes. When AWS says the name is taken,
+/// the set of that name is adopted only when it was made during this create (our own attempt whose answer was
+/// lost and was retried) or when `adopt_existing` opts in; any other is another configuration's, and the error
+/// shows how to import it.
 pub async fn create_or_adopt(
     ic: &IdentityCenter,
     instance_arn: &str,
     desired: &Desired,
+    adopt_existing: bool,
     deadline: Deadline,
 ) -> Result<Created, Diagnostics> {
+    let started = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default();
     let new = NewPermissionSet {
         name: desired.name.clone(),
         description: desired.description.clone(),
@@ -337,6 +345,18 @@ pub async fn create_or_adopt(
         .await
         .map_err(|e| aws_error("Cannot look up the existing permission set", &e))?
         .ok_or_else(refused)?;
+    if !adopt_existing && !made_during(&found, started) {
+        return Err(already_exists(
+            &format!(
+                "Permission set {:?} already exists in {instance_arn} ({})",
+                desired.name, found.arn
+            ),
+            "idbridge_permission_set",
+            &found.arn,
+            "name",
+        )
+        .into());
+    }
     let remote = fetch_remote(ic, instance_arn, &found.arn, deadline)
         .await
         .map_err(|e| aws_error("Cannot read the existing permission set", &e))?
@@ -345,6 +365,15 @@ pub async fn create_or_adopt(
         remote,
         adopted: true,
     })
+}
+
+/// Clock skew allowed between this machine and AWS when telling whether a set was made by this create.
+const CREATED_SKEW_SECS: i64 = 60;
+
+/// Whether `set` was created after `started` (seconds since the epoch), give or take the skew.
+fn made_during(set: &PermissionSet, started: i64) -> bool {
+    set.created_epoch_seconds
+        .is_some_and(|created| created + CREATED_SKEW_SECS >= started)
 }
 
 /// How long plan may spend proving that permission sets exist.

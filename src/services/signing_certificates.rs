@@ -55,6 +55,16 @@ pub async fn rotate_signing_certificate(
     Ok(thumbprint)
 }
 
+/// The thumbprint of the signing certificate Entra uses: `preferredTokenSigningKeyThumbprint`, when a key
+/// credential with that thumbprint still exists. With the certificate removed, Entra signs with the tenant
+/// default, which AWS does not trust, so the trust has no active certificate (`None`).
+pub fn active_signing_thumbprint(sp: &ServicePrincipal) -> Option<String> {
+    sp.preferred_token_signing_key_thumbprint
+        .as_deref()
+        .filter(|thumbprint| custom_key_identifier_of(sp, thumbprint).is_some())
+        .map(str::to_string)
+}
+
 /// Entra's `customKeyIdentifier` of a signing certificate is the base64 of its SHA-1 thumbprint bytes.
 pub fn custom_key_identifier_of(sp: &ServicePrincipal, thumbprint: &str) -> Option<String> {
     let bytes: Option<Vec<u8>> = (0..thumbprint.len())

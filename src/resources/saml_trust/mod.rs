@@ -108,6 +108,7 @@ impl Resource for SamlTrustResource {
         }
         if !plan.is_create() {
             let prior = SamlTrustModel::decode(&plan.prior)?;
+            planned.plan_repairs(&prior);
             let rotate_before = planned
                 .rotate_before_days
                 .known()

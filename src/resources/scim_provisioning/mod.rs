@@ -107,6 +107,15 @@ impl Resource for ScimProvisioningResource {
         if !planned.application_id.is_unknown() {
             planned.id = planned.application_id.clone();
         }
+        // The proposed state equals the prior one when only a default differs (a job paused outside Terraform
+        // has `enabled = false`, the default is `true`), so the framework left the status as it was; the
+        // apply that starts the job changes it, which Terraform would report as an inconsistent result.
+        if !plan.is_create() {
+            let prior = ScimProvisioningModel::decode(&plan.prior)?;
+            if planned != prior {
+                planned.status_changes_on_apply();
+            }
+        }
         plan.planned = planned.encode();
 
         if !config.scim_token_wo.is_null() {
