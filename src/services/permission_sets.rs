@@ -299,10 +299,17 @@ pub struct Created {
     pub adopted: bool,
 }
 
-/// Creates the permission set with the settings `CreatePermissionSet` takes. When AWS says the name is taken,
-/// the set of that name is adopted only when it was made during this create (our own attempt whose answer was
-/// lost and was retried) or when `adopt_existing` opts in; any other is another configuration's, and the error
-/// shows how to import it.
+/// The tag a create puts on the permission set it makes, with a value of its own: when AWS answers that the name is
+/// taken (a retried request whose first answer was lost), the set carrying this create's value is its own. The
+/// tag is removed when the set is brought to the configuration right after.
+const CREATE_MARKER_TAG: &str = "idbridge:creating";
+
+/// AWS allows 50 tags on a permission set; the marker needs one of them.
+const MAX_TAGS: usize = 50;
+
+/// Creates the permission set with the settings `CreatePermissionSet` takes. When AWS says the name is taken, the
+/// set of that name is adopted when it carries this create's marker (our own request, retried) or when
+/// `adopt_existing` opts in; any other is another configuration's, and the error shows how to import it.
 pub async fn create_or_adopt(
     ic: &IdentityCenter,
     instance_arn: &str,
@@ -310,16 +317,17 @@ pub async fn create_or_adopt(
     adopt_existing: bool,
     deadline: Deadline,
 ) -> Result<Created, Diagnostics> {
-    let started = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or_default();
+    let marker = uuid::Uuid::new_v4().to_string();
+    let mut tags = desired.tags.clone();
+    if tags.len() < MAX_TAGS {
+        tags.insert(CREATE_MARKER_TAG.to_owned(), marker.clone());
+    }
     let new = NewPermissionSet {
         name: desired.name.clone(),
         description: desired.description.clone(),
         session_duration: Some(desired.session_duration.clone()),
         relay_state: desired.relay_state.clone(),
-        tags: desired.tags.clone(),
+        tags: tags.clone(),
     };
     let conflict = match ic.create_permission_set(instance_arn, &new, deadline).await {
         Ok(set) => {
@@ -329,7 +337,8 @@ pub async fn create_or_adopt(
                 managed: BTreeSet::new(),
                 customer: BTreeSet::new(),
                 boundary: None,
-                tags: desired.tags.clone(),
+                // With the marker, so that converging to the configuration removes it.
+                tags,
                 outdated_accounts: BTreeSet::new(),
             };
             return Ok(Created {
@@ -345,7 +354,12 @@ pub async fn create_or_adopt(
         .await
         .map_err(|e| aws_error("Cannot look up the existing permission set", &e))?
         .ok_or_else(refused)?;
-    if !adopt_existing && !made_during(&found, started) {
+    let remote = fetch_remote(ic, instance_arn, &found.arn, deadline)
+        .await
+        .map_err(|e| aws_error("Cannot read the existing permission set", &e))?
+        .ok_or_else(refused)?;
+    let ours = remote.tags.get(CREATE_MARKER_TAG) == Some(&marker);
+    if !adopt_existing && !ours {
         return Err(already_exists(
             &format!(
                 "Permission set {:?} already exists in {instance_arn} ({})",
@@ -357,23 +371,10 @@ pub async fn create_or_adopt(
         )
         .into());
     }
-    let remote = fetch_remote(ic, instance_arn, &found.arn, deadline)
-        .await
-        .map_err(|e| aws_error("Cannot read the existing permission set", &e))?
-        .ok_or_else(refused)?;
     Ok(Created {
         remote,
         adopted: true,
     })
-}
-
-/// Clock skew allowed between this machine and AWS when telling whether a set was made by this create.
-const CREATED_SKEW_SECS: i64 = 60;
-
-/// Whether `set` was created after `started` (seconds since the epoch), give or take the skew.
-fn made_during(set: &PermissionSet, started: i64) -> bool {
-    set.created_epoch_seconds
-        .is_some_and(|created| created + CREATED_SKEW_SECS >= started)
 }
 
 /// How long plan may spend proving that permission sets exist.

@@ -22,7 +22,7 @@ use crate::framework::{
     PlanChange, Resource, Schema, UpdateRequest, Value,
 };
 use crate::helpers::graph_error;
-use crate::helpers::recent_write::mark_recent_write;
+use crate::helpers::recent_write::{mark_recent_write, mark_seen};
 use crate::services::IdbridgeClients;
 use crate::services::applications::{
     existing_service_principal_of, read_application, remove_half_made_applications,
@@ -190,6 +190,7 @@ async fn refresh(
         .read_after_write(|| graph.list_application_owner_ids(object_id))
         .await
         .map_err(|e| graph_error(&format!("list the owners of application {object_id}"), &e))?;
+    mark_seen(ctx);
     Ok(Some(prior.refreshed(
         tenant_of(clients).as_deref(),
         &application,

@@ -106,8 +106,8 @@ impl Resource for PermissionSetResource {
                 "Permission set created by a retried request adopted",
                 format!(
                     "AWS refused to create permission set {:?} because one with that name already exists \
-                     ({arn}), made moments ago: an earlier attempt of this create succeeded but its answer was \
-                     lost. It is now managed by Terraform.",
+                     ({arn}); it carries this create's marker, so an earlier attempt of this create succeeded \
+                     but its answer was lost. It is now managed by Terraform.",
                     desired.name
                 ),
             );

@@ -7,7 +7,7 @@ use crate::clients::graph::GraphClient;
 use crate::clients::graph::models::{Application, ServicePrincipal};
 use crate::framework::{AttributePath, Context, Diagnostic, Diagnostics};
 use crate::helpers::ownership::already_exists;
-use crate::helpers::recent_write::mark_recent_write;
+use crate::helpers::recent_write::{mark_recent_write, mark_seen};
 use crate::services::IdbridgeClients;
 use crate::services::claims_policies::{assigned_policy, ensure_claims_policy};
 use crate::services::saml_sso::{
@@ -15,7 +15,7 @@ use crate::services::saml_sso::{
     metadata_url, tenant_of,
 };
 use crate::services::signing_certificates::{
-    active_signing_thumbprint, rotate_signing_certificate,
+    active_signing_thumbprint, remove_unused_signing_certificates, rotate_signing_certificate,
 };
 
 /// Which apply this is: only a create records the URLs to give back on destroy.
@@ -48,6 +48,7 @@ pub(super) async fn refresh(
         );
         return Ok(None);
     }
+    mark_seen(ctx);
     let claims_policy = assigned_policy(graph, &sp.id).await?;
     let tenant = tenant_of(clients)?;
     let (metadata_xml, metadata) = federation_metadata(graph, &tenant, &application.app_id).await?;
@@ -117,9 +118,14 @@ pub(super) async fn apply(
             rotate_certificate: true
         }
     );
-    if rotate || active_signing_thumbprint(&sp).is_none() {
+    let none_active = active_signing_thumbprint(&sp).is_none();
+    if rotate || none_active {
         let (display_name, validity_days) = planned.next_certificate();
-        rotate_signing_certificate(graph, &sp, display_name, validity_days).await?;
+        let thumbprint =
+            rotate_signing_certificate(graph, &sp, display_name, validity_days).await?;
+        if none_active && matches!(change, Change::Create) {
+            remove_unused_signing_certificates(graph, &sp, &thumbprint).await?;
+        }
     }
     mark_recent_write(ctx);
     refresh(ctx, clients, graph, &planned.seed_for_refresh())
