@@ -2,24 +2,22 @@
 //! group) in the middle of creating each Entra resource, while the Graph emulator holds the next request; the
 //! following apply must end with exactly one object, and destroy with none.
 
+mod integrity_support;
 mod support;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use idbridge_acceptance::{
-    CheckResult, PROVIDER_SOURCE, State, Step, StepContext, TestCase, skipped_without_tf_acc,
+    CheckResult, PROVIDER_SOURCE, Step, StepContext, TestCase, skipped_without_tf_acc,
 };
+use integrity_support::{app_config, attr, marked_policies};
 use serde_json::{Value, json};
 use support::{Graph, admin, endpoints, exclusive, unique};
 
 const APP: &str = "idbridge_entra_application.aws";
 const TRUST: &str = "idbridge_saml_trust.aws";
 const SCIM: &str = "idbridge_scim_provisioning.aws";
-
-fn app_config(name: &str) -> String {
-    format!("resource \"idbridge_entra_application\" \"aws\" {{\n  display_name = \"{name}\"\n}}\n")
-}
 
 fn trust_config(name: &str) -> String {
     format!(
@@ -103,15 +101,6 @@ fn write_config(dir: &Path, config: &str) -> CheckResult {
     Ok(())
 }
 
-fn attr(state: &State, address: &str, path: &str) -> Result<String, String> {
-    state
-        .require(address)
-        .map_err(|e| e.to_string())?
-        .attr(path)
-        .map(str::to_string)
-        .ok_or_else(|| format!("{address}.{path} is absent"))
-}
-
 /// Exactly one application (and one service principal) carries the name, none the temporary one.
 fn one_application(name: &str) -> CheckResult {
     let graph = Graph::connect();
@@ -130,18 +119,6 @@ fn one_application(name: &str) -> CheckResult {
         return Err(format!("expected one service principal for {app_id}: {}", sps.body).into());
     }
     Ok(())
-}
-
-/// The claims mapping policies named for the application (the provider's marker).
-fn marked_policies(app_id: &str) -> Vec<Value> {
-    let all = Graph::connect().call("GET", "/policies/claimsMappingPolicies", None);
-    all.body["value"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|p| p["displayName"] == format!("idbridge SAML claims for {app_id}"))
-        .cloned()
-        .collect()
 }
 
 fn jobs_of(sp_id: &str) -> Vec<Value> {

@@ -4,6 +4,7 @@
 //! service principal is replaced without replication waits.
 
 mod assignments_fixture;
+mod integrity_support;
 mod support;
 
 use std::sync::{Arc, Mutex};
@@ -13,6 +14,7 @@ use assignments_fixture::{Fixture, list};
 use idbridge_acceptance::{
     CheckResult, Plan, State, Step, TestCase, checks, skipped_without_tf_acc,
 };
+use integrity_support::{app_config, attr, marked_policies};
 use serde_json::{Value, json};
 use support::{Graph, exclusive, unique};
 
@@ -20,19 +22,6 @@ const APP: &str = "idbridge_entra_application.aws";
 const TRUST: &str = "idbridge_saml_trust.aws";
 const ASSIGNMENT: &str = "idbridge_group_assignment.g";
 const ACCOUNT: &str = "111111111111";
-
-fn attr(state: &State, address: &str, path: &str) -> Result<String, String> {
-    state
-        .require(address)
-        .map_err(|e| e.to_string())?
-        .attr(path)
-        .map(str::to_string)
-        .ok_or_else(|| format!("{address}.{path} is absent"))
-}
-
-fn app_config(name: &str) -> String {
-    format!("resource \"idbridge_entra_application\" \"aws\" {{\n  display_name = \"{name}\"\n}}\n")
-}
 
 fn trust_block(label: &str, extra: &str) -> String {
     format!(
@@ -63,17 +52,6 @@ fn service_principal(state: &State) -> Result<Value, String> {
             None,
         )
         .body)
-}
-
-fn marked_policies(client_id: &str) -> Vec<Value> {
-    let all = Graph::connect().call("GET", "/policies/claimsMappingPolicies", None);
-    all.body["value"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|p| p["displayName"] == format!("idbridge SAML claims for {client_id}"))
-        .cloned()
-        .collect()
 }
 
 /// The trust's certificate is the one Entra uses, and its only policy is the assigned one.
