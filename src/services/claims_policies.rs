@@ -204,6 +204,17 @@ pub async fn remove_claims_policies(
     Ok(())
 }
 
+/// Deletes every policy of ours for the application with `app_id`, for a destroy whose service principal is gone.
+pub async fn delete_policies_for_application(
+    graph: &GraphClient,
+    app_id: &str,
+) -> Result<(), Diagnostics> {
+    for policy in policies_for_application(graph, app_id).await? {
+        delete_policy(graph, &policy.id).await?;
+    }
+    Ok(())
+}
+
 async fn delete_policy(graph: &GraphClient, policy_id: &str) -> Result<(), Diagnostics> {
     match graph.delete_claims_mapping_policy(policy_id).await {
         Ok(()) => Ok(()),

@@ -14,7 +14,7 @@ use crate::services::IdbridgeClients;
 use crate::services::applications::{
     existing_service_principal_of, read_application, service_principal_of,
 };
-use crate::services::claims_policies::remove_claims_policies;
+use crate::services::claims_policies::{delete_policies_for_application, remove_claims_policies};
 use crate::services::signing_certificates::custom_key_identifier_of;
 
 /// The tenant ID, which the federation metadata URL contains.
@@ -195,6 +195,10 @@ pub async fn turn_off_saml(
     let Some((application, sp)) =
         load_saml_application(ctx, graph, application_id, MissingServicePrincipal::Gone).await?
     else {
+        // The service principal (with its settings and keys) is gone; the policies are tenant objects and stay.
+        if let Some(application) = read_application(ctx, graph, application_id).await? {
+            delete_policies_for_application(graph, &application.app_id).await?;
+        }
         return Ok(());
     };
     remove_claims_policies(graph, &sp).await?;
