@@ -391,6 +391,18 @@ impl StepContext<'_> {
             .terraform
             .spawn(&self.runner.config_dir, args, &[])
     }
+
+    /// Runs a Terraform command and kills it, with its provider plugins, once `kill_when` returns true (a crash
+    /// in the middle of an apply); Terraform is asked to stop no other way.
+    pub fn terraform_killed_when(
+        &self,
+        args: &[&str],
+        kill_when: &dyn Fn() -> bool,
+    ) -> Result<CommandOutput, HarnessError> {
+        self.runner
+            .terraform
+            .run_killed_when(&self.runner.config_dir, args, &[], kill_when)
+    }
 }
 
 /// How a case ended when it did not fail.

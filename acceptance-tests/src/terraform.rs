@@ -80,6 +80,18 @@ impl Terraform {
         args: &[&str],
         extra_env: &[(String, String)],
     ) -> Result<CommandOutput, HarnessError> {
+        self.run_killed_when(dir, args, extra_env, &|| false)
+    }
+
+    /// [`Terraform::run`], but Terraform and the provider plugins it started are killed (SIGKILL to the process
+    /// group, as a crash or `kill -9` would) as soon as `kill_when` returns true; it is asked every 100 ms.
+    pub fn run_killed_when(
+        &self,
+        dir: &Path,
+        args: &[&str],
+        extra_env: &[(String, String)],
+        kill_when: &dyn Fn() -> bool,
+    ) -> Result<CommandOutput, HarnessError> {
         let joined = args.join(" ");
         let (mut command, log_stem) = self.command(dir, args, extra_env);
 
@@ -99,7 +111,25 @@ impl Terraform {
             let _ = done_tx.send(());
             status
         });
-        let timed_out = done_rx.recv_timeout(self.timeout).is_err();
+        let started = std::time::Instant::now();
+        let mut timed_out = false;
+        loop {
+            match done_rx.recv_timeout(Duration::from_millis(100)) {
+                Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+            }
+            if kill_when() {
+                // SAFETY: kill(2) on the process group we created; no memory is involved.
+                unsafe {
+                    libc::kill(-pid, libc::SIGKILL);
+                }
+                break;
+            }
+            if started.elapsed() >= self.timeout {
+                timed_out = true;
+                break;
+            }
+        }
         if timed_out {
             // SAFETY: kill(2) on the process group we created; no memory is involved.
             unsafe {

@@ -7,6 +7,7 @@ pub mod aws_saml_urls;
 pub mod diagnostics;
 pub mod equivalent;
 pub mod ids;
+pub mod ownership;
 pub mod recent_write;
 pub mod saml_metadata;
 

@@ -104,39 +104,123 @@ pub async fn assigned_policy(
     Ok(policies.into_iter().next())
 }
 
+/// The display name of the policy this provider makes for the application with client id `app_id`. It is
+/// decided before the policy is created, so it is the marker by which a policy whose create answer was lost
+/// (Terraform killed, connection dropped) is found again by the next apply and by destroy.
+pub fn policy_name(app_id: &str) -> String {
+    format!("{POLICY_NAME_PREFIX}{app_id}")
+}
+
+/// Every claims mapping policy carrying this provider's marker for the application, assigned or not. Graph's
+/// list has no documented `$filter` on `displayName` for policies, so the (short) tenant list is filtered here.
+pub async fn policies_for_application(
+    graph: &GraphClient,
+    app_id: &str,
+) -> Result<Vec<ClaimsMappingPolicy>, Diagnostics> {
+    let name = policy_name(app_id);
+    let all: Vec<ClaimsMappingPolicy> = graph
+        .list_all(&graph.url("/policies/claimsMappingPolicies", &[]))
+        .await
+        .map_err(|e| graph_error("list the claims mapping policies", &e))?;
+    Ok(all
+        .into_iter()
+        .filter(|policy| policy.display_name == name)
+        .collect())
+}
+
 /// Creates or updates the claims mapping policy with `definition` and makes sure it is assigned; returns its id.
+/// A policy of ours left unassigned (unassigned outside Terraform, or by an apply that stopped between create
+/// and assign) is reused instead of making another, and any further leftovers are deleted.
 pub async fn ensure_claims_policy(
     graph: &GraphClient,
     sp: &ServicePrincipal,
     definition: String,
 ) -> Result<String, Diagnostics> {
-    if let Some(existing) = assigned_policy(graph, &sp.id).await? {
-        if existing.definition.first() != Some(&definition) {
-            let patch = ClaimsMappingPolicyPatch {
-                display_name: None,
-                definition: Some(vec![definition]),
-            };
-            graph
-                .read_after_write(|| graph.update_claims_mapping_policy(&existing.id, &patch))
-                .await
-                .map_err(|e| graph_error("update the claims mapping policy", &e))?;
+    let assigned = assigned_policy(graph, &sp.id).await?;
+    let ours = policies_for_application(graph, &sp.app_id).await?;
+    let kept = assigned.or_else(|| ours.first().cloned());
+    let policy_id = match kept {
+        Some(existing) => {
+            if existing.definition.first() != Some(&definition) {
+                let patch = ClaimsMappingPolicyPatch {
+                    display_name: None,
+                    definition: Some(vec![definition]),
+                };
+                graph
+                    .read_after_write(|| graph.update_claims_mapping_policy(&existing.id, &patch))
+                    .await
+                    .map_err(|e| graph_error("update the claims mapping policy", &e))?;
+            }
+            existing.id
         }
-        return Ok(existing.id);
+        None => {
+            graph
+                .create_claims_mapping_policy(&ClaimsMappingPolicy {
+                    id: String::new(),
+                    display_name: policy_name(&sp.app_id),
+                    definition: vec![definition],
+                    is_organization_default: Some(false),
+                })
+                .await
+                .map_err(|e| graph_error("create the claims mapping policy", &e))?
+                .id
+        }
+    };
+    if assigned_policy(graph, &sp.id).await?.map(|p| p.id) != Some(policy_id.clone()) {
+        graph
+            .read_after_write(|| graph.assign_claims_mapping_policy(&sp.id, &policy_id))
+            .await
+            .map_err(|e| graph_error("assign the claims mapping policy", &e))?;
     }
-    let created = graph
-        .create_claims_mapping_policy(&ClaimsMappingPolicy {
-            id: String::new(),
-            display_name: format!("{POLICY_NAME_PREFIX}{}", sp.app_id),
-            definition: vec![definition],
-            is_organization_default: Some(false),
-        })
-        .await
-        .map_err(|e| graph_error("create the claims mapping policy", &e))?;
-    graph
-        .read_after_write(|| graph.assign_claims_mapping_policy(&sp.id, &created.id))
-        .await
-        .map_err(|e| graph_error("assign the claims mapping policy", &e))?;
-    Ok(created.id)
+    for leftover in ours.iter().filter(|policy| policy.id != policy_id) {
+        delete_policy(graph, &leftover.id).await?;
+    }
+    Ok(policy_id)
+}
+
+/// Unassigns the policy from the service principal and deletes it, with every other policy of ours for the
+/// application (an assigned policy is deleted even when it lacks our marker: the trust owned the claims).
+pub async fn remove_claims_policies(
+    graph: &GraphClient,
+    sp: &ServicePrincipal,
+) -> Result<(), Diagnostics> {
+    let mut doomed = policies_for_application(graph, &sp.app_id).await?;
+    if let Some(policy) = assigned_policy(graph, &sp.id).await? {
+        match graph
+            .unassign_claims_mapping_policy(&sp.id, &policy.id)
+            .await
+        {
+            Ok(()) => {}
+            Err(e) if e.is_not_found() => {}
+            Err(e) => return Err(graph_error("unassign the claims mapping policy", &e).into()),
+        }
+        if doomed.iter().all(|p| p.id != policy.id) {
+            doomed.push(policy);
+        }
+    }
+    for policy in &doomed {
+        delete_policy(graph, &policy.id).await?;
+    }
+    Ok(())
+}
+
+/// Deletes every policy of ours for the application with `app_id`, for a destroy whose service principal is gone.
+pub async fn delete_policies_for_application(
+    graph: &GraphClient,
+    app_id: &str,
+) -> Result<(), Diagnostics> {
+    for policy in policies_for_application(graph, app_id).await? {
+        delete_policy(graph, &policy.id).await?;
+    }
+    Ok(())
+}
+
+async fn delete_policy(graph: &GraphClient, policy_id: &str) -> Result<(), Diagnostics> {
+    match graph.delete_claims_mapping_policy(policy_id).await {
+        Ok(()) => Ok(()),
+        Err(e) if e.is_not_found() => Ok(()),
+        Err(e) => Err(graph_error("delete the claims mapping policy", &e).into()),
+    }
 }
 
 #[cfg(test)]

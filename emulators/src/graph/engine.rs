@@ -506,6 +506,20 @@ impl Run<'_> {
             .to_string();
         let attributes = map_attributes(self.rule, "Group", group);
         let mut scim_id = self.escrow.groups.get(&object_id).cloned();
+        // Entra matches every exported object against the target ("Match user between source and target
+        // system", the on-demand provisioning steps in Microsoft's docs), so a group deleted in the target behind
+        // Entra's back is matched again or created, not taken as still there.
+        if let Some(known) = scim_id.clone() {
+            let path = format!("/Groups/{known}?excludedAttributes=members");
+            if let Err(ScimError::Status(404, _)) =
+                self.target.call(self.http, Method::GET, &path, None).await
+            {
+                scim_id = None;
+                self.escrow.groups.remove(&object_id);
+                self.escrow.exported.remove(&object_id);
+                self.escrow.group_members.remove(&object_id);
+            }
+        }
         let mut outcome = Outcome::Unchanged;
         if scim_id.is_none() {
             match self

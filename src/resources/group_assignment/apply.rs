@@ -9,8 +9,11 @@ use crate::clients::aws::{AssignmentTarget, Deadline, IdentityCenter, Instance, 
 use crate::clients::graph::GraphClient;
 use crate::framework::model::Attr;
 use crate::framework::{ApplyError, AttributePath, Context, Diagnostic, Diagnostics, Model, Value};
+use crate::helpers::ownership::already_exists;
 use crate::services::IdbridgeClients;
-use crate::services::app_roles::{EnterpriseApp, assign_user_role, find_enterprise_app};
+use crate::services::app_roles::{
+    EnterpriseApp, assign_user_role, find_app_role_assignment, find_enterprise_app,
+};
 use crate::services::assignments::PrincipalAssignments;
 use crate::services::identity_store::{IdentityStoreMatch, check_group_for_new_match_mode};
 use crate::services::principal::EntraPrincipal;
@@ -134,6 +137,10 @@ pub(super) async fn create(
     planned: GroupAssignmentModel,
 ) -> Result<Value, ApplyError> {
     let apply = Apply::open(ctx, &planned).await?;
+    if !planned.adopt_existing.known().copied().unwrap_or(false) {
+        ctx.guard(refuse_assigned_elsewhere(&apply, &planned))
+            .await?;
+    }
     let app_role_assignment_id = ctx
         .guard(assign_user_role(&apply.graph, &apply.app, &apply.group))
         .await?;
@@ -151,6 +158,30 @@ pub(super) async fn create(
     apply
         .converge(ctx, &group_id, &BTreeSet::new(), state)
         .await
+}
+
+/// A group that already has the app's `User` role was assigned by another configuration (or by hand): two
+/// states managing one assignment would each remove the group's access on destroy. Refused unless opted in.
+async fn refuse_assigned_elsewhere(
+    apply: &Apply,
+    planned: &GroupAssignmentModel,
+) -> Result<(), Diagnostics> {
+    let Some(existing) =
+        find_app_role_assignment(&apply.graph, &apply.app, &apply.group, None).await?
+    else {
+        return Ok(());
+    };
+    let import_id = planned.composed_id().into_known().unwrap_or_default();
+    Err(already_exists(
+        &format!(
+            "Group {} is already assigned to the enterprise application {} (app role assignment {existing})",
+            apply.group.object_id, apply.app.service_principal_id
+        ),
+        super::TYPE_NAME,
+        &import_id,
+        "entra_group_id",
+    )
+    .into())
 }
 
 pub(super) async fn update(

@@ -19,6 +19,7 @@ crate::model! {
         pub account_ids: Attr<Set<Attr<String>>>,
         pub identity_store_match: Attr<String>,
         pub provision_on_demand: Attr<bool>,
+        pub adopt_existing: Attr<bool>,
         pub instance_arn: Attr<String>,
         pub app_role_assignment_id: Attr<String>,
         pub identity_store_group_id: Attr<String>,

@@ -10,7 +10,7 @@ use crate::services::app_roles::{
     AppLookup, find_app_role_assignment, find_enterprise_app, remove_app_role_assignment,
 };
 use crate::services::assignments::PrincipalAssignments;
-use crate::services::identity_store::find_provisioned_group;
+use crate::services::identity_store::{find_provisioned_group, verify_provisioned_group};
 
 use super::model::GroupAssignmentModel;
 
@@ -54,7 +54,18 @@ pub(super) async fn read(
         )
         .await?;
     let identity_store_group_id = match state.identity_store_group_id.as_str() {
-        Some(id) => Some(id.to_owned()),
+        Some(id) => {
+            ctx.guard(verify_provisioned_group(
+                &graph,
+                &identity_center,
+                &instance.identity_store_id,
+                id,
+                &group,
+                state.match_mode(),
+                deadline,
+            ))
+            .await?
+        }
         None => {
             ctx.guard(find_provisioned_group(
                 &graph,

@@ -2,6 +2,7 @@
 
 use crate::framework::{Attribute, NestedBlock, Operation, Schema, Type};
 use crate::helpers::ids::validate_instance_arn;
+use crate::helpers::ownership::{ADOPT_EXISTING, adopt_existing_description};
 use crate::helpers::validate_object_id;
 
 use super::validate::{validate_account_ids, validate_match, validate_permission_set_arns};
@@ -67,6 +68,14 @@ pub(super) fn schema() -> Schema {
                     "Provision the group on demand instead of waiting for the next provisioning cycle \
                      (default true).",
                 ),
+        )
+        .attribute(
+            Attribute::bool(ADOPT_EXISTING)
+                .optional()
+                .description(adopt_existing_description(
+                    "the assignment of a group another configuration (or the portal) already assigned to the \
+                     application",
+                )),
         )
         .attribute(
             Attribute::string("instance_arn")

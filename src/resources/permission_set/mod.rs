@@ -100,19 +100,24 @@ impl Resource for PermissionSetResource {
             }
         };
         let desired = Desired::from_plan(&planned);
+        let adopt_existing = planned.adopt_existing.known().copied().unwrap_or(false);
         let Created { remote, adopted } = ctx
-            .guard(create_or_adopt(&ic, &instance_arn, &desired, deadline))
+            .guard(create_or_adopt(
+                &ic,
+                &instance_arn,
+                &desired,
+                adopt_existing,
+                deadline,
+            ))
             .await?;
         let arn = remote.set.arn.clone();
-        if adopted {
+        if adopted && !adopt_existing {
             ctx.warn(
-                "Existing permission set adopted",
+                "Permission set created by a retried request adopted",
                 format!(
                     "AWS refused to create permission set {:?} because one with that name already exists \
-                     ({arn}); this happens when an earlier create succeeded but its answer was lost. The existing \
-                     permission set is now managed by Terraform and was updated to match the configuration. \
-                     If it belonged to someone else, remove it from the state (`terraform state rm`) and \
-                     choose another name.",
+                     ({arn}); it carries this create's marker, so an earlier attempt of this create succeeded \
+                     but its answer was lost. It is now managed by Terraform.",
                     desired.name
                 ),
             );

@@ -3,6 +3,8 @@
 use crate::framework::{Attribute, Block, NestedBlock, Nesting, Operation, Schema, Type};
 use crate::helpers::ids::validate_instance_arn;
 
+use crate::helpers::ownership::{ADOPT_EXISTING, adopt_existing_description};
+
 use super::validate::{validate_name, validate_policy_path};
 use crate::helpers::aws_inputs::{
     validate_inline_policy, validate_length, validate_managed_policy_arn,
@@ -109,6 +111,13 @@ pub(super) fn schema() -> Schema {
             Attribute::map("tags", Type::String)
                 .optional()
                 .description("Tags of the permission set."),
+        )
+        .attribute(
+            Attribute::bool(ADOPT_EXISTING)
+                .optional()
+                .description(adopt_existing_description(
+                    "a permission set with the same name in the instance",
+                )),
         )
         .attribute(
             Attribute::string("created_date")

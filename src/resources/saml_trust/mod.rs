@@ -121,6 +121,7 @@ impl Resource for SamlTrustResource {
         nameid_check::warn_on_nameid_mismatch(ctx, &planned).await;
         if !plan.is_create() {
             let prior = SamlTrustModel::decode(&plan.prior)?;
+            planned.plan_repairs(&prior);
             let rotate_before = planned
                 .rotate_before_days
                 .known()

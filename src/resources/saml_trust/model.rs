@@ -11,7 +11,7 @@ use crate::clients::graph::models::{Application, ClaimsMappingPolicy, ServicePri
 use crate::framework::{Attr, Value};
 use crate::saml::{IdpFederationMetadata, nameid_formats};
 use crate::services::claims_policies::{claims_definition, parse_claims_definition};
-use crate::services::signing_certificates::certificate_expiry;
+use crate::services::signing_certificates::{active_signing_thumbprint, certificate_expiry};
 
 crate::model! {
     #[derive(Clone, Debug, Default, PartialEq)]
@@ -29,6 +29,7 @@ crate::model! {
         pub certificate_display_name: Attr<String>,
         pub certificate_validity_days: Attr<i64>,
         pub rotate_before_days: Attr<i64>,
+        pub adopt_existing: Attr<bool>,
         pub service_principal_id: Attr<String>,
         pub claims_mapping_policy_id: Attr<String>,
         pub idp_metadata_xml: Attr<String>,
@@ -72,6 +73,20 @@ impl SamlTrustModel {
             &mut self.idp_entity_id,
             &mut self.idp_sso_url,
         ]
+    }
+
+    /// What refresh found missing is planned to be made again, so the plan is not empty and one apply heals it:
+    /// no active signing certificate of ours (removed, or `preferredTokenSigningKeyThumbprint` cleared) plans a
+    /// new one; no claims mapping policy assigned plans it assigned (or created) again.
+    pub(super) fn plan_repairs(&mut self, prior: &SamlTrustModel) {
+        if prior.certificate_thumbprint.is_null() {
+            for output in self.certificate_outputs_mut() {
+                *output = Attr::unknown();
+            }
+        }
+        if prior.claims_mapping_policy_id.is_null() {
+            self.claims_mapping_policy_id = Attr::unknown();
+        }
     }
 
     /// The claims mapping policy definition the plan asks for.
@@ -171,11 +186,9 @@ impl SamlTrustModel {
             }
             None => state.claims_mapping_policy_id = Attr::Null,
         }
-        let thumbprint = sp
-            .preferred_token_signing_key_thumbprint
-            .clone()
-            .unwrap_or_default();
-        state.certificate_thumbprint = sp.preferred_token_signing_key_thumbprint.clone().into();
+        let active = active_signing_thumbprint(sp);
+        let thumbprint = active.clone().unwrap_or_default();
+        state.certificate_thumbprint = active.into();
         state.certificate_expires_at = certificate_expiry(sp, &thumbprint).into();
         state.set_metadata_outputs(remote, &thumbprint);
         if state.certificate_validity_days.is_null() {
@@ -194,11 +207,12 @@ impl SamlTrustModel {
     /// stored XML is only replaced when what it says (issuer, sign-in URL, certificate) changed.
     fn set_metadata_outputs(&mut self, remote: &RemoteTrust, thumbprint: &str) {
         let metadata = remote.metadata;
+        // No fallback to another certificate of the metadata: without an active one of ours Entra signs with
+        // the tenant default, and showing that as the IdP certificate would hide the breakage.
         let certificate = metadata
             .signing_certificates
             .iter()
-            .find(|c| c.thumbprint_sha1.eq_ignore_ascii_case(thumbprint))
-            .or(metadata.signing_certificates.first());
+            .find(|c| !thumbprint.is_empty() && c.thumbprint_sha1.eq_ignore_ascii_case(thumbprint));
         let pem = certificate.map(|c| c.to_pem());
         let unchanged = self.idp_entity_id.as_str() == Some(metadata.entity_id.as_str())
             && self.idp_sso_url.as_str() == Some(metadata.sso_url.as_str())

@@ -5,6 +5,7 @@ use super::validate::{
 };
 use crate::framework::{Attribute, NestedBlock, Operation, Schema, Type};
 use crate::helpers::ids::validate_object_id;
+use crate::helpers::ownership::{ADOPT_EXISTING, adopt_existing_description};
 
 pub(super) fn schema() -> Schema {
     let computed = |name: &str, description: &str| {
@@ -80,6 +81,14 @@ pub(super) fn schema() -> Schema {
                     "When the active certificate expires within this many days, the plan replaces it. \
                      Defaults to 30.",
                 ),
+        )
+        .attribute(
+            Attribute::bool(ADOPT_EXISTING)
+                .optional()
+                .description(adopt_existing_description(
+                    "the SAML configuration of an application that another configuration (or the portal) set up, \
+                     with an active signing certificate,",
+                )),
         )
         .attribute(computed("service_principal_id", "Object ID of the enterprise application's service principal."))
         .attribute(computed("claims_mapping_policy_id", "ID of the claims mapping policy this resource manages."))

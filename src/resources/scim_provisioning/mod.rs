@@ -28,8 +28,8 @@ use crate::framework::{
 use crate::helpers::{graph_error, is_object_id};
 use crate::services::clients::graph_clients;
 use crate::services::provisioning_jobs::{
-    SYNC_ALL_SECRET, find_service_principal, graph_call, ignore_not_found, job_is_running,
-    pick_aws_job, pick_aws_template, put_secrets, readable_secret, set_running,
+    SYNC_ALL_SECRET, find_service_principal, graph_call, ignore_not_found, job_from_template,
+    job_is_running, pick_aws_job, pick_aws_template, put_secrets, readable_secret, set_running,
     validate_saved_credentials,
 };
 use crate::services::scim_endpoint::preflight;
@@ -117,6 +117,15 @@ impl Resource for ScimProvisioningResource {
         if !planned.application_id.is_unknown() {
             planned.id = planned.application_id.clone();
         }
+        // The proposed state equals the prior one when only a default differs (a job paused outside Terraform
+        // has `enabled = false`, the default is `true`), so the framework left the status as it was; the
+        // apply that starts the job changes it, which Terraform would report as an inconsistent result.
+        if !plan.is_create() {
+            let prior = ScimProvisioningModel::decode(&plan.prior)?;
+            if planned != prior {
+                planned.status_changes_on_apply();
+            }
+        }
         plan.planned = planned.encode();
 
         if !config.scim_token_wo.is_null() {
@@ -169,12 +178,24 @@ impl Resource for ScimProvisioningResource {
             .await?;
         let template = pick_aws_template(&templates)
             .map_err(|d| d.at(AttributePath::new("application_id")))?;
-        let job = ctx
+        // Entra keeps one job per template on a service principal: one already made from this template (by an
+        // apply interrupted before its state was saved) is taken up again instead of adding a second.
+        let existing = ctx
             .guard(graph_call(
-                graph.create_synchronization_job(&service_principal_id, &template.id),
-                "create the provisioning job",
+                graph.list_synchronization_jobs(&service_principal_id),
+                "list the provisioning jobs",
             ))
             .await?;
+        let job = match job_from_template(existing, &template.id) {
+            Some(job) => job,
+            None => {
+                ctx.guard(graph_call(
+                    graph.create_synchronization_job(&service_principal_id, &template.id),
+                    "create the provisioning job",
+                ))
+                .await?
+            }
+        };
 
         // From here on the job exists: any failure returns it as partial state so Terraform keeps track of it
         // (the resource is tainted and replaced, or destroyed, by the next run).

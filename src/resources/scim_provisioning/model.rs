@@ -29,6 +29,22 @@ crate::model! {
     }
 }
 
+impl ScimProvisioningModel {
+    /// The job's status outputs, which any apply may change (starting, pausing or restarting the job), become
+    /// "known after apply".
+    pub(super) fn status_changes_on_apply(&mut self) {
+        for output in [
+            &mut self.status,
+            &mut self.last_execution_state,
+            &mut self.quarantine_reason,
+            &mut self.last_successful_execution_at,
+        ] {
+            *output = Attr::unknown();
+        }
+        self.error_count = Attr::unknown();
+    }
+}
+
 /// The SCIM bearer token; `Debug` never shows it.
 pub(super) type ScimToken = Secret;
 
