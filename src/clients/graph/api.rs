@@ -11,7 +11,7 @@ use super::client::{ApiError, GraphClient, GraphError, Replay};
 use super::models::*;
 
 /// Ids go into URL paths; anything that could change the path is refused instead of escaped.
-fn segment(id: &str) -> Result<&str, GraphError> {
+pub(super) fn segment(id: &str) -> Result<&str, GraphError> {
     if id.is_empty() || id.contains(['/', '?', '#', '%', ' ']) {
         return Err(GraphError::Invalid(format!(
             "{id:?} is not a valid Microsoft Graph object id"

@@ -21,6 +21,7 @@
 pub mod api;
 pub mod auth;
 pub mod client;
+pub mod conditional_access;
 pub mod models;
 pub mod settings;
 #[cfg(test)]
