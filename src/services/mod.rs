@@ -21,3 +21,4 @@ pub mod scim_endpoint;
 pub mod signing_certificates;
 
 pub use clients::IdbridgeClients;
+pub mod attribute_mappings;

@@ -226,6 +226,42 @@ impl Store {
         }
     }
 
+    /// Records a user's SCIM enterprise extension as its identitystore `Extensions` (`aws:identitystore:enterprise`,
+    /// which DescribeUser answers when asked for it); `None` clears them. Like `record_external_id`, AWS's SCIM
+    /// endpoint does this inside AWS.
+    pub async fn record_enterprise_extension(
+        &self,
+        id: &str,
+        enterprise: Option<&Value>,
+    ) -> Result<(), ScimError> {
+        let extensions = match enterprise {
+            Some(enterprise) => json!({ "aws:identitystore:enterprise": enterprise }),
+            None => json!({}),
+        };
+        let failed = |detail: String| {
+            ScimError::new(
+                500,
+                format!(
+                    "cannot record the enterprise extension of {id} with the AWS proxy: {detail}"
+                ),
+            )
+        };
+        let response = self
+            .http
+            .put(format!("{}/_proxy/extensions/{id}", self.proxy_url))
+            .header("Content-Type", "application/json")
+            .body(json!({ "Extensions": extensions }).to_string())
+            .send()
+            .await
+            .map_err(|err| failed(err.to_string()))?;
+        if response.status().is_success() {
+            return Ok(());
+        }
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        Err(failed(format!("HTTP {status}: {text}")))
+    }
+
     /// Records the SCIM `externalId` of a group or user as its identitystore `ExternalIds` (`None` clears them).
     /// AWS's SCIM endpoint does this inside AWS; identitystore's public API cannot, so the AWS proxy offers an
     /// emulator-only route for it.

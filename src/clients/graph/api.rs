@@ -574,7 +574,7 @@ impl GraphClient {
 
     // ---- provisioning (synchronization) ----
 
-    fn synchronization_url(
+    pub(super) fn synchronization_url(
         &self,
         service_principal_id: &str,
         rest: &str,

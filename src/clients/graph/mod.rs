@@ -24,6 +24,7 @@ pub mod client;
 pub mod conditional_access;
 pub mod models;
 pub mod settings;
+pub mod sync_schema;
 #[cfg(test)]
 mod test_support;
 
