@@ -6,7 +6,7 @@
 mod support;
 
 use idbridge_acceptance::{
-    CheckResult, State, Step, StepContext, TestCase, pointed_error, skipped_without_tf_acc,
+    CheckResult, State, Step, StepContext, TestCase, checks, pointed_error, skipped_without_tf_acc,
 };
 use serde_json::{Value, json};
 use support::{AWS_GALLERY_TEMPLATE, Graph, endpoints, http, unique};
@@ -73,7 +73,7 @@ fn fixture(graph: &Graph, name: &str) -> (String, String, String, String) {
         .as_array()
         .into_iter()
         .flatten()
-        .find(|r| r["value"] == "User")
+        .find(|r| r["displayName"] == "User")
         .and_then(|r| r["id"].as_str())
         .expect("the gallery app has a User role")
         .to_string();
@@ -167,10 +167,11 @@ fn provisioned_enterprise_attributes(sp: &str, job: &str, user_id: &str, upn: &s
         &format!("{jobs}/provisionOnDemand"),
         Some(json!({"parameters": [{"ruleId": rule, "subjects": [{"objectId": user_id, "objectTypeName": "User"}]}]})),
     );
+    // "Skipped" when the job's first cycle pushed the user already ("source and target already match").
     assert!(
         answer["key"]
             .as_str()
-            .is_some_and(|k| k.contains("Success")),
+            .is_some_and(|k| k.contains("Success") || k.contains("Skipped")),
         "on demand: {answer}"
     );
     let store = &endpoints().identity_store_id;
@@ -228,7 +229,9 @@ fn attribute_mappings_flow_to_the_identity_store_with_import_update_drift_and_de
     TestCase::new(vec![
         // Targets AWS's SCIM endpoint does not take are refused at plan, with nothing created.
         vars(Step::config(config(&mapping("ims[type eq \"work\"].value", "source", "mail"))))
-            .expect_error(&format!("{}.*does not support", pointed_error("Unsupported attribute mapping target", "attribute_mapping"))),
+            // A set block has no path Terraform can point into: the error names the resource and the target.
+            .expect_error("Unsupported attribute mapping target(?s).*ims\\[type eq .*does not support")
+            .check(checks::no_resources),
         vars(Step::config(config(&mapping(
             "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeType",
             "source",
@@ -253,7 +256,17 @@ fn attribute_mappings_flow_to_the_identity_store_with_import_update_drift_and_de
             ))
             .check(flows_to_the_identity_store),
         // Which targets the configuration manages is not in Graph: an import manages none until configured.
-        vars(Step::import(ADDRESS)).ignore(["attribute_mapping", "removed_targets"]),
+        vars(Step::import(ADDRESS)).ignore([
+            "attribute_mapping",
+            "removed_targets",
+            // The job's status moves on with each cycle; the token is write-only.
+            "status",
+            "last_execution_state",
+            "last_successful_execution_at",
+            "error_count",
+            "quarantine_reason",
+            "scim_token_wo_version",
+        ]),
         vars(Step::config(second.clone())).check(schema_maps(
             sp.clone(),
             vec![
