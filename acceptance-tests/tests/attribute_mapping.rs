@@ -314,3 +314,125 @@ fn attribute_mappings_flow_to_the_identity_store_with_import_update_drift_and_de
     .with_emulators()
     .run();
 }
+
+const TRUST: &str = "idbridge_saml_trust.aws";
+const ACCESS_CONTROL: &str = "https://aws.amazon.com/SAML/Attributes/AccessControl:";
+
+fn saml_config(name: &str, access_control: &str) -> String {
+    format!(
+        r#"
+resource "idbridge_entra_application" "aws" {{
+  display_name = "{name}"
+}}
+
+resource "idbridge_saml_trust" "aws" {{
+  application_id            = idbridge_entra_application.aws.id
+  aws_metadata_xml          = file("{}/tests/testdata/aws_sso_metadata.xml")
+  access_control_attributes = {{ {access_control} }}
+}}
+"#,
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+/// The claims mapping policy assigned to the trust's service principal: (policy id, its ClaimsSchema).
+fn claims_policy(state: &State) -> Result<(String, Value), idbridge_acceptance::CheckError> {
+    let sp = state
+        .require(TRUST)?
+        .attr("service_principal_id")
+        .ok_or("no service principal")?
+        .to_string();
+    let policies = Graph::connect().call_ok(
+        "GET",
+        &format!("/servicePrincipals/{sp}/claimsMappingPolicies"),
+        None,
+    );
+    let policy = &policies["value"][0];
+    let definition: Value =
+        serde_json::from_str(policy["definition"][0].as_str().ok_or("no definition")?)?;
+    Ok((
+        policy["id"].as_str().unwrap_or_default().to_string(),
+        definition["ClaimsMappingPolicy"]["ClaimsSchema"].clone(),
+    ))
+}
+
+/// The policy sends exactly these AccessControl claims (key → user attribute).
+fn sends_access_control(
+    expected: &'static [(&'static str, &'static str)],
+) -> impl Fn(&State) -> CheckResult {
+    move |state| {
+        let (_, schema) = claims_policy(state)?;
+        let mut sent: Vec<(String, String)> = schema
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|c| {
+                let key = c["SamlClaimType"].as_str()?.strip_prefix(ACCESS_CONTROL)?;
+                Some((
+                    key.to_string(),
+                    format!("{}.{}", c["Source"].as_str()?, c["ID"].as_str()?),
+                ))
+            })
+            .collect();
+        sent.sort();
+        let wanted: Vec<(String, String)> = expected
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        if sent != wanted {
+            return Err(format!("the claims policy sends {sent:?}, expected {wanted:?}").into());
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn saml_trust_sends_access_control_claims_with_import_update_drift_and_destroy() {
+    if skipped_without_tf_acc() {
+        return;
+    }
+    let name = unique("acc-saml-abac");
+    let first = saml_config(&name, "CostCenter = \"user.employeeorgdata.costcenter\"");
+    let second = saml_config(
+        &name,
+        "CostCenter = \"user.employeeorgdata.costcenter\", Department = \"user.department\"",
+    );
+    TestCase::new(vec![
+        Step::config(saml_config(&name, "\"cost*center\" = \"user.department\""))
+            .expect_error(&pointed_error("Invalid access control attribute key", "access_control_attributes"))
+            .check(checks::no_resources),
+        Step::config(first).check(sends_access_control(&[("CostCenter", "user.employeeorgdata.costcenter")])),
+        Step::import(TRUST).ignore(["aws_metadata_xml", "idp_metadata_xml"]),
+        Step::config(second.clone()).check(sends_access_control(&[
+            ("CostCenter", "user.employeeorgdata.costcenter"),
+            ("Department", "user.department"),
+        ])),
+        // The claims edited in the portal: the Department claim is gone. The plan shows it; apply restores it.
+        Step::config(second.clone())
+            .plan_only()
+            .expect_non_empty_plan()
+            .pre(|ctx: &StepContext| {
+                let (id, schema) = claims_policy(&ctx.state()?)?;
+                let kept: Vec<Value> = schema
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter(|c| c["SamlClaimType"] != format!("{ACCESS_CONTROL}Department").as_str())
+                    .cloned()
+                    .collect();
+                let definition = json!({"ClaimsMappingPolicy": {"Version": 1, "IncludeBasicClaimSet": "true", "ClaimsSchema": kept}});
+                Graph::connect().call_ok(
+                    "PATCH",
+                    &format!("/policies/claimsMappingPolicies/{id}"),
+                    Some(json!({"definition": [definition.to_string()]})),
+                );
+                Ok(())
+            }),
+        Step::config(second).check(sends_access_control(&[
+            ("CostCenter", "user.employeeorgdata.costcenter"),
+            ("Department", "user.department"),
+        ])),
+    ])
+    .with_emulators()
+    .run();
+}

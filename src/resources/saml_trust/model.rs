@@ -11,8 +11,8 @@ use crate::clients::graph::models::{Application, ClaimsMappingPolicy, ServicePri
 use crate::framework::{Attr, Value};
 use crate::saml::{IdpFederationMetadata, nameid_formats};
 use crate::services::claims_policies::{
-    claims_definition, parse_claims_definition, split_access_control_claims,
-    with_access_control_claims,
+    ACCESS_CONTROL_CLAIM_PREFIX, claims_definition, parse_claims_definition,
+    split_access_control_claims, with_access_control_claims,
 };
 use crate::services::signing_certificates::certificate_expiry;
 
@@ -176,13 +176,22 @@ impl SamlTrustModel {
                 {
                     state.nameid_source = source.into();
                     state.nameid_format = format.into();
-                    // AccessControl claims are `access_control_attributes` once that is set, else they stay
-                    // where a configuration without it put them.
-                    let additional = if self.access_control_attributes.is_null() {
+                    // AccessControl claims are `access_control_attributes`, unless a configuration without it
+                    // lists them in `additional_claims`.
+                    let kept_in_additional = self.access_control_attributes.is_null()
+                        && self.additional_claims.known().is_some_and(|claims| {
+                            claims
+                                .keys()
+                                .any(|claim| claim.starts_with(ACCESS_CONTROL_CLAIM_PREFIX))
+                        });
+                    let additional = if kept_in_additional {
                         additional
                     } else {
                         let (others, access_control) = split_access_control_claims(additional);
-                        state.access_control_attributes = access_control.into();
+                        if !(self.access_control_attributes.is_null() && access_control.is_empty())
+                        {
+                            state.access_control_attributes = access_control.into();
+                        }
                         others
                     };
                     if !(self.additional_claims.is_null() && additional.is_empty()) {

@@ -104,7 +104,12 @@ pub(super) fn schema() -> Schema {
                 .optional()
                 .validator(validate_access_control_keys)
                 .description(
-                    "Session tags for attribute-based access control sent in the SAML assertion: key → source                      (`user.<attribute>`, or any other text as a constant), each sent as the attribute                      `https://aws.amazon.com/SAML/Attributes/AccessControl:<key>`, e.g. `CostCenter =                      \"user.employeeorgdata.costcenter\"`. The alternative to `idbridge_access_control_attributes`                      with a SCIM `attribute_mapping`; when both name a key, IAM Identity Center uses the                      instance's configuration.",
+                    "Session tags for attribute-based access control sent in the SAML assertion: key → source \
+                     (`user.<attribute>`, or any other text as a constant), each sent as the attribute \
+                     `https://aws.amazon.com/SAML/Attributes/AccessControl:<key>`, e.g. `CostCenter = \
+                     \"user.employeeorgdata.costcenter\"`. The alternative to \
+                     `idbridge_access_control_attributes` with a SCIM `attribute_mapping`; when both name a key, \
+                     IAM Identity Center uses the instance's configuration.",
                 ),
         )
 }

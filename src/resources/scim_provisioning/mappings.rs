@@ -239,3 +239,104 @@ pub(super) fn refreshed(
     });
     (Set(mappings), removed)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mapping(
+        target: &str,
+        source: Option<&str>,
+        expression: Option<&str>,
+    ) -> AttributeMappingModel {
+        AttributeMappingModel {
+            target: target.into(),
+            source: source.map(str::to_string).into(),
+            expression: expression.map(str::to_string).into(),
+        }
+    }
+
+    #[test]
+    fn targets_follow_aws_scim_guide() {
+        for good in [
+            "userName",
+            "name.givenName",
+            "emails[type eq \"work\"].value",
+            "addresses[type eq \"work\"].locality",
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:costCenter",
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager",
+        ] {
+            assert_eq!(unsupported_target(good), None, "{good}");
+        }
+        for bad in [
+            "ims[type eq \"work\"].value",
+            "password",
+            "emails[type eq \"work\"].display",
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeType",
+            "roles",
+        ] {
+            assert!(unsupported_target(bad).is_some(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn plan_checks_sources_duplicates_types_and_removals() {
+        let ok = [mapping("title", Some("jobTitle"), None)];
+        assert!(validate_mappings(&ok, &Attr::Null).is_empty());
+        assert!(validate_mappings(&[mapping("title", None, None)], &Attr::Null).has_errors());
+        assert!(
+            validate_mappings(
+                &[mapping("title", Some("a"), Some("Join(\" \", [a])"))],
+                &Attr::Null
+            )
+            .has_errors()
+        );
+        let twice = [
+            mapping("title", Some("a"), None),
+            mapping("title", Some("b"), None),
+        ];
+        assert!(validate_mappings(&twice, &Attr::Null).has_errors());
+        let two_phones = [
+            mapping("phoneNumbers[type eq \"work\"].value", Some("a"), None),
+            mapping("phoneNumbers[type eq \"mobile\"].value", Some("b"), None),
+        ];
+        assert!(validate_mappings(&two_phones, &Attr::Null).has_errors());
+        let removed = Attr::from(BTreeSet::from(["title".to_string()]));
+        assert!(validate_mappings(&ok, &removed).has_errors());
+    }
+
+    #[test]
+    fn refresh_follows_the_schema_for_managed_targets_only() {
+        let managed = Set(vec![
+            mapping("title", Some("jobTitle"), None),
+            mapping("nickName", Some("mailNickname"), None),
+        ]);
+        let removed = Attr::from(BTreeSet::from([
+            "name.formatted".to_string(),
+            "locale".to_string(),
+        ]));
+        let remote = BTreeMap::from([
+            (
+                "title".to_string(),
+                MappingSource::Expression("ToUpper([jobTitle])".into()),
+            ),
+            (
+                "locale".to_string(),
+                MappingSource::Attribute("preferredLanguage".into()),
+            ),
+            (
+                "userName".to_string(),
+                MappingSource::Attribute("userPrincipalName".into()),
+            ),
+        ]);
+        let (mappings, removed) = refreshed(&managed, &removed, &remote);
+        assert_eq!(
+            mappings.0,
+            vec![mapping("title", None, Some("ToUpper([jobTitle])"))]
+        );
+        assert_eq!(
+            removed,
+            Attr::from(BTreeSet::from(["name.formatted".to_string()]))
+        );
+    }
+}

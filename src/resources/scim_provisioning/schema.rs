@@ -125,23 +125,33 @@ pub(super) fn schema() -> Schema {
             Nesting::Set,
             Block::new()
                 .description(
-                    "One user attribute mapping of the provisioning job (Entra admin center: Provisioning >                      Mappings > Provision Microsoft Entra ID Users). Only the targets listed here are managed;                      the job's other mappings stay as they are. Removing a block stops managing the mapping                      and leaves it in place; list the target in `removed_targets` to delete it.",
+                    "One user attribute mapping of the provisioning job (Entra admin center: Provisioning > \
+                     Mappings > Provision Microsoft Entra ID Users). Only the targets listed here are managed; \
+                     the job's other mappings stay as they are. Removing a block stops managing the mapping and \
+                     leaves it in place; list the target in `removed_targets` to delete it.",
                 )
                 .attribute(Attribute::string("target").required().description(
-                    "The SCIM attribute of AWS's schema the value goes to, e.g. `title`,                      `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:costCenter`. Targets AWS's SCIM                      endpoint does not support are refused at plan.",
+                    "The SCIM attribute of AWS's schema the value goes to, e.g. `title`, \
+                     `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:costCenter`. Targets AWS's SCIM \
+                     endpoint does not support are refused at plan.",
                 ))
                 .attribute(Attribute::string("source").optional().description(
-                    "The Entra user attribute the value comes from, e.g. `department`,                      `employeeOrgData.costCenter`, `extension_<appId>_<name>`. Exactly one of `source` and                      `expression`.",
+                    "The Entra user attribute the value comes from, e.g. `department`, \
+                     `employeeOrgData.costCenter`, `extension_<appId>_<name>`. Exactly one of `source` and \
+                     `expression`.",
                 ))
                 .attribute(Attribute::string("expression").optional().description(
-                    "An expression of Entra's mapping functions instead of `source`, e.g.                      `Join(\" \", [givenName], [surname])`.",
+                    "An expression of Entra's mapping functions instead of `source`, e.g. `Join(\" \", \
+                     [givenName], [surname])`.",
                 )),
         ))
         .attribute(
             Attribute::set("removed_targets", Type::String)
                 .optional()
                 .description(
-                    "Targets whose mappings (typically Entra's defaults AWS refuses, such as                      `phoneNumbers[type eq \"fax\"].value`) are deleted from the job and kept out: one put back                      in the portal shows as drift.",
+                    "Targets whose mappings (typically Entra's defaults AWS refuses, such as `phoneNumbers[type \
+                     eq \"fax\"].value`) are deleted from the job and kept out: one put back in the portal shows \
+                     as drift.",
                 ),
         )
 }
