@@ -330,10 +330,10 @@ async fn put_job_schema(
     let mut body = body_object(&bytes)?;
     body.remove("@odata.context");
     check_entity_body(&state, "microsoft.graph.synchronizationSchema", &body)?;
-    if !body
+    if body
         .get("synchronizationRules")
         .and_then(Value::as_array)
-        .is_some_and(|rules| !rules.is_empty())
+        .is_none_or(Vec::is_empty)
     {
         return Err(GraphError::bad_request(
             "The schema must have at least one synchronization rule.",

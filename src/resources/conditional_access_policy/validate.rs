@@ -58,7 +58,7 @@ fn each(
     match elements
         .iter()
         .filter_map(Value::as_str)
-        .find_map(|text| check(text))
+        .find_map(check)
     {
         Some(detail) => Diagnostic::error(summary, detail).at(path.clone()).into(),
         None => Diagnostics::new(),
