@@ -231,6 +231,27 @@ async fn put_config(State(proxy): State<Arc<Proxy>>, body: Bytes) -> Response {
     }
 }
 
+/// An emulator-only record PUT by the SCIM stand-in: the body parsed by `parse`, then stored by `store`; 204, or
+/// 400 with the reason.
+fn put_record<T>(
+    proxy: &Proxy,
+    id: &str,
+    body: &Bytes,
+    parse: impl FnOnce(&Value) -> Result<T, String>,
+    store: impl FnOnce(&Proxy, &str, T),
+) -> Response {
+    let parsed = serde_json::from_slice::<Value>(body)
+        .map_err(|err| format!("body is not JSON: {err}"))
+        .and_then(|body| parse(&body));
+    match parsed {
+        Ok(record) => {
+            store(proxy, id, record);
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Err(message) => (StatusCode::BAD_REQUEST, message).into_response(),
+    }
+}
+
 /// `{"ExternalIds": [{"Issuer", "Id"}]}` for a group or user id; an empty list clears them. Emulator-only: in AWS
 /// the SCIM endpoint writes them and the public API cannot.
 async fn put_external_ids(
@@ -238,16 +259,13 @@ async fn put_external_ids(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let parsed = serde_json::from_slice::<Value>(&body)
-        .map_err(|err| format!("body is not JSON: {err}"))
-        .and_then(|body| identitystore::parse_external_ids(&body));
-    match parsed {
-        Ok(external_ids) => {
-            identitystore::set_external_ids(&proxy, &id, external_ids);
-            StatusCode::NO_CONTENT.into_response()
-        }
-        Err(message) => (StatusCode::BAD_REQUEST, message).into_response(),
-    }
+    put_record(
+        &proxy,
+        &id,
+        &body,
+        identitystore::parse_external_ids,
+        identitystore::set_external_ids,
+    )
 }
 
 /// `{"Extensions": {"aws:identitystore:enterprise": {...}}}` for a user id; `{}` clears them. Emulator-only: in
@@ -257,16 +275,13 @@ async fn put_extensions(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let parsed = serde_json::from_slice::<Value>(&body)
-        .map_err(|err| format!("body is not JSON: {err}"))
-        .and_then(|body| identitystore::parse_extensions(&body));
-    match parsed {
-        Ok(extensions) => {
-            identitystore::set_extensions(&proxy, &id, extensions);
-            StatusCode::NO_CONTENT.into_response()
-        }
-        Err(message) => (StatusCode::BAD_REQUEST, message).into_response(),
-    }
+    put_record(
+        &proxy,
+        &id,
+        &body,
+        identitystore::parse_extensions,
+        identitystore::set_extensions,
+    )
 }
 
 /// What is recorded for a group or user id (`{"ExternalIds": []}` when nothing is), for inspection.

@@ -55,11 +55,7 @@ fn each(
     let Some(elements) = value.elements() else {
         return Diagnostics::new();
     };
-    match elements
-        .iter()
-        .filter_map(Value::as_str)
-        .find_map(check)
-    {
+    match elements.iter().filter_map(Value::as_str).find_map(check) {
         Some(detail) => Diagnostic::error(summary, detail).at(path.clone()).into(),
         None => Diagnostics::new(),
     }
