@@ -166,6 +166,23 @@ pub fn validate_length(
     }
 }
 
+/// Session tag keys (sso-admin `AccessControlAttribute.Key`, the same keys SAML `AccessControl:<key>` attributes
+/// carry): 1 to 128 letters, digits, spaces and `_ . : / = + - @`. What is wrong with `key`, or `None`.
+pub fn session_tag_key_problem(key: &str) -> Option<String> {
+    const MAX_KEY_LENGTH: usize = 128;
+    if key.is_empty() {
+        Some("must not be empty".to_string())
+    } else if key.chars().count() > MAX_KEY_LENGTH {
+        Some(format!("is longer than {MAX_KEY_LENGTH} characters"))
+    } else {
+        key.chars()
+            .find(|c| !(c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(*c)))
+            .map(|c| {
+                format!("contains {c:?}; keys may hold letters, digits, spaces and _ . : / = + - @")
+            })
+    }
+}
+
 #[cfg(test)]
 mod inline_policy_size_tests {
     use super::*;

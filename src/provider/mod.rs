@@ -105,6 +105,7 @@ impl Provider for IdbridgeProvider {
             Arc::new(PermissionSetResource),
             Arc::new(ScimProvisioningResource),
             Arc::new(AccessControlAttributesResource),
+            Arc::new(crate::resources::conditional_access_policy::ConditionalAccessPolicyResource),
         ]
     }
 

@@ -30,6 +30,46 @@ fn claim_entry(source: &str) -> serde_json::Map<String, serde_json::Value> {
     entry
 }
 
+/// The SAML attribute AWS reads session tags from: `https://aws.amazon.com/SAML/Attributes/AccessControl:<key>`
+/// (IAM Identity Center user guide, "Choose attributes in your identity source": passing attributes in the
+/// SAML assertion, the alternative to the access control attributes of the instance and SCIM).
+pub const ACCESS_CONTROL_CLAIM_PREFIX: &str =
+    "https://aws.amazon.com/SAML/Attributes/AccessControl:";
+
+/// The additional claims with one `AccessControl:<key>` claim per access control attribute (key → source).
+pub fn with_access_control_claims(
+    additional: &BTreeMap<String, String>,
+    access_control: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
+    let mut claims = additional.clone();
+    for (key, source) in access_control {
+        claims.insert(
+            format!("{ACCESS_CONTROL_CLAIM_PREFIX}{key}"),
+            source.clone(),
+        );
+    }
+    claims
+}
+
+/// Splits parsed claims into (the other additional claims, the access control attributes by key).
+pub fn split_access_control_claims(
+    claims: BTreeMap<String, String>,
+) -> (BTreeMap<String, String>, BTreeMap<String, String>) {
+    let mut access_control = BTreeMap::new();
+    let mut others = BTreeMap::new();
+    for (claim_type, source) in claims {
+        match claim_type.strip_prefix(ACCESS_CONTROL_CLAIM_PREFIX) {
+            Some(key) => {
+                access_control.insert(key.to_string(), source);
+            }
+            None => {
+                others.insert(claim_type, source);
+            }
+        }
+    }
+    (others, access_control)
+}
+
 /// The claims mapping policy `definition` document.
 pub fn claims_definition(
     nameid_source: &str,
@@ -226,6 +266,24 @@ async fn delete_policy(graph: &GraphClient, policy_id: &str) -> Result<(), Diagn
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn access_control_attributes_travel_as_access_control_claims() {
+        let additional = BTreeMap::from([("urn:x".to_string(), "user.mail".to_string())]);
+        let access_control = BTreeMap::from([(
+            "CostCenter".to_string(),
+            "user.employeeorgdata.costcenter".to_string(),
+        )]);
+        let claims = with_access_control_claims(&additional, &access_control);
+        assert_eq!(
+            claims["https://aws.amazon.com/SAML/Attributes/AccessControl:CostCenter"],
+            "user.employeeorgdata.costcenter"
+        );
+        assert_eq!(
+            split_access_control_claims(claims),
+            (additional, access_control)
+        );
+    }
 
     #[test]
     fn claims_definition_round_trips_nameid_and_additional_claims() {

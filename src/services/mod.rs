@@ -23,3 +23,4 @@ pub mod sign_in;
 pub mod signing_certificates;
 
 pub use clients::IdbridgeClients;
+pub mod attribute_mappings;

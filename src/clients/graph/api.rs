@@ -13,7 +13,7 @@ use super::models::*;
 pub mod sign_in_reads;
 
 /// Ids go into URL paths; anything that could change the path is refused instead of escaped.
-fn segment(id: &str) -> Result<&str, GraphError> {
+pub(super) fn segment(id: &str) -> Result<&str, GraphError> {
     if id.is_empty() || id.contains(['/', '?', '#', '%', ' ']) {
         return Err(GraphError::Invalid(format!(
             "{id:?} is not a valid Microsoft Graph object id"
@@ -646,7 +646,7 @@ impl GraphClient {
 
     // ---- provisioning (synchronization) ----
 
-    fn synchronization_url(
+    pub(super) fn synchronization_url(
         &self,
         service_principal_id: &str,
         rest: &str,

@@ -22,8 +22,10 @@ pub mod api;
 pub mod auth;
 pub mod client;
 mod create_once;
+pub mod conditional_access;
 pub mod models;
 pub mod settings;
+pub mod sync_schema;
 #[cfg(test)]
 mod test_support;
 

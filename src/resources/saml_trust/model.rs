@@ -10,7 +10,10 @@ use super::{
 use crate::clients::graph::models::{Application, ClaimsMappingPolicy, ServicePrincipal};
 use crate::framework::{Attr, Value};
 use crate::saml::{IdpFederationMetadata, nameid_formats};
-use crate::services::claims_policies::{claims_definition, parse_claims_definition};
+use crate::services::claims_policies::{
+    ACCESS_CONTROL_CLAIM_PREFIX, claims_definition, parse_claims_definition,
+    split_access_control_claims, with_access_control_claims,
+};
 use crate::services::signing_certificates::{active_signing_thumbprint, certificate_expiry};
 
 crate::model! {
@@ -40,6 +43,8 @@ crate::model! {
         pub certificate_thumbprint: Attr<String>,
         pub certificate_expires_at: Attr<String>,
         pub timeouts: Value,
+        // Session tags in the assertion (AccessControl claims).
+        pub access_control_attributes: Attr<BTreeMap<String, String>>,
     }
 }
 
@@ -96,7 +101,14 @@ impl SamlTrustModel {
             self.nameid_format
                 .as_str()
                 .unwrap_or(nameid_formats::EMAIL_ADDRESS),
-            &self.additional_claims.known().cloned().unwrap_or_default(),
+            &with_access_control_claims(
+                &self.additional_claims.known().cloned().unwrap_or_default(),
+                &self
+                    .access_control_attributes
+                    .known()
+                    .cloned()
+                    .unwrap_or_default(),
+            ),
         )
     }
 
@@ -179,6 +191,24 @@ impl SamlTrustModel {
                 {
                     state.nameid_source = source.into();
                     state.nameid_format = format.into();
+                    // AccessControl claims are `access_control_attributes`, unless a configuration without it
+                    // lists them in `additional_claims`.
+                    let kept_in_additional = self.access_control_attributes.is_null()
+                        && self.additional_claims.known().is_some_and(|claims| {
+                            claims
+                                .keys()
+                                .any(|claim| claim.starts_with(ACCESS_CONTROL_CLAIM_PREFIX))
+                        });
+                    let additional = if kept_in_additional {
+                        additional
+                    } else {
+                        let (others, access_control) = split_access_control_claims(additional);
+                        if !(self.access_control_attributes.is_null() && access_control.is_empty())
+                        {
+                            state.access_control_attributes = access_control.into();
+                        }
+                        others
+                    };
                     if !(self.additional_claims.is_null() && additional.is_empty()) {
                         state.additional_claims = additional.into();
                     }

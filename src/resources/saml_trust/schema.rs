@@ -3,7 +3,10 @@
 use super::validate::{
     certificate_name, certificate_validity, nameid_format, nameid_source, positive_days,
 };
-use crate::framework::{Attribute, NestedBlock, Operation, Schema, Type};
+use crate::framework::{
+    Attribute, AttributePath, Diagnostic, Diagnostics, NestedBlock, Operation, Schema, Type, Value,
+};
+use crate::helpers::aws_inputs::session_tag_key_problem;
 use crate::helpers::ids::validate_object_id;
 use crate::helpers::ownership::{ADOPT_EXISTING, adopt_existing_description};
 
@@ -108,4 +111,37 @@ pub(super) fn schema() -> Schema {
             Operation::Update,
             Operation::Delete,
         ]))
+        // Session tags in the assertion (AccessControl claims).
+        .attribute(
+            Attribute::map("access_control_attributes", Type::String)
+                .optional()
+                .validator(validate_access_control_keys)
+                .description(
+                    "Session tags for attribute-based access control sent in the SAML assertion: key → source \
+                     (`user.<attribute>`, or any other text as a constant), each sent as the attribute \
+                     `https://aws.amazon.com/SAML/Attributes/AccessControl:<key>`, e.g. `CostCenter = \
+                     \"user.employeeorgdata.costcenter\"`. The alternative to \
+                     `idbridge_access_control_attributes` with a SCIM `attribute_mapping`; when both name a key, \
+                     IAM Identity Center uses the instance's configuration.",
+                ),
+        )
+}
+
+/// Keys are session tag keys (sso-admin `AccessControlAttribute.Key`).
+fn validate_access_control_keys(value: &Value, path: &AttributePath) -> Diagnostics {
+    let Some(entries) = value.as_map() else {
+        return Diagnostics::new();
+    };
+    match entries
+        .keys()
+        .find_map(|key| session_tag_key_problem(key).map(|problem| (key, problem)))
+    {
+        Some((key, problem)) => Diagnostic::error(
+            "Invalid access control attribute key",
+            format!("The key {key:?} {problem}."),
+        )
+        .at(path.clone())
+        .into(),
+        None => Diagnostics::new(),
+    }
 }

@@ -12,6 +12,7 @@
 
 mod identity;
 mod list;
+mod mappings;
 mod model;
 mod schema;
 mod validate;
@@ -26,6 +27,7 @@ use crate::framework::{
     Operation, PlanChange, Resource, Schema, UpdateRequest, Value, async_trait,
 };
 use crate::helpers::{graph_error, is_object_id};
+use crate::services::attribute_mappings::{read_user_mappings, write_user_mappings};
 use crate::services::clients::graph_clients;
 use crate::services::provisioning_jobs::{
     SYNC_ALL_SECRET, find_service_principal, graph_call, ignore_not_found, job_from_template,
@@ -41,6 +43,24 @@ pub use list::ScimProvisioningList;
 pub const TYPE_NAME: &str = "idbridge_scim_provisioning";
 
 pub struct ScimProvisioningResource;
+
+/// Writes the managed attribute mappings of `planned` into the job's schema.
+async fn write_mappings(
+    graph: &GraphClient,
+    service_principal_id: &str,
+    job_id: &str,
+    planned: &ScimProvisioningModel,
+) -> Result<(), Diagnostics> {
+    write_user_mappings(
+        graph,
+        service_principal_id,
+        job_id,
+        &mappings::desired_mappings(&planned.attribute_mapping.0),
+        &mappings::removed(&planned.removed_targets),
+    )
+    .await
+    .map(|_| ())
+}
 
 fn application_missing(application_id: &str) -> Diagnostics {
     Diagnostic::error(
@@ -97,6 +117,16 @@ impl Resource for ScimProvisioningResource {
 
     fn default_timeout(&self, _operation: Operation) -> Duration {
         Duration::from_secs(10 * 60)
+    }
+
+    async fn validate_config(&self, _ctx: &Context, config: &Value) -> Diagnostics {
+        match ScimProvisioningModel::decode(config) {
+            Ok(config) => {
+                mappings::validate_mappings(&config.attribute_mapping.0, &config.removed_targets)
+            }
+            // Unknown blocks (dynamic blocks over unknown values) are checked at apply.
+            Err(_) => Diagnostics::new(),
+        }
     }
 
     async fn modify_plan(&self, ctx: &Context, plan: &mut PlanChange) -> Result<(), Diagnostics> {
@@ -199,6 +229,7 @@ impl Resource for ScimProvisioningResource {
 
         // From here on the job exists: any failure returns it as partial state so Terraform keeps track of it
         // (the resource is tainted and replaced, or destroyed, by the next run).
+        let planned_mappings = planned.clone();
         let mut state = ScimProvisioningModel {
             id: application_id.as_str().into(),
             job_id: job.id.as_str().into(),
@@ -212,6 +243,10 @@ impl Resource for ScimProvisioningResource {
 
         let configured = async {
             save_secrets(&graph, &service_principal_id, &job.id, &desired).await?;
+            // Before the job starts, so that its first cycle already maps with them.
+            if planned_mappings.manages_mappings() {
+                write_mappings(&graph, &service_principal_id, &job.id, &planned_mappings).await?;
+            }
             set_running(
                 &graph,
                 &service_principal_id,
@@ -296,6 +331,13 @@ impl Resource for ScimProvisioningResource {
         }
         state.set_job_status(&job);
         state.enabled = job_is_running(&job).into();
+        if state.manages_mappings() {
+            let remote = ctx
+                .guard(read_user_mappings(&graph, &service_principal_id, &job.id))
+                .await?;
+            (state.attribute_mapping, state.removed_targets) =
+                mappings::refreshed(&state.attribute_mapping, &state.removed_targets, &remote);
+        }
         // Graph masks secret values on read; only values it shows in clear are taken over.
         if let Some(endpoint) = readable_secret(&secrets, secret_keys::BASE_ADDRESS) {
             state.scim_endpoint = endpoint.into();
@@ -339,6 +381,16 @@ impl Resource for ScimProvisioningResource {
                 &service_principal_id,
                 &job_id,
                 &desired,
+            ))
+            .await?;
+        }
+
+        if prior.mappings_change(&planned) {
+            ctx.guard(write_mappings(
+                &graph,
+                &service_principal_id,
+                &job_id,
+                &planned,
             ))
             .await?;
         }
