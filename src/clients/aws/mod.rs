@@ -13,6 +13,7 @@ mod identitystore;
 mod limits;
 pub mod retry;
 mod settings;
+mod status_poller;
 
 #[cfg(test)]
 mod moto;
@@ -35,3 +36,4 @@ pub use limits::{
 };
 pub use retry::{Conflicts, Deadline, PollPolicy, RetryPolicy};
 pub use settings::{AssumeRoleSettings, AwsSettings, LazyIdentityCenter};
+pub use status_poller::{ListedStatus, OperationKind};
