@@ -407,35 +407,31 @@ impl AssignmentApi for SdkAssignmentApi {
                 ListedStatus::Failed => sso::StatusValues::Failed,
             })
             .build();
+        // The two listings differ only in their builder and output member (distinct SDK types).
+        macro_rules! page {
+            ($list:ident, $member:ident) => {{
+                let out = self
+                    .sso
+                    .$list()
+                    .instance_arn(instance_arn)
+                    .filter(filter)
+                    .max_results(PAGE_SIZE)
+                    .set_next_token(next_token_in)
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk(op, e))?;
+                (out.$member().to_vec(), next_token(out.next_token()))
+            }};
+        }
         let (listed, token) = match kind {
-            OperationKind::Creation => {
-                let out = self
-                    .sso
-                    .list_account_assignment_creation_status()
-                    .instance_arn(instance_arn)
-                    .filter(filter)
-                    .max_results(PAGE_SIZE)
-                    .set_next_token(next_token_in)
-                    .send()
-                    .await
-                    .map_err(|e| AwsError::from_sdk(op, e))?;
-                let token = next_token(out.next_token());
-                (out.account_assignments_creation_status().to_vec(), token)
-            }
-            OperationKind::Deletion => {
-                let out = self
-                    .sso
-                    .list_account_assignment_deletion_status()
-                    .instance_arn(instance_arn)
-                    .filter(filter)
-                    .max_results(PAGE_SIZE)
-                    .set_next_token(next_token_in)
-                    .send()
-                    .await
-                    .map_err(|e| AwsError::from_sdk(op, e))?;
-                let token = next_token(out.next_token());
-                (out.account_assignments_deletion_status().to_vec(), token)
-            }
+            OperationKind::Creation => page!(
+                list_account_assignment_creation_status,
+                account_assignments_creation_status
+            ),
+            OperationKind::Deletion => page!(
+                list_account_assignment_deletion_status,
+                account_assignments_deletion_status
+            ),
         };
         let items = listed
             .iter()
