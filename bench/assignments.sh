@@ -1,19 +1,35 @@
 #!/usr/bin/env bash
 # Benchmark: GROUPS Entra groups x ACCOUNTS accounts x 1 permission set through real Terraform and the
-# provider against the emulators (40 ms latency, operations completing COMPLETE_MS=200 ms after they start, quotas on). Prints numbers; asserts
-# nothing. Usage: bench/assignments.sh [groups=50] [accounts=20]
+# provider against the emulators (40 ms latency, asynchronous operations completing --complete-ms N ms
+# after they start, quotas on): apply, refresh-only plan, a move of every assignment to another permission
+# set, destroy. Prints numbers; asserts nothing.
+# Usage: bench/assignments.sh [groups=50] [accounts=20] [--complete-ms N (default 200)] [--release]
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 TOOLS=${IDBRIDGE_TOOLS_DIR:-$ROOT/.tools}
 TF=${TF_ACC_TERRAFORM_PATH:-$TOOLS/bin/terraform}
-N_GROUPS=${1:-50}
-N_ACCOUNTS=${2:-20}
 COMPLETE_MS=${COMPLETE_MS:-200}
+PROFILE=debug
+POSITIONAL=()
+while [ $# -gt 0 ]; do
+  case $1 in
+    --complete-ms) COMPLETE_MS=$2; shift 2 ;;
+    --complete-ms=*) COMPLETE_MS=${1#*=}; shift ;;
+    --release) PROFILE=release; shift ;;
+    *) POSITIONAL+=("$1"); shift ;;
+  esac
+done
+N_GROUPS=${POSITIONAL[0]:-50}
+N_ACCOUNTS=${POSITIONAL[1]:-20}
 TPS=20
+SLOTS=10
 
 (cd "$ROOT" && cargo build --workspace --bins --quiet)
-PROVIDER=$(readlink -f "$ROOT/target/debug/terraform-provider-idbridge")
+if [ "$PROFILE" = release ]; then
+  (cd "$ROOT" && cargo build --release --bin terraform-provider-idbridge --quiet)
+fi
+PROVIDER=$(readlink -f "$ROOT/target/$PROFILE/terraform-provider-idbridge")
 EMULATORS=$ROOT/target/debug/idbridge-emulators
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/idbridge-bench.XXXXXX")
@@ -43,7 +59,7 @@ ENDPOINTS=$(head -n 1 "$WORK/emulators.out")
 [ -n "$ENDPOINTS" ] || { echo "emulators did not start; see $WORK/emulators.log" >&2; exit 1; }
 AWS_URL=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["aws_endpoint_url"])' "$ENDPOINTS")
 
-echo "fixtures: $N_GROUPS groups, $N_ACCOUNTS accounts, 1 permission set"
+echo "fixtures: $N_GROUPS groups, $N_ACCOUNTS accounts, 1 permission set (+1 to move to); complete-ms $COMPLETE_MS; $PROFILE provider"
 python3 "$ROOT/bench/fixtures.py" "$N_GROUPS" "$N_ACCOUNTS" <<<"$ENDPOINTS" >"$WORK/tf/terraform.tfvars.json"
 
 # Provider environment from the endpoints line.
@@ -107,23 +123,41 @@ run_phase apply apply -auto-approve -input=false -parallelism=10
 echo "refresh-only plan..."
 run_phase refresh plan -refresh-only -input=false -parallelism=10
 (cd "$WORK/tf" && "$TF" show -json >"$WORK/state.json" 2>/dev/null) || echo '{}' >"$WORK/state.json"
+echo "move to the other permission set..."
+run_phase move apply -auto-approve -input=false -parallelism=10 -var moved=true
+(cd "$WORK/tf" && "$TF" show -json >"$WORK/state-moved.json" 2>/dev/null) || echo '{}' >"$WORK/state-moved.json"
+echo "destroy..."
+run_phase destroy destroy -auto-approve -input=false -parallelism=10 -var moved=true
 
-python3 - "$WORK" "$N_GROUPS" "$N_ACCOUNTS" "$TPS" <<'PY'
+python3 - "$WORK" "$N_GROUPS" "$N_ACCOUNTS" "$TPS" "$SLOTS" "$COMPLETE_MS" <<'PY'
 import json, sys, re
 work, groups, accounts, tps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+slots, complete_s = int(sys.argv[5]), int(sys.argv[6]) / 1000
+assignments = groups * accounts
+# The irreducible asynchronous operations of each phase (a move deletes and creates every assignment).
+operations = {"apply": ("creates", assignments), "move": ("creates + deletes", 2 * assignments),
+              "destroy": ("deletes", assignments)}
 def load(name): return json.load(open(f"{work}/{name}"))
 def delta(phase):
     a, b = load(f"stats-after-{phase}.json"), load(f"stats-before-{phase}.json")
     ops = {k: v - b["calls_by_operation"].get(k, 0) for k, v in a["calls_by_operation"].items()}
     ops = {k: v for k, v in ops.items() if v}
     return ops, a["total_calls"] - b["total_calls"], a["throttles"] - b["throttles"], a["conflicts"] - b["conflicts"]
-state = load("state.json")
-resources = [r for r in state.get("values", {}).get("root_module", {}).get("resources", [])
-             if r["type"] == "idbridge_group_assignment"]
-complete = sum(1 for r in resources if len(r["values"].get("assignments") or []) == accounts)
+def resources_of(name):
+    state = load(name)
+    return [r for r in state.get("values", {}).get("root_module", {}).get("resources", [])
+            if r["type"] == "idbridge_group_assignment"]
+def complete_in(resources, marker):
+    return sum(1 for r in resources
+               if len([a for a in (r["values"].get("assignments") or []) if marker(a)]) == accounts)
+moved_arn = json.load(open(f"{work}/tf/terraform.tfvars.json"))["moved_permission_set_arn"]
+resources = resources_of("state.json")
+complete = complete_in(resources, lambda a: True)
+moved = complete_in(resources_of("state-moved.json"), lambda a: moved_arn in json.dumps(a))
 failed = groups - complete
-errors = len(re.findall(r"^.*Error: ", open(f"{work}/apply.log").read(), re.M))
-for phase in ("apply", "refresh"):
+errors = {phase: len(re.findall(r"^.*Error: ", open(f"{work}/{phase}.log").read(), re.M))
+          for phase in ("apply", "move", "destroy")}
+for phase in ("apply", "refresh", "move", "destroy"):
     status, wall = open(f"{work}/{phase}.result").read().split()
     ops, total, throttles, conflicts = delta(phase)
     rss = open(f"{work}/rss-{phase}").read().strip() if True else "0"
@@ -135,9 +169,16 @@ for phase in ("apply", "refresh"):
     print(f"provider peak RSS:    {int(rss) / 1024:.1f} MiB")
     floor = total / tps
     print(f"quota floor:          {floor:.1f} s ({total} calls / {tps} TPS); ratio {float(wall) / floor if floor else 0:.2f}x")
+    if phase in operations:
+        label, n = operations[phase]
+        physical = max(n / tps, n * complete_s / slots)
+        print(f"physical floor: {physical:.1f} s ({label} / {tps} TPS vs {label} x T / {slots} slots); "
+              f"ratio {float(wall) / physical:.2f}x")
     if phase == "refresh":
         pairs = accounts  # one permission set
         listing = ops.get("ListAccountAssignments", 0) + ops.get("ListAccountAssignmentsForPrincipal", 0)
         print(f"assignment reads:     {listing} for {pairs} (account, permission set) pairs ({listing / pairs:.2f} per pair)")
-print(f"\nresources: {len(resources)} in state, {complete} complete, failed resources: {failed} (apply errors: {errors})")
+print(f"\nresources: {len(resources)} in state, {complete} complete, failed resources: {failed} (apply errors: {errors['apply']})")
+print(f"moved: {moved} of {groups} resources on the other permission set (move errors: {errors['move']}); "
+      f"destroy errors: {errors['destroy']}")
 PY

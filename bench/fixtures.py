@@ -50,15 +50,18 @@ for i in range(GROUPS):
          {"@odata.id": f"{graph}/directoryObjects/{user['id']}"}, auth)
     group_ids.append(group["id"])
 
-ps = call("POST", ep["aws_endpoint_url"] + "/", {"InstanceArn": ep["sso_instance_arn"], "Name": "bench-ps",
-                                                 "SessionDuration": "PT1H"}, {
-    "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "SWBExternalService.CreatePermissionSet",
-    "Authorization": "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/sso/aws4_request, "
-                     "SignedHeaders=host, Signature=00"})
+def create_permission_set(name):
+    return call("POST", ep["aws_endpoint_url"] + "/", {"InstanceArn": ep["sso_instance_arn"], "Name": name,
+                                                       "SessionDuration": "PT1H"}, {
+        "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "SWBExternalService.CreatePermissionSet",
+        "Authorization": "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/sso/aws4_request, "
+                         "SignedHeaders=host, Signature=00"})["PermissionSet"]["PermissionSetArn"]
+
 
 json.dump({
     "application_id": app_id,
     "group_ids": group_ids,
-    "permission_set_arn": ps["PermissionSet"]["PermissionSetArn"],
+    "permission_set_arn": create_permission_set("bench-ps"),
+    "moved_permission_set_arn": create_permission_set("bench-ps-moved"),
     "account_ids": [f"{100000000000 + i:012d}" for i in range(ACCOUNTS)],
 }, sys.stdout, indent=1)

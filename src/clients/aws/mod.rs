@@ -14,6 +14,7 @@ mod identitystore_users;
 mod limits;
 pub mod retry;
 mod settings;
+mod status_poller;
 
 #[cfg(test)]
 mod moto;
@@ -36,3 +37,4 @@ pub use limits::{
 };
 pub use retry::{Conflicts, Deadline, PollPolicy, RetryPolicy};
 pub use settings::{AssumeRoleSettings, AwsSettings, LazyIdentityCenter};
+pub use status_poller::{ListedStatus, OperationKind};
