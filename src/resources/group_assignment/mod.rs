@@ -11,6 +11,7 @@
 //! set) per refresh, shared by all resources, so drift detection costs one call per pair, not per resource.
 
 mod apply;
+mod members;
 mod model;
 mod read;
 mod schema;
@@ -59,6 +60,7 @@ impl Resource for GroupAssignmentResource {
         let added = validate::added_permission_set_arns(&config, prior.as_ref());
         validate::check_instance_matches(&config, &added)?;
         verify_permission_sets_exist(ctx, &added, "permission_set_arns").await?;
+        members::preflight(ctx, &config).await?;
         let mut planned = GroupAssignmentModel::decode(&plan.planned)?;
         planned.complete_plan(&config, prior.as_ref());
         plan.planned = planned.encode();
