@@ -134,6 +134,18 @@ impl Tenant {
     }
 }
 
+/// The `identity_store_group_id` of the resource at `address`.
+fn identity_store_group(
+    state: &idbridge_acceptance::State,
+    address: &str,
+) -> Result<String, idbridge_acceptance::CheckError> {
+    Ok(state
+        .require(address)?
+        .attr("identity_store_group_id")
+        .unwrap_or_default()
+        .to_string())
+}
+
 fn config(app_id: &str, members_group: &str, only_group: &str, permission_set: &str) -> String {
     format!(
         r#"
@@ -201,11 +213,7 @@ fn group_members_are_provisioned_on_demand_warned_about_and_healed() {
         .check(checks::attr_equals(GROUP_ONLY, "provision_members", "false"))
         .check(checks::attr_absent(GROUP_ONLY, "provisioned_member_count"))
         .check(move |state| {
-            let members_group = state
-                .require(MEMBERS)?
-                .attr("identity_store_group_id")
-                .unwrap_or_default()
-                .to_string();
+            let members_group = identity_store_group(state, MEMBERS)?;
             let in_aws = t1.identity_store_members(&members_group);
             if in_aws != eligible1 {
                 return Err(format!(
@@ -221,11 +229,7 @@ fn group_members_are_provisioned_on_demand_warned_about_and_healed() {
             if links.len() != 2 || links.iter().any(|l| l.len() > 5) {
                 return Err(format!("expected two requests of at most 5 members: {links:?}").into());
             }
-            let solo_group = state
-                .require(GROUP_ONLY)?
-                .attr("identity_store_group_id")
-                .unwrap_or_default()
-                .to_string();
+            let solo_group = identity_store_group(state, GROUP_ONLY)?;
             let solo_in_aws = t1.identity_store_members(&solo_group);
             if !solo_in_aws.is_empty() {
                 return Err(format!(
@@ -270,7 +274,9 @@ fn group_members_are_provisioned_on_demand_warned_about_and_healed() {
         .plan_check({
             let late = late_member.clone();
             move |plan| {
-                let change = plan.change(MEMBERS).ok_or("no change planned for the group")?;
+                let change = plan
+                    .change(MEMBERS)
+                    .ok_or("no change planned for the group")?;
                 let late = late.lock().unwrap().clone();
                 let before = &change.before["missing_members"];
                 if change.actions != ["update"] || *before != json!([late]) {
@@ -280,7 +286,10 @@ fn group_members_are_provisioned_on_demand_warned_about_and_healed() {
                     )
                     .into());
                 }
-                if plan.change(GROUP_ONLY).is_some_and(|c| c.actions != ["no-op"]) {
+                if plan
+                    .change(GROUP_ONLY)
+                    .is_some_and(|c| c.actions != ["no-op"])
+                {
                     return Err("the group-only assignment changed".into());
                 }
                 Ok(())
@@ -289,14 +298,14 @@ fn group_members_are_provisioned_on_demand_warned_about_and_healed() {
 
     let (t3, late3) = (tenant.clone(), late_member.clone());
     let step_heal = Step::config(hcl)
-        .check(checks::attr_equals(MEMBERS, "provisioned_member_count", "11"))
+        .check(checks::attr_equals(
+            MEMBERS,
+            "provisioned_member_count",
+            "11",
+        ))
         .check(checks::attr_equals(MEMBERS, "missing_members.#", "0"))
         .check(move |state| {
-            let members_group = state
-                .require(MEMBERS)?
-                .attr("identity_store_group_id")
-                .unwrap_or_default()
-                .to_string();
+            let members_group = identity_store_group(state, MEMBERS)?;
             let late = late3.lock().unwrap().clone();
             if t3.identity_store_members(&members_group).contains(&late) {
                 Ok(())
@@ -314,4 +323,3 @@ fn group_members_are_provisioned_on_demand_warned_about_and_healed() {
     .with_emulators()
     .run();
 }
-

@@ -10,8 +10,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::clients::aws::{Deadline, IdentityCenter};
-use crate::clients::graph::{GraphClient, GraphError};
 use crate::clients::graph::models::{Group, SynchronizationRule, User};
+use crate::clients::graph::{GraphClient, GraphError};
 use crate::framework::{AttributePath, Context, Diagnostic, Diagnostics};
 use crate::helpers::{aws_error, graph_error};
 
@@ -146,10 +146,40 @@ impl MemberCaches {
         eligible: &[User],
         deadline: Deadline,
     ) -> Result<MemberStatus, Diagnostics> {
-        let members = identity_center
+        let members = self
+            .group_member_ids(identity_center, identity_store_id, group_id, deadline)
+            .await?;
+        self.status_of(
+            identity_center,
+            identity_store_id,
+            members,
+            eligible,
+            deadline,
+        )
+        .await
+    }
+
+    async fn group_member_ids(
+        &self,
+        identity_center: &IdentityCenter,
+        identity_store_id: &str,
+        group_id: &str,
+        deadline: Deadline,
+    ) -> Result<BTreeSet<String>, Diagnostics> {
+        identity_center
             .list_group_member_user_ids(identity_store_id, group_id, deadline)
             .await
-            .map_err(|e| aws_error("Cannot list the members of the identity store group", &e))?;
+            .map_err(|e| aws_error("Cannot list the members of the identity store group", &e).into())
+    }
+
+    async fn status_of(
+        &self,
+        identity_center: &IdentityCenter,
+        identity_store_id: &str,
+        members: BTreeSet<String>,
+        eligible: &[User],
+        deadline: Deadline,
+    ) -> Result<MemberStatus, Diagnostics> {
         let mut missing = BTreeSet::new();
         for user in eligible {
             let name = user_principal_name(user);
@@ -179,21 +209,28 @@ impl MemberCaches {
         let deadline = Deadline::after(wait);
         let mut pause = MEMBER_POLL_FIRST;
         loop {
-            let status = self
-                .status(
-                    identity_center,
-                    identity_store_id,
-                    group_id,
-                    eligible,
-                    deadline,
-                )
+            let members = self
+                .group_member_ids(identity_center, identity_store_id, group_id, deadline)
                 .await?;
-            if status.missing.is_empty() || deadline.remaining() <= pause {
-                return Ok(status);
+            let last_chance = deadline.remaining() <= pause;
+            // Fewer members than expected cannot be complete: wait without looking each user up.
+            if members.len() >= eligible.len() || last_chance {
+                let status = self
+                    .status_of(
+                        identity_center,
+                        identity_store_id,
+                        members,
+                        eligible,
+                        deadline,
+                    )
+                    .await?;
+                if status.missing.is_empty() || last_chance {
+                    return Ok(status);
+                }
             }
             tracing::info!(
                 group_id,
-                missing = status.missing.len(),
+                expected = eligible.len(),
                 "group members not in the identity store yet; waiting for SCIM provisioning"
             );
             tokio::time::sleep(pause).await;
@@ -230,7 +267,10 @@ pub fn multi_valued_mappings(rules: &[SynchronizationRule]) -> Vec<(String, Vec<
             // One value per filter: `addresses[type eq "work"].locality` and `….postalCode` are one address.
             let values: BTreeSet<&str> = targets
                 .iter()
-                .filter(|t| t.strip_prefix(attribute).is_some_and(|rest| rest.starts_with('[')))
+                .filter(|t| {
+                    t.strip_prefix(attribute)
+                        .is_some_and(|rest| rest.starts_with('['))
+                })
                 .map(|t| t.split_once(']').map_or(*t, |(value, _)| value))
                 .collect();
             (values.len() > 1).then(|| {
@@ -383,16 +423,17 @@ fn named(items: impl IntoIterator<Item = String>) -> String {
         .collect::<Vec<_>>()
         .join(", ");
     if items.len() > NAMED_IN_A_WARNING {
-        text.push_str(&format!(
-            " and {} more",
-            items.len() - NAMED_IN_A_WARNING
-        ));
+        text.push_str(&format!(" and {} more", items.len() - NAMED_IN_A_WARNING));
     }
     text
 }
 
 /// The pre-flight warnings about a group's members, pointed at `path`.
-pub fn warnings(members: &GroupMembers, review: &MemberReview, path: &AttributePath) -> Diagnostics {
+pub fn warnings(
+    members: &GroupMembers,
+    review: &MemberReview,
+    path: &AttributePath,
+) -> Diagnostics {
     let group = &members.group.display_name;
     let mut diags = Diagnostics::new();
     if !review.security_enabled {
@@ -526,7 +567,10 @@ mod tests {
             display_name: None,
             ..user("x@example.com", None, Some("X"))
         };
-        assert_eq!(rejection(&nameless).unwrap(), "no givenName, no displayName");
+        assert_eq!(
+            rejection(&nameless).unwrap(),
+            "no givenName, no displayName"
+        );
     }
 
     #[test]
@@ -542,7 +586,11 @@ mod tests {
             })
             .collect();
         assert_eq!(texts.len(), 3, "{texts:#?}");
-        assert!(texts[0].contains("bob@example.com (no surname)"), "{}", texts[0]);
+        assert!(
+            texts[0].contains("bob@example.com (no surname)"),
+            "{}",
+            texts[0]
+        );
         assert!(texts[0].contains("has space@example.com"), "{}", texts[0]);
         assert!(texts[1].contains("Contractors"), "{}", texts[1]);
         assert!(texts[2].contains("carol@example.com"), "{}", texts[2]);
@@ -590,7 +638,11 @@ mod tests {
         );
         let path = AttributePath::new("application_id");
         let warning = mapping_warning(&found, &path).unwrap();
-        assert!(warning.detail.contains("emails[type eq \"home\"].value"), "{}", warning.detail);
+        assert!(
+            warning.detail.contains("emails[type eq \"home\"].value"),
+            "{}",
+            warning.detail
+        );
         assert_eq!(warning.path, Some(path.clone()));
         assert!(mapping_warning(&[], &path).is_none());
     }
