@@ -27,6 +27,10 @@ use super::principal::EntraPrincipal;
 /// Entra's limit for provision on demand: 5 requests per 10 seconds per application.
 const ON_DEMAND_LIMIT: usize = 5;
 const ON_DEMAND_WINDOW: Duration = Duration::from_secs(10);
+/// Added to the window the pacer keeps: a slot is taken when a request leaves, Entra counts it when it arrives,
+/// so two requests exactly one window apart can land inside one of Entra's windows (and the 429 retries that
+/// follow bypass the pacer). Measured with bench/members.sh: 29 of 69 requests throttled without it.
+const ON_DEMAND_MARGIN: Duration = Duration::from_secs(1);
 /// Members one group subject may link ("synchronizationJob: provisionOnDemand": at most 5 per request).
 pub const ON_DEMAND_MEMBERS_LIMIT: usize = 5;
 
@@ -386,7 +390,12 @@ impl OnDemandPacers {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .entry(job_id.to_owned())
-            .or_insert_with(|| Arc::new(SlidingWindow::new(ON_DEMAND_LIMIT, ON_DEMAND_WINDOW)))
+            .or_insert_with(|| {
+                Arc::new(SlidingWindow::new(
+                    ON_DEMAND_LIMIT,
+                    ON_DEMAND_WINDOW + ON_DEMAND_MARGIN,
+                ))
+            })
             .clone()
     }
 }
