@@ -169,7 +169,9 @@ impl MemberCaches {
         identity_center
             .list_group_member_user_ids(identity_store_id, group_id, deadline)
             .await
-            .map_err(|e| aws_error("Cannot list the members of the identity store group", &e).into())
+            .map_err(|e| {
+                aws_error("Cannot list the members of the identity store group", &e).into()
+            })
     }
 
     async fn status_of(

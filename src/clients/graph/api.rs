@@ -576,7 +576,10 @@ impl GraphClient {
     /// "List group members"; `accountEnabled` is not a default property, hence `$select`).
     pub async fn list_group_user_members(&self, group_id: &str) -> Result<Vec<User>, GraphError> {
         let url = self.url(
-            &format!("/groups/{}/members/microsoft.graph.user", segment(group_id)?),
+            &format!(
+                "/groups/{}/members/microsoft.graph.user",
+                segment(group_id)?
+            ),
             &[
                 (
                     "$select",
@@ -591,8 +594,14 @@ impl GraphClient {
     /// The group's direct members that are groups (Entra provisions none of their members).
     pub async fn list_group_group_members(&self, group_id: &str) -> Result<Vec<Group>, GraphError> {
         let url = self.url(
-            &format!("/groups/{}/members/microsoft.graph.group", segment(group_id)?),
-            &[("$select", "id,displayName,securityEnabled"), ("$top", "999")],
+            &format!(
+                "/groups/{}/members/microsoft.graph.group",
+                segment(group_id)?
+            ),
+            &[
+                ("$select", "id,displayName,securityEnabled"),
+                ("$top", "999"),
+            ],
         );
         self.list_all(&url).await
     }

@@ -7,15 +7,15 @@ use std::sync::Arc;
 
 use crate::clients::aws::{AssignmentTarget, Deadline, IdentityCenter, Instance, Principal};
 use crate::clients::graph::GraphClient;
+use crate::clients::graph::models::SynchronizationJob;
 use crate::framework::model::Attr;
 use crate::framework::{ApplyError, AttributePath, Context, Diagnostic, Diagnostics, Model, Value};
 use crate::services::IdbridgeClients;
 use crate::services::app_roles::{EnterpriseApp, assign_user_role, find_enterprise_app};
 use crate::services::assignments::PrincipalAssignments;
 use crate::services::identity_store::{IdentityStoreMatch, check_group_for_new_match_mode};
-use crate::services::principal::EntraPrincipal;
-use crate::clients::graph::models::SynchronizationJob;
 use crate::services::members::MemberStatus;
+use crate::services::principal::EntraPrincipal;
 use crate::services::provisioning::{OnDemandJob, Provisioning};
 
 use super::members;
@@ -113,8 +113,12 @@ impl Apply {
         let (job, on_demand) = ctx.guard(self.on_demand(&provisioning)).await?;
         let review = match self.provision_members {
             true => Some(
-                ctx.guard(members::member_review(&self.clients, &self.graph, &self.group))
-                    .await?,
+                ctx.guard(members::member_review(
+                    &self.clients,
+                    &self.graph,
+                    &self.group,
+                ))
+                .await?,
             ),
             false => None,
         };
@@ -151,16 +155,29 @@ impl Apply {
     }
 
     /// Update of a group already provisioned: its members that are missing, provisioned and waited for.
-    async fn heal_members(&self, ctx: &Context, group_id: &str) -> Result<Option<MemberStatus>, Diagnostics> {
+    async fn heal_members(
+        &self,
+        ctx: &Context,
+        group_id: &str,
+    ) -> Result<Option<MemberStatus>, Diagnostics> {
         if !self.provision_members {
             return Ok(None);
         }
         let provisioning = self.provisioning();
         let review = ctx
-            .guard(members::member_review(&self.clients, &self.graph, &self.group))
+            .guard(members::member_review(
+                &self.clients,
+                &self.graph,
+                &self.group,
+            ))
             .await?;
         let missing = ctx
-            .guard(members::missing_member_ids(ctx, &provisioning, group_id, &review))
+            .guard(members::missing_member_ids(
+                ctx,
+                &provisioning,
+                group_id,
+                &review,
+            ))
             .await?;
         let on_demand = if missing.is_empty() {
             None

@@ -49,7 +49,10 @@ impl GroupAssignmentModel {
                 let settled = prior.filter(|prior| {
                     prior.provisions_members() == Some(true)
                         && prior.provisioned_member_count.is_known()
-                        && prior.missing_members.known().is_some_and(BTreeSet::is_empty)
+                        && prior
+                            .missing_members
+                            .known()
+                            .is_some_and(BTreeSet::is_empty)
                 });
                 match settled {
                     Some(prior) => {
@@ -81,7 +84,10 @@ impl GroupAssignmentModel {
 
 /// Plan: warn about the members provisioning will not bring to AWS, naming them. An unknown group id (made in
 /// the same apply) or an unconfigured provider is checked at apply; a group that does not exist is an error.
-pub(super) async fn preflight(ctx: &Context, config: &GroupAssignmentModel) -> Result<(), Diagnostics> {
+pub(super) async fn preflight(
+    ctx: &Context,
+    config: &GroupAssignmentModel,
+) -> Result<(), Diagnostics> {
     let Some(group_id) = config.entra_group_id.as_str() else {
         return Ok(());
     };
@@ -105,14 +111,21 @@ pub(super) async fn preflight(ctx: &Context, config: &GroupAssignmentModel) -> R
         }
     }
     let path = AttributePath::new(GROUP_ATTRIBUTE);
-    match clients.caches().members.group_members(&graph, group_id).await {
+    match clients
+        .caches()
+        .members
+        .group_members(&graph, group_id)
+        .await
+    {
         Ok(members) => {
             for warning in warnings(&members, &review(&members), &path) {
                 ctx.add_diagnostic(warning);
             }
             Ok(())
         }
-        Err(e) if e.is_not_found() => Err(graph_error("read the Entra ID group", &e).at(path).into()),
+        Err(e) if e.is_not_found() => {
+            Err(graph_error("read the Entra ID group", &e).at(path).into())
+        }
         Err(e) => {
             ctx.add_diagnostic(
                 Diagnostic::warning(
@@ -142,7 +155,11 @@ pub(super) async fn member_review(
         .group_members(graph, &group.object_id)
         .await
         .map(|members| review(&members))
-        .map_err(|e| graph_error("read the Entra ID group's members", &e).at(group.path()).into())
+        .map_err(|e| {
+            graph_error("read the Entra ID group's members", &e)
+                .at(group.path())
+                .into()
+        })
 }
 
 /// The first members to link to the group's own on-demand request.
@@ -228,7 +245,10 @@ mod tests {
         }
     }
 
-    fn planned(config: &GroupAssignmentModel, prior: Option<&GroupAssignmentModel>) -> GroupAssignmentModel {
+    fn planned(
+        config: &GroupAssignmentModel,
+        prior: Option<&GroupAssignmentModel>,
+    ) -> GroupAssignmentModel {
         let mut planned = GroupAssignmentModel {
             provisioned_member_count: Attr::unknown(),
             missing_members: Attr::unknown(),
