@@ -22,6 +22,9 @@ while [ $# -gt 0 ]; do
 done
 N_GROUPS=${POSITIONAL[0]:-50}
 N_ACCOUNTS=${POSITIONAL[1]:-20}
+# bench/members.sh sets these: members per Entra group and more emulator options.
+MEMBERS_PER_GROUP=${MEMBERS_PER_GROUP:-1}
+EMULATOR_ARGS=${EMULATOR_ARGS:-}
 TPS=20
 SLOTS=10
 
@@ -39,7 +42,7 @@ echo "work dir: $WORK"
 
 # The emulators stop when their stdin closes: hold a FIFO open for the script's lifetime.
 mkfifo "$WORK/emulators.in"
-IDBRIDGE_TOOLS_DIR=$TOOLS "$EMULATORS" start --json --latency-ms 40 --complete-ms "$COMPLETE_MS" --stop-on-stdin-eof \
+IDBRIDGE_TOOLS_DIR=$TOOLS "$EMULATORS" start --json --latency-ms 40 --complete-ms "$COMPLETE_MS" --stop-on-stdin-eof $EMULATOR_ARGS \
   <"$WORK/emulators.in" >"$WORK/emulators.out" 2>"$WORK/emulators.log" &
 EMULATORS_PID=$!
 exec 3>"$WORK/emulators.in"
@@ -59,8 +62,10 @@ ENDPOINTS=$(head -n 1 "$WORK/emulators.out")
 [ -n "$ENDPOINTS" ] || { echo "emulators did not start; see $WORK/emulators.log" >&2; exit 1; }
 AWS_URL=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["aws_endpoint_url"])' "$ENDPOINTS")
 
-echo "fixtures: $N_GROUPS groups, $N_ACCOUNTS accounts, 1 permission set (+1 to move to); complete-ms $COMPLETE_MS; $PROFILE provider"
-python3 "$ROOT/bench/fixtures.py" "$N_GROUPS" "$N_ACCOUNTS" <<<"$ENDPOINTS" >"$WORK/tf/terraform.tfvars.json"
+GRAPH_URL=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["graph_url"])' "$ENDPOINTS")
+
+echo "fixtures: $N_GROUPS groups of $MEMBERS_PER_GROUP member(s), $N_ACCOUNTS accounts, 1 permission set (+1 to move to); complete-ms $COMPLETE_MS; $PROFILE provider"
+python3 "$ROOT/bench/fixtures.py" "$N_GROUPS" "$N_ACCOUNTS" "$MEMBERS_PER_GROUP" <<<"$ENDPOINTS" >"$WORK/tf/terraform.tfvars.json"
 
 # Provider environment from the endpoints line.
 eval "$(python3 - "$ENDPOINTS" <<'PY'
@@ -85,6 +90,8 @@ export TF_CLI_CONFIG_FILE=$WORK/cli.tfrc TF_IN_AUTOMATION=1
 [ -e "$HOME/.terraformrc" ] || touch "$HOME/.terraformrc"
 
 stats() { python3 -c 'import sys,urllib.request; print(urllib.request.urlopen(sys.argv[1]+"/_proxy/stats").read().decode())' "$AWS_URL"; }
+# The Graph emulator's request log (every request since start).
+graph_log() { python3 -c 'import sys,urllib.request; print(urllib.request.urlopen(sys.argv[1]+"/_emulator/requests").read().decode())' "$GRAPH_URL"; }
 
 # Peak RSS of every provider process Terraform starts (VmHWM from /proc), sampled until told to stop.
 watch_rss() {
@@ -107,6 +114,7 @@ now() { date +%s.%N; }
 run_phase() { # name, terraform args...
   local name=$1; shift
   stats >"$WORK/stats-before-$name.json"
+  graph_log >"$WORK/graph-before-$name.json"
   rm -f "$WORK/rss-$name" "$WORK/rss-$name.stop"
   watch_rss "$WORK/rss-$name" &
   local watcher=$! start end status=0
@@ -115,6 +123,7 @@ run_phase() { # name, terraform args...
   end=$(now)
   touch "$WORK/rss-$name.stop"; wait "$watcher" || true
   stats >"$WORK/stats-after-$name.json"
+  graph_log >"$WORK/graph-after-$name.json"
   echo "$status $(python3 -c "print(round($end - $start, 1))")" >"$WORK/$name.result"
 }
 
@@ -154,6 +163,10 @@ moved_arn = json.load(open(f"{work}/tf/terraform.tfvars.json"))["moved_permissio
 resources = resources_of("state.json")
 complete = complete_in(resources, lambda a: True)
 moved = complete_in(resources_of("state-moved.json"), lambda a: moved_arn in json.dumps(a))
+members = [r["values"].get("provisioned_member_count") for r in resources]
+if any(m is not None for m in members):
+    print(f"members in identity store groups: {sum(m or 0 for m in members)} "
+          f"({sum(1 for r in resources if r['values'].get('missing_members'))} resources with missing members)")
 failed = groups - complete
 errors = {phase: len(re.findall(r"^.*Error: ", open(f"{work}/{phase}.log").read(), re.M))
           for phase in ("apply", "move", "destroy")}
@@ -166,6 +179,14 @@ for phase in ("apply", "refresh", "move", "destroy"):
     print(f"AWS API calls:        {total} ({throttles} throttled, {conflicts} conflicts answered)")
     for op, n in sorted(ops.items()):
         print(f"  {op:42} {n}")
+    log = load(f"graph-after-{phase}.json")["requests"][len(load(f"graph-before-{phase}.json")["requests"]):]
+    kinds = {}
+    for r in log:
+        path = re.sub(r"[0-9a-f]{8}-[0-9a-f-]{27}|AWSSCIM[.\w-]*", "{id}", r["path"])
+        kinds[f'{r["method"]} {path}'] = kinds.get(f'{r["method"]} {path}', 0) + 1
+    print(f"Graph calls:          {len(log)} ({sum(1 for r in log if r['status'] == 429)} answered 429)")
+    for kind, n in sorted(kinds.items(), key=lambda kv: -kv[1])[:8]:
+        print(f"  {kind:60} {n}")
     print(f"provider peak RSS:    {int(rss) / 1024:.1f} MiB")
     floor = total / tps
     print(f"quota floor:          {floor:.1f} s ({total} calls / {tps} TPS); ratio {float(wall) / floor if floor else 0:.2f}x")

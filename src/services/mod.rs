@@ -13,6 +13,7 @@ pub mod clients;
 pub mod discovery;
 pub mod identity_store;
 pub mod instances;
+pub mod members;
 pub mod permission_sets;
 pub mod principal;
 pub mod provisioning;

@@ -8,6 +8,7 @@
 mod access_control;
 mod assignments;
 mod error;
+mod group_members;
 mod identity_center;
 mod identitystore;
 mod identitystore_users;

@@ -644,6 +644,40 @@ impl GraphClient {
             .await
     }
 
+    /// The group's direct members that are users, with what provisioning to AWS needs of them (OData cast,
+    /// "List group members"; `accountEnabled` is not a default property, hence `$select`).
+    pub async fn list_group_user_members(&self, group_id: &str) -> Result<Vec<User>, GraphError> {
+        let url = self.url(
+            &format!(
+                "/groups/{}/members/microsoft.graph.user",
+                segment(group_id)?
+            ),
+            &[
+                (
+                    "$select",
+                    "id,displayName,givenName,surname,userPrincipalName,mail,accountEnabled",
+                ),
+                ("$top", "999"),
+            ],
+        );
+        self.list_all(&url).await
+    }
+
+    /// The group's direct members that are groups (Entra provisions none of their members).
+    pub async fn list_group_group_members(&self, group_id: &str) -> Result<Vec<Group>, GraphError> {
+        let url = self.url(
+            &format!(
+                "/groups/{}/members/microsoft.graph.group",
+                segment(group_id)?
+            ),
+            &[
+                ("$select", "id,displayName,securityEnabled"),
+                ("$top", "999"),
+            ],
+        );
+        self.list_all(&url).await
+    }
+
     // ---- provisioning (synchronization) ----
 
     pub(super) fn synchronization_url(
@@ -1414,6 +1448,13 @@ mod tests {
             subjects: vec![SynchronizationJobSubject {
                 object_id: "grp-1".into(),
                 object_type_name: "Group".into(),
+                links: Some(SynchronizationLinkedObjects {
+                    members: vec![SynchronizationJobSubject {
+                        object_id: "usr-1".into(),
+                        object_type_name: "User".into(),
+                        links: None,
+                    }],
+                }),
             }],
         }];
         let result = client
@@ -1424,7 +1465,8 @@ mod tests {
         assert_eq!(
             server.requests_to("POST", &format!("{jobs}/AWSSCIM.abc.def/provisionOnDemand"))[0]
                 .json(),
-            json!({ "parameters": [{ "ruleId": "rule-1", "subjects": [{ "objectId": "grp-1", "objectTypeName": "Group" }] }] })
+            json!({ "parameters": [{ "ruleId": "rule-1", "subjects": [{ "objectId": "grp-1", "objectTypeName": "Group",
+                "links": { "members": [{ "objectId": "usr-1", "objectTypeName": "User" }] } }] }] })
         );
 
         client

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use crate::clients::aws::{AssignmentTarget, Deadline, IdentityCenter, Instance, Principal};
 use crate::clients::graph::GraphClient;
+use crate::clients::graph::models::SynchronizationJob;
 use crate::framework::model::Attr;
 use crate::framework::{ApplyError, AttributePath, Context, Diagnostic, Diagnostics, Model, Value};
 use crate::helpers::ownership::already_exists;
@@ -16,9 +17,11 @@ use crate::services::app_roles::{
 };
 use crate::services::assignments::PrincipalAssignments;
 use crate::services::identity_store::{IdentityStoreMatch, check_group_for_new_match_mode};
+use crate::services::members::MemberStatus;
 use crate::services::principal::EntraPrincipal;
-use crate::services::provisioning::Provisioning;
+use crate::services::provisioning::{OnDemandJob, Provisioning};
 
+use super::members;
 use super::model::GroupAssignmentModel;
 
 /// What create and update start from: the clients, the planned arguments, the enterprise app and the
@@ -30,6 +33,7 @@ struct Apply {
     group: EntraPrincipal,
     match_mode: IdentityStoreMatch,
     provision_on_demand: bool,
+    provision_members: bool,
     desired: BTreeSet<AssignmentTarget>,
     deadline: Deadline,
     app: EnterpriseApp,
@@ -70,6 +74,7 @@ impl Apply {
             group,
             match_mode: planned.match_mode(),
             provision_on_demand: planned.provision_on_demand.known().copied().unwrap_or(true),
+            provision_members: planned.provisions_members().unwrap_or(true),
             desired,
             deadline,
             app,
@@ -78,22 +83,120 @@ impl Apply {
         })
     }
 
-    async fn provision_and_wait(&self, ctx: &Context) -> Result<String, Diagnostics> {
-        let provisioning = Provisioning {
+    fn provisioning(&self) -> Provisioning<'_> {
+        Provisioning {
             caches: self.clients.caches(),
             graph: &self.graph,
             identity_center: &self.identity_center,
             app: &self.app,
             instance: &self.instance,
+        }
+    }
+
+    /// The provisioning job and, when provisioning on demand, the job ready for requests.
+    async fn on_demand(
+        &self,
+        provisioning: &Provisioning<'_>,
+    ) -> Result<(Option<SynchronizationJob>, Option<OnDemandJob>), Diagnostics> {
+        let job = provisioning.job().await?;
+        let on_demand = match job.as_ref().filter(|_| self.provision_on_demand) {
+            Some(job) => Some(provisioning.on_demand_job(job, &self.group).await?),
+            None => None,
+        };
+        Ok((job, on_demand))
+    }
+
+    /// Steps (2) and (3): the group (with its first members) provisioned and found in the identity store,
+    /// then the rest of its members. The group id, and the members' status or why they are not all there.
+    async fn provision_and_wait(
+        &self,
+        ctx: &Context,
+    ) -> Result<(String, Result<Option<MemberStatus>, Diagnostics>), Diagnostics> {
+        let provisioning = self.provisioning();
+        let (job, on_demand) = ctx.guard(self.on_demand(&provisioning)).await?;
+        let review = match self.provision_members {
+            true => Some(
+                ctx.guard(members::member_review(
+                    &self.clients,
+                    &self.graph,
+                    &self.group,
+                ))
+                .await?,
+            ),
+            false => None,
+        };
+        let linked = match (&review, &on_demand) {
+            (Some(review), Some(_)) => members::first_linked(review),
+            _ => Vec::new(),
         };
         // Boxed: the whole chain of nested futures is too deep for the compiler to lay out inline.
-        ctx.guard(Box::pin(provisioning.group_and_wait(
+        let group_id = ctx
+            .guard(Box::pin(provisioning.group_and_wait(
+                ctx,
+                &self.group,
+                self.match_mode,
+                job.as_ref(),
+                on_demand.as_ref(),
+                &linked,
+            )))
+            .await?;
+        let Some(review) = review else {
+            return Ok((group_id, Ok(None)));
+        };
+        let status = ctx
+            .guard(Box::pin(provisioning.members_and_wait(
+                ctx,
+                &self.group,
+                &group_id,
+                &review.eligible,
+                &members::not_linked(&review, &linked),
+                on_demand.as_ref(),
+            )))
+            .await
+            .map(Some);
+        Ok((group_id, status))
+    }
+
+    /// Update of a group already provisioned: its members that are missing, provisioned and waited for.
+    async fn heal_members(
+        &self,
+        ctx: &Context,
+        group_id: &str,
+    ) -> Result<Option<MemberStatus>, Diagnostics> {
+        if !self.provision_members {
+            return Ok(None);
+        }
+        let provisioning = self.provisioning();
+        let review = ctx
+            .guard(members::member_review(
+                &self.clients,
+                &self.graph,
+                &self.group,
+            ))
+            .await?;
+        let missing = ctx
+            .guard(members::missing_member_ids(
+                ctx,
+                &provisioning,
+                group_id,
+                &review,
+            ))
+            .await?;
+        let on_demand = if missing.is_empty() {
+            None
+        } else {
+            ctx.guard(self.on_demand(&provisioning)).await?.1
+        };
+        ctx.guard(Box::pin(provisioning.members_and_wait(
             ctx,
             &self.group,
-            self.match_mode,
-            self.provision_on_demand,
+            group_id,
+            &review.eligible,
+            &missing,
+            on_demand.as_ref(),
         )))
         .await
+        .map(Some)
     }
 
     /// Step (4), shared by create and update: converge and turn the outcome into state or a partial state.
@@ -150,11 +253,13 @@ pub(super) async fn create(
     state.app_role_assignment_id = app_role_assignment_id.into();
     state.identity_store_group_id = Attr::Null;
     state.record_targets(&BTreeSet::new());
-    let group_id = apply
+    state.record_members(None);
+    let (group_id, members) = apply
         .provision_and_wait(ctx)
         .await
         .map_err(|d| ApplyError::from(d).with_partial_state(state.encode()))?;
     state.identity_store_group_id = group_id.clone().into();
+    record_members(&mut state, members)?;
     apply
         .converge(ctx, &group_id, &BTreeSet::new(), state)
         .await
@@ -182,6 +287,24 @@ async fn refuse_assigned_elsewhere(
         "entra_group_id",
     )
     .into())
+}
+
+/// The members' status into the state, or the error with a state whose null member attributes make the
+/// next plan provision them again.
+fn record_members(
+    state: &mut GroupAssignmentModel,
+    members: Result<Option<MemberStatus>, Diagnostics>,
+) -> Result<(), ApplyError> {
+    match members {
+        Ok(status) => {
+            state.record_members(status.as_ref());
+            Ok(())
+        }
+        Err(diags) => {
+            state.record_members(None);
+            Err(ApplyError::from(diags).with_partial_state(state.encode()))
+        }
+    }
 }
 
 pub(super) async fn update(
@@ -213,12 +336,20 @@ pub(super) async fn update(
                 ))
                 .await?;
             }
+            state.identity_store_group_id = id.into();
+            let members = apply.heal_members(ctx, id).await;
+            record_members(&mut state, members)?;
             id.to_owned()
         }
         None => match apply.provision_and_wait(ctx).await {
-            Ok(id) => id,
+            Ok((id, members)) => {
+                state.identity_store_group_id = id.clone().into();
+                record_members(&mut state, members)?;
+                id
+            }
             Err(diags) => {
                 state.identity_store_group_id = Attr::Null;
+                state.record_members(None);
                 return Err(ApplyError::from(diags).with_partial_state(state.encode()));
             }
         },

@@ -13,6 +13,7 @@
 mod apply;
 mod identity;
 mod list;
+mod members;
 mod model;
 mod read;
 mod schema;
@@ -78,6 +79,7 @@ impl Resource for GroupAssignmentResource {
         {
             verify_principal_exists(ctx, &group).await?;
         }
+        members::preflight(ctx, &config).await?;
         let mut planned = GroupAssignmentModel::decode(&plan.planned)?;
         planned.complete_plan(&config, prior.as_ref());
         plan.planned = planned.encode();

@@ -25,6 +25,10 @@ crate::model! {
         pub identity_store_group_id: Attr<String>,
         pub assignments: Attr<BTreeSet<String>>,
         pub timeouts: Value,
+        // Members on demand (members.rs).
+        pub provision_members: Attr<bool>,
+        pub provisioned_member_count: Attr<i64>,
+        pub missing_members: Attr<BTreeSet<String>>,
     }
 }
 
@@ -116,6 +120,7 @@ impl GroupAssignmentModel {
             self.app_role_assignment_id = kept(&prior.app_role_assignment_id);
             self.identity_store_group_id = kept(&prior.identity_store_group_id);
         }
+        self.plan_members(config, prior);
     }
 
     /// After read: defaults a resource imported or written by an older version lacks, and the id.
@@ -125,6 +130,9 @@ impl GroupAssignmentModel {
         }
         if self.provision_on_demand.is_null() {
             self.provision_on_demand = Attr::Known(true);
+        }
+        if self.provision_members.is_null() {
+            self.provision_members = Attr::Known(true);
         }
         self.id = self.composed_id();
     }

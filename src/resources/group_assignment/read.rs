@@ -12,6 +12,7 @@ use crate::services::app_roles::{
 use crate::services::assignments::PrincipalAssignments;
 use crate::services::identity_store::{find_provisioned_group, verify_provisioned_group};
 
+use super::members;
 use super::model::GroupAssignmentModel;
 
 /// The refreshed state, or `None` when the application or the group is gone.
@@ -85,8 +86,25 @@ pub(super) async fn read(
     let Some(group_id) = identity_store_group_id else {
         // Never provisioned (or deprovisioned): no assignment can exist.
         refreshed.record_targets(&BTreeSet::new());
+        refreshed.record_members(None);
         return Ok(Some(refreshed));
     };
+    let members = match state.provisions_members() {
+        Some(false) => None,
+        _ => Some(
+            ctx.guard(Box::pin(members::refresh(
+                &clients,
+                &graph,
+                &identity_center,
+                &instance.identity_store_id,
+                &group,
+                &group_id,
+                deadline,
+            )))
+            .await?,
+        ),
+    };
+    refreshed.record_members(members.as_ref());
     let assignments = PrincipalAssignments {
         identity_center: &identity_center,
         instance_arn: &instance.instance_arn,

@@ -106,6 +106,35 @@ pub(super) fn schema() -> Schema {
                      assignment removed outside Terraform shows here as a one-line diff.",
                 ),
         )
+        // Members on demand (members.rs).
+        .attribute(
+            Attribute::bool("provision_members")
+                .optional()
+                .computed()
+                .description(
+                    "Also provision the group's direct user members on demand (the group plus at most five \
+                     members per request, paced at Entra's limit) and wait until each member that AWS can take \
+                     is in the identity store group (default true). Turn it off for very large groups: their \
+                     members then arrive with the provisioning cycle.",
+                ),
+        )
+        .attribute(
+            Attribute::number("provisioned_member_count")
+                .computed()
+                .description(
+                    "Number of users in the identity store group; null when `provision_members` is false.",
+                ),
+        )
+        .attribute(
+            Attribute::set("missing_members", Type::String)
+                .computed()
+                .description(
+                    "User principal names of the Entra group's direct members that AWS can take (see the plan's \
+                     warnings for those it cannot) but that are not in the identity store group. Refreshed at \
+                     every read, so a member added in Entra ID later shows here at plan, and the next apply \
+                     provisions it. Null when `provision_members` is false.",
+                ),
+        )
         .block(NestedBlock::timeouts(&[
             Operation::Create,
             Operation::Read,
