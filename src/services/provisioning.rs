@@ -154,7 +154,6 @@ impl OnDemandRequests<'_> {
         }
         Ok(())
     }
-
 }
 
 /// Provisions the principal on demand now (paced at Entra's limit, a quarantine explained) without waiting

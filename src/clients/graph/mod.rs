@@ -21,8 +21,8 @@
 pub mod api;
 pub mod auth;
 pub mod client;
-mod create_once;
 pub mod conditional_access;
+mod create_once;
 pub mod models;
 pub mod settings;
 pub mod sync_schema;

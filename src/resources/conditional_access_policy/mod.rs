@@ -6,6 +6,7 @@ mod model;
 mod schema;
 mod validate;
 
+use crate::services::clients::{Cloud, check_credentials_at_plan};
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -87,10 +88,11 @@ impl Resource for ConditionalAccessPolicyResource {
         }
     }
 
-    async fn modify_plan(&self, _ctx: &Context, plan: &mut PlanChange) -> Result<(), Diagnostics> {
+    async fn modify_plan(&self, ctx: &Context, plan: &mut PlanChange) -> Result<(), Diagnostics> {
         if plan.is_destroy() {
             return Ok(());
         }
+        check_credentials_at_plan(ctx, &[Cloud::Entra]).await?;
         let config = ConditionalAccessPolicyModel::decode(&plan.config)?;
         let mut planned = ConditionalAccessPolicyModel::decode(&plan.planned)?;
         // Graph's own defaults, planned exactly so an unset attribute never shows as a change.
