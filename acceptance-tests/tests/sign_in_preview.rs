@@ -63,6 +63,8 @@ resource "idbridge_group_assignment" "g" {{
   entra_group_id      = var.group_id
   permission_set_arns = [var.permission_set_arn]
   account_ids         = ["{ACCOUNT}"]
+  # The fixture assigned the group to the app itself (to provision its members first): adopt that assignment.
+  adopt_existing      = true
 }}
 
 data "idbridge_sign_in_preview" "complete" {{

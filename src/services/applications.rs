@@ -114,12 +114,15 @@ fn is_half_made(name: &str, display_name: &str) -> bool {
 }
 
 /// Deletes the applications (with their service principals) that an interrupted create of `display_name` left
-/// under its temporary name; returns their object ids. Create calls it first, so a retried apply ends with
-/// exactly one application, and delete calls it last, so destroy leaves none.
+/// under its temporary name, except the application `keep` (the one being created); returns their object ids.
+/// Create calls it before instantiating and again once its own application is made (a leftover written just
+/// before a crash may not be listed yet under replication lag), so a retried apply ends with exactly one
+/// application; delete calls it last, so destroy leaves none.
 pub async fn remove_half_made_applications(
     graph: &GraphClient,
     template_id: &str,
     display_name: &str,
+    keep: Option<&str>,
 ) -> Result<Vec<String>, Diagnostics> {
     let filter = format!(
         "applicationTemplateId eq {} and startswith(displayName,{})",
@@ -134,6 +137,7 @@ pub async fn remove_half_made_applications(
     for application in found
         .into_iter()
         .filter(|app| is_half_made(&app.display_name, display_name))
+        .filter(|app| Some(app.id.as_str()) != keep)
     {
         let service_principals = graph
             .list_service_principals_by_app_id(&application.app_id)

@@ -33,6 +33,8 @@ const ON_DEMAND_WINDOW: Duration = Duration::from_secs(10);
 const ON_DEMAND_MARGIN: Duration = Duration::from_secs(1);
 /// Members one group subject may link ("synchronizationJob: provisionOnDemand": at most 5 per request).
 pub const ON_DEMAND_MEMBERS_LIMIT: usize = 5;
+/// How long an apply without provisioning on demand looks for members already provisioned by a cycle.
+const MEMBERS_LOOK_WITHOUT_ON_DEMAND: Duration = Duration::from_secs(20);
 
 /// Both ends of provisioning: the enterprise app's job on the Entra side, the instance's identity store on AWS's.
 pub struct Provisioning<'a> {
@@ -268,7 +270,13 @@ impl Provisioning<'_> {
                 self.request(on_demand, group, linked).await?;
             }
         }
-        let wait = ctx.remaining().saturating_sub(Duration::from_secs(1));
+        // Without provisioning on demand the members come with the scheduled cycle (about 40 minutes): look
+        // briefly and report who is missing (`missing_members`) instead of holding the apply until its timeout.
+        let wait = match on_demand {
+            Some(_) => ctx.remaining(),
+            None => ctx.remaining().min(MEMBERS_LOOK_WITHOUT_ON_DEMAND),
+        }
+        .saturating_sub(Duration::from_secs(1));
         let status = self
             .caches
             .members
@@ -280,23 +288,19 @@ impl Provisioning<'_> {
                 wait,
             )
             .await?;
-        if status.missing.is_empty() {
+        if status.missing.is_empty() || on_demand.is_none() {
             return Ok(status);
         }
         let names: Vec<&str> = status.missing.iter().map(String::as_str).collect();
         Err(Diagnostic::error(
             "Group members not provisioned to AWS",
             format!(
-                "{} member(s) of the group are not in the identity store group {group_id} yet: {}. {} Run                  apply again to provision them, raise the create/update timeout, or set                  `provision_members = false` to leave members to the provisioning cycle.",
+                "{} member(s) of the group are not in the identity store group {group_id} yet: {}. They were \
+                 provisioned on demand; the job's provisioning logs in Entra ID say why AWS did not take them. \
+                 Run apply again to provision them, raise the create/update timeout, or set \
+                 `provision_members = false` to leave members to the provisioning cycle.",
                 names.len(),
                 names.join(", "),
-                if on_demand.is_some() {
-                    "They were provisioned on demand; the job's provisioning logs in Entra ID say why AWS \
-                     did not take them."
-                } else {
-                    "Provision on demand is off, so they arrive with the next provisioning cycle (about 40 \
-                     minutes)."
-                }
             ),
         )
         .at(group.path())

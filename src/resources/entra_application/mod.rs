@@ -289,18 +289,10 @@ impl Resource for EntraApplicationResource {
                 &graph,
                 &template_id,
                 &display_name,
+                None,
             ))
             .await?;
-        if !removed.is_empty() {
-            ctx.warn(
-                "Removed applications an interrupted create left behind",
-                format!(
-                    "An earlier apply stopped while instantiating {display_name:?}; its half-made application(s) \
-                     {} and their service principals were deleted before creating the application again.",
-                    removed.join(", ")
-                ),
-            );
-        }
+        warn_removed(ctx, &display_name, &removed);
         let created = ctx
             .guard(async {
                 graph
@@ -329,6 +321,14 @@ impl Resource for EntraApplicationResource {
                 &created.service_principal,
             )
             .await?;
+            let late = remove_half_made_applications(
+                &graph,
+                &template_id,
+                &display_name,
+                Some(&application_id),
+            )
+            .await?;
+            warn_removed(ctx, &display_name, &late);
             refresh(ctx, &clients, &graph, &planned, &application_id)
                 .await?
                 .ok_or_else(|| {
@@ -400,6 +400,7 @@ impl Resource for EntraApplicationResource {
                 &graph,
                 template_id,
                 display_name,
+                None,
             ))
             .await?;
         }
@@ -454,3 +455,18 @@ impl Resource for EntraApplicationResource {
 
 #[cfg(test)]
 mod tests;
+
+/// Says which half-made applications of an earlier, interrupted create were deleted.
+fn warn_removed(ctx: &Context, display_name: &str, removed: &[String]) {
+    if removed.is_empty() {
+        return;
+    }
+    ctx.warn(
+        "Removed applications an interrupted create left behind",
+        format!(
+            "An earlier apply stopped while instantiating {display_name:?}; its half-made application(s) {} and \
+             their service principals were deleted.",
+            removed.join(", ")
+        ),
+    );
+}
