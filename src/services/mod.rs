@@ -12,6 +12,7 @@ pub mod claims_policies;
 pub mod clients;
 pub mod identity_store;
 pub mod instances;
+pub mod organizations;
 pub mod permission_sets;
 pub mod principal;
 pub mod provisioning;

@@ -11,6 +11,7 @@ mod error;
 mod identity_center;
 mod identitystore;
 mod limits;
+mod organizations;
 pub mod retry;
 mod settings;
 
@@ -33,5 +34,6 @@ pub use limits::{
     AssignmentSlot, Counters, CountersSnapshot, IDENTITY_CENTER_TPS,
     MAX_OUTSTANDING_ASSIGNMENT_OPERATIONS, RateLimiter, ServiceLimits,
 };
+pub use organizations::{OrganizationAccount, Organizations};
 pub use retry::{Conflicts, Deadline, PollPolicy, RetryPolicy};
 pub use settings::{AssumeRoleSettings, AwsSettings, LazyIdentityCenter};

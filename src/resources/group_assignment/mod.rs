@@ -14,6 +14,7 @@ mod apply;
 mod model;
 mod read;
 mod schema;
+mod targets;
 mod validate;
 
 use std::time::Duration;
@@ -61,6 +62,8 @@ impl Resource for GroupAssignmentResource {
         verify_permission_sets_exist(ctx, &added, "permission_set_arns").await?;
         let mut planned = GroupAssignmentModel::decode(&plan.planned)?;
         planned.complete_plan(&config, prior.as_ref());
+        // Boxed: keeps this future shallow enough for the compiler to lay out.
+        Box::pin(targets::plan_targets(ctx, &config, &mut planned)).await?;
         plan.planned = planned.encode();
         Ok(())
     }

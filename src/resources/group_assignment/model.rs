@@ -1,6 +1,6 @@
 //! The resource's configuration, plan and state as a struct, and what it says about account assignments.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::clients::aws::AssignmentTarget;
 use crate::framework::Value;
@@ -24,6 +24,11 @@ crate::model! {
         pub identity_store_group_id: Attr<String>,
         pub assignments: Attr<BTreeSet<String>>,
         pub timeouts: Value,
+        // Organization targets (targets.rs).
+        pub organizational_unit_ids: Attr<Set<Attr<String>>>,
+        pub account_tags: Attr<BTreeMap<String, String>>,
+        pub exclude_account_ids: Attr<Set<Attr<String>>>,
+        pub target_account_ids: Attr<BTreeSet<String>>,
     }
 }
 
@@ -60,11 +65,11 @@ impl GroupAssignmentModel {
             .unwrap_or_default()
     }
 
-    /// The permission-set × account product, or `None` while either set is unknown (even partly) or null.
+    /// The permission-set × target account product, or `None` while either is unknown (even partly) or null.
     pub fn desired_targets(&self) -> Option<BTreeSet<AssignmentTarget>> {
         let arns = self.permission_set_arns.wholly_known()?;
-        let accounts = self.account_ids.wholly_known()?;
-        Some(product(arns, accounts))
+        let accounts = self.target_accounts()?;
+        Some(product(arns, &accounts))
     }
 
     /// The assignments an earlier apply or read recorded.
@@ -133,6 +138,7 @@ impl GroupAssignmentModel {
         let arns: BTreeSet<&String> = targets.iter().map(|t| &t.permission_set_arn).collect();
         let accounts: BTreeSet<&String> = targets.iter().map(|t| &t.account_id).collect();
         self.permission_set_arns = Attr::from_known(arns.into_iter().cloned());
-        self.account_ids = Attr::from_known(accounts.into_iter().cloned());
+        self.account_ids = Attr::from_known(accounts.iter().map(|a| (*a).clone()));
+        self.target_account_ids = Attr::Known(accounts.into_iter().cloned().collect());
     }
 }

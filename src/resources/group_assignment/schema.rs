@@ -1,11 +1,16 @@
 //! The schema of `idbridge_group_assignment`; its descriptions are the documentation's.
 
 use crate::framework::{Attribute, NestedBlock, Operation, Schema, Type};
+use crate::helpers::account_targets::with_target_attributes;
 use crate::helpers::validate_object_id;
 
 use super::validate::{validate_account_ids, validate_match, validate_permission_set_arns};
 
 pub(super) fn schema() -> Schema {
+    with_target_attributes(base_schema())
+}
+
+fn base_schema() -> Schema {
     Schema::new()
         .description(
             "Gives an Entra ID group access to AWS accounts: assigns the group to the IAM Identity Center \
@@ -44,9 +49,13 @@ pub(super) fn schema() -> Schema {
         )
         .attribute(
             Attribute::set("account_ids", Type::String)
-                .required()
+                .optional()
                 .validator(validate_account_ids)
-                .description("AWS account ids (12 digits) the permission sets are assigned in."),
+                .description(
+                    "AWS account ids (12 digits) the permission sets are assigned in, in addition to the \
+                     accounts `organizational_unit_ids` and `account_tags` resolve to. At least one of the \
+                     three is required.",
+                ),
         )
         .attribute(
             Attribute::string("identity_store_match")
