@@ -4,7 +4,8 @@
 
 use crate::framework::{Attribute, AttributePath, Diagnostic, Diagnostics, Schema, Type, Value};
 
-use super::ids::{is_account_id, is_organizational_unit_id, is_root_id};
+use super::assignment_inputs::validate_account_ids;
+use super::ids::{is_organizational_unit_id, is_root_id};
 
 /// Tag keys are 1 to 128 characters, values 0 to 256 (Organizations API reference, `Tag`).
 const TAG_KEY_MAX: usize = 128;
@@ -37,7 +38,7 @@ pub fn with_target_attributes(schema: Schema) -> Schema {
         .attribute(
             Attribute::set("exclude_account_ids", Type::String)
                 .optional()
-                .validator(validate_exclude_account_ids)
+                .validator(validate_account_ids)
                 .description(
                     "Accounts never targeted, even when an OU, a tag or `account_ids` names them (for \
                      example the management account).",
@@ -78,20 +79,6 @@ pub fn validate_organizational_unit_ids(value: &Value, path: &AttributePath) -> 
                 format!(
                     "{id:?} is neither an OU id (`ou-` + 4-32 lowercase letters or digits + `-` + 8-32 more, \
                      e.g. ou-ab12-cdefgh34) nor a root id (`r-` + 4-32 lowercase letters or digits)."
-                ),
-            )
-        })
-    })
-}
-
-pub fn validate_exclude_account_ids(value: &Value, path: &AttributePath) -> Diagnostics {
-    each_string(value, path, |id| {
-        (!is_account_id(id)).then(|| {
-            Diagnostic::error(
-                "Invalid AWS account id",
-                format!(
-                    "{id:?} is not an AWS account id: account ids are exactly 12 digits (keep leading \
-                     zeros; quote them)."
                 ),
             )
         })
@@ -182,8 +169,7 @@ mod tests {
         assert_eq!(validate_account_tags(&tags, &path).len(), 1);
         let excluded = Value::set([Value::from("12345")]);
         assert_eq!(
-            validate_exclude_account_ids(&excluded, &AttributePath::new("exclude_account_ids"))
-                .len(),
+            validate_account_ids(&excluded, &AttributePath::new("exclude_account_ids")).len(),
             1
         );
         assert!(check_some_target(false, false, false).is_err());

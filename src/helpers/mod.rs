@@ -3,6 +3,7 @@
 //! outputs. Depends on the framework, the clients and `saml` only.
 
 pub mod account_targets;
+pub mod assignment_inputs;
 pub mod aws_inputs;
 pub mod diagnostics;
 pub mod equivalent;

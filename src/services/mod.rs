@@ -15,6 +15,7 @@ pub mod instances;
 pub mod organizations;
 pub mod permission_sets;
 pub mod principal;
+pub mod principal_access;
 pub mod provisioning;
 pub mod provisioning_jobs;
 pub mod saml_sso;

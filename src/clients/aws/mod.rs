@@ -29,7 +29,7 @@ pub use identity_center::{
     Instance, ManagedPolicy, NewPermissionSet, PermissionSet, PermissionSetUpdate,
     PermissionsBoundary,
 };
-pub use identitystore::{ExternalId, Group, GroupMatcher};
+pub use identitystore::{ExternalId, Group, GroupMatcher, User, UserMatcher};
 pub use limits::{
     AssignmentSlot, Counters, CountersSnapshot, IDENTITY_CENTER_TPS,
     MAX_OUTSTANDING_ASSIGNMENT_OPERATIONS, RateLimiter, ServiceLimits,

@@ -10,9 +10,8 @@
 //! Reads are served from the engine's batched cache: one ListAccountAssignments per (account, permission
 //! set) per refresh, shared by all resources, so drift detection costs one call per pair, not per resource.
 
-mod apply;
+mod access;
 mod model;
-mod read;
 mod schema;
 mod targets;
 mod validate;
@@ -26,6 +25,7 @@ use crate::framework::{
     Resource, Schema, UpdateRequest, Value, async_trait,
 };
 use crate::services::permission_sets::verify_permission_sets_exist;
+use crate::services::principal_access;
 
 use model::GroupAssignmentModel;
 
@@ -63,13 +63,13 @@ impl Resource for GroupAssignmentResource {
         let mut planned = GroupAssignmentModel::decode(&plan.planned)?;
         planned.complete_plan(&config, prior.as_ref());
         // Boxed: keeps this future shallow enough for the compiler to lay out.
-        Box::pin(targets::plan_targets(ctx, &config, &mut planned)).await?;
+        Box::pin(targets::plan(ctx, &config, &mut planned)).await?;
         plan.planned = planned.encode();
         Ok(())
     }
 
     async fn create(&self, ctx: &Context, req: CreateRequest) -> Result<Value, ApplyError> {
-        apply::create(ctx, GroupAssignmentModel::decode(&req.planned)?).await
+        principal_access::create(ctx, GroupAssignmentModel::decode(&req.planned)?).await
     }
 
     async fn read(&self, ctx: &Context, state: Value) -> Result<Option<Value>, Diagnostics> {
@@ -79,7 +79,7 @@ impl Resource for GroupAssignmentResource {
             self.default_timeout(Operation::Read),
         ));
         let state = GroupAssignmentModel::decode(&state)?;
-        Ok(read::read(ctx, state, deadline)
+        Ok(principal_access::read(ctx, state, deadline)
             .await?
             .map(|refreshed| refreshed.encode()))
     }
@@ -87,11 +87,11 @@ impl Resource for GroupAssignmentResource {
     async fn update(&self, ctx: &Context, req: UpdateRequest) -> Result<Value, ApplyError> {
         let planned = GroupAssignmentModel::decode(&req.planned)?;
         let prior = GroupAssignmentModel::decode(&req.prior)?;
-        apply::update(ctx, planned, prior).await
+        principal_access::update(ctx, planned, prior).await
     }
 
     async fn delete(&self, ctx: &Context, state: Value) -> Result<(), Diagnostics> {
-        read::delete(ctx, GroupAssignmentModel::decode(&state)?).await
+        principal_access::delete(ctx, GroupAssignmentModel::decode(&state)?).await
     }
 
     async fn import_state(&self, _ctx: &Context, id: &str) -> Result<Value, Diagnostics> {

@@ -8,6 +8,7 @@ use crate::framework::model::{Attr, Set};
 use crate::services::assignments::{parse_target_key, product, target_key};
 use crate::services::identity_store::IdentityStoreMatch;
 use crate::services::principal::EntraPrincipal;
+use crate::services::principal_access::PrincipalAccessModel;
 
 crate::model! {
     #[derive(Clone, Debug, Default, PartialEq)]
@@ -80,14 +81,6 @@ impl GroupAssignmentModel {
             .flatten()
             .filter_map(|key| parse_target_key(key))
             .collect()
-    }
-
-    /// Everything this resource manages: what it recorded plus the product of its permission sets and
-    /// accounts, so that removing one deletes exactly those assignments and never ones made elsewhere.
-    pub fn managed_targets(&self) -> BTreeSet<AssignmentTarget> {
-        let mut managed = self.recorded_targets();
-        managed.extend(self.desired_targets().unwrap_or_default());
-        managed
     }
 
     pub fn record_targets(&mut self, targets: &BTreeSet<AssignmentTarget>) {

@@ -1,51 +1,18 @@
 //! Offline checks: the shape of account ids, permission set ARNs and the match mode, the import id, and that
 //! new permission sets belong to the named instance.
 
-use std::collections::BTreeSet;
-
 use crate::framework::{AttributePath, Diagnostic, Diagnostics, Value};
-use crate::helpers::{instance_arn_of, is_account_id, is_object_id, is_permission_set_arn};
+use crate::helpers::{assignment_inputs, is_object_id};
 use crate::services::identity_store::IdentityStoreMatch;
 
 use super::model::GroupAssignmentModel;
 
-fn validate_set_elements(
-    value: &Value,
-    path: &AttributePath,
-    valid: fn(&str) -> bool,
-    summary: &str,
-    explain: &str,
-) -> Diagnostics {
-    let mut diags = Diagnostics::new();
-    for element in value.iter() {
-        if let Some(text) = element.as_str()
-            && !valid(text)
-        {
-            diags.push(Diagnostic::error(summary, format!("{text:?} {explain}")).at(path.clone()));
-        }
-    }
-    diags
-}
-
 pub(super) fn validate_account_ids(value: &Value, path: &AttributePath) -> Diagnostics {
-    validate_set_elements(
-        value,
-        path,
-        is_account_id,
-        "Invalid AWS account id",
-        "is not an AWS account id: account ids are exactly 12 digits (keep leading zeros; quote them).",
-    )
+    assignment_inputs::validate_account_ids(value, path)
 }
 
 pub(super) fn validate_permission_set_arns(value: &Value, path: &AttributePath) -> Diagnostics {
-    validate_set_elements(
-        value,
-        path,
-        is_permission_set_arn,
-        "Invalid permission set ARN",
-        "is not a permission set ARN; expected arn:aws:sso:::permissionSet/ssoins-…/ps-… \
-         (idbridge_permission_set.arn).",
-    )
+    assignment_inputs::validate_permission_set_arns(value, path)
 }
 
 pub(super) fn validate_match(value: &Value, path: &AttributePath) -> Diagnostics {
@@ -65,47 +32,21 @@ pub(super) fn parse_import_id(id: &str) -> Option<(&str, &str)> {
     (is_object_id(app) && is_object_id(group)).then_some((app, group))
 }
 
-/// Permission set ARNs in the configuration that the prior state does not hold yet: the only ones worth
-/// checking, so a steady-state plan makes no calls.
+/// Permission set ARNs in the configuration that the prior state does not hold yet.
 pub(super) fn added_permission_set_arns(
     config: &GroupAssignmentModel,
     prior: Option<&GroupAssignmentModel>,
 ) -> Vec<String> {
-    let held: BTreeSet<&String> = prior
-        .into_iter()
-        .flat_map(|prior| prior.permission_set_arns.known_elements())
-        .collect();
-    config
-        .permission_set_arns
-        .known_elements()
-        .filter(|arn| is_permission_set_arn(arn) && !held.contains(arn))
-        .cloned()
-        .collect()
+    assignment_inputs::added_permission_set_arns(
+        &config.permission_set_arns,
+        prior.map(|prior| &prior.permission_set_arns),
+    )
 }
 
-/// A permission set of another instance can never be assigned through `instance_arn`: say so offline.
+/// A permission set of another instance can never be assigned through `instance_arn`.
 pub(super) fn check_instance_matches(
     config: &GroupAssignmentModel,
     arns: &[String],
 ) -> Result<(), Diagnostics> {
-    let Some(instance_arn) = config.instance_arn.as_str() else {
-        return Ok(());
-    };
-    let mut diags = Diagnostics::new();
-    for arn in arns {
-        if instance_arn_of(arn).as_deref() != Some(instance_arn) {
-            diags.push(
-                Diagnostic::error(
-                    "Permission set of another instance",
-                    format!("{arn:?} does not belong to the IAM Identity Center instance {instance_arn}."),
-                )
-                .at(AttributePath::new("permission_set_arns")),
-            );
-        }
-    }
-    if diags.has_errors() {
-        Err(diags)
-    } else {
-        Ok(())
-    }
+    assignment_inputs::check_instance_matches(&config.instance_arn, arns)
 }

@@ -1,0 +1,447 @@
+//! The one orchestration behind every principal-assignment resource (`idbridge_group_assignment`,
+//! `idbridge_user_assignment`): (1) assign the principal the enterprise app's `User` role so it is in the
+//! provisioning scope; (2) provision it on demand instead of waiting for the ~40-minute cycle; (3) wait until
+//! SCIM has created it in the AWS identity store; (4) converge its account assignments through the shared
+//! engine. Read, update and delete likewise. Resources only map their model onto [`PrincipalAccessModel`].
+//! From the first write on, every failure returns a partial state that lets Terraform finish or clean up.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use crate::clients::aws::{
+    AssignmentTarget, Deadline, IdentityCenter, Instance, Principal, PrincipalType,
+};
+use crate::clients::graph::GraphClient;
+use crate::framework::model::Attr;
+use crate::framework::{ApplyError, AttributePath, Context, Diagnostic, Diagnostics, Model, Value};
+use crate::helpers::graph_error;
+
+use super::IdbridgeClients;
+use super::app_roles::{
+    AppLookup, EnterpriseApp, assign_user_role, find_app_role_assignment, find_enterprise_app,
+    remove_app_role_assignment,
+};
+use super::assignments::PrincipalAssignments;
+use super::identity_store::{IdentityStoreMatch, check_for_new_match_mode, find_provisioned};
+use super::organizations::{AccountTargets, resolve_account_targets};
+use super::principal::EntraPrincipal;
+use super::provisioning::Provisioning;
+
+/// What the orchestration reads and writes in a principal-assignment resource's model.
+pub trait PrincipalAccessModel: Model + Clone + Send + Sync + 'static {
+    /// The attribute naming the Entra object (`entra_group_id`, `entra_user_id`).
+    const PRINCIPAL_ATTRIBUTE: &'static str;
+    fn principal(&self) -> Option<EntraPrincipal>;
+    fn application_id(&self) -> &Attr<String>;
+    fn instance_arn(&self) -> &Attr<String>;
+    fn set_instance_arn(&mut self, arn: String);
+    fn app_role_assignment_id(&self) -> &Attr<String>;
+    fn set_app_role_assignment_id(&mut self, id: Attr<String>);
+    /// The principal's id in the identity store (`identity_store_group_id`, `identity_store_user_id`).
+    fn store_id(&self) -> &Attr<String>;
+    fn set_store_id(&mut self, id: Attr<String>);
+    fn match_mode(&self) -> IdentityStoreMatch;
+    /// Whether to provision on demand (default true).
+    fn provision_on_demand(&self) -> bool;
+    /// The permission-set × account product wanted, or `None` while any part is unknown.
+    fn desired_targets(&self) -> Option<BTreeSet<AssignmentTarget>>;
+    /// What an earlier apply or read recorded.
+    fn recorded_targets(&self) -> BTreeSet<AssignmentTarget>;
+    fn record_targets(&mut self, targets: &BTreeSet<AssignmentTarget>);
+    /// An import's permission sets and accounts, from the assignments the principal has.
+    fn adopt_targets(&mut self, targets: &BTreeSet<AssignmentTarget>);
+    /// Defaults and the id after read.
+    fn complete_read(&mut self);
+    /// The configured organization targets, or `None` while any of them is unknown.
+    fn account_targets(&self) -> Option<AccountTargets>;
+    fn target_account_ids(&self) -> &Attr<BTreeSet<String>>;
+    fn set_target_account_ids(&mut self, ids: Attr<BTreeSet<String>>);
+    /// Marks the planned `assignments` unknown.
+    fn clear_assignments(&mut self);
+
+    /// The accounts assigned in: what the last plan resolved, else (a state of an earlier version, or before
+    /// any plan) the account ids alone when no organization target is set.
+    fn target_accounts(&self) -> Option<BTreeSet<String>> {
+        if let Some(resolved) = self.target_account_ids().known() {
+            return Some(resolved.clone());
+        }
+        let targets = self.account_targets()?;
+        (!targets.needs_organization()).then(|| targets.explicit())
+    }
+
+    /// Everything the resource manages: what it recorded plus what it wants, so that removing one deletes
+    /// exactly those assignments and never ones made elsewhere.
+    fn managed_targets(&self) -> BTreeSet<AssignmentTarget> {
+        let mut managed = self.recorded_targets();
+        managed.extend(self.desired_targets().unwrap_or_default());
+        managed
+    }
+}
+
+/// At plan: `target_account_ids` and `assignments` are what the organization says now, so an account that
+/// joined or left an OU is a change.
+pub async fn plan_targets<M: PrincipalAccessModel>(
+    ctx: &Context,
+    config: &M,
+    planned: &mut M,
+) -> Result<(), Diagnostics> {
+    let Some(targets) = config.account_targets() else {
+        planned.set_target_account_ids(Attr::unknown());
+        planned.clear_assignments();
+        return Ok(());
+    };
+    let resolved = resolve_account_targets(ctx, &targets, Deadline::after(ctx.remaining())).await?;
+    planned.set_target_account_ids(Attr::Known(resolved));
+    match planned.desired_targets() {
+        Some(desired) => planned.record_targets(&desired),
+        None => planned.clear_assignments(),
+    }
+    Ok(())
+}
+
+fn aws_principal(principal: &EntraPrincipal, store_id: &str) -> Principal {
+    match principal.kind {
+        PrincipalType::Group => Principal::group(store_id),
+        PrincipalType::User => Principal::user(store_id),
+    }
+}
+
+fn required<'a>(value: &'a Attr<String>, name: &str) -> Result<&'a str, Diagnostics> {
+    value.as_str().ok_or_else(|| {
+        Diagnostic::error(
+            "Missing value",
+            format!("`{name}` must be known at apply time."),
+        )
+        .at(AttributePath::new(name))
+        .into()
+    })
+}
+
+/// What create and update start from: the clients, the planned principal and targets, the enterprise app
+/// and the Identity Center instance.
+struct Apply {
+    clients: Arc<IdbridgeClients>,
+    graph: Arc<GraphClient>,
+    identity_center: Arc<IdentityCenter>,
+    principal: EntraPrincipal,
+    match_mode: IdentityStoreMatch,
+    provision_on_demand: bool,
+    desired: BTreeSet<AssignmentTarget>,
+    deadline: Deadline,
+    app: EnterpriseApp,
+    instance: Instance,
+}
+
+impl Apply {
+    async fn open<M: PrincipalAccessModel>(
+        ctx: &Context,
+        planned: &M,
+    ) -> Result<Apply, Diagnostics> {
+        let clients = IdbridgeClients::from_context(ctx)?;
+        let graph = clients.graph().await?;
+        let identity_center = clients.identity_center().await?;
+        let application_id = required(planned.application_id(), "application_id")?;
+        let principal = match planned.principal() {
+            Some(principal) => principal,
+            None => return Err(required(&Attr::Null, M::PRINCIPAL_ATTRIBUTE).unwrap_err()),
+        };
+        let desired = planned.desired_targets().ok_or_else(|| {
+            Diagnostics::from(Diagnostic::error(
+                "Unknown assignments",
+                "`permission_set_arns` and the target accounts must be known at apply time.",
+            ))
+        })?;
+        let deadline = Deadline::after(ctx.remaining());
+        let app = ctx
+            .guard(find_enterprise_app(ctx, &graph, application_id))
+            .await?
+            .required()?;
+        let instance = ctx
+            .guard(clients.caches().instance(
+                &identity_center,
+                planned.instance_arn().as_str(),
+                deadline,
+            ))
+            .await?;
+        Ok(Apply {
+            graph,
+            identity_center,
+            principal,
+            match_mode: planned.match_mode(),
+            provision_on_demand: planned.provision_on_demand(),
+            desired,
+            deadline,
+            app,
+            instance,
+            clients,
+        })
+    }
+
+    async fn provision_and_wait(&self, ctx: &Context) -> Result<String, Diagnostics> {
+        let provisioning = Provisioning {
+            caches: self.clients.caches(),
+            graph: &self.graph,
+            identity_center: &self.identity_center,
+            app: &self.app,
+            instance: &self.instance,
+        };
+        // Boxed: the whole chain of nested futures is too deep for the compiler to lay out inline.
+        ctx.guard(Box::pin(provisioning.provision_and_wait(
+            ctx,
+            &self.principal,
+            self.match_mode,
+            self.provision_on_demand,
+        )))
+        .await
+    }
+
+    /// Step (4), shared by create and update: converge and turn the outcome into state or a partial state.
+    async fn converge<M: PrincipalAccessModel>(
+        &self,
+        ctx: &Context,
+        store_id: &str,
+        known: &BTreeSet<AssignmentTarget>,
+        mut state: M,
+    ) -> Result<Value, ApplyError> {
+        let converged = PrincipalAssignments {
+            identity_center: &self.identity_center,
+            instance_arn: &self.instance.instance_arn,
+            principal: aws_principal(&self.principal, store_id),
+            deadline: self.deadline,
+        }
+        .converge(ctx, &self.desired, known, "apply")
+        .await
+        .map_err(|d| ApplyError::from(d).with_partial_state(state.encode()))?;
+        state.record_targets(&converged.existing);
+        match converged.failures {
+            None => Ok(state.encode()),
+            Some(failures) => Err(ApplyError::from(failures).with_partial_state(state.encode())),
+        }
+    }
+}
+
+pub async fn create<M: PrincipalAccessModel>(
+    ctx: &Context,
+    planned: M,
+) -> Result<Value, ApplyError> {
+    let apply = Apply::open(ctx, &planned).await?;
+    let app_role_assignment_id = ctx
+        .guard(assign_user_role(&apply.graph, &apply.app, &apply.principal))
+        .await?;
+    // From here on something exists remotely.
+    let mut state = planned;
+    state.set_instance_arn(apply.instance.instance_arn.clone());
+    state.set_app_role_assignment_id(app_role_assignment_id.into());
+    state.set_store_id(Attr::Null);
+    state.record_targets(&BTreeSet::new());
+    let store_id = apply
+        .provision_and_wait(ctx)
+        .await
+        .map_err(|d| ApplyError::from(d).with_partial_state(state.encode()))?;
+    state.set_store_id(store_id.clone().into());
+    apply
+        .converge(ctx, &store_id, &BTreeSet::new(), state)
+        .await
+}
+
+pub async fn update<M: PrincipalAccessModel>(
+    ctx: &Context,
+    planned: M,
+    prior: M,
+) -> Result<Value, ApplyError> {
+    let apply = Apply::open(ctx, &planned).await?;
+    let mut state = planned;
+    state.set_instance_arn(apply.instance.instance_arn.clone());
+    if !state.app_role_assignment_id().is_known() {
+        let id = ctx
+            .guard(assign_user_role(&apply.graph, &apply.app, &apply.principal))
+            .await?;
+        state.set_app_role_assignment_id(id.into());
+    }
+    state.record_targets(&prior.recorded_targets());
+    let store_id = match prior.store_id().as_str() {
+        Some(id) => {
+            if apply.match_mode == IdentityStoreMatch::ExternalId
+                && prior.match_mode() != IdentityStoreMatch::ExternalId
+            {
+                ctx.guard(check_for_new_match_mode(
+                    &apply.identity_center,
+                    &apply.instance.identity_store_id,
+                    id,
+                    &apply.principal,
+                    apply.deadline,
+                ))
+                .await?;
+            }
+            id.to_owned()
+        }
+        None => match apply.provision_and_wait(ctx).await {
+            Ok(id) => id,
+            Err(diags) => {
+                state.set_store_id(Attr::Null);
+                return Err(ApplyError::from(diags).with_partial_state(state.encode()));
+            }
+        },
+    };
+    state.set_store_id(store_id.clone().into());
+    apply
+        .converge(ctx, &store_id, &prior.managed_targets(), state)
+        .await
+}
+
+/// Whether the Entra object still exists.
+async fn principal_exists(
+    graph: &GraphClient,
+    principal: &EntraPrincipal,
+) -> Result<bool, Diagnostics> {
+    let found = match principal.kind {
+        PrincipalType::Group => graph.get_group(&principal.object_id).await.map(drop),
+        PrincipalType::User => graph.get_user(&principal.object_id).await.map(drop),
+    };
+    match found {
+        Ok(()) => Ok(true),
+        Err(e) if e.is_not_found() => Ok(false),
+        Err(e) => Err(graph_error(&format!("read the Entra ID {}", principal.noun()), &e).into()),
+    }
+}
+
+/// The refreshed state, or `None` when the application or the principal is gone. Reads of the assignments
+/// come from the engine's batched cache: one ListAccountAssignments per (account, permission set) per refresh,
+/// shared by all resources.
+pub async fn read<M: PrincipalAccessModel>(
+    ctx: &Context,
+    state: M,
+    deadline: Deadline,
+) -> Result<Option<M>, Diagnostics> {
+    let clients = IdbridgeClients::from_context(ctx)?;
+    let graph = clients.graph().await?;
+    let (Some(application_id), Some(principal)) =
+        (state.application_id().as_str(), state.principal())
+    else {
+        return Err(Diagnostic::error(
+            "Incomplete state",
+            format!(
+                "The state has no application_id or {}; remove the resource from state and import it.",
+                M::PRINCIPAL_ATTRIBUTE
+            ),
+        )
+        .into());
+    };
+    let app = match ctx
+        .guard(find_enterprise_app(ctx, &graph, application_id))
+        .await?
+    {
+        AppLookup::Found(app) => app,
+        AppLookup::Gone(_) => return Ok(None),
+    };
+    if !principal_exists(&graph, &principal).await? {
+        return Ok(None);
+    }
+    let app_role_assignment_id = find_app_role_assignment(
+        &graph,
+        &app,
+        &principal,
+        state.app_role_assignment_id().as_str(),
+    )
+    .await?;
+
+    let identity_center = clients.identity_center().await?;
+    let instance = ctx
+        .guard(
+            clients
+                .caches()
+                .instance(&identity_center, state.instance_arn().as_str(), deadline),
+        )
+        .await?;
+    let store_id = match state.store_id().as_str() {
+        Some(id) => Some(id.to_owned()),
+        None => {
+            ctx.guard(find_provisioned(
+                &graph,
+                &identity_center,
+                &instance.identity_store_id,
+                &principal,
+                state.match_mode(),
+                deadline,
+            ))
+            .await?
+        }
+    };
+    let mut refreshed = state.clone();
+    refreshed.set_instance_arn(instance.instance_arn.clone());
+    refreshed.set_app_role_assignment_id(app_role_assignment_id.into());
+    refreshed.set_store_id(store_id.clone().into());
+    let Some(store_id) = store_id else {
+        // Never provisioned (or deprovisioned): no assignment can exist.
+        refreshed.record_targets(&BTreeSet::new());
+        return Ok(Some(refreshed));
+    };
+    let assignments = PrincipalAssignments {
+        identity_center: &identity_center,
+        instance_arn: &instance.instance_arn,
+        principal: aws_principal(&principal, &store_id),
+        deadline,
+    };
+    let existing = match state.desired_targets() {
+        // Everything we manage: the configured product plus what an earlier apply recorded.
+        Some(_) => {
+            assignments
+                .assigned_among(ctx, state.managed_targets())
+                .await?
+        }
+        None => {
+            // Import: the principal's assignments define the sets.
+            let all = assignments.all(ctx).await?;
+            refreshed.adopt_targets(&all);
+            all
+        }
+    };
+    refreshed.complete_read();
+    refreshed.record_targets(&existing);
+    Ok(Some(refreshed))
+}
+
+/// Removes every account assignment the resource manages, then the app role assignment.
+pub async fn delete<M: PrincipalAccessModel>(ctx: &Context, state: M) -> Result<(), Diagnostics> {
+    let clients = IdbridgeClients::from_context(ctx)?;
+    let deadline = Deadline::after(ctx.remaining());
+    if let (Some(store_id), Some(principal)) = (state.store_id().as_str(), state.principal()) {
+        let identity_center = clients.identity_center().await?;
+        let instance = ctx
+            .guard(clients.caches().instance(
+                &identity_center,
+                state.instance_arn().as_str(),
+                deadline,
+            ))
+            .await?;
+        let converged = PrincipalAssignments {
+            identity_center: &identity_center,
+            instance_arn: &instance.instance_arn,
+            principal: aws_principal(&principal, store_id),
+            deadline,
+        }
+        .converge(ctx, &BTreeSet::new(), &state.managed_targets(), "delete")
+        .await?;
+        if let Some(failures) = converged.failures {
+            return Err(failures.into());
+        }
+    }
+    let (Some(application_id), Some(assignment_id), Some(principal)) = (
+        state.application_id().as_str(),
+        state.app_role_assignment_id().as_str(),
+        state.principal(),
+    ) else {
+        return Ok(());
+    };
+    let graph = clients.graph().await?;
+    match ctx
+        .guard(find_enterprise_app(ctx, &graph, application_id))
+        .await?
+    {
+        AppLookup::Found(app) => {
+            remove_app_role_assignment(&graph, &app, &principal, assignment_id).await
+        }
+        // The application (and with it its assignments) is gone already.
+        AppLookup::Gone(_) => Ok(()),
+    }
+}
