@@ -21,6 +21,7 @@ use crate::functions::parse_aws_saml_metadata::ParseAwsSamlMetadata;
 use crate::resources::access_control_attributes::AccessControlAttributesResource;
 use crate::resources::entra_application::EntraApplicationResource;
 use crate::resources::group_assignment::GroupAssignmentResource;
+use crate::resources::user_assignment::UserAssignmentResource;
 use crate::resources::permission_set::PermissionSetResource;
 use crate::resources::saml_trust::SamlTrustResource;
 use crate::resources::scim_provisioning::ScimProvisioningResource;
@@ -101,6 +102,7 @@ impl Provider for IdbridgeProvider {
             Arc::new(EntraApplicationResource),
             Arc::new(SamlTrustResource),
             Arc::new(GroupAssignmentResource),
+            Arc::new(UserAssignmentResource),
             Arc::new(PermissionSetResource),
             Arc::new(ScimProvisioningResource),
             Arc::new(AccessControlAttributesResource),
