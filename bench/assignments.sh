@@ -11,6 +11,11 @@ N_GROUPS=${1:-50}
 N_ACCOUNTS=${2:-20}
 COMPLETE_MS=${COMPLETE_MS:-200}
 TPS=20
+# Other scenarios reuse this script (bench/org_targets.sh): their Terraform directory, a fixture script whose
+# JSON output is merged into the variables, and the phases to run.
+TF_SRC=${TF_SRC:-$ROOT/bench/assignments}
+EXTRA_FIXTURES=${EXTRA_FIXTURES:-}
+PHASES=${PHASES:-apply refresh}
 
 (cd "$ROOT" && cargo build --workspace --bins --quiet)
 PROVIDER=$(readlink -f "$ROOT/target/debug/terraform-provider-idbridge")
@@ -18,7 +23,7 @@ EMULATORS=$ROOT/target/debug/idbridge-emulators
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/idbridge-bench.XXXXXX")
 mkdir -p "$WORK/tf"
-cp "$ROOT/bench/assignments/main.tf" "$WORK/tf/"
+cp "$TF_SRC/main.tf" "$WORK/tf/"
 echo "work dir: $WORK"
 
 # The emulators stop when their stdin closes: hold a FIFO open for the script's lifetime.
@@ -45,6 +50,16 @@ AWS_URL=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["aws_endpoi
 
 echo "fixtures: $N_GROUPS groups, $N_ACCOUNTS accounts, 1 permission set"
 python3 "$ROOT/bench/fixtures.py" "$N_GROUPS" "$N_ACCOUNTS" <<<"$ENDPOINTS" >"$WORK/tf/terraform.tfvars.json"
+echo '{}' >"$WORK/extra.json"
+if [ -n "$EXTRA_FIXTURES" ]; then
+  python3 "$EXTRA_FIXTURES" <<<"$ENDPOINTS" >"$WORK/extra.json"
+  python3 - "$WORK/tf/terraform.tfvars.json" "$WORK/extra.json" <<'PY'
+import json, sys
+tfvars, extra = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+tfvars.update(extra.get("tfvars", {}))
+json.dump(tfvars, open(sys.argv[1], "w"))
+PY
+fi
 
 # Provider environment from the endpoints line.
 eval "$(python3 - "$ENDPOINTS" <<'PY'
@@ -102,15 +117,21 @@ run_phase() { # name, terraform args...
   echo "$status $(python3 -c "print(round($end - $start, 1))")" >"$WORK/$name.result"
 }
 
-echo "apply..."
-run_phase apply apply -auto-approve -input=false -parallelism=10
-echo "refresh-only plan..."
-run_phase refresh plan -refresh-only -input=false -parallelism=10
+for phase in $PHASES; do
+  echo "$phase..."
+  case $phase in
+    apply) run_phase apply apply -auto-approve -input=false -parallelism=10 ;;
+    refresh) run_phase refresh plan -refresh-only -input=false -parallelism=10 ;;
+    plan) run_phase plan plan -input=false -parallelism=10 ;;
+  esac
+done
 (cd "$WORK/tf" && "$TF" show -json >"$WORK/state.json" 2>/dev/null) || echo '{}' >"$WORK/state.json"
 
-python3 - "$WORK" "$N_GROUPS" "$N_ACCOUNTS" "$TPS" <<'PY'
+python3 - "$WORK" "$N_GROUPS" "$N_ACCOUNTS" "$TPS" "$PHASES" <<'PY'
 import json, sys, re
 work, groups, accounts, tps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+phases = sys.argv[5].split()
+extra = json.load(open(f"{work}/extra.json"))
 def load(name): return json.load(open(f"{work}/{name}"))
 def delta(phase):
     a, b = load(f"stats-after-{phase}.json"), load(f"stats-before-{phase}.json")
@@ -122,8 +143,8 @@ resources = [r for r in state.get("values", {}).get("root_module", {}).get("reso
              if r["type"] == "idbridge_group_assignment"]
 complete = sum(1 for r in resources if len(r["values"].get("assignments") or []) == accounts)
 failed = groups - complete
-errors = len(re.findall(r"^.*Error: ", open(f"{work}/apply.log").read(), re.M))
-for phase in ("apply", "refresh"):
+errors = len(re.findall(r"^.*Error: ", open(f"{work}/apply.log").read(), re.M)) if "apply" in phases else 0
+for phase in phases:
     status, wall = open(f"{work}/{phase}.result").read().split()
     ops, total, throttles, conflicts = delta(phase)
     rss = open(f"{work}/rss-{phase}").read().strip() if True else "0"
@@ -139,5 +160,11 @@ for phase in ("apply", "refresh"):
         pairs = accounts  # one permission set
         listing = ops.get("ListAccountAssignments", 0) + ops.get("ListAccountAssignmentsForPrincipal", 0)
         print(f"assignment reads:     {listing} for {pairs} (account, permission set) pairs ({listing / pairs:.2f} per pair)")
-print(f"\nresources: {len(resources)} in state, {complete} complete, failed resources: {failed} (apply errors: {errors})")
+    org_reads = sum(n for op, n in ops.items() if op.startswith("organizations:"))
+    if "ou_count" in extra:
+        ous = extra["ou_count"]
+        print(f"Organizations reads:  {org_reads} pages for {ous} OUs and {extra['account_count']} accounts "
+              f"({org_reads / ous:.2f} per OU; every OU needs one listing of its child OUs and one of its accounts)")
+if "apply" in phases:
+    print(f"\nresources: {len(resources)} in state, {complete} complete, failed resources: {failed} (apply errors: {errors})")
 PY

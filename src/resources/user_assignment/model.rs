@@ -63,11 +63,12 @@ impl UserAssignmentModel {
         }
     }
 
-    fn set_defaults(&mut self) {
-        if self.identity_store_match.is_null() {
+    /// The defaults where `given` (the configuration at plan, the state itself after read) has no value.
+    fn set_defaults(&mut self, given: &Self) {
+        if given.identity_store_match.is_null() {
             self.identity_store_match = USER_NAME.into();
         }
-        if self.provision_on_demand.is_null() {
+        if given.provision_on_demand.is_null() {
             self.provision_on_demand = Attr::Known(true);
         }
     }
@@ -75,7 +76,7 @@ impl UserAssignmentModel {
     /// Fills in what the plan knows before apply: defaults, the id, and the ids that stay as long as the app
     /// role assignment and the provisioned user do. The targets are the orchestration's (`plan_targets`).
     pub fn complete_plan(&mut self, config: &Self, prior: Option<&Self>) {
-        self.set_defaults();
+        self.set_defaults(config);
         self.id = config.composed_id();
         if let Some(prior) = prior {
             // When read found the app role assignment gone (null), apply makes a new one.
@@ -154,7 +155,7 @@ impl PrincipalAccessModel for UserAssignmentModel {
         self.target_account_ids = Attr::Known(accounts);
     }
     fn complete_read(&mut self) {
-        self.set_defaults();
+        self.set_defaults(&self.clone());
         self.id = self.composed_id();
     }
     fn account_targets(&self) -> Option<AccountTargets> {
