@@ -70,7 +70,9 @@ fn assignments_on(fx: &Fixture, account: &str, permission_set_arn: &str) -> Vec<
         .collect()
 }
 
-fn store_user_id(state: &idbridge_acceptance::State) -> Result<String, idbridge_acceptance::CheckError> {
+fn store_user_id(
+    state: &idbridge_acceptance::State,
+) -> Result<String, idbridge_acceptance::CheckError> {
     Ok(state
         .require(RESOURCE)?
         .attr("identity_store_user_id")
@@ -102,7 +104,9 @@ fn user_assignment_creates_user_assignments_imports_and_heals_drift() {
             for account in accounts {
                 let found = assignments_on(&fx, account, &ps);
                 if !found.contains(&(principal.clone(), "USER".to_string())) {
-                    return Err(format!("{account}: no USER assignment of {principal}: {found:?}").into());
+                    return Err(
+                        format!("{account}: no USER assignment of {principal}: {found:?}").into(),
+                    );
                 }
             }
             Ok(())
@@ -111,8 +115,16 @@ fn user_assignment_creates_user_assignments_imports_and_heals_drift() {
 
     let (fx_role, sp_role, user_role) = (fx.clone(), sp_id.clone(), user_id.clone());
     let step_create = vars(Step::config(CONFIG), &[ACCOUNT_1])
-        .check(checks::attr_equals(RESOURCE, "id", &format!("{app_id}/{user_id}")))
-        .check(checks::attr_equals(RESOURCE, "identity_store_match", "user_name"))
+        .check(checks::attr_equals(
+            RESOURCE,
+            "id",
+            &format!("{app_id}/{user_id}"),
+        ))
+        .check(checks::attr_equals(
+            RESOURCE,
+            "identity_store_match",
+            "user_name",
+        ))
         .check(checks::attr_equals(RESOURCE, "assignments.#", "1"))
         .check(checks::attr_set(RESOURCE, "identity_store_user_id"))
         .check(user_assigned_on(&[ACCOUNT_1]))
@@ -164,7 +176,10 @@ fn user_assignment_creates_user_assignments_imports_and_heals_drift() {
 
     let step_bad_match = vars(Step::config(CONFIG), &[ACCOUNT_1, ACCOUNT_2])
         .var("match", "display_name")
-        .expect_error(&pointed_error("Invalid identity_store_match", "identity_store_match"));
+        .expect_error(&pointed_error(
+            "Invalid identity_store_match",
+            "identity_store_match",
+        ));
 
     let (fx_gone, ps_gone) = (fx.clone(), ps.clone());
     let (fx_role_gone, sp_gone, user_gone) = (fx.clone(), sp_id.clone(), user_id.clone());

@@ -21,10 +21,10 @@ use crate::functions::parse_aws_saml_metadata::ParseAwsSamlMetadata;
 use crate::resources::access_control_attributes::AccessControlAttributesResource;
 use crate::resources::entra_application::EntraApplicationResource;
 use crate::resources::group_assignment::GroupAssignmentResource;
-use crate::resources::user_assignment::UserAssignmentResource;
 use crate::resources::permission_set::PermissionSetResource;
 use crate::resources::saml_trust::SamlTrustResource;
 use crate::resources::scim_provisioning::ScimProvisioningResource;
+use crate::resources::user_assignment::UserAssignmentResource;
 use config::Configured;
 
 /// Environment lookup used to resolve settings; the process environment outside tests.

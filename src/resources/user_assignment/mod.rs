@@ -105,7 +105,9 @@ impl Resource for UserAssignmentResource {
         let (app, user) = validate::parse_import_id(id).ok_or_else(|| {
             Diagnostics::from(Diagnostic::error(
                 "Invalid import ID",
-                format!("Expected `<application_id>/<entra_user_id>` (two object ids), got {id:?}."),
+                format!(
+                    "Expected `<application_id>/<entra_user_id>` (two object ids), got {id:?}."
+                ),
             ))
         })?;
         Ok(UserAssignmentModel::imported(id, app, user).encode())

@@ -21,8 +21,14 @@ fn the_model_matches_the_schema() {
 
 #[test]
 fn users_match_by_user_name_or_external_id() {
-    assert_eq!(parse_match("user_name"), Some(IdentityStoreMatch::DisplayName));
-    assert_eq!(parse_match("external_id"), Some(IdentityStoreMatch::ExternalId));
+    assert_eq!(
+        parse_match("user_name"),
+        Some(IdentityStoreMatch::DisplayName)
+    );
+    assert_eq!(
+        parse_match("external_id"),
+        Some(IdentityStoreMatch::ExternalId)
+    );
     assert_eq!(parse_match("display_name"), None);
     let diags = validate::validate_match(
         &Value::from("display_name"),
