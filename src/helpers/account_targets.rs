@@ -1,19 +1,91 @@
-//! The organization targets every assignment resource offers (`organizational_unit_ids`, `account_tags`,
-//! `exclude_account_ids`, computed `target_account_ids`): their schema, descriptions and offline checks, in one
-//! place so the group and user assignments describe and validate them alike.
+//! The attributes every principal-assignment resource shares, the organization targets among them
+//! (`organizational_unit_ids`, `account_tags`, `exclude_account_ids`, computed `target_account_ids`): their schema,
+//! descriptions and offline checks, in one place so the group and user assignments describe and validate them
+//! alike.
 
-use crate::framework::{Attribute, AttributePath, Diagnostic, Diagnostics, Schema, Type, Value};
+use crate::framework::{
+    Attribute, AttributePath, Diagnostic, Diagnostics, NestedBlock, Operation, Schema, Type, Value,
+};
 
-use super::assignment_inputs::validate_account_ids;
-use super::ids::{is_organizational_unit_id, is_root_id};
+use super::assignment_inputs::{validate_account_ids, validate_permission_set_arns};
+use super::ids::{is_organizational_unit_id, is_root_id, validate_object_id};
 
 /// Tag keys are 1 to 128 characters, values 0 to 256 (Organizations API reference, `Tag`).
 const TAG_KEY_MAX: usize = 128;
 const TAG_VALUE_MAX: usize = 256;
 
-/// Appends the target attributes to an assignment resource's schema.
-pub fn with_target_attributes(schema: Schema) -> Schema {
+/// Appends what every principal-assignment resource has beside its principal (`noun`: "group", "user"): the
+/// application, permission sets, account targets, provisioning switch, instance, app role assignment, the
+/// assignments that exist and the timeouts.
+pub fn with_assignment_attributes(schema: Schema, noun: &str) -> Schema {
     schema
+        .attribute(
+            Attribute::string("application_id")
+                .required()
+                .requires_replace()
+                .validator(|value, path| validate_object_id(value, path, "object id"))
+                .description(
+                    "Object id of the enterprise application (`idbridge_entra_application.id`).",
+                ),
+        )
+        .attribute(
+            Attribute::set("permission_set_arns", Type::String)
+                .required()
+                .validator(validate_permission_set_arns)
+                .description(
+                    "Permission sets to assign, `arn:aws:sso:::permissionSet/ssoins-…/ps-…`.",
+                ),
+        )
+        .attribute(
+            Attribute::set("account_ids", Type::String)
+                .optional()
+                .validator(validate_account_ids)
+                .description(
+                    "AWS account ids (12 digits) the permission sets are assigned in, in addition to the \
+                     accounts `organizational_unit_ids` and `account_tags` resolve to. At least one of the \
+                     three is required.",
+                ),
+        )
+        .attribute(
+            Attribute::bool("provision_on_demand")
+                .optional()
+                .computed()
+                .description(format!(
+                    "Provision the {noun} on demand instead of waiting for the next provisioning cycle \
+                     (default true)."
+                )),
+        )
+        .attribute(
+            Attribute::string("instance_arn")
+                .optional()
+                .computed()
+                .use_state_for_unknown()
+                .requires_replace()
+                .description(
+                    "IAM Identity Center instance ARN; discovered when the account sees exactly one.",
+                ),
+        )
+        .attribute(
+            Attribute::string("app_role_assignment_id")
+                .computed()
+                .description(format!(
+                    "Id of the {noun}'s app role assignment on the enterprise application."
+                )),
+        )
+        .attribute(
+            Attribute::set("assignments", Type::String)
+                .computed()
+                .description(
+                    "Account assignments that exist, as `<account_id>/<permission_set_arn>`; an \
+                     assignment removed outside Terraform shows here as a one-line diff.",
+                ),
+        )
+        .block(NestedBlock::timeouts(&[
+            Operation::Create,
+            Operation::Read,
+            Operation::Update,
+            Operation::Delete,
+        ]))
         .attribute(
             Attribute::set("organizational_unit_ids", Type::String)
                 .optional()
@@ -115,13 +187,10 @@ pub fn validate_account_tags(value: &Value, path: &AttributePath) -> Diagnostics
     diags
 }
 
-/// A resource must name its accounts somehow.
-pub fn check_some_target(
-    account_ids_set: bool,
-    organizational_unit_ids_set: bool,
-    account_tags_set: bool,
-) -> Result<(), Diagnostics> {
-    if account_ids_set || organizational_unit_ids_set || account_tags_set {
+/// A resource must name its accounts somehow: `names_some_target` says whether `account_ids`,
+/// `organizational_unit_ids` or `account_tags` is set.
+pub fn check_some_target(names_some_target: bool) -> Result<(), Diagnostics> {
+    if names_some_target {
         return Ok(());
     }
     Err(Diagnostic::error(
@@ -172,7 +241,7 @@ mod tests {
             validate_account_ids(&excluded, &AttributePath::new("exclude_account_ids")).len(),
             1
         );
-        assert!(check_some_target(false, false, false).is_err());
-        assert!(check_some_target(false, true, false).is_ok());
+        assert!(check_some_target(false).is_err());
+        assert!(check_some_target(true).is_ok());
     }
 }

@@ -7,13 +7,20 @@
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::clients::aws::{
     AssignmentTarget, Deadline, IdentityCenter, Instance, Principal, PrincipalType,
 };
 use crate::clients::graph::GraphClient;
-use crate::framework::model::Attr;
-use crate::framework::{ApplyError, AttributePath, Context, Diagnostic, Diagnostics, Model, Value};
+use crate::framework::model::{Attr, Set};
+use crate::framework::schema::timeout_from;
+use crate::framework::{
+    ApplyError, AttributePath, Context, Diagnostic, Diagnostics, Model, Operation, PlanChange,
+    Value,
+};
+use crate::helpers::account_targets::check_some_target;
+use crate::helpers::assignment_inputs::{added_permission_set_arns, check_instance_matches};
 use crate::helpers::graph_error;
 
 use super::IdbridgeClients;
@@ -24,6 +31,7 @@ use super::app_roles::{
 use super::assignments::PrincipalAssignments;
 use super::identity_store::{IdentityStoreMatch, check_for_new_match_mode, find_provisioned};
 use super::organizations::{AccountTargets, resolve_account_targets};
+use super::permission_sets::verify_permission_sets_exist;
 use super::principal::EntraPrincipal;
 use super::provisioning::Provisioning;
 
@@ -58,6 +66,11 @@ pub trait PrincipalAccessModel: Model + Clone + Send + Sync + 'static {
     fn set_target_account_ids(&mut self, ids: Attr<BTreeSet<String>>);
     /// Marks the planned `assignments` unknown.
     fn clear_assignments(&mut self);
+    fn permission_set_arns(&self) -> &Attr<Set<Attr<String>>>;
+    /// Whether the configuration sets `account_ids`, `organizational_unit_ids` or `account_tags`.
+    fn names_some_target(&self) -> bool;
+    /// Defaults, the id and the ids that stay, filled in at plan from the configuration and the prior state.
+    fn complete_plan(&mut self, config: &Self, prior: Option<&Self>);
 
     /// The accounts assigned in: what the last plan resolved, else (a state of an earlier version, or before
     /// any plan) the account ids alone when no organization target is set.
@@ -76,6 +89,49 @@ pub trait PrincipalAccessModel: Model + Clone + Send + Sync + 'static {
         managed.extend(self.desired_targets().unwrap_or_default());
         managed
     }
+}
+
+/// `modify_plan` of a principal-assignment resource: some target is named, newly referenced permission sets
+/// exist in the right instance, defaults are set and the targets resolved.
+pub async fn modify_plan<M: PrincipalAccessModel>(
+    ctx: &Context,
+    plan: &mut PlanChange,
+) -> Result<(), Diagnostics> {
+    if plan.is_destroy() {
+        return Ok(());
+    }
+    let config = M::decode(&plan.config)?;
+    let prior = if plan.prior.is_null() {
+        None
+    } else {
+        Some(M::decode(&plan.prior)?)
+    };
+    check_some_target(config.names_some_target())?;
+    let added = added_permission_set_arns(
+        config.permission_set_arns(),
+        prior.as_ref().map(|p| p.permission_set_arns()),
+    );
+    check_instance_matches(config.instance_arn(), &added)?;
+    verify_permission_sets_exist(ctx, &added, "permission_set_arns").await?;
+    let mut planned = M::decode(&plan.planned)?;
+    planned.complete_plan(&config, prior.as_ref());
+    // Boxed: keeps the callers' futures shallow enough for the compiler to lay out.
+    Box::pin(plan_targets(ctx, &config, &mut planned)).await?;
+    plan.planned = planned.encode();
+    Ok(())
+}
+
+/// `read` of a principal-assignment resource on wire values, within the `read` timeout.
+pub async fn read_value<M: PrincipalAccessModel>(
+    ctx: &Context,
+    state: Value,
+    default_timeout: Duration,
+) -> Result<Option<Value>, Diagnostics> {
+    let deadline = Deadline::after(timeout_from(&state, Operation::Read, default_timeout));
+    let state = M::decode(&state)?;
+    Ok(read(ctx, state, deadline)
+        .await?
+        .map(|refreshed| refreshed.encode()))
 }
 
 /// At plan: `target_account_ids` and `assignments` are what the organization says now, so an account that

@@ -1,9 +1,10 @@
-//! The group assignment as the shared principal-access orchestration sees it (`crate::services::principal_access`).
+//! The group assignment as the shared principal-access orchestration sees it (`crate::services::principal_access`),
+//! organization targets included.
 
 use std::collections::BTreeSet;
 
 use crate::clients::aws::AssignmentTarget;
-use crate::framework::model::Attr;
+use crate::framework::model::{Attr, Set};
 use crate::services::identity_store::IdentityStoreMatch;
 use crate::services::organizations::AccountTargets;
 use crate::services::principal::EntraPrincipal;
@@ -60,7 +61,12 @@ impl PrincipalAccessModel for GroupAssignmentModel {
         GroupAssignmentModel::complete_read(self);
     }
     fn account_targets(&self) -> Option<AccountTargets> {
-        GroupAssignmentModel::account_targets(self)
+        AccountTargets::from_attributes(
+            &self.account_ids,
+            &self.organizational_unit_ids,
+            &self.account_tags,
+            &self.exclude_account_ids,
+        )
     }
     fn target_account_ids(&self) -> &Attr<BTreeSet<String>> {
         &self.target_account_ids
@@ -70,5 +76,16 @@ impl PrincipalAccessModel for GroupAssignmentModel {
     }
     fn clear_assignments(&mut self) {
         self.assignments = Attr::unknown();
+    }
+    fn permission_set_arns(&self) -> &Attr<Set<Attr<String>>> {
+        &self.permission_set_arns
+    }
+    fn names_some_target(&self) -> bool {
+        !(self.account_ids.is_null()
+            && self.organizational_unit_ids.is_null()
+            && self.account_tags.is_null())
+    }
+    fn complete_plan(&mut self, config: &Self, prior: Option<&Self>) {
+        GroupAssignmentModel::complete_plan(self, config, prior);
     }
 }

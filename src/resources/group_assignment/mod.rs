@@ -13,18 +13,14 @@
 mod access;
 mod model;
 mod schema;
-mod targets;
 mod validate;
 
 use std::time::Duration;
 
-use crate::clients::aws::Deadline;
-use crate::framework::schema::timeout_from;
 use crate::framework::{
     ApplyError, Context, CreateRequest, Diagnostic, Diagnostics, Model, Operation, PlanChange,
     Resource, Schema, UpdateRequest, Value, async_trait,
 };
-use crate::services::permission_sets::verify_permission_sets_exist;
 use crate::services::principal_access;
 
 use model::GroupAssignmentModel;
@@ -52,20 +48,7 @@ impl Resource for GroupAssignmentResource {
     }
 
     async fn modify_plan(&self, ctx: &Context, plan: &mut PlanChange) -> Result<(), Diagnostics> {
-        if plan.is_destroy() {
-            return Ok(());
-        }
-        let config = GroupAssignmentModel::decode(&plan.config)?;
-        let prior = decode_prior(&plan.prior)?;
-        let added = validate::added_permission_set_arns(&config, prior.as_ref());
-        validate::check_instance_matches(&config, &added)?;
-        verify_permission_sets_exist(ctx, &added, "permission_set_arns").await?;
-        let mut planned = GroupAssignmentModel::decode(&plan.planned)?;
-        planned.complete_plan(&config, prior.as_ref());
-        // Boxed: keeps this future shallow enough for the compiler to lay out.
-        Box::pin(targets::plan(ctx, &config, &mut planned)).await?;
-        plan.planned = planned.encode();
-        Ok(())
+        principal_access::modify_plan::<GroupAssignmentModel>(ctx, plan).await
     }
 
     async fn create(&self, ctx: &Context, req: CreateRequest) -> Result<Value, ApplyError> {
@@ -73,15 +56,8 @@ impl Resource for GroupAssignmentResource {
     }
 
     async fn read(&self, ctx: &Context, state: Value) -> Result<Option<Value>, Diagnostics> {
-        let deadline = Deadline::after(timeout_from(
-            &state,
-            Operation::Read,
-            self.default_timeout(Operation::Read),
-        ));
-        let state = GroupAssignmentModel::decode(&state)?;
-        Ok(principal_access::read(ctx, state, deadline)
-            .await?
-            .map(|refreshed| refreshed.encode()))
+        let timeout = self.default_timeout(Operation::Read);
+        principal_access::read_value::<GroupAssignmentModel>(ctx, state, timeout).await
     }
 
     async fn update(&self, ctx: &Context, req: UpdateRequest) -> Result<Value, ApplyError> {
@@ -104,15 +80,6 @@ impl Resource for GroupAssignmentResource {
             ))
         })?;
         Ok(GroupAssignmentModel::imported(id, app, group).encode())
-    }
-}
-
-/// The prior state's model; `None` when the resource is being created.
-fn decode_prior(prior: &Value) -> Result<Option<GroupAssignmentModel>, Diagnostics> {
-    if prior.is_null() {
-        Ok(None)
-    } else {
-        GroupAssignmentModel::decode(prior).map(Some)
     }
 }
 

@@ -11,16 +11,11 @@ mod validate;
 
 use std::time::Duration;
 
-use crate::clients::aws::Deadline;
-use crate::framework::schema::timeout_from;
 use crate::framework::{
     ApplyError, Context, CreateRequest, Diagnostic, Diagnostics, Model, Operation, PlanChange,
     Resource, Schema, UpdateRequest, Value, async_trait,
 };
-use crate::helpers::account_targets::check_some_target;
-use crate::helpers::assignment_inputs::{added_permission_set_arns, check_instance_matches};
-use crate::services::permission_sets::verify_permission_sets_exist;
-use crate::services::principal_access::{self, plan_targets};
+use crate::services::principal_access;
 
 use model::UserAssignmentModel;
 
@@ -47,32 +42,7 @@ impl Resource for UserAssignmentResource {
     }
 
     async fn modify_plan(&self, ctx: &Context, plan: &mut PlanChange) -> Result<(), Diagnostics> {
-        if plan.is_destroy() {
-            return Ok(());
-        }
-        let config = UserAssignmentModel::decode(&plan.config)?;
-        let prior = if plan.prior.is_null() {
-            None
-        } else {
-            Some(UserAssignmentModel::decode(&plan.prior)?)
-        };
-        check_some_target(
-            !config.account_ids.is_null(),
-            !config.organizational_unit_ids.is_null(),
-            !config.account_tags.is_null(),
-        )?;
-        let added = added_permission_set_arns(
-            &config.permission_set_arns,
-            prior.as_ref().map(|p| &p.permission_set_arns),
-        );
-        check_instance_matches(&config.instance_arn, &added)?;
-        verify_permission_sets_exist(ctx, &added, "permission_set_arns").await?;
-        let mut planned = UserAssignmentModel::decode(&plan.planned)?;
-        planned.complete_plan(&config, prior.as_ref());
-        // Boxed: keeps this future shallow enough for the compiler to lay out.
-        Box::pin(plan_targets(ctx, &config, &mut planned)).await?;
-        plan.planned = planned.encode();
-        Ok(())
+        principal_access::modify_plan::<UserAssignmentModel>(ctx, plan).await
     }
 
     async fn create(&self, ctx: &Context, req: CreateRequest) -> Result<Value, ApplyError> {
@@ -80,15 +50,8 @@ impl Resource for UserAssignmentResource {
     }
 
     async fn read(&self, ctx: &Context, state: Value) -> Result<Option<Value>, Diagnostics> {
-        let deadline = Deadline::after(timeout_from(
-            &state,
-            Operation::Read,
-            self.default_timeout(Operation::Read),
-        ));
-        let state = UserAssignmentModel::decode(&state)?;
-        Ok(principal_access::read(ctx, state, deadline)
-            .await?
-            .map(|refreshed| refreshed.encode()))
+        let timeout = self.default_timeout(Operation::Read);
+        principal_access::read_value::<UserAssignmentModel>(ctx, state, timeout).await
     }
 
     async fn update(&self, ctx: &Context, req: UpdateRequest) -> Result<Value, ApplyError> {

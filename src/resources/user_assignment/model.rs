@@ -72,25 +72,6 @@ impl UserAssignmentModel {
             self.provision_on_demand = Attr::Known(true);
         }
     }
-
-    /// Fills in what the plan knows before apply: defaults, the id, and the ids that stay as long as the app
-    /// role assignment and the provisioned user do. The targets are the orchestration's (`plan_targets`).
-    pub fn complete_plan(&mut self, config: &Self, prior: Option<&Self>) {
-        self.set_defaults(config);
-        self.id = config.composed_id();
-        if let Some(prior) = prior {
-            // When read found the app role assignment gone (null), apply makes a new one.
-            let kept = |value: &Attr<String>| {
-                if value.is_null() {
-                    Attr::unknown()
-                } else {
-                    value.clone()
-                }
-            };
-            self.app_role_assignment_id = kept(&prior.app_role_assignment_id);
-            self.identity_store_user_id = kept(&prior.identity_store_user_id);
-        }
-    }
 }
 
 impl PrincipalAccessModel for UserAssignmentModel {
@@ -174,5 +155,31 @@ impl PrincipalAccessModel for UserAssignmentModel {
     }
     fn clear_assignments(&mut self) {
         self.assignments = Attr::unknown();
+    }
+    fn permission_set_arns(&self) -> &Attr<Set<Attr<String>>> {
+        &self.permission_set_arns
+    }
+    fn names_some_target(&self) -> bool {
+        !(self.account_ids.is_null()
+            && self.organizational_unit_ids.is_null()
+            && self.account_tags.is_null())
+    }
+    /// Defaults, the id, and the ids that stay as long as the app role assignment and the provisioned user
+    /// do. The targets are the orchestration's (`plan_targets`).
+    fn complete_plan(&mut self, config: &Self, prior: Option<&Self>) {
+        self.set_defaults(config);
+        self.id = config.composed_id();
+        if let Some(prior) = prior {
+            // When read found the app role assignment gone (null), apply makes a new one.
+            let kept = |value: &Attr<String>| {
+                if value.is_null() {
+                    Attr::unknown()
+                } else {
+                    value.clone()
+                }
+            };
+            self.app_role_assignment_id = kept(&prior.app_role_assignment_id);
+            self.identity_store_user_id = kept(&prior.identity_store_user_id);
+        }
     }
 }
