@@ -162,15 +162,17 @@ fn aws_principal(principal: &EntraPrincipal, store_id: &str) -> Principal {
     }
 }
 
+fn missing(name: &str) -> Diagnostics {
+    Diagnostic::error(
+        "Missing value",
+        format!("`{name}` must be known at apply time."),
+    )
+    .at(AttributePath::new(name))
+    .into()
+}
+
 fn required<'a>(value: &'a Attr<String>, name: &str) -> Result<&'a str, Diagnostics> {
-    value.as_str().ok_or_else(|| {
-        Diagnostic::error(
-            "Missing value",
-            format!("`{name}` must be known at apply time."),
-        )
-        .at(AttributePath::new(name))
-        .into()
-    })
+    value.as_str().ok_or_else(|| missing(name))
 }
 
 /// What create and update start from: the clients, the planned principal and targets, the enterprise app
@@ -197,10 +199,9 @@ impl Apply {
         let graph = clients.graph().await?;
         let identity_center = clients.identity_center().await?;
         let application_id = required(planned.application_id(), "application_id")?;
-        let principal = match planned.principal() {
-            Some(principal) => principal,
-            None => return Err(required(&Attr::Null, M::PRINCIPAL_ATTRIBUTE).unwrap_err()),
-        };
+        let principal = planned
+            .principal()
+            .ok_or_else(|| missing(M::PRINCIPAL_ATTRIBUTE))?;
         let desired = planned.desired_targets().ok_or_else(|| {
             Diagnostics::from(Diagnostic::error(
                 "Unknown assignments",
