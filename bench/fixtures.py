@@ -9,6 +9,7 @@ import urllib.request
 TEMPLATE = "21ed01d2-ec13-4e9e-86c1-cd546719ebc4"
 GROUPS = int(sys.argv[1]) if len(sys.argv) > 1 else 50
 ACCOUNTS = int(sys.argv[2]) if len(sys.argv) > 2 else 20
+MEMBERS = int(sys.argv[3]) if len(sys.argv) > 3 else 1
 ep = json.loads(sys.stdin.readline())
 
 
@@ -42,23 +43,28 @@ for i in range(GROUPS):
     name = f"bench-group-{i:03d}"
     group = call("POST", f"{graph}/groups", {"displayName": name, "mailEnabled": False, "mailNickname": name,
                                              "securityEnabled": True}, auth)
-    user = call("POST", f"{graph}/users", {
-        "accountEnabled": True, "displayName": f"{name} member", "mailNickname": f"{name}-m",
-        "passwordProfile": {"password": "Emulator-Only-1!"}, "userPrincipalName": f"{name}-member@example.com",
-        "givenName": "Bench", "surname": name}, auth)
-    call("POST", f"{graph}/groups/{group['id']}/members/$ref",
-         {"@odata.id": f"{graph}/directoryObjects/{user['id']}"}, auth)
+    for m in range(MEMBERS):
+        member = f"{name}-member" if m == 0 else f"{name}-member{m:02d}"
+        user = call("POST", f"{graph}/users", {
+            "accountEnabled": True, "displayName": f"{member}", "mailNickname": member,
+            "passwordProfile": {"password": "Emulator-Only-1!"}, "userPrincipalName": f"{member}@example.com",
+            "givenName": "Bench", "surname": name}, auth)
+        call("POST", f"{graph}/groups/{group['id']}/members/$ref",
+             {"@odata.id": f"{graph}/directoryObjects/{user['id']}"}, auth)
     group_ids.append(group["id"])
 
-ps = call("POST", ep["aws_endpoint_url"] + "/", {"InstanceArn": ep["sso_instance_arn"], "Name": "bench-ps",
-                                                 "SessionDuration": "PT1H"}, {
-    "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "SWBExternalService.CreatePermissionSet",
-    "Authorization": "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/sso/aws4_request, "
-                     "SignedHeaders=host, Signature=00"})
+def create_permission_set(name):
+    return call("POST", ep["aws_endpoint_url"] + "/", {"InstanceArn": ep["sso_instance_arn"], "Name": name,
+                                                       "SessionDuration": "PT1H"}, {
+        "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "SWBExternalService.CreatePermissionSet",
+        "Authorization": "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/sso/aws4_request, "
+                         "SignedHeaders=host, Signature=00"})["PermissionSet"]["PermissionSetArn"]
+
 
 json.dump({
     "application_id": app_id,
     "group_ids": group_ids,
-    "permission_set_arn": ps["PermissionSet"]["PermissionSetArn"],
+    "permission_set_arn": create_permission_set("bench-ps"),
+    "moved_permission_set_arn": create_permission_set("bench-ps-moved"),
     "account_ids": [f"{100000000000 + i:012d}" for i in range(ACCOUNTS)],
 }, sys.stdout, indent=1)

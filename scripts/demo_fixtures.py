@@ -87,6 +87,7 @@ def main():
         },
     )["access_token"]
     group_ids = {}
+    member_upns = {}
     for name in GROUPS:
         group = call("POST", f"{base}/v1.0/groups", token, {
             "displayName": name, "mailEnabled": False, "mailNickname": name.lower(), "securityEnabled": True,
@@ -105,9 +106,14 @@ def main():
             "@odata.id": f"{base}/v1.0/directoryObjects/{user['id']}",
         })
         group_ids[name] = group["id"]
+        member_upns[name] = user["userPrincipalName"]
     with open(metadata_path, "w") as out:
         out.write(sp_metadata(endpoints["aws_region"], endpoints["identity_store_id"],
                               "4d5e6f70-8192-4a3b-9c4d-5e6f708192a3"))
+    if len(sys.argv) > 3:
+        # The users whose sign-in the demo previews at the end (examples/complete's preview_users).
+        with open(sys.argv[3], "w") as out:
+            json.dump({"preview_users": member_upns}, out, indent=2)
     json.dump({
         "aws_metadata_file": metadata_path,
         "scim_endpoint": endpoints["scim_endpoint"],

@@ -11,6 +11,7 @@
 //! - `resources`, `data_sources`, `functions`: what the provider offers, each working on typed models.
 //! - `provider`: the provider configuration and the list of everything it offers.
 
+pub mod actions;
 pub mod clients;
 pub mod data_sources;
 pub mod framework;

@@ -11,7 +11,7 @@ use crate::emulators::Emulators;
 use crate::error::{CheckError, CheckResult, HarnessError};
 use crate::paths;
 use crate::state::{Plan, ResourceState, State};
-use crate::terraform::{CommandOutput, Terraform};
+use crate::terraform::{CommandOutput, RunningTerraform, Terraform};
 
 /// Provider address the dev override (and the generated `required_providers`) use.
 pub const PROVIDER_SOURCE: &str = "registry.terraform.io/idbridge/idbridge";
@@ -64,6 +64,10 @@ enum ImportMode {
     /// An `import {}` block planned (never applied): the plan must import the object as a no-op, and the planned
     /// attributes are compared with the applied ones.
     Block,
+    /// Like `Block`, with `identity = { … }` (the resource identity Terraform stored with the applied state)
+    /// instead of an ID, into a copy of the applied state without the resource (so what it refers to stays
+    /// known, as when a resource was removed from state and is taken back).
+    Identity,
 }
 
 enum ImportId {
@@ -78,13 +82,30 @@ struct ImportSpec {
     id: ImportId,
     mode: ImportMode,
     verify: bool,
+    /// The import block may plan an in-place update (of what an import cannot read back).
+    update_allowed: bool,
     ignore: Vec<String>,
+}
+
+/// Checks on the configuration `terraform query -generate-config-out` wrote.
+type GeneratedCheck = Box<dyn Fn(&str) -> CheckResult>;
+
+struct QuerySpec {
+    query: String,
+    generated_checks: Vec<GeneratedCheck>,
+}
+
+struct InvokeSpec {
+    action: String,
+    output_checks: Vec<GeneratedCheck>,
 }
 
 enum Action {
     Apply,
     PlanOnly,
     Import(ImportSpec),
+    Query(QuerySpec),
+    Invoke(InvokeSpec),
 }
 
 impl Action {
@@ -93,6 +114,8 @@ impl Action {
             Action::Apply => "config",
             Action::PlanOnly => "plan-only",
             Action::Import(_) => "import",
+            Action::Query(_) => "query",
+            Action::Invoke(_) => "invoke",
         }
     }
 }
@@ -127,9 +150,57 @@ impl Step {
                 id: ImportId::FromStateId,
                 mode: ImportMode::Command,
                 verify: true,
+                update_allowed: false,
                 ignore: Vec::new(),
             }),
         )
+    }
+
+    /// Adoption with `terraform query` (Terraform 1.14+): with `config` (the provider configuration) as
+    /// main.tf and `query` as a `.tfquery.hcl` file, runs `terraform query -generate-config-out`, requires
+    /// the plan of the generated configuration to import every object found without changes, applies it,
+    /// and requires an empty plan afterwards. The adopted objects stay in the case's state (the final destroy
+    /// removes them); state checks run after the apply.
+    pub fn query(config: impl Into<String>, query: impl Into<String>) -> Step {
+        Step::new(
+            Some(config.into()),
+            Action::Query(QuerySpec {
+                query: query.into(),
+                generated_checks: Vec::new(),
+            }),
+        )
+    }
+
+    /// Runs an action (Terraform 1.14+): writes `config` (with the `action` block) and runs `terraform apply
+    /// -invoke=<action>` (e.g. `action.idbridge_restart_provisioning.this`). Checks (state checks, which may
+    /// ignore the state and look at the emulators) run afterwards; [`Step::check_output`] sees what Terraform
+    /// printed, the action's progress messages included.
+    pub fn invoke(config: impl Into<String>, action: impl Into<String>) -> Step {
+        Step::new(
+            Some(config.into()),
+            Action::Invoke(InvokeSpec {
+                action: action.into(),
+                output_checks: Vec::new(),
+            }),
+        )
+    }
+
+    /// A check on what `terraform apply -invoke` printed.
+    pub fn check_output(mut self, check: impl Fn(&str) -> CheckResult + 'static) -> Step {
+        match &mut self.action {
+            Action::Invoke(spec) => spec.output_checks.push(Box::new(check)),
+            _ => panic!("check_output() applies to Step::invoke steps only"),
+        }
+        self
+    }
+
+    /// A check on the configuration a [`Step::query`] generated (resource and import blocks).
+    pub fn check_generated(mut self, check: impl Fn(&str) -> CheckResult + 'static) -> Step {
+        match &mut self.action {
+            Action::Query(spec) => spec.generated_checks.push(Box::new(check)),
+            _ => panic!("check_generated() applies to Step::query steps only"),
+        }
+        self
     }
 
     fn new(config: Option<String>, action: Action) -> Step {
@@ -231,6 +302,13 @@ impl Step {
         self
     }
 
+    /// Use an `import {}` block with the resource identity stored in the applied state (Terraform 1.12+)
+    /// instead of an ID; fails when the state holds no identity.
+    pub fn import_by_identity(mut self) -> Step {
+        self.import_spec().mode = ImportMode::Identity;
+        self
+    }
+
     /// Attributes (flattened paths; a path also covers everything below it) left out of the import comparison,
     /// e.g. write-only inputs the API never returns.
     pub fn ignore<I, S>(mut self, paths: I) -> Step
@@ -241,6 +319,14 @@ impl Step {
         self.import_spec()
             .ignore
             .extend(paths.into_iter().map(Into::into));
+        self
+    }
+
+    /// Lets an import block plan an in-place update, for resources whose write-only arguments an import cannot
+    /// read back (their version attribute goes from null to the configured value); the planned values are
+    /// still compared with the applied ones.
+    pub fn import_update_allowed(mut self) -> Step {
+        self.import_spec().update_allowed = true;
         self
     }
 
@@ -296,6 +382,26 @@ impl StepContext<'_> {
         self.runner
             .terraform
             .run(&self.runner.config_dir, args, &[])
+    }
+
+    /// Starts a Terraform command in the test's configuration directory without waiting for it (with the
+    /// previous step's configuration, since this step's is written after the hook).
+    pub fn spawn_terraform(&self, args: &[&str]) -> Result<RunningTerraform, HarnessError> {
+        self.runner
+            .terraform
+            .spawn(&self.runner.config_dir, args, &[])
+    }
+
+    /// Runs a Terraform command and kills it, with its provider plugins, once `kill_when` returns true (a crash
+    /// in the middle of an apply); Terraform is asked to stop no other way.
+    pub fn terraform_killed_when(
+        &self,
+        args: &[&str],
+        kill_when: &dyn Fn() -> bool,
+    ) -> Result<CommandOutput, HarnessError> {
+        self.runner
+            .terraform
+            .run_killed_when(&self.runner.config_dir, args, &[], kill_when)
     }
 }
 
@@ -633,7 +739,147 @@ impl Runner {
             Action::Apply => self.apply_step(number, &step),
             Action::PlanOnly => self.plan_only_step(number, &step),
             Action::Import(spec) => self.import_step(number, &step, spec),
+            Action::Query(spec) => self.query_step(number, &step, spec),
+            Action::Invoke(spec) => self.invoke_step(&step, spec),
         }
+    }
+
+    fn invoke_step(&mut self, step: &Step, spec: &InvokeSpec) -> Result<(), HarnessError> {
+        let config = step
+            .config
+            .clone()
+            .expect("invoke steps carry a configuration");
+        let dir = self.config_dir.clone();
+        self.write_config(&dir, &config)?;
+        self.last_config = Some(config.clone());
+        let invoke = format!("-invoke={}", spec.action);
+        let output = self.terraform.run(
+            &dir,
+            &[
+                "apply",
+                "-auto-approve",
+                "-input=false",
+                "-no-color",
+                &invoke,
+            ],
+            &step.env,
+        )?;
+        if let Some(expected) = &step.expect_error {
+            return expect_failure("apply -invoke", expected, &output);
+        }
+        if !output.success() {
+            return Err(failed(format!(
+                "apply {invoke} failed:\n{}{}",
+                output.stdout, output.stderr
+            )));
+        }
+        self.last_applied = Some((config, step.env.clone()));
+        for check in &spec.output_checks {
+            check(&output.stdout)
+                .map_err(|error| failed(format!("output check: {error}\n{}", output.stdout)))?;
+        }
+        self.run_checks(&step.checks, &self.show_state(&dir)?)
+    }
+
+    fn query_step(
+        &mut self,
+        number: usize,
+        step: &Step,
+        spec: &QuerySpec,
+    ) -> Result<(), HarnessError> {
+        let config = step
+            .config
+            .clone()
+            .expect("query steps carry a configuration");
+        let dir = self.config_dir.clone();
+        self.write_config(&dir, &config)?;
+        self.last_config = Some(config.clone());
+        let query_file = dir.join("adopt.tfquery.hcl");
+        std::fs::write(&query_file, &spec.query).map_err(HarnessError::io(&query_file))?;
+        let generated_file = dir.join(format!("generated-{number}.tf"));
+        let generate = format!("-generate-config-out={}", generated_file.display());
+        let output = self
+            .terraform
+            .run(&dir, &["query", "-no-color", &generate], &step.env)?;
+        // Plans and applies must not see the query file (list blocks belong to `terraform query` only).
+        std::fs::remove_file(&query_file).map_err(HarnessError::io(&query_file))?;
+        if let Some(expected) = &step.expect_error {
+            return expect_failure("query", expected, &output);
+        }
+        if !output.success() {
+            return Err(failed(format!(
+                "terraform query failed:\n{}{}",
+                output.stdout, output.stderr
+            )));
+        }
+        let generated =
+            std::fs::read_to_string(&generated_file).map_err(HarnessError::io(&generated_file))?;
+        for check in &spec.generated_checks {
+            check(&generated).map_err(|error| {
+                failed(format!(
+                    "generated configuration check: {error}\n{generated}"
+                ))
+            })?;
+        }
+        let planned = match self.plan(&dir, number, true, &step.env) {
+            Ok(planned) => planned,
+            Err(PlanError::Failed(errors)) => {
+                return Err(failed(format!(
+                    "the plan of the generated configuration failed:\n{errors}\n{generated}"
+                )));
+            }
+            Err(PlanError::Harness(error)) => return Err(error),
+        };
+        let plan = self.show_plan(&planned)?;
+        let changes = plan.resource_changes();
+        let not_imports: Vec<String> = changes
+            .iter()
+            .filter(|change| !change.is_no_op())
+            .map(|change| format!("{} {:?}", change.address, change.actions))
+            .collect();
+        if !not_imports.is_empty() || !changes.iter().any(|change| change.importing) {
+            return Err(failed(format!(
+                "the plan of the generated configuration must only import, without changes; it plans:\n{}\n{}",
+                not_imports.join("\n"),
+                planned.text
+            )));
+        }
+        self.run_plan_checks(&step.plan_checks, &plan)?;
+        let output = self.terraform.run(
+            &dir,
+            &[
+                "apply",
+                "-auto-approve",
+                "-input=false",
+                "-no-color",
+                "-json",
+            ],
+            &step.env,
+        )?;
+        self.last_attempted = Some((config.clone(), step.env.clone()));
+        if !output.success() {
+            return Err(failed(format!(
+                "applying the imports failed:\n{}",
+                error_text(&output)
+            )));
+        }
+        self.last_applied = Some((config, step.env.clone()));
+        self.run_checks(&step.checks, &self.show_state(&dir)?)?;
+        let after = self
+            .plan(&dir, number, true, &step.env)
+            .map_err(|error| match error {
+                PlanError::Failed(errors) => {
+                    failed(format!("the plan after adoption failed:\n{errors}"))
+                }
+                PlanError::Harness(error) => error,
+            })?;
+        if after.has_changes {
+            return Err(failed(format!(
+                "after adoption, the plan is not empty:\n{}",
+                after.text
+            )));
+        }
+        Ok(())
     }
 
     fn apply_step(&mut self, number: usize, step: &Step) -> Result<(), HarnessError> {
@@ -748,6 +994,7 @@ impl Runner {
         })?;
         let applied = self.show_state(&self.config_dir)?;
         let id = match &spec.id {
+            _ if matches!(spec.mode, ImportMode::Identity) => String::new(),
             ImportId::Literal(id) => id.clone(),
             ImportId::Computed(compute) => {
                 compute(&applied).map_err(|error| failed(format!("import ID: {error}")))?
@@ -782,12 +1029,39 @@ impl Runner {
                 }
                 self.show_state(&import_dir)?
             }
-            ImportMode::Block => {
-                let block = format!(
-                    "import {{\n  to = {}\n  id = {}\n}}\n",
-                    spec.address,
-                    hcl_string(&id)
-                );
+            ImportMode::Block | ImportMode::Identity => {
+                let target = if matches!(spec.mode, ImportMode::Identity) {
+                    let identity = applied
+                        .require(&spec.address)
+                        .map_err(|error| failed(format!("import by identity: {error}")))?
+                        .identity()
+                        .ok_or_else(|| {
+                            failed(format!(
+                                "import by identity: the state holds no identity for {}",
+                                spec.address
+                            ))
+                        })?;
+                    // The rest of the configuration stays managed (what the resource refers to is known): the
+                    // applied state without the resource, which the import block then brings back.
+                    let state = self.config_dir.join("terraform.tfstate");
+                    let copy = import_dir.join("terraform.tfstate");
+                    std::fs::copy(&state, &copy).map_err(HarnessError::io(&state))?;
+                    let removed = self.terraform.run(
+                        &import_dir,
+                        &["state", "rm", "-no-color", &spec.address],
+                        &step.env,
+                    )?;
+                    if !removed.success() {
+                        return Err(failed(format!(
+                            "state rm {}: {}",
+                            spec.address, removed.stderr
+                        )));
+                    }
+                    identity_hcl(identity)
+                } else {
+                    format!("id = {}", hcl_string(&id))
+                };
+                let block = format!("import {{\n  to = {}\n  {target}\n}}\n", spec.address);
                 let path = import_dir.join("import.tf");
                 std::fs::write(&path, block).map_err(HarnessError::io(&path))?;
                 let planned = match self.plan(&import_dir, number, true, &step.env) {
@@ -818,7 +1092,8 @@ impl Runner {
                         spec.address
                     ))
                 })?;
-                if !change.importing || !change.is_no_op() {
+                let updating = spec.update_allowed && change.actions == ["update"];
+                if !change.importing || !(change.is_no_op() || updating) {
                     return Err(failed(format!(
                         "the import plan must import {} without changes, but it plans {:?}:\n{}",
                         spec.address, change.actions, planned.text
@@ -1258,6 +1533,15 @@ fn provider_override_dir(binary: &Path, work_dir: &Path) -> Result<PathBuf, Harn
     let link = dir.join(expected_name);
     std::os::unix::fs::symlink(&binary, &link).map_err(HarnessError::io(&link))?;
     Ok(dir)
+}
+
+/// `identity = { name = "value", … }` for an import block.
+fn identity_hcl(identity: &serde_json::Map<String, Value>) -> String {
+    let attributes: Vec<String> = identity
+        .iter()
+        .filter_map(|(name, value)| Some(format!("{name} = {}", hcl_string(value.as_str()?))))
+        .collect();
+    format!("identity = {{ {} }}", attributes.join(", "))
 }
 
 fn hcl_string(value: &str) -> String {

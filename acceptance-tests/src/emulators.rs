@@ -100,6 +100,11 @@ impl Emulators {
     /// Starts a fresh emulators process and waits for its endpoints. Its stderr goes to a log file
     /// ([`Emulators::log_path`]).
     pub fn start() -> Result<Emulators, HarnessError> {
+        Emulators::start_with(&[])
+    }
+
+    /// [`Emulators::start`] with more `start` options, e.g. `["--provisioning-interval-secs", "3600"]`.
+    pub fn start_with(extra_args: &[String]) -> Result<Emulators, HarnessError> {
         let binary = paths::emulators_binary()?;
         let log_dir = paths::work_root().join("emulators");
         std::fs::create_dir_all(&log_dir).map_err(HarnessError::io(&log_dir))?;
@@ -122,6 +127,7 @@ impl Emulators {
         if let Ok(seed) = std::env::var("IDBRIDGE_REPLICATION_LAG_SEED") {
             command.args(["--replication-lag-seed", &seed]);
         }
+        command.args(extra_args);
         Emulators::spawn(
             command
                 // The emulators launch moto_server from the same pinned tools as the harness's Terraform.
@@ -203,10 +209,25 @@ impl Emulators {
     pub fn shared() -> Result<&'static Emulators, HarnessError> {
         static SHARED: OnceLock<Result<Emulators, String>> = OnceLock::new();
         SHARED
-            .get_or_init(|| Emulators::start().map_err(|error| error.to_string()))
+            .get_or_init(|| {
+                let extra = SHARED_ARGS.get().cloned().unwrap_or_default();
+                Emulators::start_with(&extra).map_err(|error| error.to_string())
+            })
             .as_ref()
             // The stored message already reads "emulators failed to start: ...".
             .map_err(|error| HarnessError::Failed(error.clone()))
+    }
+
+    /// More `start` options for this test binary's [`Emulators::shared`] (e.g. a provisioning cycle an hour
+    /// away, so that only provisioning on demand can bring objects to AWS during a test). Call it before anything
+    /// starts them; every call of the binary must pass the same options, else it panics.
+    pub fn configure_shared(extra_args: &[&str]) {
+        let wanted: Vec<String> = extra_args.iter().map(|a| a.to_string()).collect();
+        let set = SHARED_ARGS.get_or_init(|| wanted.clone());
+        assert_eq!(
+            *set, wanted,
+            "the shared emulators of a test binary take one set of options"
+        );
     }
 
     pub fn endpoints(&self) -> &EmulatorEndpoints {
@@ -223,6 +244,9 @@ impl Emulators {
         &self.log_path
     }
 }
+
+/// The options [`Emulators::configure_shared`] set.
+static SHARED_ARGS: OnceLock<Vec<String>> = OnceLock::new();
 
 static START_SEQUENCE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 

@@ -45,4 +45,4 @@ pub use case::{
 pub use emulators::{EmulatorEndpoints, Emulators};
 pub use error::{CheckError, CheckResult, HarnessError};
 pub use state::{FlatAttributes, Plan, PlannedChange, ResourceState, State, flatten};
-pub use terraform::CommandOutput;
+pub use terraform::{CommandOutput, RunningTerraform, process_gone};

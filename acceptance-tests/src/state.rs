@@ -20,6 +20,7 @@ pub struct ResourceState {
     pub name: String,
     pub provider_name: String,
     values: Value,
+    identity: Value,
     attributes: FlatAttributes,
     sensitive_paths: BTreeSet<String>,
 }
@@ -46,8 +47,14 @@ impl ResourceState {
             provider_name: text("provider_name"),
             attributes: flatten(&values),
             sensitive_paths: sensitive_paths(&sensitive),
+            identity: resource.get("identity").cloned().unwrap_or(Value::Null),
             values,
         }
+    }
+
+    /// The resource identity Terraform stored with the state (`identity` in `terraform show -json`).
+    pub fn identity(&self) -> Option<&serde_json::Map<String, Value>> {
+        self.identity.as_object()
     }
 
     /// The attribute object exactly as `terraform show -json` printed it.

@@ -80,7 +80,111 @@ impl Terraform {
         args: &[&str],
         extra_env: &[(String, String)],
     ) -> Result<CommandOutput, HarnessError> {
+        self.run_killed_when(dir, args, extra_env, &|| false)
+    }
+
+    /// [`Terraform::run`], but Terraform and the provider plugins it started are killed (SIGKILL to the process
+    /// group, as a crash or `kill -9` would) as soon as `kill_when` returns true; it is asked every 100 ms.
+    pub fn run_killed_when(
+        &self,
+        dir: &Path,
+        args: &[&str],
+        extra_env: &[(String, String)],
+        kill_when: &dyn Fn() -> bool,
+    ) -> Result<CommandOutput, HarnessError> {
         let joined = args.join(" ");
+        let (mut command, log_stem) = self.command(dir, args, extra_env);
+
+        let spawn_error = |source| HarnessError::Spawn {
+            args: joined.clone(),
+            dir: dir.to_path_buf(),
+            source,
+        };
+        let mut child = command.spawn().map_err(spawn_error)?;
+        let pid = child.id() as libc::pid_t;
+        let stdout_reader = drain(child.stdout.take());
+        let stderr_reader = drain(child.stderr.take());
+
+        let (done_tx, done_rx) = mpsc::channel();
+        let waiter = std::thread::spawn(move || {
+            let status = child.wait();
+            let _ = done_tx.send(());
+            status
+        });
+        let started = std::time::Instant::now();
+        let mut timed_out = false;
+        loop {
+            match done_rx.recv_timeout(Duration::from_millis(100)) {
+                Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+            }
+            if kill_when() {
+                // SAFETY: kill(2) on the process group we created; no memory is involved.
+                unsafe {
+                    libc::kill(-pid, libc::SIGKILL);
+                }
+                break;
+            }
+            if started.elapsed() >= self.timeout {
+                timed_out = true;
+                break;
+            }
+        }
+        if timed_out {
+            // SAFETY: kill(2) on the process group we created; no memory is involved.
+            unsafe {
+                libc::kill(-pid, libc::SIGKILL);
+            }
+        }
+        let status = waiter
+            .join()
+            .expect("waiter thread does not panic")
+            .map_err(spawn_error)?;
+        let output = CommandOutput {
+            args: joined.clone(),
+            code: status.code(),
+            stdout: stdout_reader.join().expect("reader thread does not panic"),
+            stderr: stderr_reader.join().expect("reader thread does not panic"),
+        };
+        output.write_logs(&log_stem)?;
+
+        if timed_out {
+            return Err(HarnessError::Timeout {
+                args: joined,
+                timeout: self.timeout,
+            });
+        }
+        Ok(output)
+    }
+
+    /// Starts `terraform <args>` in `dir` and returns at once, for tests that act on a command while it runs
+    /// (kill it mid-apply). Its output is logged like [`Terraform::run`]'s once it has ended.
+    pub fn spawn(
+        &self,
+        dir: &Path,
+        args: &[&str],
+        extra_env: &[(String, String)],
+    ) -> Result<RunningTerraform, HarnessError> {
+        let (mut command, log_stem) = self.command(dir, args, extra_env);
+        let child = command.spawn().map_err(|source| HarnessError::Spawn {
+            args: args.join(" "),
+            dir: dir.to_path_buf(),
+            source,
+        })?;
+        Ok(RunningTerraform {
+            child: Some(child),
+            args: args.join(" "),
+            log_stem,
+        })
+    }
+
+    /// The command for `terraform <args>` with the controlled environment, and the stem of its log files.
+    fn command(
+        &self,
+        dir: &Path,
+        args: &[&str],
+        extra_env: &[(String, String)],
+    ) -> (Command, PathBuf) {
         let sequence = self.sequence.fetch_add(1, Ordering::SeqCst) + 1;
         let subcommand = args.first().copied().unwrap_or("terraform");
         let log_stem = self.log_dir.join(format!("{sequence:03}-{subcommand}"));
@@ -105,58 +209,106 @@ impl Terraform {
             command.env("TF_LOG", "trace");
             command.env("TF_LOG_PATH", log_stem.with_extension("trace.log"));
         }
+        (command, log_stem)
+    }
+}
 
-        let spawn_error = |source| HarnessError::Spawn {
-            args: joined.clone(),
-            dir: dir.to_path_buf(),
-            source,
-        };
-        let mut child = command.spawn().map_err(spawn_error)?;
-        let pid = child.id() as libc::pid_t;
-        let stdout_reader = drain(child.stdout.take());
-        let stderr_reader = drain(child.stderr.take());
-
-        let (done_tx, done_rx) = mpsc::channel();
-        let waiter = std::thread::spawn(move || {
-            let status = child.wait();
-            let _ = done_tx.send(());
-            status
-        });
-        let timed_out = done_rx.recv_timeout(self.timeout).is_err();
-        if timed_out {
-            // SAFETY: kill(2) on the process group we created; no memory is involved.
-            unsafe {
-                libc::kill(-pid, libc::SIGKILL);
-            }
-        }
-        let status = waiter
-            .join()
-            .expect("waiter thread does not panic")
-            .map_err(spawn_error)?;
-        let output = CommandOutput {
-            args: joined.clone(),
-            code: status.code(),
-            stdout: stdout_reader.join().expect("reader thread does not panic"),
-            stderr: stderr_reader.join().expect("reader thread does not panic"),
-        };
-
+impl CommandOutput {
+    fn write_logs(&self, log_stem: &Path) -> Result<(), HarnessError> {
         let stdout_path = log_stem.with_extension("stdout");
-        std::fs::write(&stdout_path, &output.stdout).map_err(HarnessError::io(&stdout_path))?;
+        std::fs::write(&stdout_path, &self.stdout).map_err(HarnessError::io(&stdout_path))?;
         let stderr_path = log_stem.with_extension("stderr");
         std::fs::write(
             &stderr_path,
-            format!("$ terraform {joined}\n{}", output.stderr),
+            format!("$ terraform {}\n{}", self.args, self.stderr),
         )
-        .map_err(HarnessError::io(&stderr_path))?;
+        .map_err(HarnessError::io(&stderr_path))
+    }
+}
 
-        if timed_out {
-            return Err(HarnessError::Timeout {
-                args: joined,
-                timeout: self.timeout,
-            });
-        }
+/// A Terraform command started with [`Terraform::spawn`], running in its own process group.
+pub struct RunningTerraform {
+    /// `None` once [`RunningTerraform::kill`] has reaped it.
+    child: Option<std::process::Child>,
+    args: String,
+    log_stem: PathBuf,
+}
+
+impl RunningTerraform {
+    /// The Terraform process itself (not its group).
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map_or(0, std::process::Child::id)
+    }
+
+    /// Processes Terraform started whose command name begins with `name` (as `/proc/<pid>/comm` shows it,
+    /// at most 15 bytes), e.g. `"terraform-provi"` for the provider plugins.
+    pub fn children_named(&self, name: &str) -> Vec<u32> {
+        let parent = self.pid();
+        let Ok(entries) = std::fs::read_dir("/proc") else {
+            return Vec::new();
+        };
+        entries
+            .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+            .filter(|pid| {
+                process_status(*pid)
+                    .is_some_and(|(ppid, comm, _)| ppid == parent && comm.starts_with(name))
+            })
+            .collect()
+    }
+
+    /// SIGKILL to Terraform alone, as an OOM killer or a CI timeout would: the plugins it started are left to
+    /// notice by themselves. Waits for Terraform to end and logs its output.
+    pub fn kill(mut self) -> Result<CommandOutput, HarnessError> {
+        let mut child = self.child.take().expect("not killed yet");
+        let _ = child.kill();
+        let output = child
+            .wait_with_output()
+            .map_err(|source| HarnessError::Spawn {
+                args: self.args.clone(),
+                dir: PathBuf::new(),
+                source,
+            })?;
+        let output = CommandOutput {
+            args: self.args.clone(),
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        };
+        output.write_logs(&self.log_stem)?;
         Ok(output)
     }
+}
+
+impl Drop for RunningTerraform {
+    fn drop(&mut self) {
+        // A test that failed before killing it must not leave Terraform and its plugins behind.
+        if let Some(child) = self.child.as_mut()
+            && let Ok(None) = child.try_wait()
+        {
+            // SAFETY: kill(2) on the process group `spawn` created; no memory is involved.
+            unsafe {
+                libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL);
+            }
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Whether process `pid` has ended: no longer in `/proc`, or a zombie waiting to be reaped.
+pub fn process_gone(pid: u32) -> bool {
+    process_status(pid).is_none_or(|(_, _, state)| state == 'Z' || state == 'X')
+}
+
+/// (parent pid, command name, state) of a process, from `/proc/<pid>/stat`.
+fn process_status(pid: u32) -> Option<(u32, String, char)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // `pid (comm) state ppid …`; comm may itself contain spaces or parentheses, so split at the last ')'.
+    let (head, rest) = stat.rsplit_once(')')?;
+    let comm = head.split_once('(')?.1.to_string();
+    let mut fields = rest.split_whitespace();
+    let state = fields.next()?.chars().next()?;
+    let ppid = fields.next()?.parse().ok()?;
+    Some((ppid, comm, state))
 }
 
 fn drain(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<String> {

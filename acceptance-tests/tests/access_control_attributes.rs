@@ -104,6 +104,8 @@ fn access_control_attributes_lifecycle_import_update_drift_and_destroy() {
                 "Department=${path:enterprise.department}",
             ])),
         Step::import(ABAC),
+        // By the resource identity Terraform stored with the state (instance_arn).
+        Step::import(ABAC).import_by_identity(),
         Step::config(second.clone()).check(aws_holds(&[
             "CostCenter=${path:enterprise.costCenter}",
             "Given=${path:name.givenName}",

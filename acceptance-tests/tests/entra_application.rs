@@ -134,6 +134,8 @@ fn entra_application_lifecycle() {
                 }
             }),
         Step::import(ADDRESS),
+        // By the resource identity Terraform stored with the state (the object id).
+        Step::import(ADDRESS).import_by_identity(),
         // Plan checks see the plan of a plan-only step (of an apply step: the plan after it, which must be empty).
         Step::config(second.clone())
             .plan_only()

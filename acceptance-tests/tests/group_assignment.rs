@@ -284,6 +284,12 @@ fn group_assignment_full_chain_import_update_drift_destroy() {
             &[&ps_a, &ps_b],
             &[ACCOUNT_1, ACCOUNT_2],
         ),
+        // By the resource identity Terraform stored with the state (application_id + entra_group_id).
+        vars(
+            Step::import(RESOURCE).import_by_identity(),
+            &[&ps_a, &ps_b],
+            &[ACCOUNT_1, ACCOUNT_2],
+        ),
         step_update,
         step_drift,
         step_heal,

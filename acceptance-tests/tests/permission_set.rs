@@ -193,6 +193,8 @@ fn permission_set_lifecycle() {
                 Ok(())
             }),
         Step::import(PS),
+        // By the resource identity Terraform stored with the state (instance_arn + arn).
+        Step::import(PS).import_by_identity(),
         // Everything updatable changes in place (same ARN).
         Step::config(config(&name, &second(SECOND_INLINE)))
             .check(checks::attr_equals(PS, "description", "Operators"))
@@ -526,16 +528,16 @@ fn permission_set_bad_inputs_fail_at_plan() {
     .run();
 }
 
-/// A create refused because the name exists (what a retried create meets when its first answer was lost)
-/// adopts the existing permission set and brings it to the configuration.
+/// A create refused because the name exists adopts the existing permission set when `adopt_existing` opts in,
+/// and brings it to the configuration (without it, the create fails: see `integrity.rs`).
 #[test]
-fn permission_set_existing_name_is_adopted() {
+fn permission_set_existing_name_is_adopted_with_adopt_existing() {
     let name = unique("acc-adopt");
     let existing = std::rc::Rc::new(std::cell::RefCell::new(String::new()));
     let (made, seen) = (existing.clone(), existing);
     let pre_name = name.clone();
     TestCase::new(vec![
-        Step::config(config(&name, FIRST))
+        Step::config(config(&name, &format!("  adopt_existing = true\n{FIRST}")))
             .pre(move |_: &StepContext| {
                 let created = block_on(
                     sso_admin()

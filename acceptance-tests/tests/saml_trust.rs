@@ -8,7 +8,7 @@ use idbridge_acceptance::{
     Plan, State, Step, TestCase, checks, pointed_error, skipped_without_tf_acc,
 };
 use serde_json::json;
-use support::{Graph, exclusive, unique};
+use support::{Graph, a_plan_showed, exclusive, unique};
 
 const TRUST: &str = "idbridge_saml_trust.aws";
 const APP: &str = "idbridge_entra_application.aws";
@@ -201,6 +201,15 @@ fn saml_trust_lifecycle() {
             }),
         // The metadata file cannot be recovered from Entra ID, and the metadata document has a fresh ID per fetch.
         Step::import(TRUST).ignore(["aws_metadata_xml", "idp_metadata_xml"]),
+        // By the resource identity Terraform stored with the state (application_id), with the service provider
+        // named by its URLs (what an import can read back) so the import block plans no change.
+        Step::import(TRUST)
+            .import_by_identity()
+            .with_config(config(
+                &name,
+                &format!("  entity_id = \"{ENTITY_ID}\"\n  acs_url   = \"{ACS_URL}\""),
+            ))
+            .ignore(["aws_metadata_xml", "idp_metadata_xml"]),
         Step::config(second.clone())
             .plan_only()
             .expect_non_empty_plan()
@@ -453,17 +462,11 @@ fn saml_trust_rotates_a_certificate_close_to_expiry() {
             }),
         // The rotation plan warned that the new metadata must be uploaded to AWS (JSON diagnostics in its output).
         Step::config(rotating).plan_only().pre(|ctx| {
-            let logs = ctx.work_dir().join("logs");
-            let warned = std::fs::read_dir(&logs)?
-                .filter_map(Result::ok)
-                .filter(|entry| entry.file_name().to_string_lossy().ends_with("plan.stdout"))
-                .any(|entry| {
-                    std::fs::read_to_string(entry.path()).is_ok_and(|text| {
-                        text.contains("SAML signing certificate will be rotated")
-                            && text.contains("uploaded in IAM Identity Center")
-                    })
-                });
-            if warned {
+            let texts = [
+                "SAML signing certificate will be rotated",
+                "uploaded in IAM Identity Center",
+            ];
+            if a_plan_showed(ctx.work_dir(), &texts)? {
                 Ok(())
             } else {
                 Err("no plan showed the rotation warning".into())

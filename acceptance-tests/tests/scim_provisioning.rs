@@ -248,6 +248,12 @@ fn scim_provisioning_lifecycle_import_update_drift_and_destroy() {
         vars(Step::import(ADDRESS))
             .import_id(&application_id)
             .ignore(volatile),
+        // By the resource identity Terraform stored with the state (application_id); the token's version is
+        // write-only, so the import block plans setting it.
+        vars(Step::import(ADDRESS))
+            .import_by_identity()
+            .import_update_allowed()
+            .ignore(volatile),
         // enabled = false pauses the job.
         vars(Step::config(CONFIG))
             .var("enabled", "false")

@@ -186,6 +186,8 @@ fn user_assignment_creates_user_assignments_imports_and_heals_drift() {
     TestCase::new(vec![
         step_create,
         vars(Step::import(RESOURCE), &[ACCOUNT_1]),
+        // The resource identity (application_id, entra_user_id) imports it too.
+        vars(Step::import(RESOURCE).import_by_identity(), &[ACCOUNT_1]),
         step_update,
         step_drift,
         step_heal,

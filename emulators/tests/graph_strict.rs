@@ -381,3 +381,52 @@ async fn deleted_applications_go_to_deleted_items() {
         StatusCode::NOT_FOUND
     );
 }
+
+/// Graph "List group members": OData casts are enabled (`/groups/{id}/members/microsoft.graph.user` lists the
+/// members that are users) and `$select` then takes that type's properties, such as `accountEnabled`, which is
+/// not a default property of users.
+#[tokio::test]
+async fn group_members_can_be_listed_by_type_with_their_properties() {
+    let graph = Graph::default().await;
+    let ada = graph
+        .create_user("ada@contoso.example", Some("Ada"), Some("Lovelace"))
+        .await;
+    let team = graph.create_group("Team").await;
+    let nested = graph.create_group("Nested").await;
+    graph.add_member(&team, &ada).await;
+    graph.add_member(&team, &nested).await;
+
+    let (status, users) = graph
+        .get(&format!(
+            "/groups/{team}/members/microsoft.graph.user?$select=id,userPrincipalName,accountEnabled"
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{users}");
+    let users = users["value"].as_array().unwrap();
+    assert_eq!(users.len(), 1, "{users:?}");
+    assert_eq!(users[0]["id"], ada.as_str());
+    assert_eq!(users[0]["userPrincipalName"], "ada@contoso.example");
+    assert!(users[0]["accountEnabled"].is_boolean(), "{users:?}");
+
+    let (status, groups) = graph
+        .get(&format!(
+            "/groups/{team}/members/microsoft.graph.group?$select=id,displayName,securityEnabled"
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{groups}");
+    let groups = groups["value"].as_array().unwrap();
+    assert_eq!(groups.len(), 1, "{groups:?}");
+    assert_eq!(groups[0]["displayName"], "Nested");
+
+    // A property of another type is not selectable through the cast, as Graph answers.
+    let (status, _) = graph
+        .get(&format!(
+            "/groups/{team}/members/microsoft.graph.group?$select=accountEnabled"
+        ))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = graph
+        .get(&format!("/groups/{team}/members/microsoft.graph.device"))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}

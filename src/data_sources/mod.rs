@@ -2,4 +2,5 @@
 
 pub mod aws_saml_metadata;
 pub mod identity_store_group;
+pub mod sign_in_preview;
 pub mod sso_instance;

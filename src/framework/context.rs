@@ -11,6 +11,23 @@ use tokio_util::sync::CancellationToken;
 
 use super::diag::{Diagnostic, Diagnostics};
 
+tokio::task_local! {
+    /// The deadline of the operation the current task serves (set by the framework around resource, data
+    /// source and provider code), so that clients can retry up to it without being handed a [`Context`].
+    static OPERATION_DEADLINE: Instant;
+}
+
+/// The deadline of the Terraform operation this task is serving, if any: retry loops in the clients wait out
+/// throttling and outages up to it instead of giving up after a fixed number of attempts.
+pub fn operation_deadline() -> Option<Instant> {
+    OPERATION_DEADLINE.try_with(|deadline| *deadline).ok()
+}
+
+/// Runs `work` with `deadline` as the [`operation_deadline`] of everything it awaits on this task.
+pub async fn with_operation_deadline<F: Future>(deadline: Instant, work: F) -> F::Output {
+    OPERATION_DEADLINE.scope(deadline, work).await
+}
+
 /// Whatever `Provider::configure` returns (API clients, settings); resources downcast it with
 /// [`Context::provider_data`].
 pub type ProviderData = Arc<dyn Any + Send + Sync>;
@@ -254,6 +271,19 @@ mod tests {
         assert_eq!(ctx.private_entry("kept"), None);
         ctx.set_private_entry("k", true.into());
         assert_eq!(ctx.private_out(), br#"{"k":true}"#.to_vec());
+    }
+
+    #[tokio::test]
+    async fn the_operation_deadline_is_seen_only_inside_its_scope() {
+        assert_eq!(operation_deadline(), None);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let seen = with_operation_deadline(deadline, async {
+            tokio::task::yield_now().await;
+            operation_deadline()
+        })
+        .await;
+        assert_eq!(seen, Some(deadline));
+        assert_eq!(operation_deadline(), None);
     }
 
     #[tokio::test]

@@ -59,12 +59,15 @@
 //! let _resource: Arc<dyn Resource> = Arc::new(Group);
 //! ```
 
+pub mod action;
 pub mod context;
 pub mod data_source;
 pub mod diag;
 pub mod ephemeral;
 pub mod function;
+pub mod identity;
 pub mod json;
+pub mod list_resource;
 pub mod model;
 pub mod msgpack;
 pub mod path;
@@ -76,12 +79,15 @@ mod server;
 pub mod types;
 pub mod value;
 
+pub use action::{Action, ActionProgress};
 pub use async_trait::async_trait;
 pub use context::{Context, ProviderData};
 pub use data_source::DataSource;
 pub use diag::{Diagnostic, Diagnostics, Severity};
 pub use ephemeral::{EphemeralResource, Opened, Renewed};
 pub use function::{Function, FunctionDefinition, FunctionError, Parameter};
+pub use identity::{IdentityAttribute, IdentitySchema};
+pub use list_resource::{ListRequest, ListResource, ListResults, Listed};
 pub use model::{Attr, Field, Model, Pending, Secret, Set};
 pub use path::{AttributePath, PathStep};
 pub use proto6::FrameworkServer;

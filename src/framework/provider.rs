@@ -4,11 +4,13 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use super::action::Action;
 use super::context::{Context, ProviderData};
 use super::data_source::DataSource;
 use super::diag::Diagnostics;
 use super::ephemeral::EphemeralResource;
 use super::function::Function;
+use super::list_resource::ListResource;
 use super::resource::{Resource, opaque_debug};
 use super::schema::Schema;
 use super::value::Value;
@@ -52,6 +54,15 @@ pub trait Provider: Send + Sync + 'static {
     }
 
     fn functions(&self) -> Vec<Arc<dyn Function>> {
+        Vec::new()
+    }
+
+    /// List resources for `terraform query`; each `type_name` is one of `resources()`.
+    fn list_resources(&self) -> Vec<Arc<dyn ListResource>> {
+        Vec::new()
+    }
+
+    fn actions(&self) -> Vec<Arc<dyn Action>> {
         Vec::new()
     }
 }

@@ -7,6 +7,7 @@ use async_trait::async_trait;
 
 use super::context::Context;
 use super::diag::{Diagnostic, Diagnostics};
+use super::identity::IdentitySchema;
 use super::json::{self, JsonDecodeOptions};
 use super::path::AttributePath;
 use super::schema::{Operation, Schema};
@@ -167,6 +168,12 @@ pub trait Resource: Send + Sync + 'static {
     fn type_name(&self) -> &str;
 
     fn schema(&self) -> Schema;
+
+    /// The resource's identity (Terraform 1.12+), stored beside the state; `None` for none. With one,
+    /// every state the server returns carries its identity and `import` blocks may give `identity`.
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        None
+    }
 
     /// Timeout when the `timeouts` block does not set one.
     fn default_timeout(&self, _operation: Operation) -> Duration {

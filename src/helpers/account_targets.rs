@@ -8,7 +8,9 @@ use crate::framework::{
 };
 
 use super::assignment_inputs::{validate_account_ids, validate_permission_set_arns};
-use super::ids::{is_organizational_unit_id, is_root_id, validate_object_id};
+use super::ids::{
+    is_organizational_unit_id, is_root_id, validate_instance_arn, validate_object_id,
+};
 
 /// Tag keys are 1 to 128 characters, values 0 to 256 (Organizations API reference, `Tag`).
 const TAG_KEY_MAX: usize = 128;
@@ -61,6 +63,7 @@ pub fn with_assignment_attributes(schema: Schema, noun: &str) -> Schema {
                 .computed()
                 .use_state_for_unknown()
                 .requires_replace()
+                .validator(validate_instance_arn)
                 .description(
                     "IAM Identity Center instance ARN; discovered when the account sees exactly one.",
                 ),

@@ -95,7 +95,13 @@ pub fn validate_inline_policy(value: &Value, path: &AttributePath) -> Diagnostic
         return Diagnostics::new();
     };
     match serde_json::from_str::<serde_json::Value>(text) {
-        Ok(serde_json::Value::Object(_)) => Diagnostics::new(),
+        Ok(serde_json::Value::Object(_)) => inline_policy_size(text)
+            .map(|problem| {
+                Diagnostic::error("Inline policy too large", problem)
+                    .at(path.clone())
+                    .into()
+            })
+            .unwrap_or_default(),
         Ok(_) => Diagnostic::error(
             "Invalid inline policy",
             "The inline policy must be a JSON object (an IAM policy document with `Version` and `Statement`); \
@@ -115,6 +121,35 @@ pub fn validate_inline_policy(value: &Value, path: &AttributePath) -> Diagnostic
     }
 }
 
+/// AWS's limits on a permission set's inline policy ("AWS IAM Identity Center quotas", AWS account quotas:
+/// "Maximum size of inline policy per permission set": 32,768 bytes, of which at most 10,240 bytes that are not
+/// whitespace; the botocore model's `PermissionSetPolicyDocument` has the same `max` of 32768).
+const INLINE_POLICY_MAX_BYTES: usize = 32_768;
+const INLINE_POLICY_MAX_NON_WHITESPACE_BYTES: usize = 10_240;
+
+/// Why the policy text is over AWS's size limits, if it is.
+fn inline_policy_size(text: &str) -> Option<String> {
+    let total = text.len();
+    let significant = text
+        .bytes()
+        .filter(|byte| !byte.is_ascii_whitespace())
+        .count();
+    if total > INLINE_POLICY_MAX_BYTES {
+        return Some(format!(
+            "The inline policy is {total} bytes long; IAM Identity Center accepts at most \
+             {INLINE_POLICY_MAX_BYTES} bytes per permission set. Move statements into customer managed policies \
+             (`customer_managed_policy` blocks) or AWS managed policies."
+        ));
+    }
+    (significant > INLINE_POLICY_MAX_NON_WHITESPACE_BYTES).then(|| {
+        format!(
+            "The inline policy has {significant} bytes that are not whitespace; IAM Identity Center accepts at \
+             most {INLINE_POLICY_MAX_NON_WHITESPACE_BYTES} per permission set. Move statements into customer \
+             managed policies (`customer_managed_policy` blocks) or AWS managed policies."
+        )
+    })
+}
+
 pub fn validate_length(
     what: &'static str,
     min: usize,
@@ -128,5 +163,80 @@ pub fn validate_length(
         .at(path.clone())
         .into(),
         _ => Diagnostics::new(),
+    }
+}
+
+/// Session tag keys (sso-admin `AccessControlAttribute.Key`, the same keys SAML `AccessControl:<key>` attributes
+/// carry): 1 to 128 letters, digits, spaces and `_ . : / = + - @`. What is wrong with `key`, or `None`.
+pub fn session_tag_key_problem(key: &str) -> Option<String> {
+    const MAX_KEY_LENGTH: usize = 128;
+    if key.is_empty() {
+        Some("must not be empty".to_string())
+    } else if key.chars().count() > MAX_KEY_LENGTH {
+        Some(format!("is longer than {MAX_KEY_LENGTH} characters"))
+    } else {
+        key.chars()
+            .find(|c| !(c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(*c)))
+            .map(|c| {
+                format!("contains {c:?}; keys may hold letters, digits, spaces and _ . : / = + - @")
+            })
+    }
+}
+
+#[cfg(test)]
+mod inline_policy_size_tests {
+    use super::*;
+
+    fn policy_with_resource_of(length: usize, indent: usize) -> String {
+        let pad = " ".repeat(indent);
+        format!(
+            "{{\n{pad}\"Version\": \"2012-10-17\",\n{pad}\"Statement\": [{{\"Effect\": \"Allow\", \"Action\": \"s3:GetObject\", \"Resource\": \"arn:aws:s3:::{}\"}}]\n}}",
+            "b".repeat(length)
+        )
+    }
+
+    fn summaries(text: &str) -> Vec<String> {
+        validate_inline_policy(&Value::from(text), &AttributePath::new("inline_policy"))
+            .iter()
+            .map(|d| format!("{}: {}", d.summary, d.detail))
+            .collect()
+    }
+
+    #[test]
+    fn whitespace_does_not_count_towards_the_10240_byte_limit() {
+        let base = policy_with_resource_of(0, 0);
+        let significant = base.bytes().filter(|b| !b.is_ascii_whitespace()).count();
+        let at_limit =
+            policy_with_resource_of(INLINE_POLICY_MAX_NON_WHITESPACE_BYTES - significant, 0);
+        assert!(
+            summaries(&at_limit).is_empty(),
+            "{:?}",
+            summaries(&at_limit)
+        );
+        // Indentation pushes the text past 10,240 bytes without adding significant ones.
+        let indented =
+            policy_with_resource_of(INLINE_POLICY_MAX_NON_WHITESPACE_BYTES - significant, 8000);
+        assert!(indented.len() > INLINE_POLICY_MAX_NON_WHITESPACE_BYTES);
+        assert!(summaries(&indented).is_empty());
+        let over =
+            policy_with_resource_of(INLINE_POLICY_MAX_NON_WHITESPACE_BYTES - significant + 1, 0);
+        let errors = summaries(&over);
+        assert_eq!(errors.len(), 1);
+        assert!(
+            errors[0].starts_with("Inline policy too large"),
+            "{errors:?}"
+        );
+        assert!(
+            errors[0].contains("10241 bytes that are not whitespace"),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn the_whole_text_is_limited_to_32768_bytes() {
+        let huge = policy_with_resource_of(10, INLINE_POLICY_MAX_BYTES);
+        let errors = summaries(&huge);
+        assert_eq!(errors.len(), 1);
+        assert!(errors[0].contains("at most 32768 bytes"), "{errors:?}");
     }
 }

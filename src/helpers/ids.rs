@@ -97,7 +97,8 @@ pub fn validate_instance_arn(value: &Value, path: &AttributePath) -> Diagnostics
         Some(text) if !is_instance_arn(text) => Diagnostic::error(
             "Invalid instance ARN",
             format!(
-                "{text:?} is not an IAM Identity Center instance ARN; expected                  arn:aws:sso:::instance/ssoins-<id> (the `arn` of data.idbridge_sso_instance)."
+                "{text:?} is not an IAM Identity Center instance ARN; expected \
+                 arn:aws:sso:::instance/ssoins-<id> (the `arn` of data.idbridge_sso_instance)."
             ),
         )
         .at(path.clone())

@@ -5,9 +5,11 @@
 pub mod account_targets;
 pub mod assignment_inputs;
 pub mod aws_inputs;
+pub mod aws_saml_urls;
 pub mod diagnostics;
 pub mod equivalent;
 pub mod ids;
+pub mod ownership;
 pub mod recent_write;
 pub mod saml_metadata;
 

@@ -8,6 +8,7 @@ pub mod controller;
 pub mod handshake;
 pub mod listener;
 pub mod logging;
+mod parent;
 mod redact;
 pub mod server;
 pub mod stdio;

@@ -148,7 +148,10 @@ pub fn run_plugin<S: Provider>(make_service: impl FnOnce() -> S) -> i32 {
             return 1;
         }
     };
-    match runtime.block_on(async { serve(make_service(), options).await }) {
+    let served = runtime.block_on(async { serve(make_service(), options).await });
+    // Work abandoned at shutdown (a call still waiting on an API) must not keep the process alive.
+    runtime.shutdown_timeout(SHUTDOWN_GRACE);
+    match served {
         Ok(()) => 0,
         Err(error) => {
             tracing::error!(error = %error, "provider stopped with an error");
@@ -217,6 +220,7 @@ pub async fn serve<S: Provider>(service: S, options: ServeOptions) -> Result<(),
 
     let stdio = match options.mode {
         Mode::Plugin => {
+            super::parent::exit_with_parent(shutdown_sender.clone());
             let line = HandshakeLine {
                 protocol_version: options.protocol_version,
                 address: address.clone(),

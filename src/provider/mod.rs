@@ -12,6 +12,7 @@ pub use crate::services::IdbridgeClients;
 use crate::clients::graph::{EntraSettings, SettingsError};
 use crate::data_sources::aws_saml_metadata::AwsSamlMetadataDataSource;
 use crate::data_sources::identity_store_group::IdentityStoreGroupDataSource;
+use crate::data_sources::sign_in_preview::SignInPreviewDataSource;
 use crate::data_sources::sso_instance::SsoInstanceDataSource;
 use crate::framework::{
     ConfigureRequest, Context, DataSource, Diagnostics, Function, Provider, ProviderData, Resource,
@@ -106,6 +107,7 @@ impl Provider for IdbridgeProvider {
             Arc::new(PermissionSetResource),
             Arc::new(ScimProvisioningResource),
             Arc::new(AccessControlAttributesResource),
+            Arc::new(crate::resources::conditional_access_policy::ConditionalAccessPolicyResource),
         ]
     }
 
@@ -114,11 +116,32 @@ impl Provider for IdbridgeProvider {
             Arc::new(AwsSamlMetadataDataSource),
             Arc::new(SsoInstanceDataSource),
             Arc::new(IdentityStoreGroupDataSource),
+            Arc::new(SignInPreviewDataSource),
         ]
     }
 
     fn functions(&self) -> Vec<Arc<dyn Function>> {
         vec![Arc::new(ParseAwsSamlMetadata)]
+    }
+
+    fn list_resources(&self) -> Vec<Arc<dyn crate::framework::ListResource>> {
+        use crate::resources::*;
+        vec![
+            Arc::new(entra_application::EntraApplicationList),
+            Arc::new(saml_trust::SamlTrustList),
+            Arc::new(scim_provisioning::ScimProvisioningList),
+            Arc::new(permission_set::PermissionSetList),
+            Arc::new(group_assignment::GroupAssignmentList),
+        ]
+    }
+
+    fn actions(&self) -> Vec<Arc<dyn crate::framework::Action>> {
+        use crate::actions::*;
+        vec![
+            Arc::new(provision_on_demand::ProvisionOnDemandAction),
+            Arc::new(restart_provisioning::RestartProvisioningAction),
+            Arc::new(rotate_signing_certificate::RotateSigningCertificateAction),
+        ]
     }
 }
 

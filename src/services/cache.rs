@@ -13,6 +13,7 @@ use crate::clients::aws::{Deadline, IdentityCenter, Instance};
 use crate::framework::{AttributePath, Diagnostics};
 
 use super::instances::find_instance;
+use super::members::MemberCaches;
 use super::organizations::OrganizationCache;
 use super::provisioning::OnDemandPacers;
 
@@ -59,6 +60,8 @@ pub struct ServiceCaches {
     pub(crate) on_demand: OnDemandPacers,
     /// The AWS organization as read during this run: OU, root and tag targets of every resource share it.
     pub(crate) organization: OrganizationCache,
+    /// Entra group members and identity store user ids, read once per run.
+    pub(crate) members: MemberCaches,
 }
 
 impl ServiceCaches {

@@ -7,8 +7,10 @@ use std::sync::Arc;
 
 use tokio::sync::OnceCell;
 
-use crate::clients::aws::{AwsSettings, IdentityCenter, LazyIdentityCenter};
-use crate::clients::graph::{EntraSettings, GraphClient, RetryPolicy, SettingsError};
+use crate::clients::aws::{
+    AwsSettings, Error as AwsClientError, IdentityCenter, LazyIdentityCenter,
+};
+use crate::clients::graph::{AuthError, EntraSettings, GraphClient, RetryPolicy, SettingsError};
 use crate::framework::{Context, Diagnostic, Diagnostics};
 
 use crate::helpers::sentence;
@@ -157,16 +159,53 @@ impl IdbridgeClients {
             return Err(deferred("AWS configuration not known yet", "aws"));
         };
         lazy.get().await.map_err(|error| {
-            Diagnostic::error(
-                "Cannot set up the AWS IAM Identity Center client",
-                format!(
+            let detail = match error {
+                // These say themselves what was tried and what to set.
+                AwsClientError::NoCredentials { .. } | AwsClientError::NoRegion => {
+                    sentence(&error.to_string())
+                }
+                _ => format!(
                     "{} Configure the provider's `aws` block or the standard AWS environment (AWS_PROFILE, \
                      AWS_REGION, AWS_ACCESS_KEY_ID, ...).",
                     sentence(&error.to_string())
                 ),
-            )
-            .into()
+            };
+            Diagnostic::error("Cannot set up the AWS IAM Identity Center client", detail).into()
         })
+    }
+
+    /// Fails within seconds when the credentials of a cloud are missing or rejected, so that a plan stops with
+    /// one clear error before anything is created instead of apply failing after the clients' retries. Skipped
+    /// while the provider configuration is not known yet (the error would only say so).
+    pub async fn check_credentials(&self, clouds: &[Cloud]) -> Result<(), Diagnostics> {
+        for cloud in clouds {
+            match cloud {
+                Cloud::Entra => {
+                    if matches!(self.entra, EntraState::Deferred) {
+                        continue;
+                    }
+                    let graph = self.graph().await?;
+                    graph.token_provider().token().await.map_err(|error| {
+                        let detail = match error {
+                            // Says itself what was tried and what to set.
+                            AuthError::NoCredentialFound { .. } => sentence(&error.to_string()),
+                            _ => format!(
+                                "{} Check the provider's `entra` block or the ARM_* environment variables.",
+                                sentence(&error.to_string())
+                            ),
+                        };
+                        Diagnostic::error("Cannot sign in to Microsoft Entra ID", detail)
+                    })?;
+                }
+                Cloud::Aws => {
+                    if matches!(self.aws, AwsState::Deferred) {
+                        continue;
+                    }
+                    self.identity_center().await?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Whether the Graph client has been built; lets tests prove that nothing was built eagerly.
@@ -197,6 +236,22 @@ fn deferred(summary: &str, block: &str) -> Diagnostics {
         format!("The provider's `{block}` block {UNKNOWN_AT_PLAN}"),
     )
     .into()
+}
+
+/// A cloud a resource talks to, for [`check_credentials_at_plan`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cloud {
+    Entra,
+    Aws,
+}
+
+/// The plan-time credential check of a resource: the clouds it needs, checked once per provider process (the
+/// clients and the token are cached). Nothing to check before `configure` (validation runs unconfigured).
+pub async fn check_credentials_at_plan(ctx: &Context, clouds: &[Cloud]) -> Result<(), Diagnostics> {
+    let Ok(clients) = IdbridgeClients::from_context(ctx) else {
+        return Ok(());
+    };
+    clients.check_credentials(clouds).await
 }
 
 /// The configured clients and the Graph client built from them (the first call authenticates).

@@ -286,6 +286,47 @@ pub async fn check_for_new_match_mode(
     }
 }
 
+/// The group id in state, checked at refresh: still the group SCIM provisioned from the Entra group when it
+/// exists and carries no other Entra group's object id (a group made by hand has no external ids, and
+/// `display_name` mode accepts it). Otherwise (deleted, or re-created by Entra under a new id after the app role
+/// assignment was removed and added again) the group is re-resolved: the new id, or `None` when there is none
+/// yet. Either way the account assignments read for it show what apply must make again.
+pub async fn verify_provisioned_group(
+    graph: &GraphClient,
+    identity_center: &IdentityCenter,
+    identity_store_id: &str,
+    recorded_group_id: &str,
+    group: &EntraPrincipal,
+    mode: IdentityStoreMatch,
+    deadline: Deadline,
+) -> Result<Option<String>, Diagnostics> {
+    match identity_center
+        .describe_group(identity_store_id, recorded_group_id, deadline)
+        .await
+    {
+        Ok(found) if still_provisioned_from(&found, &group.object_id) => {
+            return Ok(Some(recorded_group_id.to_owned()));
+        }
+        Ok(_) => {}
+        Err(e) if e.is_not_found() => {}
+        Err(e) => return Err(aws_error("Cannot read the group in the identity store", &e).into()),
+    }
+    find_provisioned_group(
+        graph,
+        identity_center,
+        identity_store_id,
+        group,
+        mode,
+        deadline,
+    )
+    .await
+}
+
+/// A recorded group stays this resource's unless its external ids name a different Entra group.
+fn still_provisioned_from(group: &Group, entra_group_id: &str) -> bool {
+    group.external_ids.is_empty() || provisioned_from(group, entra_group_id)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -326,6 +367,14 @@ mod tests {
         assert!(
             accept_found_group(group(&[]), ENTRA_GROUP, IdentityStoreMatch::DisplayName).is_ok()
         );
+    }
+
+    #[test]
+    fn a_recorded_group_is_kept_unless_it_carries_another_entra_group() {
+        assert!(still_provisioned_from(&group(&[ENTRA_GROUP]), ENTRA_GROUP));
+        assert!(still_provisioned_from(&group(&[]), ENTRA_GROUP));
+        let other = "11111111-2222-3333-4444-555555555555";
+        assert!(!still_provisioned_from(&group(&[other]), ENTRA_GROUP));
     }
 
     #[test]

@@ -12,6 +12,7 @@ use crate::clients::aws::{
 use crate::framework::{AttributePath, Context, Diagnostic, Diagnostics};
 use crate::helpers::aws_error;
 use crate::helpers::instance_arn_of;
+use crate::helpers::ownership::already_exists;
 
 use super::IdbridgeClients;
 use crate::helpers::equivalent::{same_iso8601_duration, same_json};
@@ -298,20 +299,35 @@ pub struct Created {
     pub adopted: bool,
 }
 
-/// Creates the permission set with the settings `CreatePermissionSet` takes. When AWS says the name is
-/// taken (most often our own earlier attempt whose answer was lost), the set of that name is adopted.
+/// The tag a create puts on the permission set it makes, with a value of its own: when AWS answers that the name is
+/// taken (a retried request whose first answer was lost), the set carrying this create's value is its own. The
+/// tag is removed when the set is brought to the configuration right after.
+const CREATE_MARKER_TAG: &str = "idbridge:creating";
+
+/// AWS allows 50 tags on a permission set; the marker needs one of them.
+const MAX_TAGS: usize = 50;
+
+/// Creates the permission set with the settings `CreatePermissionSet` takes. When AWS says the name is taken, the
+/// set of that name is adopted when it carries this create's marker (our own request, retried) or when
+/// `adopt_existing` opts in; any other is another configuration's, and the error shows how to import it.
 pub async fn create_or_adopt(
     ic: &IdentityCenter,
     instance_arn: &str,
     desired: &Desired,
+    adopt_existing: bool,
     deadline: Deadline,
 ) -> Result<Created, Diagnostics> {
+    let marker = uuid::Uuid::new_v4().to_string();
+    let mut tags = desired.tags.clone();
+    if tags.len() < MAX_TAGS {
+        tags.insert(CREATE_MARKER_TAG.to_owned(), marker.clone());
+    }
     let new = NewPermissionSet {
         name: desired.name.clone(),
         description: desired.description.clone(),
         session_duration: Some(desired.session_duration.clone()),
         relay_state: desired.relay_state.clone(),
-        tags: desired.tags.clone(),
+        tags: tags.clone(),
     };
     let conflict = match ic.create_permission_set(instance_arn, &new, deadline).await {
         Ok(set) => {
@@ -321,7 +337,8 @@ pub async fn create_or_adopt(
                 managed: BTreeSet::new(),
                 customer: BTreeSet::new(),
                 boundary: None,
-                tags: desired.tags.clone(),
+                // With the marker, so that converging to the configuration removes it.
+                tags,
                 outdated_accounts: BTreeSet::new(),
             };
             return Ok(Created {
@@ -341,6 +358,19 @@ pub async fn create_or_adopt(
         .await
         .map_err(|e| aws_error("Cannot read the existing permission set", &e))?
         .ok_or_else(refused)?;
+    let ours = remote.tags.get(CREATE_MARKER_TAG) == Some(&marker);
+    if !adopt_existing && !ours {
+        return Err(already_exists(
+            &format!(
+                "Permission set {:?} already exists in {instance_arn} ({})",
+                desired.name, found.arn
+            ),
+            "idbridge_permission_set",
+            &found.arn,
+            "name",
+        )
+        .into());
+    }
     Ok(Created {
         remote,
         adopted: true,

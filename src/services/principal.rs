@@ -2,7 +2,9 @@
 //! services do for it (app role assignment, provisioning on demand, account assignments) depends only on this.
 
 use crate::clients::aws::PrincipalType;
-use crate::framework::AttributePath;
+use crate::framework::{AttributePath, Context, Diagnostic, Diagnostics};
+
+use super::clients::IdbridgeClients;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EntraPrincipal {
@@ -47,5 +49,51 @@ impl EntraPrincipal {
 
     pub fn path(&self) -> AttributePath {
         AttributePath::new(self.attribute)
+    }
+}
+
+/// Refuses at plan a principal that does not exist in the tenant, pointing at its attribute, so that nothing
+/// (app role assignment, provisioning, account assignments) is started for it. Other failures to read are left
+/// to apply, which reports them with its retries.
+pub async fn verify_principal_exists(
+    ctx: &Context,
+    principal: &EntraPrincipal,
+) -> Result<(), Diagnostics> {
+    let Ok(clients) = IdbridgeClients::from_context(ctx) else {
+        return Ok(());
+    };
+    let Ok(graph) = clients.graph().await else {
+        return Ok(());
+    };
+    let read = match principal.kind {
+        PrincipalType::Group => {
+            ctx.guard(async { Ok(graph.get_group(&principal.object_id).await.map(drop)) })
+                .await?
+        }
+        PrincipalType::User => {
+            ctx.guard(async { Ok(graph.get_user(&principal.object_id).await.map(drop)) })
+                .await?
+        }
+    };
+    match read {
+        Err(error) if error.is_not_found() => Err(Diagnostic::error(
+            format!("Entra {} not found", principal.noun()),
+            format!(
+                "No {noun} with object id {id} exists in the tenant. `{attribute}` takes the {noun}'s object id \
+                 (Entra admin center > {place} > Object ID), not its name; a {noun} deleted recently is in the \
+                 tenant's deleted items. Microsoft Graph said: {detail}",
+                noun = principal.noun(),
+                id = principal.object_id,
+                attribute = principal.attribute,
+                place = match principal.kind {
+                    PrincipalType::Group => "Groups",
+                    PrincipalType::User => "Users",
+                },
+                detail = error,
+            ),
+        )
+        .at(principal.path())
+        .into()),
+        _ => Ok(()),
     }
 }

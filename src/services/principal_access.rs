@@ -22,6 +22,7 @@ use crate::framework::{
 use crate::helpers::account_targets::check_some_target;
 use crate::helpers::assignment_inputs::{added_permission_set_arns, check_instance_matches};
 use crate::helpers::graph_error;
+use crate::helpers::ownership::already_exists;
 
 use super::IdbridgeClients;
 use super::app_roles::{
@@ -29,16 +30,25 @@ use super::app_roles::{
     remove_app_role_assignment,
 };
 use super::assignments::PrincipalAssignments;
-use super::identity_store::{IdentityStoreMatch, check_for_new_match_mode, find_provisioned};
+use super::clients::{Cloud, check_credentials_at_plan};
+use super::identity_store::{
+    IdentityStoreMatch, check_for_new_match_mode, find_provisioned, verify_provisioned_group,
+};
+use super::members::{
+    MemberStatus, first_linked, member_review, missing_member_ids, not_linked, refresh_members,
+};
 use super::organizations::{AccountTargets, resolve_account_targets};
 use super::permission_sets::verify_permission_sets_exist;
-use super::principal::EntraPrincipal;
-use super::provisioning::Provisioning;
+use super::principal::{EntraPrincipal, verify_principal_exists};
+use super::provisioning::{OnDemandJob, Provisioning};
+use crate::clients::graph::models::SynchronizationJob;
 
 /// What the orchestration reads and writes in a principal-assignment resource's model.
 pub trait PrincipalAccessModel: Model + Clone + Send + Sync + 'static {
     /// The attribute naming the Entra object (`entra_group_id`, `entra_user_id`).
     const PRINCIPAL_ATTRIBUTE: &'static str;
+    /// The resource type, for the import hint of an "already exists" error.
+    const TYPE_NAME: &'static str;
     fn principal(&self) -> Option<EntraPrincipal>;
     fn application_id(&self) -> &Attr<String>;
     fn instance_arn(&self) -> &Attr<String>;
@@ -71,6 +81,19 @@ pub trait PrincipalAccessModel: Model + Clone + Send + Sync + 'static {
     fn names_some_target(&self) -> bool;
     /// Defaults, the id and the ids that stay, filled in at plan from the configuration and the prior state.
     fn complete_plan(&mut self, config: &Self, prior: Option<&Self>);
+    /// The composed id (`<application_id>/<principal id>`), the import ID.
+    fn import_id(&self) -> String;
+    /// Whether create takes over a principal that already has the app role (`adopt_existing`); otherwise
+    /// it is refused, since two states managing one assignment would each remove the access on destroy.
+    fn adopts_existing(&self) -> bool {
+        false
+    }
+    /// Whether the group's members are provisioned and tracked too (groups only).
+    fn provisions_members(&self) -> bool {
+        false
+    }
+    /// `provisioned_member_count`/`missing_members` from the members' status (null without one).
+    fn record_members(&mut self, _status: Option<&MemberStatus>) {}
 
     /// The accounts assigned in: what the last plan resolved, else (a state of an earlier version, or before
     /// any plan) the account ids alone when no organization target is set.
@@ -100,6 +123,7 @@ pub async fn modify_plan<M: PrincipalAccessModel>(
     if plan.is_destroy() {
         return Ok(());
     }
+    check_credentials_at_plan(ctx, &[Cloud::Entra, Cloud::Aws]).await?;
     let config = M::decode(&plan.config)?;
     let prior = if plan.prior.is_null() {
         None
@@ -113,6 +137,17 @@ pub async fn modify_plan<M: PrincipalAccessModel>(
     );
     check_instance_matches(config.instance_arn(), &added)?;
     verify_permission_sets_exist(ctx, &added, "permission_set_arns").await?;
+    // A new principal id must name an existing object: a name or a typo would otherwise fail after apply
+    // has already assigned nothing.
+    if let Some(principal) = config.principal()
+        && prior
+            .as_ref()
+            .and_then(|prior| prior.principal())
+            .map(|p| p.object_id)
+            != Some(principal.object_id.clone())
+    {
+        verify_principal_exists(ctx, &principal).await?;
+    }
     let mut planned = M::decode(&plan.planned)?;
     planned.complete_plan(&config, prior.as_ref());
     // Boxed: keeps the callers' futures shallow enough for the compiler to lay out.
@@ -184,6 +219,7 @@ struct Apply {
     principal: EntraPrincipal,
     match_mode: IdentityStoreMatch,
     provision_on_demand: bool,
+    provision_members: bool,
     desired: BTreeSet<AssignmentTarget>,
     deadline: Deadline,
     app: EnterpriseApp,
@@ -220,12 +256,15 @@ impl Apply {
                 deadline,
             ))
             .await?;
+        let provision_members =
+            principal.kind == PrincipalType::Group && planned.provisions_members();
         Ok(Apply {
             graph,
             identity_center,
             principal,
             match_mode: planned.match_mode(),
             provision_on_demand: planned.provision_on_demand(),
+            provision_members,
             desired,
             deadline,
             app,
@@ -234,22 +273,108 @@ impl Apply {
         })
     }
 
-    async fn provision_and_wait(&self, ctx: &Context) -> Result<String, Diagnostics> {
-        let provisioning = Provisioning {
+    fn provisioning(&self) -> Provisioning<'_> {
+        Provisioning {
             caches: self.clients.caches(),
             graph: &self.graph,
             identity_center: &self.identity_center,
             app: &self.app,
             instance: &self.instance,
+        }
+    }
+
+    /// The provisioning job and, when provisioning on demand, the job ready for requests.
+    async fn on_demand(
+        &self,
+        provisioning: &Provisioning<'_>,
+    ) -> Result<(Option<SynchronizationJob>, Option<OnDemandJob>), Diagnostics> {
+        let job = provisioning.job().await?;
+        let on_demand = match job.as_ref().filter(|_| self.provision_on_demand) {
+            Some(job) => Some(provisioning.on_demand_job(job, &self.principal).await?),
+            None => None,
+        };
+        Ok((job, on_demand))
+    }
+
+    /// Steps (2) and (3): the principal (a group with its first members) provisioned and found in the
+    /// identity store, then the rest of a group's members. The identity store id, and the members' status
+    /// (`None` when not provisioning members) or why they are not all there.
+    async fn provision_and_wait(
+        &self,
+        ctx: &Context,
+    ) -> Result<(String, Result<Option<MemberStatus>, Diagnostics>), Diagnostics> {
+        let provisioning = self.provisioning();
+        let (job, on_demand) = ctx.guard(self.on_demand(&provisioning)).await?;
+        let review = match self.provision_members {
+            true => Some(
+                ctx.guard(member_review(&self.clients, &self.graph, &self.principal))
+                    .await?,
+            ),
+            false => None,
+        };
+        let linked = match (&review, &on_demand) {
+            (Some(review), Some(_)) => first_linked(review),
+            _ => Vec::new(),
         };
         // Boxed: the whole chain of nested futures is too deep for the compiler to lay out inline.
-        ctx.guard(Box::pin(provisioning.provision_and_wait(
+        let store_id = ctx
+            .guard(Box::pin(provisioning.principal_and_wait(
+                ctx,
+                &self.principal,
+                self.match_mode,
+                job.as_ref(),
+                on_demand.as_ref(),
+                &linked,
+            )))
+            .await?;
+        let Some(review) = review else {
+            return Ok((store_id, Ok(None)));
+        };
+        let status = ctx
+            .guard(Box::pin(provisioning.members_and_wait(
+                ctx,
+                &self.principal,
+                &store_id,
+                &review.eligible,
+                &not_linked(&review, &linked),
+                on_demand.as_ref(),
+            )))
+            .await
+            .map(Some);
+        Ok((store_id, status))
+    }
+
+    /// Update of a group already provisioned: its members that are missing, provisioned and waited for.
+    async fn heal_members(
+        &self,
+        ctx: &Context,
+        group_id: &str,
+    ) -> Result<Option<MemberStatus>, Diagnostics> {
+        if !self.provision_members {
+            return Ok(None);
+        }
+        let provisioning = self.provisioning();
+        let review = ctx
+            .guard(member_review(&self.clients, &self.graph, &self.principal))
+            .await?;
+        let missing = ctx
+            .guard(missing_member_ids(ctx, &provisioning, group_id, &review))
+            .await?;
+        let on_demand = if missing.is_empty() {
+            None
+        } else {
+            ctx.guard(self.on_demand(&provisioning)).await?.1
+        };
+        ctx.guard(Box::pin(provisioning.members_and_wait(
             ctx,
             &self.principal,
-            self.match_mode,
-            self.provision_on_demand,
+            group_id,
+            &review.eligible,
+            &missing,
+            on_demand.as_ref(),
         )))
         .await
+        .map(Some)
     }
 
     /// Step (4), shared by create and update: converge and turn the outcome into state or a partial state.
@@ -282,6 +407,10 @@ pub async fn create<M: PrincipalAccessModel>(
     planned: M,
 ) -> Result<Value, ApplyError> {
     let apply = Apply::open(ctx, &planned).await?;
+    if !planned.adopts_existing() {
+        ctx.guard(refuse_assigned_elsewhere(&apply, &planned))
+            .await?;
+    }
     let app_role_assignment_id = ctx
         .guard(assign_user_role(&apply.graph, &apply.app, &apply.principal))
         .await?;
@@ -291,14 +420,60 @@ pub async fn create<M: PrincipalAccessModel>(
     state.set_app_role_assignment_id(app_role_assignment_id.into());
     state.set_store_id(Attr::Null);
     state.record_targets(&BTreeSet::new());
-    let store_id = apply
+    state.record_members(None);
+    let (store_id, members) = apply
         .provision_and_wait(ctx)
         .await
         .map_err(|d| ApplyError::from(d).with_partial_state(state.encode()))?;
     state.set_store_id(store_id.clone().into());
+    record_members(&mut state, members)?;
     apply
         .converge(ctx, &store_id, &BTreeSet::new(), state)
         .await
+}
+
+/// A principal that already has the app's `User` role was assigned by another configuration (or by hand):
+/// two states managing one assignment would each remove its access on destroy. Refused unless opted in.
+async fn refuse_assigned_elsewhere<M: PrincipalAccessModel>(
+    apply: &Apply,
+    planned: &M,
+) -> Result<(), Diagnostics> {
+    let Some(existing) =
+        find_app_role_assignment(&apply.graph, &apply.app, &apply.principal, None).await?
+    else {
+        return Ok(());
+    };
+    let noun = apply.principal.noun();
+    let mut kind = noun.to_owned();
+    kind[..1].make_ascii_uppercase();
+    Err(already_exists(
+        &format!(
+            "{kind} {} is already assigned to the enterprise application {} (app role assignment {existing})",
+            apply.principal.object_id, apply.app.service_principal_id
+        ),
+        M::TYPE_NAME,
+        &planned.import_id(),
+        M::PRINCIPAL_ATTRIBUTE,
+    )
+    .into())
+}
+
+/// The members' status into the state, or the error with a state whose null member attributes make the
+/// next plan provision them again.
+fn record_members<M: PrincipalAccessModel>(
+    state: &mut M,
+    members: Result<Option<MemberStatus>, Diagnostics>,
+) -> Result<(), ApplyError> {
+    match members {
+        Ok(status) => {
+            state.record_members(status.as_ref());
+            Ok(())
+        }
+        Err(diags) => {
+            state.record_members(None);
+            Err(ApplyError::from(diags).with_partial_state(state.encode()))
+        }
+    }
 }
 
 pub async fn update<M: PrincipalAccessModel>(
@@ -330,12 +505,20 @@ pub async fn update<M: PrincipalAccessModel>(
                 ))
                 .await?;
             }
+            state.set_store_id(id.to_owned().into());
+            let members = apply.heal_members(ctx, id).await;
+            record_members(&mut state, members)?;
             id.to_owned()
         }
         None => match apply.provision_and_wait(ctx).await {
-            Ok(id) => id,
+            Ok((id, members)) => {
+                state.set_store_id(id.clone().into());
+                record_members(&mut state, members)?;
+                id
+            }
             Err(diags) => {
                 state.set_store_id(Attr::Null);
+                state.record_members(None);
                 return Err(ApplyError::from(diags).with_partial_state(state.encode()));
             }
         },
@@ -411,6 +594,19 @@ pub async fn read<M: PrincipalAccessModel>(
         )
         .await?;
     let store_id = match state.store_id().as_str() {
+        // A recorded group is re-resolved when it is gone or now another Entra group's.
+        Some(id) if principal.kind == PrincipalType::Group => {
+            ctx.guard(verify_provisioned_group(
+                &graph,
+                &identity_center,
+                &instance.identity_store_id,
+                id,
+                &principal,
+                state.match_mode(),
+                deadline,
+            ))
+            .await?
+        }
         Some(id) => Some(id.to_owned()),
         None => {
             ctx.guard(find_provisioned(
@@ -431,8 +627,25 @@ pub async fn read<M: PrincipalAccessModel>(
     let Some(store_id) = store_id else {
         // Never provisioned (or deprovisioned): no assignment can exist.
         refreshed.record_targets(&BTreeSet::new());
+        refreshed.record_members(None);
         return Ok(Some(refreshed));
     };
+    let members = match principal.kind == PrincipalType::Group && state.provisions_members() {
+        false => None,
+        true => Some(
+            ctx.guard(Box::pin(refresh_members(
+                &clients,
+                &graph,
+                &identity_center,
+                &instance.identity_store_id,
+                &principal,
+                &store_id,
+                deadline,
+            )))
+            .await?,
+        ),
+    };
+    refreshed.record_members(members.as_ref());
     let assignments = PrincipalAssignments {
         identity_center: &identity_center,
         instance_arn: &instance.instance_arn,

@@ -147,6 +147,18 @@ pub fn pick_aws_job(jobs: Vec<SynchronizationJob>) -> Option<SynchronizationJob>
     jobs.into_iter().find(is_aws)
 }
 
+/// The job made from `template_id`, if the service principal has one.
+pub fn job_from_template(
+    jobs: Vec<SynchronizationJob>,
+    template_id: &str,
+) -> Option<SynchronizationJob> {
+    jobs.into_iter().find(|job| {
+        job.template_id
+            .as_deref()
+            .is_some_and(|t| t.eq_ignore_ascii_case(template_id))
+    })
+}
+
 /// A job runs when its schedule is active (or, without a schedule, its status says so) and it is not in
 /// quarantine.
 pub fn job_is_running(job: &SynchronizationJob) -> bool {

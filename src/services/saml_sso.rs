@@ -11,8 +11,10 @@ use crate::framework::{Context, Diagnostic, Diagnostics};
 use crate::helpers::graph_error;
 use crate::saml::{self, IdpFederationMetadata};
 use crate::services::IdbridgeClients;
-use crate::services::applications::{read_application, service_principal_of};
-use crate::services::claims_policies::assigned_policy;
+use crate::services::applications::{
+    existing_service_principal_of, read_application, service_principal_of,
+};
+use crate::services::claims_policies::{delete_policies_for_application, remove_claims_policies};
 use crate::services::signing_certificates::custom_key_identifier_of;
 
 /// The tenant ID, which the federation metadata URL contains.
@@ -60,17 +62,35 @@ pub async fn federation_metadata(
     Ok((xml, parsed))
 }
 
+/// How a missing service principal is taken by [`load_saml_application`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MissingServicePrincipal {
+    /// Apply: it may not have replicated yet; wait, then fail.
+    Wait,
+    /// Read and delete: it existed at the last refresh, so a 404 means deleted (unless written recently).
+    Gone,
+}
+
 /// The application and its service principal with the SAML settings and signing keys; `None` when the
-/// application is gone.
+/// application (or, with [`MissingServicePrincipal::Gone`], its service principal) is gone.
 pub async fn load_saml_application(
     ctx: &Context,
     graph: &GraphClient,
     application_id: &str,
+    missing: MissingServicePrincipal,
 ) -> Result<Option<(Application, ServicePrincipal)>, Diagnostics> {
     let Some(application) = read_application(ctx, graph, application_id).await? else {
         return Ok(None);
     };
-    let listed = service_principal_of(graph, &application.app_id).await?;
+    let listed = match missing {
+        MissingServicePrincipal::Wait => service_principal_of(graph, &application.app_id).await?,
+        MissingServicePrincipal::Gone => {
+            match existing_service_principal_of(ctx, graph, &application.app_id).await? {
+                Some(found) => found,
+                None => return Ok(None),
+            }
+        }
+    };
     // keyCredentials are complete (with end dates) only when selected explicitly.
     let sp = graph
         .read_after_write(|| async {
@@ -172,22 +192,16 @@ pub async fn turn_off_saml(
     graph: &GraphClient,
     application_id: &str,
 ) -> Result<(), Diagnostics> {
-    let Some((application, sp)) = load_saml_application(ctx, graph, application_id).await? else {
+    let Some((application, sp)) =
+        load_saml_application(ctx, graph, application_id, MissingServicePrincipal::Gone).await?
+    else {
+        // The service principal (with its settings and keys) is gone; the policies are tenant objects and stay.
+        if let Some(application) = read_application(ctx, graph, application_id).await? {
+            delete_policies_for_application(graph, &application.app_id).await?;
+        }
         return Ok(());
     };
-    if let Some(policy) = assigned_policy(graph, &sp.id).await? {
-        graph
-            .unassign_claims_mapping_policy(&sp.id, &policy.id)
-            .await
-            .map_err(|e| graph_error("unassign the claims mapping policy", &e))?;
-        match graph.delete_claims_mapping_policy(&policy.id).await {
-            Ok(()) => {}
-            Err(e) if e.is_not_found() => {}
-            Err(e) => {
-                return Err(graph_error("delete the claims mapping policy", &e).into());
-            }
-        }
-    }
+    remove_claims_policies(graph, &sp).await?;
     let revert = ServicePrincipalPatch {
         preferred_single_sign_on_mode: Some(None),
         login_url: Some(None),

@@ -55,13 +55,54 @@ pub async fn rotate_signing_certificate(
     Ok(thumbprint)
 }
 
+/// The thumbprint of the signing certificate Entra uses: `preferredTokenSigningKeyThumbprint`, when a key
+/// credential with that thumbprint still exists. With the certificate removed, Entra signs with the tenant
+/// default, which AWS does not trust, so the trust has no active certificate (`None`).
+pub fn active_signing_thumbprint(sp: &ServicePrincipal) -> Option<String> {
+    sp.preferred_token_signing_key_thumbprint
+        .as_deref()
+        .filter(|thumbprint| custom_key_identifier_of(sp, thumbprint).is_some())
+        .map(str::to_string)
+}
+
+/// Removes every signing certificate of the service principal except the one with `kept_thumbprint`. Only for
+/// a trust being created on an application without an active certificate: whatever certificate it has is not
+/// in use, most often one an interrupted create added but never activated.
+pub async fn remove_unused_signing_certificates(
+    graph: &GraphClient,
+    sp: &ServicePrincipal,
+    kept_thumbprint: &str,
+) -> Result<(), Diagnostics> {
+    let kept = identifier_of_thumbprint(kept_thumbprint);
+    let mut unused: Vec<&str> = sp
+        .key_credentials
+        .iter()
+        .filter_map(|key| key.custom_key_identifier.as_deref())
+        .filter(|identifier| Some(*identifier) != kept.as_deref())
+        .collect();
+    unused.sort_unstable();
+    unused.dedup();
+    for identifier in unused {
+        graph
+            .remove_token_signing_certificate(&sp.id, identifier, kept.as_deref())
+            .await
+            .map_err(|e| graph_error("remove an unused signing certificate", &e))?;
+    }
+    Ok(())
+}
+
 /// Entra's `customKeyIdentifier` of a signing certificate is the base64 of its SHA-1 thumbprint bytes.
-pub fn custom_key_identifier_of(sp: &ServicePrincipal, thumbprint: &str) -> Option<String> {
+fn identifier_of_thumbprint(thumbprint: &str) -> Option<String> {
     let bytes: Option<Vec<u8>> = (0..thumbprint.len())
         .step_by(2)
         .map(|i| u8::from_str_radix(thumbprint.get(i..i + 2)?, 16).ok())
         .collect();
-    let encoded = base64_encode(&bytes?);
+    Some(base64_encode(&bytes?))
+}
+
+/// The `customKeyIdentifier` of the service principal's certificate with this thumbprint, if it has one.
+pub fn custom_key_identifier_of(sp: &ServicePrincipal, thumbprint: &str) -> Option<String> {
+    let encoded = identifier_of_thumbprint(thumbprint)?;
     sp.key_credentials
         .iter()
         .filter_map(|key| key.custom_key_identifier.clone())

@@ -272,3 +272,15 @@ pub fn unique(prefix: &str) -> String {
         .unwrap_or_default();
     format!("{prefix}-{}-{nanos:x}", std::process::id() % 10_000)
 }
+
+/// Whether the output of one of the case's plans so far (its `logs/*plan.stdout`, JSON diagnostics included)
+/// contains every one of `texts`: how a test sees a plan-time warning.
+pub fn a_plan_showed(work_dir: &std::path::Path, texts: &[&str]) -> std::io::Result<bool> {
+    Ok(std::fs::read_dir(work_dir.join("logs"))?
+        .filter_map(Result::ok)
+        .filter(|entry| entry.file_name().to_string_lossy().ends_with("plan.stdout"))
+        .any(|entry| {
+            std::fs::read_to_string(entry.path())
+                .is_ok_and(|text| texts.iter().all(|wanted| text.contains(wanted)))
+        }))
+}

@@ -153,6 +153,7 @@ async fn answer(proxy: &Proxy, operation: &str, input: &Value) -> Result<Value, 
                 let mut state = proxy.state();
                 state.overlays.remove(id);
                 state.external_ids.remove(id);
+                state.extensions.remove(id);
                 state.revisions.remove(id);
                 state.created_at.remove(id);
             }
@@ -433,7 +434,75 @@ async fn describe(proxy: &Proxy, input: &Value, kind: Kind) -> Result<Value, Aws
         .moto(Service::IdentityStore, kind.describe_operation(), input)
         .await?;
     overlay_item(proxy, &mut output, kind);
+    if matches!(kind, Kind::User) {
+        with_requested_extensions(proxy, input, &mut output);
+    }
     Ok(output)
+}
+
+/// The extension names the identitystore model allows (`ExtensionName`: `aws:identitystore:[a-z]{1,20}`); its
+/// documentation: "`aws:identitystore:enterprise` is the only supported extension name".
+const ENTERPRISE_EXTENSION: &str = "aws:identitystore:enterprise";
+
+/// DescribeUser answers `Extensions` only for the names its request's `Extensions` lists.
+fn with_requested_extensions(proxy: &Proxy, input: &Value, user: &mut Value) {
+    let Some(id) = user.get("UserId").and_then(Value::as_str) else {
+        return;
+    };
+    let requested: Vec<&str> = input
+        .get("Extensions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    let state = proxy.state();
+    let Some(recorded) = state.extensions.get(id) else {
+        return;
+    };
+    let answered: Map<String, Value> = recorded
+        .iter()
+        .filter(|(name, _)| requested.contains(&name.as_str()))
+        .map(|(name, value)| (name.clone(), value.clone()))
+        .collect();
+    if !answered.is_empty() {
+        user["Extensions"] = Value::Object(answered);
+    }
+}
+
+/// Checks a body of `PUT /_proxy/extensions/{id}`: an `Extensions` object keyed by supported extension names
+/// (at most 10, the model's map limit), each value a JSON object.
+pub(super) fn parse_extensions(body: &Value) -> Result<Map<String, Value>, String> {
+    let extensions = body
+        .get("Extensions")
+        .and_then(Value::as_object)
+        .ok_or("the body must be {\"Extensions\": {\"aws:identitystore:enterprise\": {...}}}")?;
+    if extensions.len() > 10 {
+        return Err(format!(
+            "at most 10 Extensions are allowed, got {}",
+            extensions.len()
+        ));
+    }
+    for (name, value) in extensions {
+        if name != ENTERPRISE_EXTENSION {
+            return Err(format!(
+                "{name:?} is not a supported extension; only {ENTERPRISE_EXTENSION}"
+            ));
+        }
+        if !value.is_object() {
+            return Err(format!("the value of {name} must be an object"));
+        }
+    }
+    Ok(extensions.clone())
+}
+
+pub(super) fn set_extensions(proxy: &Proxy, id: &str, extensions: Map<String, Value>) {
+    let mut state = proxy.state();
+    if extensions.is_empty() {
+        state.extensions.remove(id);
+    } else {
+        state.extensions.insert(id.to_owned(), extensions);
+    }
 }
 
 /// Every group/user of the store with overlays applied (moto pages are followed).

@@ -19,7 +19,7 @@ use axum::body::{Body, Bytes, to_bytes};
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use serde_json::{Value, json};
 
 use crate::served::ServedApp;
@@ -194,6 +194,7 @@ pub async fn start(config: ProxyConfig, moto_url: &str) -> io::Result<RunningPro
             "/_proxy/external-ids/{id}",
             get(get_external_ids).put(put_external_ids),
         )
+        .route("/_proxy/extensions/{id}", put(put_extensions))
         .fallback(handle)
         .with_state(proxy);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -234,6 +235,27 @@ async fn put_config(State(proxy): State<Arc<Proxy>>, body: Bytes) -> Response {
     }
 }
 
+/// An emulator-only record PUT by the SCIM stand-in: the body parsed by `parse`, then stored by `store`; 204, or
+/// 400 with the reason.
+fn put_record<T>(
+    proxy: &Proxy,
+    id: &str,
+    body: &Bytes,
+    parse: impl FnOnce(&Value) -> Result<T, String>,
+    store: impl FnOnce(&Proxy, &str, T),
+) -> Response {
+    let parsed = serde_json::from_slice::<Value>(body)
+        .map_err(|err| format!("body is not JSON: {err}"))
+        .and_then(|body| parse(&body));
+    match parsed {
+        Ok(record) => {
+            store(proxy, id, record);
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Err(message) => (StatusCode::BAD_REQUEST, message).into_response(),
+    }
+}
+
 /// `{"ExternalIds": [{"Issuer", "Id"}]}` for a group or user id; an empty list clears them. Emulator-only: in AWS
 /// the SCIM endpoint writes them and the public API cannot.
 async fn put_external_ids(
@@ -241,16 +263,29 @@ async fn put_external_ids(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let parsed = serde_json::from_slice::<Value>(&body)
-        .map_err(|err| format!("body is not JSON: {err}"))
-        .and_then(|body| identitystore::parse_external_ids(&body));
-    match parsed {
-        Ok(external_ids) => {
-            identitystore::set_external_ids(&proxy, &id, external_ids);
-            StatusCode::NO_CONTENT.into_response()
-        }
-        Err(message) => (StatusCode::BAD_REQUEST, message).into_response(),
-    }
+    put_record(
+        &proxy,
+        &id,
+        &body,
+        identitystore::parse_external_ids,
+        identitystore::set_external_ids,
+    )
+}
+
+/// `{"Extensions": {"aws:identitystore:enterprise": {...}}}` for a user id; `{}` clears them. Emulator-only: in
+/// AWS the SCIM endpoint stores the enterprise extension itself.
+async fn put_extensions(
+    State(proxy): State<Arc<Proxy>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    put_record(
+        &proxy,
+        &id,
+        &body,
+        identitystore::parse_extensions,
+        identitystore::set_extensions,
+    )
 }
 
 /// What is recorded for a group or user id (`{"ExternalIds": []}` when nothing is), for inspection.

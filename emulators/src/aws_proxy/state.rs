@@ -154,6 +154,9 @@ pub struct ProxyState {
     /// `ExternalIds` (`[{"Issuer", "Id"}]`) by group/user id, as the SCIM stand-in recorded them through
     /// `PUT /_proxy/external-ids/{id}`: in AWS only the SCIM endpoint sets them, and moto cannot hold them.
     pub external_ids: HashMap<String, Vec<Value>>,
+    /// A user's `Extensions` (`{"aws:identitystore:enterprise": {...}}`), as the SCIM stand-in recorded them from
+    /// the SCIM enterprise extension through `PUT /_proxy/extensions/{id}`; moto cannot hold them.
+    pub extensions: HashMap<String, Map<String, Value>>,
     /// Accounts each permission set (moto ARN shape) is provisioned to: by an account assignment or by
     /// ProvisionPermissionSet for one account. moto answers these look-ups with the caller's account.
     pub provisioned_accounts: HashMap<String, BTreeSet<String>>,
@@ -190,6 +193,7 @@ impl ProxyState {
             boundaries: HashMap::new(),
             overlays: HashMap::new(),
             external_ids: HashMap::new(),
+            extensions: HashMap::new(),
             provisioned_accounts: HashMap::new(),
             outdated_accounts: HashMap::new(),
             created_at: HashMap::new(),

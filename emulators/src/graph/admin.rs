@@ -47,6 +47,9 @@ pub struct FaultRule {
     pub action: FaultAction,
     pub remaining: Option<u32>,
     pub probability: f64,
+    /// The request is carried out first and only its answer is replaced (or the connection dropped): the
+    /// "response lost after the server acted" case RFC 9110 §9.2.2 warns about for non-idempotent requests.
+    pub after_handler: bool,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -85,7 +88,7 @@ impl AdminState {
         }
     }
 
-    fn take_fault(&mut self, method: &Method, path: &str) -> Option<FaultAction> {
+    fn take_fault(&mut self, method: &Method, path: &str) -> Option<(FaultAction, bool)> {
         let index = self.faults.iter().position(|rule| {
             rule.method.as_ref().is_none_or(|m| m == method)
                 && rule.path.is_match(path)
@@ -96,7 +99,7 @@ impl AdminState {
         if let Some(remaining) = rule.remaining.as_mut() {
             *remaining -= 1;
         }
-        Some(rule.action.clone())
+        Some((rule.action.clone(), rule.after_handler))
     }
 }
 
@@ -137,7 +140,24 @@ pub async fn faults_and_log(
         .await
         .unwrap_or_default();
     let logged_body = redacted_body(&path, &bytes);
-    let fault = state.admin().take_fault(&method, &path);
+    let (fault, after_handler) = match state.admin().take_fault(&method, &path) {
+        Some((action, after_handler)) => (Some(action), after_handler),
+        None => (None, false),
+    };
+    // An after-handler fault lets the handler act first; the client then gets the fault instead of its answer
+    // (a delay only holds the answer back).
+    let served = if after_handler {
+        Some(
+            next.clone()
+                .run(Request::from_parts(
+                    parts.clone(),
+                    Body::from(bytes.clone()),
+                ))
+                .await,
+        )
+    } else {
+        None
+    };
     let response = match fault {
         Some(FaultAction::Status {
             status,
@@ -161,8 +181,13 @@ pub async fn faults_and_log(
         }
         Some(FaultAction::Delay(delay)) => {
             tokio::time::sleep(delay).await;
-            next.run(Request::from_parts(parts, Body::from(bytes)))
-                .await
+            match served {
+                Some(response) => response,
+                None => {
+                    next.run(Request::from_parts(parts, Body::from(bytes)))
+                        .await
+                }
+            }
         }
         None => {
             next.run(Request::from_parts(parts, Body::from(bytes)))
@@ -246,6 +271,8 @@ struct FaultRequest {
     delay_ms: Option<u64>,
     count: Option<u32>,
     probability: Option<f64>,
+    #[serde(default)]
+    after_handler: bool,
 }
 
 fn admin_error(message: impl Into<String>) -> Response {
@@ -312,8 +339,21 @@ async fn add_fault(
         action,
         remaining: request.count,
         probability,
+        after_handler: request.after_handler,
     });
     (StatusCode::CREATED, Json(json!({"id": id}))).into_response()
+}
+
+/// The rules in place with what is left of their counts: lets a test see that a fault has fired (a delayed
+/// request is logged only once it is answered).
+async fn list_faults(State(state): State<Arc<AppState>>) -> Json<Value> {
+    let faults: Vec<Value> = state
+        .admin()
+        .faults
+        .iter()
+        .map(|rule| json!({"id": rule.id, "path": rule.path.as_str(), "remaining": rule.remaining}))
+        .collect();
+    Json(json!({ "faults": faults }))
 }
 
 async fn clear_faults(State(state): State<Arc<AppState>>) -> StatusCode {
@@ -399,7 +439,10 @@ pub fn routes() -> axum::Router<Arc<AppState>> {
     use axum::routing::{post, put};
     axum::Router::new()
         .route("/_emulator/reset", post(reset))
-        .route("/_emulator/faults", post(add_fault).delete(clear_faults))
+        .route(
+            "/_emulator/faults",
+            post(add_fault).get(list_faults).delete(clear_faults),
+        )
         .route(
             "/_emulator/faults/{id}",
             axum::routing::delete(remove_fault),
@@ -423,6 +466,7 @@ mod tests {
             action: FaultAction::DropConnection,
             remaining,
             probability: 1.0,
+            after_handler: false,
         }
     }
 

@@ -803,6 +803,45 @@ async fn list_references(
     id: String,
     uri: Uri,
 ) -> GraphResult {
+    list_references_of_type(state, kind, which, id, None, uri).await
+}
+
+/// The members of a group of one type: "List group members" enables OData casts
+/// (`/groups/{id}/members/microsoft.graph.user` lists the members that are users), and `$select` then takes
+/// that type's properties.
+async fn list_cast_members(
+    state: Arc<AppState>,
+    id: String,
+    cast: String,
+    uri: Uri,
+) -> GraphResult {
+    let Some(member_kind) = [Kind::User, Kind::Group]
+        .into_iter()
+        .find(|k| k.type_name() == cast)
+    else {
+        return Err(GraphError::bad_request(format!(
+            "Resource not found for the segment '{cast}'."
+        )));
+    };
+    list_references_of_type(
+        state,
+        Kind::Group,
+        RefCollection::Members,
+        id,
+        Some(member_kind),
+        uri,
+    )
+    .await
+}
+
+async fn list_references_of_type(
+    state: Arc<AppState>,
+    kind: Kind,
+    which: RefCollection,
+    id: String,
+    cast: Option<Kind>,
+    uri: Uri,
+) -> GraphResult {
     let items: Vec<Value> = {
         let mut store = state.store();
         store.read(kind, &id)?;
@@ -816,13 +855,17 @@ async fn list_references(
         ids.iter()
             .filter_map(|m| {
                 let member_kind = store.find_kind(m)?;
+                if cast.is_some_and(|c| c != member_kind) {
+                    return None;
+                }
                 let mut object = store.get(member_kind, m)?.clone();
                 object["@odata.type"] = Value::String(format!("#{}", member_kind.type_name()));
                 Some(object)
             })
             .collect()
     };
-    let query = Query::parse(uri.query(), &state.model, "microsoft.graph.directoryObject")?;
+    let type_name = cast.map_or("microsoft.graph.directoryObject", Kind::type_name);
+    let query = Query::parse(uri.query(), &state.model, type_name)?;
     let items = items.iter().map(|o| present(o, false)).collect();
     Ok(json_response(
         StatusCode::OK,
@@ -1330,6 +1373,14 @@ pub fn routes() -> Router<Arc<AppState>> {
             Kind::Group,
             RefCollection::Members,
         ))
+        .route(
+            "/v1.0/groups/{id}/members/{cast}",
+            get(
+                |State(s): State<Arc<AppState>>,
+                 Path((id, cast)): Path<(String, String)>,
+                 uri: Uri| list_cast_members(s, id, cast, uri),
+            ),
+        )
         .merge(reference_routes(
             "/v1.0/applications",
             Kind::Application,

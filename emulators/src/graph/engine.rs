@@ -182,7 +182,13 @@ fn source_attribute(object: &Value, name: &str) -> Value {
         "objectId" => object["id"].clone(),
         // The emulator has no soft-deleted objects.
         "IsSoftDeleted" => Value::String("False".into()),
-        other => object.get(other).cloned().unwrap_or(Value::Null),
+        // Properties of complex values under their dotted names, e.g. `employeeOrgData.costCenter` (the
+        // source attribute list of Entra's provisioning schema editor).
+        other => other
+            .split('.')
+            .try_fold(object, |value, name| value.get(name))
+            .cloned()
+            .unwrap_or(Value::Null),
     }
 }
 
@@ -260,11 +266,34 @@ pub fn map_attributes(
         .collect()
 }
 
+/// `urn:ietf:params:scim:schemas:extension:<name>:2.0:User:<attribute>` → (schema URN, attribute).
+fn extension_path(path: &str) -> Option<(&str, &str)> {
+    if !path.starts_with("urn:ietf:params:scim:schemas:extension:") {
+        return None;
+    }
+    path.rsplit_once(':')
+}
+
 /// Builds the SCIM resource for a POST from flat attribute paths (`name.givenName`, `emails[type eq "work"].value`).
 pub fn scim_resource(schema: &str, attributes: &BTreeMap<String, Value>) -> Value {
     let mut resource = Map::new();
     resource.insert("schemas".into(), json!([schema]));
     for (path, value) in attributes {
+        // An extension attribute: `urn:…:enterprise:2.0:User:costCenter` (RFC 7644 §3.10), or a sub-attribute of
+        // one, `urn:…:User:manager.value`.
+        if let Some((urn, attribute)) = extension_path(path) {
+            let extension = resource.entry(urn.to_string()).or_insert_with(|| json!({}));
+            match attribute.split_once('.') {
+                Some((parent, child)) => extension[parent][child] = value.clone(),
+                None => extension[attribute] = value.clone(),
+            }
+            if let Some(schemas) = resource["schemas"].as_array_mut()
+                && !schemas.iter().any(|s| s == urn)
+            {
+                schemas.push(json!(urn));
+            }
+            continue;
+        }
         if let Some((multi, rest)) = path.split_once('[') {
             // emails[type eq "work"].value → emails: [{type: work, value, primary: true}]
             let kind = rest.split('"').nth(1).unwrap_or("work");
@@ -506,6 +535,20 @@ impl Run<'_> {
             .to_string();
         let attributes = map_attributes(self.rule, "Group", group);
         let mut scim_id = self.escrow.groups.get(&object_id).cloned();
+        // Entra matches every exported object against the target ("Match user between source and target
+        // system", the on-demand provisioning steps in Microsoft's docs), so a group deleted in the target behind
+        // Entra's back is matched again or created, not taken as still there.
+        if let Some(known) = scim_id.clone() {
+            let path = format!("/Groups/{known}?excludedAttributes=members");
+            if let Err(ScimError::Status(404, _)) =
+                self.target.call(self.http, Method::GET, &path, None).await
+            {
+                scim_id = None;
+                self.escrow.groups.remove(&object_id);
+                self.escrow.exported.remove(&object_id);
+                self.escrow.group_members.remove(&object_id);
+            }
+        }
         let mut outcome = Outcome::Unchanged;
         if scim_id.is_none() {
             match self
@@ -826,6 +869,31 @@ mod tests {
             json!([{"type": "work", "value": "ada@example.com", "primary": true}])
         );
         assert_eq!(resource["displayName"], "Ada Lovelace");
+    }
+
+    #[test]
+    fn maps_complex_sources_into_the_enterprise_extension() {
+        let mut schema = aws_schema("t");
+        let costs = json!({"defaultValue": null, "exportMissingReferences": false, "flowBehavior": "FlowWhenChanged",
+            "flowType": "Always", "matchingPriority": 0,
+            "source": {"expression": "[employeeOrgData.costCenter]", "name": "employeeOrgData.costCenter", "parameters": [], "type": "Attribute"},
+            "targetAttributeName": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:costCenter"});
+        schema["synchronizationRules"][0]["objectMappings"][1]["attributeMappings"]
+            .as_array_mut()
+            .unwrap()
+            .push(costs);
+        let rule = &schema["synchronizationRules"][0];
+        let user = json!({"id": "u1", "userPrincipalName": "ada@example.com", "employeeOrgData": {"costCenter": "CC-42"}});
+        let attributes = map_attributes(rule, "User", &user);
+        let resource = scim_resource("urn:ietf:params:scim:schemas:core:2.0:User", &attributes);
+        let enterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+        assert_eq!(resource[enterprise]["costCenter"], "CC-42");
+        assert!(
+            resource["schemas"]
+                .as_array()
+                .unwrap()
+                .contains(&json!(enterprise))
+        );
     }
 
     #[test]

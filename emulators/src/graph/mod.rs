@@ -4,6 +4,7 @@
 mod admin;
 mod auth;
 mod certs;
+mod conditional_access;
 pub mod csdl;
 mod directory;
 mod engine;
@@ -163,13 +164,13 @@ async fn request_context(request: Request, next: Next) -> Response {
 }
 
 fn router(state: Arc<state::AppState>) -> Router {
-    let graph =
-        directory::routes()
-            .merge(sync::routes())
-            .route_layer(middleware::from_fn_with_state(
-                state.clone(),
-                auth::require_bearer,
-            ));
+    let graph = directory::routes()
+        .merge(sync::routes())
+        .merge(conditional_access::routes())
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_bearer,
+        ));
     let login = Router::new()
         .route(
             "/{tenant}/oauth2/v2.0/token",

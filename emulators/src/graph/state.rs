@@ -111,6 +111,8 @@ pub struct Store {
     pub stale: HashMap<String, (Value, Lag)>,
     /// Soft-deleted applications and service principals (`directory/deletedItems`), by id.
     pub deleted: BTreeMap<String, (Kind, Value)>,
+    /// Conditional Access policies by id (not directory objects: no replication lag, no deletedItems).
+    pub conditional_access_policies: BTreeMap<String, Value>,
 }
 
 impl Store {

@@ -320,6 +320,33 @@ async fn get_job_schema(
     Ok(json_response(StatusCode::OK, schema))
 }
 
+/// "Update synchronizationSchema": `PUT …/jobs/{id}/schema` replaces the job's schema (CSDL-checked as a
+/// synchronizationSchema); 204. The next run, scheduled or on demand, maps with it.
+async fn put_job_schema(
+    State(state): State<Arc<AppState>>,
+    Path((sp_id, job_id)): Path<(String, String)>,
+    bytes: Bytes,
+) -> GraphResult {
+    let mut body = body_object(&bytes)?;
+    body.remove("@odata.context");
+    check_entity_body(&state, "microsoft.graph.synchronizationSchema", &body)?;
+    if body
+        .get("synchronizationRules")
+        .and_then(Value::as_array)
+        .is_none_or(Vec::is_empty)
+    {
+        return Err(GraphError::bad_request(
+            "The schema must have at least one synchronization rule.",
+        ));
+    }
+    let mut schema = Value::Object(body);
+    with_job(&state, &sp_id, &job_id, |job| {
+        schema["id"] = job.schema["id"].clone();
+        job.schema = schema;
+    })?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
 async fn delete_job(
     State(state): State<Arc<AppState>>,
     Path((sp_id, job_id)): Path<(String, String)>,
@@ -950,7 +977,10 @@ pub fn routes() -> Router<Arc<AppState>> {
             &format!("{base}/jobs/{{job}}"),
             get(get_job).delete(delete_job),
         )
-        .route(&format!("{base}/jobs/{{job}}/schema"), get(get_job_schema))
+        .route(
+            &format!("{base}/jobs/{{job}}/schema"),
+            get(get_job_schema).put(put_job_schema),
+        )
         .route(&format!("{base}/jobs/{{job}}/start"), post(start_job))
         .route(&format!("{base}/jobs/{{job}}/pause"), post(pause_job))
         .route(&format!("{base}/jobs/{{job}}/restart"), post(restart_job))

@@ -288,13 +288,18 @@ fn record_extras(scim: &Scim, id: &str, user: &Map<String, Value>, created: Opti
 
 /// Hands the recorded `externalId` to identitystore (as AWS's SCIM endpoint does), so `DescribeGroup`/
 /// `DescribeUser`/`List…` show it in `ExternalIds` and `GetGroupId`/`GetUserId` find it.
+/// A user's enterprise extension goes with it (identitystore `Extensions`).
 async fn publish_external_id(scim: &Scim, id: &str) -> Result<(), ScimError> {
-    let external_id = scim
+    let (external_id, enterprise) = scim
         .extras()
         .get(id)
-        .and_then(|extras| extras.external_id.clone());
+        .map(|extras| (extras.external_id.clone(), extras.enterprise.clone()))
+        .unwrap_or_default();
     scim.store
         .record_external_id(id, &scim.issuer, external_id.as_deref())
+        .await?;
+    scim.store
+        .record_enterprise_extension(id, enterprise.as_ref())
         .await
 }
 

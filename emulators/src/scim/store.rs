@@ -226,6 +226,50 @@ impl Store {
         }
     }
 
+    /// One PUT to an emulator-only route of the AWS proxy; `what` names the record in the error.
+    async fn put_to_proxy(&self, route: &str, body: Value, what: &str) -> Result<(), ScimError> {
+        let failed = |detail: String| {
+            ScimError::new(
+                500,
+                format!("cannot record {what} with the AWS proxy: {detail}"),
+            )
+        };
+        let response = self
+            .http
+            .put(format!("{}{route}", self.proxy_url))
+            .header("Content-Type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .map_err(|err| failed(err.to_string()))?;
+        if response.status().is_success() {
+            return Ok(());
+        }
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        Err(failed(format!("HTTP {status}: {text}")))
+    }
+
+    /// Records a user's SCIM enterprise extension as its identitystore `Extensions` (`aws:identitystore:enterprise`,
+    /// which DescribeUser answers when asked for it); `None` clears them. Like `record_external_id`, AWS's SCIM
+    /// endpoint does this inside AWS.
+    pub async fn record_enterprise_extension(
+        &self,
+        id: &str,
+        enterprise: Option<&Value>,
+    ) -> Result<(), ScimError> {
+        let extensions = match enterprise {
+            Some(enterprise) => json!({ "aws:identitystore:enterprise": enterprise }),
+            None => json!({}),
+        };
+        self.put_to_proxy(
+            &format!("/_proxy/extensions/{id}"),
+            json!({ "Extensions": extensions }),
+            &format!("the enterprise extension of {id}"),
+        )
+        .await
+    }
+
     /// Records the SCIM `externalId` of a group or user as its identitystore `ExternalIds` (`None` clears them).
     /// AWS's SCIM endpoint does this inside AWS; identitystore's public API cannot, so the AWS proxy offers an
     /// emulator-only route for it.
@@ -239,26 +283,12 @@ impl Store {
             .map(|external_id| json!({"Issuer": issuer, "Id": external_id}))
             .into_iter()
             .collect();
-        let failed = |detail: String| {
-            ScimError::new(
-                500,
-                format!("cannot record the externalId of {id} with the AWS proxy: {detail}"),
-            )
-        };
-        let response = self
-            .http
-            .put(format!("{}/_proxy/external-ids/{id}", self.proxy_url))
-            .header("Content-Type", "application/json")
-            .body(json!({ "ExternalIds": external_ids }).to_string())
-            .send()
-            .await
-            .map_err(|err| failed(err.to_string()))?;
-        if response.status().is_success() {
-            return Ok(());
-        }
-        let status = response.status();
-        let text = response.text().await.unwrap_or_default();
-        Err(failed(format!("HTTP {status}: {text}")))
+        self.put_to_proxy(
+            &format!("/_proxy/external-ids/{id}"),
+            json!({ "ExternalIds": external_ids }),
+            &format!("the externalId of {id}"),
+        )
+        .await
     }
 
     /// Looked up on every request: a moto reset creates a new instance with a new identity store.

@@ -1,6 +1,7 @@
 # Give the Entra ID group "aws-platform-admins" AdministratorAccess in two AWS accounts, in one apply:
-# the group is assigned to the IAM Identity Center enterprise app, provisioned on demand over SCIM, and
-# assigned the permission set in each account once it exists in the AWS identity store.
+# the group is assigned to the IAM Identity Center enterprise app, provisioned on demand over SCIM with its
+# members (the plan warns about members AWS will not take), and assigned the permission set in each account
+# once it exists in the AWS identity store.
 resource "idbridge_group_assignment" "platform_admins" {
   application_id      = idbridge_entra_application.aws.id
   entra_group_id      = "3f2b8c1e-5d4a-4e7b-9c6f-0a1b2c3d4e5f"

@@ -25,9 +25,8 @@ use tokio::time::Instant;
 use super::error::{AwsError, Error, ErrorKind};
 use super::identity_center::{PAGE_SIZE, next_token};
 use super::limits::ServiceLimits;
-use super::retry::{
-    self, Conflicts, Deadline, PollPolicy, RetryPolicy, collect_pages, wait_until_terminal,
-};
+use super::retry::{self, Conflicts, Deadline, PollPolicy, RetryPolicy, collect_pages};
+use super::status_poller::{ListedStatus, OperationKind, PollCalls, StatusPoller};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PrincipalType {
@@ -155,6 +154,16 @@ pub trait AssignmentApi: Send + Sync {
         instance_arn: &str,
         request_id: &str,
     ) -> impl Future<Output = Result<AsyncOperation, AwsError>> + Send;
+
+    /// One page of the request ids of `kind` with `status` (`List…CreationStatus`/`…DeletionStatus` with
+    /// `Filter.Status`).
+    fn list_operations(
+        &self,
+        instance_arn: &str,
+        kind: OperationKind,
+        status: ListedStatus,
+        next_token: Option<String>,
+    ) -> impl Future<Output = Result<Page<String>, AwsError>> + Send;
 }
 
 /// [`AssignmentApi`] over the AWS SDK.
@@ -383,6 +392,61 @@ impl AssignmentApi for SdkAssignmentApi {
             .map_err(|e| AwsError::from_sdk(OP, e))?;
         from_sso_status(out.account_assignment_deletion_status(), OP)
     }
+
+    async fn list_operations(
+        &self,
+        instance_arn: &str,
+        kind: OperationKind,
+        status: ListedStatus,
+        next_token_in: Option<String>,
+    ) -> Result<Page<String>, AwsError> {
+        let op = kind.list_operation();
+        let filter = sso::OperationStatusFilter::builder()
+            .status(match status {
+                ListedStatus::InProgress => sso::StatusValues::InProgress,
+                ListedStatus::Failed => sso::StatusValues::Failed,
+            })
+            .build();
+        // The two listings differ only in their builder and output member (distinct SDK types).
+        macro_rules! page {
+            ($list:ident, $member:ident) => {{
+                let out = self
+                    .sso
+                    .$list()
+                    .instance_arn(instance_arn)
+                    .filter(filter)
+                    .max_results(PAGE_SIZE)
+                    .set_next_token(next_token_in)
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk(op, e))?;
+                (out.$member().to_vec(), next_token(out.next_token()))
+            }};
+        }
+        let (listed, token) = match kind {
+            OperationKind::Creation => page!(
+                list_account_assignment_creation_status,
+                account_assignments_creation_status
+            ),
+            OperationKind::Deletion => page!(
+                list_account_assignment_deletion_status,
+                account_assignments_deletion_status
+            ),
+        };
+        let items = listed
+            .iter()
+            .map(|status| {
+                status
+                    .request_id()
+                    .map(str::to_owned)
+                    .ok_or_else(|| AwsError::malformed(op, "status without RequestId"))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Page {
+            items,
+            next_token: token,
+        })
+    }
 }
 
 type PrincipalSet = Arc<BTreeSet<Principal>>;
@@ -500,6 +564,8 @@ pub struct AssignmentEngine<A> {
     retry: RetryPolicy,
     poll: PollPolicy,
     cache: Arc<AssignmentCache>,
+    /// Detects the completion of every Create/Delete of this instance with shared status listings.
+    poller: StatusPoller,
     /// Set once ListAccountAssignmentsForPrincipal was refused: AWS allows it only from the management
     /// account of an organization instance, not from a delegated administrator or an account instance.
     per_principal_listing_refused: AtomicBool,
@@ -521,6 +587,7 @@ impl<A: AssignmentApi> AssignmentEngine<A> {
             retry,
             poll,
             cache,
+            poller: StatusPoller::default(),
             per_principal_listing_refused: AtomicBool::new(false),
         }
     }
@@ -732,17 +799,11 @@ impl<A: AssignmentApi> AssignmentEngine<A> {
         target: &AssignmentTarget,
         deadline: Deadline,
     ) -> Result<(), Error> {
-        let (start_op, status_op) = match write {
-            Write::Create => (
-                "CreateAccountAssignment",
-                "DescribeAccountAssignmentCreationStatus",
-            ),
-            Write::Delete => (
-                "DeleteAccountAssignment",
-                "DescribeAccountAssignmentDeletionStatus",
-            ),
+        let (start_op, kind) = match write {
+            Write::Create => ("CreateAccountAssignment", OperationKind::Creation),
+            Write::Delete => ("DeleteAccountAssignment", OperationKind::Deletion),
         };
-        let Ok(_slot) =
+        let Ok(slot) =
             tokio::time::timeout_at(deadline.instant(), self.limits.assignment_slot()).await
         else {
             return Err(Error::DeadlineExceeded {
@@ -777,31 +838,16 @@ impl<A: AssignmentApi> AssignmentEngine<A> {
             Err(e) if write == Write::Delete && e.is_not_found() => return Ok(()),
             other => other?,
         };
-        wait_until_terminal(
-            &self.poll,
-            start_op,
-            operation,
-            deadline,
-            |request_id| async move {
-                retry::run(
-                    &self.limits,
-                    &self.retry,
-                    status_op,
-                    Conflicts::Fail,
-                    deadline,
-                    || match write {
-                        Write::Create => {
-                            Either::Left(self.api.creation_status(&self.instance_arn, &request_id))
-                        }
-                        Write::Delete => {
-                            Either::Right(self.api.deletion_status(&self.instance_arn, &request_id))
-                        }
-                    },
-                )
-                .await
-            },
-        )
-        .await
+        let calls = PollCalls {
+            api: &self.api,
+            instance_arn: &self.instance_arn,
+            limits: &self.limits,
+            retry: &self.retry,
+            max_interval: self.poll.max,
+        };
+        self.poller
+            .wait(&calls, kind, start_op, operation, Some(slot), deadline)
+            .await
     }
 }
 

@@ -1,5 +1,6 @@
 //! Engine and cache tests against an in-memory sso-admin that can throttle, conflict, stay IN_PROGRESS
-//! and fail, under tokio's paused clock.
+//! and fail, under tokio's paused clock. Like AWS, it completes an operation by time, however often its
+//! status is asked for.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -21,7 +22,9 @@ struct PendingRequest {
     write: FakeWrite,
     principal: Principal,
     target: AssignmentTarget,
-    polls_left: u32,
+    completes_at: Instant,
+    /// Set once the request has ended.
+    outcome: Option<AsyncStatus>,
 }
 
 #[derive(Default)]
@@ -34,10 +37,12 @@ struct FakeState {
     conflict_next_creates: u32,
     /// Creations on these targets end FAILED.
     failing_targets: BTreeSet<AssignmentTarget>,
-    /// Status polls answering IN_PROGRESS before the request completes (0: done in the Create answer).
-    polls_before_done: u32,
+    /// How long a request takes (zero: done in the Create answer).
+    completion: Duration,
     /// ListAccountAssignmentsForPrincipal answers AccessDeniedException (delegated administrator).
     refuse_principal_listing: bool,
+    /// The status listings answer AccessDeniedException (a policy without sso:List…Status).
+    refuse_status_listing: bool,
     outstanding: usize,
     max_outstanding: usize,
     calls: BTreeMap<&'static str, u32>,
@@ -82,9 +87,10 @@ impl FakeApi {
             .collect()
     }
 
-    /// Counts the call and applies injected throttling.
+    /// Counts the call, ends the requests whose time has come and applies injected throttling.
     fn enter(&self, op: &'static str) -> Result<std::sync::MutexGuard<'_, FakeState>, AwsError> {
         let mut state = self.state.lock().unwrap();
+        Self::settle(&mut state);
         *state.calls.entry(op).or_default() += 1;
         if state.throttle_next > 0 {
             state.throttle_next -= 1;
@@ -127,60 +133,100 @@ impl FakeApi {
         let request_id = format!("req-{}", self.next_id.fetch_add(1, Ordering::SeqCst));
         state.outstanding += 1;
         state.max_outstanding = state.max_outstanding.max(state.outstanding);
-        let polls_left = state.polls_before_done;
+        let completes_at = Instant::now() + state.completion;
         state.requests.insert(
             request_id.clone(),
             PendingRequest {
                 write,
                 principal: principal.clone(),
                 target: target.clone(),
-                polls_left,
+                completes_at,
+                outcome: None,
             },
         );
-        Ok(Self::progress(&mut state, &request_id, false))
+        Self::settle(&mut state);
+        Ok(Self::status(&state, &request_id))
     }
 
-    fn progress(state: &mut FakeState, request_id: &str, is_poll: bool) -> AsyncOperation {
-        let request = state
+    /// Ends every request whose completion time has passed and applies its effect.
+    fn settle(state: &mut FakeState) {
+        let now = Instant::now();
+        let due: Vec<String> = state
             .requests
-            .get_mut(request_id)
-            .expect("unknown request id");
-        if is_poll && request.polls_left > 0 {
-            request.polls_left -= 1;
-        }
-        if request.polls_left > 0 {
-            return AsyncOperation {
-                request_id: request_id.to_owned(),
-                status: AsyncStatus::InProgress,
-            };
-        }
-        let request = state.requests.remove(request_id).unwrap();
-        state.outstanding -= 1;
-        let key = (request.principal, request.target.clone());
-        let status = match request.write {
-            FakeWrite::Create if state.failing_targets.contains(&request.target) => {
-                AsyncStatus::Failed {
-                    reason: "Received a 404 status error: Not supported account".into(),
+            .iter()
+            .filter(|(_, r)| r.outcome.is_none() && r.completes_at <= now)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in due {
+            let request = &state.requests[&id];
+            let key = (request.principal.clone(), request.target.clone());
+            let outcome = match request.write {
+                FakeWrite::Create if state.failing_targets.contains(&request.target) => {
+                    AsyncStatus::Failed {
+                        reason: "Received a 404 status error: Not supported account".into(),
+                    }
                 }
-            }
-            FakeWrite::Create => {
-                state.assignments.insert(key);
-                AsyncStatus::Succeeded
-            }
-            FakeWrite::Delete => {
-                state.assignments.remove(&key);
-                AsyncStatus::Succeeded
-            }
-        };
+                FakeWrite::Create => {
+                    state.assignments.insert(key);
+                    AsyncStatus::Succeeded
+                }
+                FakeWrite::Delete => {
+                    state.assignments.remove(&key);
+                    AsyncStatus::Succeeded
+                }
+            };
+            state.requests.get_mut(&id).unwrap().outcome = Some(outcome);
+            state.outstanding -= 1;
+        }
+    }
+
+    fn status(state: &FakeState, request_id: &str) -> AsyncOperation {
+        let request = state.requests.get(request_id).expect("unknown request id");
         AsyncOperation {
             request_id: request_id.to_owned(),
-            status,
+            status: request.outcome.clone().unwrap_or(AsyncStatus::InProgress),
         }
     }
 
     fn poll(&self, op: &'static str, request_id: &str) -> Result<AsyncOperation, AwsError> {
-        let mut state = self.enter(op)?;
-        Ok(Self::progress(&mut state, request_id, true))
+        let state = self.enter(op)?;
+        Ok(Self::status(&state, request_id))
+    }
+
+    fn list_status(
+        &self,
+        kind: OperationKind,
+        status: ListedStatus,
+        token: Option<String>,
+    ) -> Result<Page<String>, AwsError> {
+        let all: Vec<String> = {
+            let state = self.enter(kind.list_operation())?;
+            if state.refuse_status_listing {
+                return Err(AwsError::new(
+                    kind.list_operation(),
+                    "AccessDeniedException",
+                    "not authorized to perform sso:ListAccountAssignmentCreationStatus",
+                    Some(400),
+                ));
+            }
+            let wanted_write = match kind {
+                OperationKind::Creation => FakeWrite::Create,
+                OperationKind::Deletion => FakeWrite::Delete,
+            };
+            let mut ids: Vec<String> = state
+                .requests
+                .iter()
+                .filter(|(_, r)| r.write == wanted_write)
+                .filter(|(_, r)| match status {
+                    ListedStatus::InProgress => r.outcome.is_none(),
+                    ListedStatus::Failed => matches!(r.outcome, Some(AsyncStatus::Failed { .. })),
+                })
+                .map(|(id, _)| id.clone())
+                .collect();
+            ids.sort();
+            ids
+        };
+        Ok(self.page(all, token))
     }
 }
 
@@ -265,6 +311,16 @@ impl AssignmentApi for Arc<FakeApi> {
 
     async fn deletion_status(&self, _: &str, request_id: &str) -> Result<AsyncOperation, AwsError> {
         self.poll("DescribeAccountAssignmentDeletionStatus", request_id)
+    }
+
+    async fn list_operations(
+        &self,
+        _: &str,
+        kind: OperationKind,
+        status: ListedStatus,
+        token: Option<String>,
+    ) -> Result<Page<String>, AwsError> {
+        self.list_status(kind, status, token)
     }
 }
 
@@ -370,18 +426,24 @@ async fn engine_is_idempotent_on_a_second_run() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn engine_polls_in_progress_operations_until_terminal() {
+async fn engine_detects_completion_from_status_listings_not_per_operation_describes() {
     let api = Arc::new(FakeApi::new(100));
-    api.with(|s| s.polls_before_done = 3);
+    api.with(|s| s.completion = Duration::from_millis(700));
     let group = Principal::group("g-1");
     let engine = engine(&api, fast_limits());
-    let desired = set(&[target(1, 1), target(1, 2)]);
+    let desired = set(&[target(1, 1), target(1, 2), target(2, 3)]);
     let outcome = engine
         .ensure_assignments(&group, &desired, &BTreeSet::new(), deadline())
         .await
         .unwrap();
     assert_eq!(outcome.created, desired);
-    assert_eq!(api.calls("DescribeAccountAssignmentCreationStatus"), 6);
+    assert_eq!(api.assigned(&group), desired);
+    assert_eq!(api.calls("DescribeAccountAssignmentCreationStatus"), 0);
+    let listings = api.calls("ListAccountAssignmentCreationStatus");
+    assert!(
+        (2..=8).contains(&listings),
+        "{listings} listings answered for three operations together"
+    );
 
     let outcome = engine
         .ensure_assignments(&group, &BTreeSet::new(), &desired, deadline())
@@ -389,8 +451,40 @@ async fn engine_polls_in_progress_operations_until_terminal() {
         .unwrap();
     assert_eq!(outcome.deleted, desired);
     assert!(outcome.existing.is_empty());
-    assert_eq!(api.calls("DescribeAccountAssignmentDeletionStatus"), 6);
+    assert_eq!(api.calls("DescribeAccountAssignmentDeletionStatus"), 0);
+    assert!(api.calls("ListAccountAssignmentDeletionStatus") >= 2);
     assert!(api.assigned(&group).is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn engine_describes_each_operation_when_status_listings_are_refused() {
+    let api = Arc::new(FakeApi::new(100));
+    api.with(|s| {
+        s.completion = Duration::from_millis(300);
+        s.refuse_status_listing = true;
+        s.failing_targets.insert(target(1, 2));
+    });
+    let group = Principal::group("g-1");
+    let engine = engine(&api, fast_limits());
+    let outcome = engine
+        .ensure_assignments(
+            &group,
+            &set(&[target(1, 1), target(1, 2)]),
+            &BTreeSet::new(),
+            deadline(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(outcome.created, set(&[target(1, 1)]));
+    assert!(
+        matches!(&outcome.failed[0].1, Error::OperationFailed { reason, .. } if reason.contains("Not supported account"))
+    );
+    assert_eq!(
+        api.calls("ListAccountAssignmentCreationStatus"),
+        1,
+        "the refusal is remembered"
+    );
+    assert!(api.calls("DescribeAccountAssignmentCreationStatus") >= 2);
 }
 
 #[tokio::test(start_paused = true)]
@@ -399,7 +493,7 @@ async fn engine_partial_failure_reports_exactly_what_exists() {
     let (ok1, ok2, bad) = (target(1, 1), target(1, 2), target(1, 3));
     api.with(|s| {
         s.failing_targets.insert(bad.clone());
-        s.polls_before_done = 1;
+        s.completion = Duration::from_millis(200);
     });
     let group = Principal::group("g-1");
     let engine = engine(&api, fast_limits());
@@ -453,7 +547,7 @@ async fn engine_retries_throttling_and_conflicts() {
 #[tokio::test(start_paused = true)]
 async fn engine_never_exceeds_the_outstanding_operation_limit() {
     let api = Arc::new(FakeApi::new(100));
-    api.with(|s| s.polls_before_done = 2);
+    api.with(|s| s.completion = Duration::from_millis(300));
     let limits = ServiceLimits::new(1000.0, 1000, 3);
     let group = Principal::group("g-1");
     let desired: BTreeSet<_> = (0..30).map(|i| target(i % 3, i)).collect();
@@ -479,7 +573,7 @@ async fn engine_never_exceeds_the_outstanding_operation_limit() {
 #[tokio::test(start_paused = true)]
 async fn engine_leaves_operations_still_in_progress_at_the_deadline_out_of_state() {
     let api = Arc::new(FakeApi::new(100));
-    api.with(|s| s.polls_before_done = u32::MAX);
+    api.with(|s| s.completion = Duration::from_secs(3600));
     let group = Principal::group("g-1");
     let start = Instant::now();
     let outcome = engine(&api, fast_limits())
@@ -632,7 +726,7 @@ async fn cache_does_not_keep_errors() {
 #[tokio::test(start_paused = true)]
 async fn bulk_thousand_assignments_are_paced_at_twenty_per_second() {
     let api = Arc::new(FakeApi::new(100));
-    api.with(|s| s.polls_before_done = 1);
+    api.with(|s| s.completion = Duration::from_millis(200));
     let limits = ServiceLimits::new(20.0, 1, 10);
     let engine = engine(&api, limits.clone());
     // A hundred resources converging at once, as Terraform runs them: every one shares the engine's limits.
@@ -656,16 +750,22 @@ async fn bulk_thousand_assignments_are_paced_at_twenty_per_second() {
         .sum();
     assert_eq!(created, 1000);
     let counters = limits.counters.snapshot();
-    // 100 principal listings + 1000 creates + 1000 status polls.
-    assert_eq!(counters.total_calls, 2100);
+    let calls = |op: &str| counters.calls_by_operation.get(op).copied().unwrap_or(0);
+    // Completion is detected by the shared listings: no status call per operation, and one listing
+    // answers for several operations (a regression to per-operation polling needs >= 1000 status calls).
+    assert_eq!(calls("DescribeAccountAssignmentCreationStatus"), 0);
+    let listings = calls("ListAccountAssignmentCreationStatus");
+    assert!(
+        listings <= 1000 / 5,
+        "{listings} status listings for 1000 operations"
+    );
+    assert_eq!(counters.total_calls, 100 + 1000 + listings);
     assert_eq!(counters.throttles, 0);
     assert!(counters.max_outstanding_assignment_operations <= 10);
+    let calls_floor = Duration::from_millis((counters.total_calls - 1) * 50);
+    assert!(elapsed >= calls_floor, "{elapsed:?}: faster than 20 TPS");
     assert!(
-        elapsed >= Duration::from_millis(2099 * 50),
-        "{elapsed:?}: faster than 20 TPS"
-    );
-    assert!(
-        elapsed < Duration::from_secs(2100 / 20 + 5),
+        elapsed < calls_floor + Duration::from_secs(5),
         "{elapsed:?}: pacing wastes time"
     );
 }
@@ -703,7 +803,7 @@ async fn engine_falls_back_to_per_target_reads_when_principal_listing_is_refused
 #[tokio::test(start_paused = true)]
 async fn a_read_during_an_operation_is_not_served_after_it_completes() {
     let api = Arc::new(FakeApi::new(100));
-    api.with(|s| s.polls_before_done = 3);
+    api.with(|s| s.completion = Duration::from_millis(700));
     let engine = engine(&api, fast_limits());
     let group = Principal::group("g-1");
     let pair = target(1, 1);

@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 /// How an AWS failure is handled by the retry layer and reported to users.
@@ -87,9 +86,10 @@ impl AwsError {
                 let status = ctx.raw().status().as_u16();
                 let service_err = ctx.err();
                 let code = service_err.code().map(str::to_owned);
-                let message = service_err.message().map(str::to_owned).unwrap_or_else(|| {
-                    format!("HTTP {status}: {}", DisplayErrorContext(service_err))
-                });
+                let message = service_err
+                    .message()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| format!("HTTP {status}: {}", error_chain(service_err)));
                 Self {
                     operation,
                     kind: classify(code.as_deref(), Some(status)),
@@ -104,21 +104,18 @@ impl AwsError {
                     operation,
                     kind: classify(None, Some(status)),
                     code: None,
-                    message: format!(
-                        "unreadable HTTP {status} response: {}",
-                        DisplayErrorContext(&err)
-                    ),
+                    message: format!("unreadable HTTP {status} response: {}", error_chain(&err)),
                     http_status: Some(status),
                 }
             }
             SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => {
-                Self::transport(operation, DisplayErrorContext(&err).to_string())
+                Self::transport(operation, error_chain(&err))
             }
             _ => Self {
                 operation,
                 kind: ErrorKind::Other,
                 code: None,
-                message: DisplayErrorContext(&err).to_string(),
+                message: error_chain(&err),
                 http_status: None,
             },
         }
@@ -127,6 +124,22 @@ impl AwsError {
     pub fn is_not_found(&self) -> bool {
         self.kind == ErrorKind::NotFound
     }
+}
+
+/// An error and its sources on one line, `outer: inner: root`, each said once. The SDK's own
+/// `DisplayErrorContext` appends the `Debug` form too, a Rust dump that must never reach a user.
+pub fn error_chain(error: &dyn StdError) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(error);
+    while let Some(current) = next {
+        let text = current.to_string();
+        // Wrappers often repeat their source's text; keep only what adds something.
+        if !text.is_empty() && !parts.iter().any(|part| part.contains(&text)) {
+            parts.push(text);
+        }
+        next = current.source();
+    }
+    parts.join(": ")
 }
 
 fn classify(code: Option<&str>, http_status: Option<u16>) -> ErrorKind {
@@ -258,6 +271,23 @@ pub enum Error {
     #[error("invalid AWS settings: {0}")]
     InvalidSettings(String),
 
+    #[error(
+        "no AWS credentials were found{}. Tried, in order: the environment (AWS_ACCESS_KEY_ID and \
+         AWS_SECRET_ACCESS_KEY), the shared config and credentials files ({profile}; AWS_CONFIG_FILE, \
+         AWS_SHARED_CREDENTIALS_FILE), a web identity token (AWS_WEB_IDENTITY_TOKEN_FILE with AWS_ROLE_ARN), \
+         container credentials (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI or _FULL_URI) and the EC2 instance metadata \
+         service. Set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE in the environment, or `profile` \
+         (optionally with `assume_role`) in the provider's `aws` block",
+        if detail.is_empty() { String::new() } else { format!(" ({detail})") }
+    )]
+    NoCredentials { profile: String, detail: String },
+
+    #[error(
+        "no AWS region is configured: set `region` in the provider's `aws` block, or AWS_REGION (or a region in \
+         the shared config file's profile)"
+    )]
+    NoRegion,
+
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
 }
@@ -307,6 +337,39 @@ mod tests {
             ErrorKind::Validation
         );
         assert_eq!(classify(Some("SomethingNew"), Some(400)), ErrorKind::Other);
+    }
+
+    #[derive(Debug)]
+    struct Layer(&'static str, Option<Box<Layer>>);
+    impl fmt::Display for Layer {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+    impl StdError for Layer {
+        fn source(&self) -> Option<&(dyn StdError + 'static)> {
+            self.1
+                .as_deref()
+                .map(|layer| layer as &(dyn StdError + 'static))
+        }
+    }
+
+    #[test]
+    fn error_chain_says_each_cause_once_and_never_the_debug_form() {
+        let error = Layer(
+            "dispatch failure",
+            Some(Box::new(Layer(
+                "io error",
+                Some(Box::new(Layer("connection refused", None))),
+            ))),
+        );
+        assert_eq!(
+            error_chain(&error),
+            "dispatch failure: io error: connection refused"
+        );
+        let repeated = Layer("connection refused", Some(Box::new(Layer("refused", None))));
+        assert_eq!(error_chain(&repeated), "connection refused");
+        assert!(!error_chain(&error).contains("Layer("));
     }
 
     #[test]

@@ -72,6 +72,17 @@ pub struct Group {
     pub external_ids: Vec<ExternalId>,
 }
 
+/// An identifier by a unique attribute: a group's `displayName`, a user's `userName`.
+fn unique_attribute(path: &str, value: &str) -> Result<ids::AlternateIdentifier, Error> {
+    Ok(ids::AlternateIdentifier::UniqueAttribute(
+        ids::UniqueAttribute::builder()
+            .attribute_path(path)
+            .attribute_value(Document::String(value.to_owned()))
+            .build()
+            .map_err(|e| Error::InvalidArgument(e.to_string()))?,
+    ))
+}
+
 /// Backoff of [`IdentityCenter::wait_for_group`]: SCIM provisioning cycles take minutes, so polls start at
 /// 2 s and settle at 15 s (well under the shared 20 TPS even with many waiting resources).
 const GROUP_POLL_FIRST: Duration = Duration::from_secs(2);
@@ -256,16 +267,6 @@ impl IdentityCenter {
             }),
         }
     }
-}
-
-fn unique_attribute(path: &str, value: &str) -> Result<ids::AlternateIdentifier, Error> {
-    Ok(ids::AlternateIdentifier::UniqueAttribute(
-        ids::UniqueAttribute::builder()
-            .attribute_path(path)
-            .attribute_value(Document::String(value.to_owned()))
-            .build()
-            .map_err(|e| Error::InvalidArgument(e.to_string()))?,
-    ))
 }
 
 fn external_id(issuer: &str, id: &str) -> Result<ids::AlternateIdentifier, Error> {

@@ -70,6 +70,18 @@ impl RateLimiter {
         tokio::time::sleep_until(start).await;
     }
 
+    /// When a caller arriving now would be served: `now` or earlier when nobody is queued. Lets a
+    /// low-priority caller (the status poller) go after the calls already waiting.
+    pub fn next_free_slot(&self) -> Instant {
+        let state = self.state.lock().expect("rate limiter lock poisoned");
+        let interval = Duration::from_secs_f64(1.0 / state.rate);
+        let tolerance = interval * (self.burst - 1);
+        state
+            .next_slot
+            .checked_sub(tolerance)
+            .unwrap_or(state.next_slot)
+    }
+
     /// Called when AWS answered with a throttling error. Many calls in flight are usually throttled
     /// together, so the rate is cut at most once per second.
     pub fn on_throttle(&self) {

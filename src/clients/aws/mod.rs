@@ -8,12 +8,15 @@
 mod access_control;
 mod assignments;
 mod error;
+mod group_members;
 mod identity_center;
 mod identitystore;
+mod identitystore_users;
 mod limits;
 mod organizations;
 pub mod retry;
 mod settings;
+mod status_poller;
 
 #[cfg(test)]
 mod moto;
@@ -37,3 +40,4 @@ pub use limits::{
 pub use organizations::{OrganizationAccount, Organizations};
 pub use retry::{Conflicts, Deadline, PollPolicy, RetryPolicy};
 pub use settings::{AssumeRoleSettings, AwsSettings, LazyIdentityCenter};
+pub use status_poller::{ListedStatus, OperationKind};

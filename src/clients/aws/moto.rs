@@ -467,6 +467,97 @@ mod tests {
         assert!(ic.limits().counters.snapshot().retries >= 1);
     }
 
+    /// The proxy's own count of the calls it answered, by operation.
+    async fn proxy_calls(
+        proxy: &idbridge_emulators::aws_proxy::RunningProxy,
+    ) -> BTreeMap<String, u64> {
+        let stats: serde_json::Value = reqwest::get(format!("{}/_proxy/stats", proxy.base_url))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        serde_json::from_value(stats["calls_by_operation"].clone()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn completion_is_detected_by_status_listings_not_one_describe_per_operation() {
+        // The proxy completes operations by time (complete_ms), as AWS does; a regression to polling each
+        // operation with Describe…Status shows in the proxy's call counts.
+        let (_moto, proxy, ic, instance) = proxy_instance(300).await;
+        let i = instance.instance_arn.as_str();
+        let ps = create_named_set(&ic, i, "Listed").await;
+        let engine = ic.assignments(i);
+        let mut groups = Vec::new();
+        for g in 0..3 {
+            let name = format!("listed-{g}");
+            groups.push(Principal::group(
+                create_group(&ic, &instance.identity_store_id, &name).await,
+            ));
+        }
+        let desired: BTreeSet<_> = (1..=8)
+            .map(|a| AssignmentTarget::new(ps.clone(), format!("{a:012}")))
+            .collect();
+        let converge = |principal: &Principal, desired: BTreeSet<_>, known: BTreeSet<_>| {
+            let engine = engine.clone();
+            let principal = principal.clone();
+            async move {
+                engine
+                    .ensure_assignments(&principal, &desired, &known, deadline())
+                    .await
+                    .unwrap()
+            }
+        };
+        let created = futures_util::future::join_all(
+            groups
+                .iter()
+                .map(|g| converge(g, desired.clone(), BTreeSet::new())),
+        )
+        .await;
+        assert!(
+            created
+                .iter()
+                .all(|o| o.is_complete() && o.created == desired)
+        );
+        let deleted = futures_util::future::join_all(
+            groups
+                .iter()
+                .map(|g| converge(g, BTreeSet::new(), desired.clone())),
+        )
+        .await;
+        assert!(
+            deleted
+                .iter()
+                .all(|o| o.is_complete() && o.existing.is_empty())
+        );
+
+        let calls = proxy_calls(&proxy).await;
+        let count = |op: &str| calls.get(op).copied().unwrap_or(0);
+        // At least one call per operation (more when the proxy's 20 TPS throttles this test's faster limiter).
+        assert!(count("CreateAccountAssignment") >= 24 && count("DeleteAccountAssignment") >= 24);
+        assert_eq!(
+            count("DescribeAccountAssignmentCreationStatus"),
+            0,
+            "{calls:?}"
+        );
+        assert_eq!(
+            count("DescribeAccountAssignmentDeletionStatus"),
+            0,
+            "{calls:?}"
+        );
+        // One listing answers for every operation in progress: fewer status calls than the two
+        // Describes per operation that polling each one (at 200 ms, then 400 ms) needs for 300 ms.
+        for listing in [
+            "ListAccountAssignmentCreationStatus",
+            "ListAccountAssignmentDeletionStatus",
+        ] {
+            assert!(
+                (1..2 * 24).contains(&count(listing)),
+                "{listing}: {calls:?}"
+            );
+        }
+    }
+
     #[tokio::test]
     async fn moto_unimplemented_operation_fails_within_the_deadline() {
         // moto answers PutPermissionsBoundaryToPermissionSet with an HTML 500; we retry 5xx, so this shows

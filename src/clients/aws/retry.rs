@@ -36,7 +36,8 @@ impl Deadline {
 /// Retry budget and backoff shape.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RetryPolicy {
-    /// Attempts per call, first included.
+    /// Attempts per call, first included. Unbounded by default: a call is retried until its deadline (the
+    /// operation's timeout), so a long throttling storm or outage is waited out, not cut off after N tries.
     pub max_attempts: u32,
     pub base_delay: Duration,
     pub max_delay: Duration,
@@ -45,7 +46,7 @@ pub struct RetryPolicy {
 impl Default for RetryPolicy {
     fn default() -> Self {
         Self {
-            max_attempts: 25,
+            max_attempts: u32::MAX,
             base_delay: Duration::from_millis(250),
             max_delay: Duration::from_secs(20),
         }

@@ -7,13 +7,14 @@ use aws_config::BehaviorVersion;
 use aws_config::Region;
 use aws_config::SdkConfig;
 use aws_config::sts::AssumeRoleProvider;
-use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_credential_types::provider::error::CredentialsError;
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_smithy_http_client::tls::{Provider as TlsProvider, rustls_provider::CryptoMode};
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use aws_smithy_types::timeout::TimeoutConfig;
 use tokio::sync::OnceCell;
 
-use super::error::Error;
+use super::error::{Error, error_chain};
 use super::identity_center::IdentityCenter;
 use super::limits::ServiceLimits;
 use super::retry::RetryPolicy;
@@ -35,7 +36,7 @@ pub struct AwsSettings {
     pub assume_role: Option<AssumeRoleSettings>,
     /// Wins over `AWS_ENDPOINT_URL` and the profile's `endpoint_url`.
     pub endpoint_url: Option<String>,
-    /// Attempts per API call (first included); default 25. Calls are also bounded by the caller's deadline.
+    /// Attempts per API call (first included); by default unbounded: calls are retried until the caller's deadline.
     pub max_attempts: Option<u32>,
 }
 
@@ -133,6 +134,44 @@ impl AwsSettings {
     }
 }
 
+/// Longest wait for the credential chain: its last link, EC2 instance metadata, times out after a few seconds
+/// off EC2; an assumed role adds one STS call.
+const CREDENTIALS_TIMEOUT: Duration = Duration::from_secs(20);
+
+impl AwsSettings {
+    /// Resolves the region and the credentials once, up front, so that a missing credential is one clear
+    /// error within seconds instead of every call failing after its retries with the SDK's dispatch error.
+    pub async fn check_region_and_credentials(&self, config: &SdkConfig) -> Result<(), Error> {
+        if config
+            .region()
+            .is_none_or(|region| region.as_ref().is_empty())
+        {
+            return Err(Error::NoRegion);
+        }
+        let no_credentials = |detail: String| Error::NoCredentials {
+            profile: match &self.profile {
+                Some(profile) => format!("profile `{profile}` of the provider's `aws` block"),
+                None => "profile `default`, or the one AWS_PROFILE names".into(),
+            },
+            detail,
+        };
+        let Some(provider) = config.credentials_provider() else {
+            return Err(no_credentials(String::new()));
+        };
+        match tokio::time::timeout(CREDENTIALS_TIMEOUT, provider.provide_credentials()).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(CredentialsError::CredentialsNotLoaded(_))) => {
+                Err(no_credentials(String::new()))
+            }
+            Ok(Err(error)) => Err(no_credentials(error_chain(&error))),
+            Err(_) => Err(no_credentials(format!(
+                "the credential chain did not answer within {} s",
+                CREDENTIALS_TIMEOUT.as_secs()
+            ))),
+        }
+    }
+}
+
 /// The HTTP client of every AWS call: rustls with ring, because the SDK's default HTTPS stack would pull
 /// in aws-lc-sys, a long C build. Plain `http://` endpoints (emulators) work too.
 pub(crate) fn https_client() -> SharedHttpClient {
@@ -170,6 +209,7 @@ impl LazyIdentityCenter {
         self.cell
             .get_or_try_init(|| async {
                 let config = self.settings.load_sdk_config().await?;
+                self.settings.check_region_and_credentials(&config).await?;
                 Ok(Arc::new(IdentityCenter::new(
                     &config,
                     self.limits.clone(),
@@ -279,9 +319,97 @@ mod tests {
             ServiceLimits::new(20.0, 1, 10),
         );
         assert!(!lazy.is_built());
-        let first = lazy.get().await.unwrap();
-        let second = lazy.get().await.unwrap();
-        assert!(lazy.is_built());
-        assert!(Arc::ptr_eq(&first, &second));
+        // Whether this machine has AWS credentials is not the test's to decide: with them the client is built
+        // once and shared; without, asking fails with the credential error and builds nothing.
+        match lazy.get().await {
+            Ok(first) => {
+                let second = lazy.get().await.unwrap();
+                assert!(lazy.is_built());
+                assert!(Arc::ptr_eq(&first, &second));
+            }
+            Err(error) => {
+                assert!(matches!(error, Error::NoCredentials { .. }), "{error}");
+                assert!(!lazy.is_built());
+            }
+        }
+    }
+
+    fn sdk_config(
+        region: Option<&str>,
+        credentials: Option<SharedCredentialsProvider>,
+    ) -> SdkConfig {
+        let mut builder = SdkConfig::builder().behavior_version(BehaviorVersion::latest());
+        if let Some(region) = region {
+            builder = builder.region(Region::new(region.to_owned()));
+        }
+        if let Some(credentials) = credentials {
+            builder = builder.credentials_provider(credentials);
+        }
+        builder.build()
+    }
+
+    #[derive(Debug)]
+    struct NoCredentialsHere;
+    impl ProvideCredentials for NoCredentialsHere {
+        fn provide_credentials<'a>(
+            &'a self,
+        ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+        where
+            Self: 'a,
+        {
+            aws_credential_types::provider::future::ProvideCredentials::ready(Err(
+                CredentialsError::not_loaded("no providers in chain provided credentials"),
+            ))
+        }
+    }
+
+    #[tokio::test]
+    async fn region_and_credentials_are_checked_before_the_client_is_built() {
+        let settings = AwsSettings::default();
+        let working = SharedCredentialsProvider::new(aws_credential_types::Credentials::new(
+            "AKIDEXAMPLE",
+            "secret",
+            None,
+            None,
+            "test",
+        ));
+        let missing = SharedCredentialsProvider::new(NoCredentialsHere);
+        assert!(
+            settings
+                .check_region_and_credentials(&sdk_config(Some("eu-west-1"), Some(working.clone())))
+                .await
+                .is_ok()
+        );
+        let no_region = settings
+            .check_region_and_credentials(&sdk_config(None, Some(working)))
+            .await
+            .unwrap_err();
+        assert!(matches!(no_region, Error::NoRegion), "{no_region}");
+        let none = settings
+            .check_region_and_credentials(&sdk_config(Some("eu-west-1"), Some(missing)))
+            .await
+            .unwrap_err()
+            .to_string();
+        for tried in [
+            "AWS_ACCESS_KEY_ID",
+            "AWS_PROFILE",
+            "web identity",
+            "instance metadata",
+            "`aws` block",
+        ] {
+            assert!(none.contains(tried), "{tried:?} missing from: {none}");
+        }
+        let profile = AwsSettings {
+            profile: Some("ops".into()),
+            ..Default::default()
+        }
+        .check_region_and_credentials(&sdk_config(Some("eu-west-1"), None))
+        .await
+        .unwrap_err()
+        .to_string();
+        assert!(
+            profile.contains("profile `ops` of the provider's `aws` block"),
+            "{profile}"
+        );
     }
 }

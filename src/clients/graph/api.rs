@@ -10,8 +10,10 @@ use serde_json::json;
 use super::client::{ApiError, GraphClient, GraphError, Replay};
 use super::models::*;
 
+pub mod sign_in_reads;
+
 /// Ids go into URL paths; anything that could change the path is refused instead of escaped.
-fn segment(id: &str) -> Result<&str, GraphError> {
+pub(super) fn segment(id: &str) -> Result<&str, GraphError> {
     if id.is_empty() || id.contains(['/', '?', '#', '%', ' ']) {
         return Err(GraphError::Invalid(format!(
             "{id:?} is not a valid Microsoft Graph object id"
@@ -29,6 +31,23 @@ pub fn odata_string(value: &str) -> String {
 pub struct InstantiatedApplication {
     pub application: Application,
     pub service_principal: ServicePrincipal,
+}
+
+/// What an `instantiate` left: the answer, or (after a 404 or an ambiguous failure) the application found by name.
+// One short-lived value per create: boxing would only add an allocation.
+#[allow(clippy::large_enum_variant)]
+enum Instantiated {
+    Answered(ApplicationServicePrincipal),
+    Found(Application),
+}
+
+impl Instantiated {
+    fn application(&self) -> &Application {
+        match self {
+            Instantiated::Answered(both) => &both.application,
+            Instantiated::Found(application) => application,
+        }
+    }
 }
 
 impl GraphClient {
@@ -77,38 +96,91 @@ impl GraphClient {
         .await
     }
 
-    /// Instantiates a gallery template exactly once and returns the application and service principal named
-    /// `display_name`. The template is instantiated under a unique temporary name; if Graph answers 404 (it
-    /// sometimes does after creating the objects) or fails ambiguously (5xx, timeout), the objects are found by
-    /// template id and that name, waiting out replication; then both are renamed. `instantiate` is never sent
-    /// twice: if nothing appears, the error names the temporary name so a rerun cannot leave a twin behind.
+    /// Instantiates a gallery template once and returns the application and service principal named
+    /// `display_name`, under a unique temporary name first (see [`Self::instantiate_application_marked`]).
     pub async fn instantiate_application_safely(
         &self,
         template_id: &str,
         display_name: &str,
     ) -> Result<InstantiatedApplication, GraphError> {
-        let temporary_name = format!("{display_name} (creating {})", uuid::Uuid::new_v4());
-        let created = match self
-            .instantiate_application_template(template_id, &temporary_name)
+        let marker_name = format!("{display_name} (creating {})", uuid::Uuid::new_v4());
+        // A fresh name: nothing can have it yet, so there is nothing to look for before instantiating.
+        self.instantiate_as(template_id, &marker_name, display_name, false)
             .await
-        {
-            Ok(created) => Some(created),
-            Err(error) if error.is_not_found() || error.is_ambiguous() => {
-                tracing::debug!(target: "idbridge::graph", template_id, error = %error, "instantiate may have succeeded; looking for the application it created");
-                None
-            }
-            Err(error) => return Err(error),
+    }
+
+    /// Instantiates template `template_id` as `marker_name` (a name no other application has, which the caller
+    /// may have recorded so that an interrupted run's application can be found again), then renames the
+    /// application and its service principal to `display_name`. If Graph answers 404 (it sometimes does after
+    /// creating the objects) the application is waited for by template and name; after a server error, a timeout
+    /// or a dropped connection it is looked for briefly and `instantiate` is sent again only when it is not there
+    /// (twins a replay made are deleted). An application already named `marker_name` is taken as this one.
+    pub async fn instantiate_application_marked(
+        &self,
+        template_id: &str,
+        marker_name: &str,
+        display_name: &str,
+    ) -> Result<InstantiatedApplication, GraphError> {
+        self.instantiate_as(template_id, marker_name, display_name, true)
+            .await
+    }
+
+    async fn instantiate_as(
+        &self,
+        template_id: &str,
+        marker_name: &str,
+        display_name: &str,
+        adopt_existing: bool,
+    ) -> Result<InstantiatedApplication, GraphError> {
+        let named = || async {
+            let mut found = self.applications_named(template_id, marker_name).await?;
+            Ok::<_, GraphError>((!found.is_empty()).then(|| Instantiated::Found(found.remove(0))))
         };
-        let application = match created.as_ref() {
-            Some(created) => created.application.clone(),
+        let existing = if adopt_existing { named().await? } else { None };
+        let instantiated = match existing {
+            Some(found) => found,
             None => {
-                self.wait_for_instantiated_application(template_id, &temporary_name)
-                    .await?
+                let created = self
+                    .create_once(
+                        "gallery application",
+                        || async {
+                            match self
+                                .instantiate_application_template(template_id, marker_name)
+                                .await
+                            {
+                                Ok(both) => Ok(Instantiated::Answered(both)),
+                                // Graph's 404 for an instantiate that did create the objects: wait for them.
+                                Err(error) if error.is_not_found() => Ok(Instantiated::Found(
+                                    self.wait_for_instantiated_application(
+                                        template_id,
+                                        marker_name,
+                                    )
+                                    .await?,
+                                )),
+                                Err(error) => Err(error),
+                            }
+                        },
+                        named,
+                    )
+                    .await?;
+                if created.replayed {
+                    self.remove_instantiated_twins(
+                        template_id,
+                        marker_name,
+                        created.value.application(),
+                    )
+                    .await?;
+                }
+                created.value
             }
+        };
+        let (application, service_principal) = match instantiated {
+            Instantiated::Answered(both) => (both.application, Some(both.service_principal)),
+            Instantiated::Found(application) => (application, None),
         };
         let app_id = application.app_id.clone();
-        let service_principal = match created {
-            Some(created) => created.service_principal,
+        let service_principal = match service_principal {
+            Some(service_principal) => service_principal,
             None => {
                 self.poll_until_some(
                     &format!("the service principal of application {app_id}"),
@@ -150,26 +222,32 @@ impl GraphClient {
         })
     }
 
+    /// The applications instantiated from `template_id` that are named `display_name`.
+    pub async fn applications_named(
+        &self,
+        template_id: &str,
+        display_name: &str,
+    ) -> Result<Vec<Application>, GraphError> {
+        let filter = format!(
+            "applicationTemplateId eq {} and displayName eq {}",
+            odata_string(template_id),
+            odata_string(display_name)
+        );
+        self.list_applications(&filter).await
+    }
+
     async fn wait_for_instantiated_application(
         &self,
         template_id: &str,
         temporary_name: &str,
     ) -> Result<Application, GraphError> {
-        let filter = format!(
-            "applicationTemplateId eq {} and displayName eq {}",
-            odata_string(template_id),
-            odata_string(temporary_name)
-        );
-        self.poll_until_some(&format!("an application named {temporary_name:?}"), || async {
-            let mut found = self.list_applications(&filter).await?;
-            match found.len() {
-                0 => Ok(None),
-                1 => Ok(found.pop()),
-                count => Err(GraphError::Invalid(format!(
-                    "{count} applications are named {temporary_name:?}; remove the extra ones in Entra ID"
-                ))),
-            }
-        })
+        self.poll_until_some(
+            &format!("an application named {temporary_name:?}"),
+            || async {
+                let mut found = self.applications_named(template_id, temporary_name).await?;
+                Ok((!found.is_empty()).then(|| found.remove(0)))
+            },
+        )
         .await
     }
 
@@ -521,13 +599,7 @@ impl GraphClient {
             ),
             &[],
         );
-        self.send_json_with(
-            Replay::UnprocessedOnly,
-            Method::POST,
-            &url,
-            Some(assignment),
-        )
-        .await
+        self.create_app_role_assignment_once(&url, assignment).await
     }
 
     pub async fn list_app_role_assignments(
@@ -572,9 +644,43 @@ impl GraphClient {
             .await
     }
 
+    /// The group's direct members that are users, with what provisioning to AWS needs of them (OData cast,
+    /// "List group members"; `accountEnabled` is not a default property, hence `$select`).
+    pub async fn list_group_user_members(&self, group_id: &str) -> Result<Vec<User>, GraphError> {
+        let url = self.url(
+            &format!(
+                "/groups/{}/members/microsoft.graph.user",
+                segment(group_id)?
+            ),
+            &[
+                (
+                    "$select",
+                    "id,displayName,givenName,surname,userPrincipalName,mail,accountEnabled",
+                ),
+                ("$top", "999"),
+            ],
+        );
+        self.list_all(&url).await
+    }
+
+    /// The group's direct members that are groups (Entra provisions none of their members).
+    pub async fn list_group_group_members(&self, group_id: &str) -> Result<Vec<Group>, GraphError> {
+        let url = self.url(
+            &format!(
+                "/groups/{}/members/microsoft.graph.group",
+                segment(group_id)?
+            ),
+            &[
+                ("$select", "id,displayName,securityEnabled"),
+                ("$top", "999"),
+            ],
+        );
+        self.list_all(&url).await
+    }
+
     // ---- provisioning (synchronization) ----
 
-    fn synchronization_url(
+    pub(super) fn synchronization_url(
         &self,
         service_principal_id: &str,
         rest: &str,
@@ -602,13 +708,8 @@ impl GraphClient {
         template_id: &str,
     ) -> Result<SynchronizationJob, GraphError> {
         let url = self.synchronization_url(service_principal_id, "/jobs")?;
-        self.send_json_with(
-            Replay::UnprocessedOnly,
-            Method::POST,
-            &url,
-            Some(&json!({ "templateId": template_id })),
-        )
-        .await
+        self.create_synchronization_job_once(service_principal_id, &url, template_id)
+            .await
     }
 
     pub async fn get_synchronization_job(
@@ -1279,6 +1380,8 @@ mod tests {
             &format!("{jobs}/AWSSCIM.abc.def/restart"),
             vec![Canned::empty(204)],
         );
+        // The jobs already there, listed before creating so that a lost answer can be told apart from them.
+        server.on("GET", jobs, vec![Canned::json(200, json!({ "value": [] }))]);
         let client = server.client();
         let job = client
             .create_synchronization_job("sp-1", "AWSSCIM")
@@ -1345,6 +1448,13 @@ mod tests {
             subjects: vec![SynchronizationJobSubject {
                 object_id: "grp-1".into(),
                 object_type_name: "Group".into(),
+                links: Some(SynchronizationLinkedObjects {
+                    members: vec![SynchronizationJobSubject {
+                        object_id: "usr-1".into(),
+                        object_type_name: "User".into(),
+                        links: None,
+                    }],
+                }),
             }],
         }];
         let result = client
@@ -1355,7 +1465,8 @@ mod tests {
         assert_eq!(
             server.requests_to("POST", &format!("{jobs}/AWSSCIM.abc.def/provisionOnDemand"))[0]
                 .json(),
-            json!({ "parameters": [{ "ruleId": "rule-1", "subjects": [{ "objectId": "grp-1", "objectTypeName": "Group" }] }] })
+            json!({ "parameters": [{ "ruleId": "rule-1", "subjects": [{ "objectId": "grp-1", "objectTypeName": "Group",
+                "links": { "members": [{ "objectId": "usr-1", "objectTypeName": "User" }] } }] }] })
         );
 
         client
@@ -1446,7 +1557,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn creating_calls_are_replayed_only_when_graph_cannot_have_acted() {
+    async fn a_job_create_is_replayed_only_when_no_job_appeared() {
         let server = MockServer::start().await;
         let path = "/v1.0/servicePrincipals/sp-1/synchronization/jobs";
         server.on(
@@ -1455,20 +1566,190 @@ mod tests {
             vec![
                 Canned::graph_error(429, "TooManyRequests", "later").header("Retry-After", "0"),
                 Canned::graph_error(503, "ServiceUnavailable", "maybe"),
-                Canned::json(201, json!({ "id": "job" })),
+                Canned::json(201, json!({ "id": "job", "templateId": "AWSSCIM" })),
             ],
         );
-        let error = server
+        server.on(
+            "GET",
+            path,
+            vec![Canned::json(
+                200,
+                json!({ "value": [{ "id": "old", "templateId": "AWSSCIM" }] }),
+            )],
+        );
+        let job = server
             .client()
             .create_synchronization_job("sp-1", "AWSSCIM")
             .await
-            .unwrap_err();
-        assert_eq!(error.status(), Some(503));
+            .unwrap();
+        assert_eq!(job.id, "job");
         assert_eq!(
             server.requests_to("POST", path).len(),
-            2,
-            "429 replayed, 503 not"
+            3,
+            "429 replayed; the 503 replayed after the look-back found no new job"
         );
+        assert!(
+            server
+                .requests_to("DELETE", &format!("{path}/old"))
+                .is_empty()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_job_created_before_a_server_error_is_found_not_made_again() {
+        let server = MockServer::start().await;
+        let path = "/v1.0/servicePrincipals/sp-1/synchronization/jobs";
+        server.on(
+            "POST",
+            path,
+            vec![Canned::graph_error(502, "BadGateway", "lost the answer")],
+        );
+        server.on(
+            "GET",
+            path,
+            vec![
+                Canned::json(200, json!({ "value": [] })),
+                Canned::json(
+                    200,
+                    json!({ "value": [{ "id": "made", "templateId": "AWSSCIM" }] }),
+                ),
+            ],
+        );
+        let job = server
+            .client()
+            .create_synchronization_job("sp-1", "AWSSCIM")
+            .await
+            .unwrap();
+        assert_eq!(job.id, "made");
+        assert_eq!(server.requests_to("POST", path).len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_role_assignment_that_landed_before_a_server_error_is_returned() {
+        let server = MockServer::start().await;
+        let path = "/v1.0/servicePrincipals/sp-1/appRoleAssignedTo";
+        server.on(
+            "POST",
+            path,
+            vec![
+                Canned::graph_error(504, "GatewayTimeout", "late"),
+                Canned::graph_error(
+                    400,
+                    "Request_BadRequest",
+                    "Permission being assigned already exists on the object",
+                ),
+            ],
+        );
+        let landed =
+            json!({ "id": "a-1", "principalId": "g-1", "resourceId": "sp-1", "appRoleId": "r-1" });
+        server.on(
+            "GET",
+            path,
+            vec![
+                // Not visible to the look-back (replication), then visible.
+                Canned::json(200, json!({ "value": [] })),
+                Canned::json(200, json!({ "value": [] })),
+                Canned::json(200, json!({ "value": [] })),
+                Canned::json(200, json!({ "value": [landed] })),
+            ],
+        );
+        let assignment = AppRoleAssignment {
+            principal_id: "g-1".into(),
+            resource_id: "sp-1".into(),
+            app_role_id: "r-1".into(),
+            ..Default::default()
+        };
+        let created = server
+            .client()
+            .create_app_role_assignment("sp-1", &assignment)
+            .await
+            .unwrap();
+        assert_eq!(created.id, "a-1");
+        assert_eq!(server.requests_to("POST", path).len(), 2);
+    }
+
+    #[tokio::test]
+    async fn instantiate_is_replayed_when_the_server_error_created_nothing() {
+        let server = MockServer::start().await;
+        server.on(
+            "POST",
+            &instantiate_path(),
+            vec![
+                Canned::graph_error(503, "serviceNotAvailable", "later"),
+                Canned::json(
+                    201,
+                    json!({ "application": app("temp"), "servicePrincipal": sp("temp") }),
+                ),
+            ],
+        );
+        server.on(
+            "GET",
+            "/v1.0/applications",
+            vec![Canned::json(200, json!({ "value": [] }))],
+        );
+        server.on(
+            "PATCH",
+            "/v1.0/applications/app-object-id",
+            vec![Canned::empty(204)],
+        );
+        server.on(
+            "PATCH",
+            "/v1.0/servicePrincipals/sp-object-id",
+            vec![Canned::empty(204)],
+        );
+        let started = std::time::Instant::now();
+        let created = server
+            .client()
+            .instantiate_application_safely(TEMPLATE, "AWS")
+            .await
+            .unwrap();
+        assert_eq!(created.application.display_name, "AWS");
+        assert_eq!(server.requests_to("POST", &instantiate_path()).len(), 2);
+        // The look-back is a few replication intervals, not the replication timeout.
+        assert!(
+            started.elapsed() < fast_retries().replication_timeout,
+            "{:?}",
+            started.elapsed()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_marked_instantiate_adopts_the_application_an_earlier_run_left() {
+        let server = MockServer::start().await;
+        server.on(
+            "GET",
+            "/v1.0/applications",
+            vec![Canned::json(
+                200,
+                json!({ "value": [app("AWS (creating run-1)")] }),
+            )],
+        );
+        server.on(
+            "GET",
+            "/v1.0/servicePrincipals",
+            vec![Canned::json(
+                200,
+                json!({ "value": [sp("AWS (creating run-1)")] }),
+            )],
+        );
+        server.on(
+            "PATCH",
+            "/v1.0/applications/app-object-id",
+            vec![Canned::empty(204)],
+        );
+        server.on(
+            "PATCH",
+            "/v1.0/servicePrincipals/sp-object-id",
+            vec![Canned::empty(204)],
+        );
+        let created = server
+            .client()
+            .instantiate_application_marked(TEMPLATE, "AWS (creating run-1)", "AWS")
+            .await
+            .unwrap();
+        assert_eq!(created.application.id, "app-object-id");
+        assert_eq!(created.service_principal.id, "sp-object-id");
+        assert!(server.requests_to("POST", &instantiate_path()).is_empty());
     }
 
     #[tokio::test]

@@ -51,6 +51,22 @@ pub enum AuthError {
     FederatedToken(String),
     #[error("the Azure CLI failed: {0}")]
     AzureCli(String),
+    /// Nothing configured and the Azure CLI, the last method tried, is not installed.
+    #[error(
+        "no Microsoft Entra ID credentials were found. Tried, in order: a client certificate \
+         (`entra.client_certificate_path` or {cert}), a client secret (`entra.client_secret` or {secret}), an OIDC \
+         token (`entra.oidc_token`, {oidc}, {oidc_file}, or {oidc_url} with `entra.use_oidc`), and the Azure CLI \
+         ({executable} is not installed or not on PATH). Set {tenant}, {client} and {secret} (or another method \
+         above) in the environment or the provider's `entra` block, or install the Azure CLI and run `az login`",
+        cert = env::CLIENT_CERTIFICATE_PATH,
+        secret = env::CLIENT_SECRET,
+        oidc = env::OIDC_TOKEN,
+        oidc_file = env::OIDC_TOKEN_FILE_PATH,
+        oidc_url = env::OIDC_REQUEST_URL,
+        tenant = env::TENANT_ID,
+        client = env::CLIENT_ID,
+    )]
+    NoCredentialFound { executable: String },
 }
 
 impl AuthError {
@@ -657,8 +673,11 @@ async fn azure_cli_token(
                 AZURE_CLI_TIMEOUT.as_secs()
             ))
         })?
-        .map_err(|error| {
-            AuthError::AzureCli(format!("cannot run {}: {error}", executable.display()))
+        .map_err(|error| match error.kind() {
+            std::io::ErrorKind::NotFound => AuthError::NoCredentialFound {
+                executable: format!("`{}`", executable.display()),
+            },
+            _ => AuthError::AzureCli(format!("cannot run {}: {error}", executable.display())),
         })?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);

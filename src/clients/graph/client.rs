@@ -13,14 +13,16 @@ use serde::de::DeserializeOwned;
 
 use super::auth::{AuthError, TokenProvider};
 use super::settings::EntraSettings;
+use crate::framework::context::operation_deadline;
 
-/// Bounds for retries. Every wait is capped by `max_delay` and the whole call by `max_elapsed`.
+/// Bounds for retries. A request is retried until the deadline of the Terraform operation it serves
+/// ([`operation_deadline`]: the resource's timeout), or for `max_elapsed` when it serves none; every backoff is
+/// capped by `max_delay`, a `Retry-After` is waited out as given.
 #[derive(Debug, Clone)]
 pub struct RetryPolicy {
-    /// Attempts per request, the first included.
-    pub max_attempts: u32,
     pub base_delay: Duration,
     pub max_delay: Duration,
+    /// The retry budget of a request made outside any operation (provider configuration, tests).
     pub max_elapsed: Duration,
     /// How long [`GraphClient::read_after_write`] keeps retrying 404s on objects that were just written.
     pub replication_timeout: Duration,
@@ -31,7 +33,6 @@ pub struct RetryPolicy {
 impl Default for RetryPolicy {
     fn default() -> Self {
         Self {
-            max_attempts: 8,
             base_delay: Duration::from_millis(500),
             max_delay: Duration::from_secs(30),
             max_elapsed: Duration::from_secs(300),
@@ -430,16 +431,24 @@ impl GraphClient {
         let body = body.map(serde_json::to_vec).transpose().map_err(|error| {
             GraphError::Invalid(format!("cannot encode the request body: {error}"))
         })?;
-        let started = Instant::now();
+        let deadline = operation_deadline()
+            .unwrap_or_else(|| tokio::time::Instant::now() + self.retry.max_elapsed);
         let mut attempt: u32 = 0;
         let mut refreshed_after_401 = false;
         loop {
             attempt += 1;
             let token = self.tokens.token().await?;
             let client_request_id = uuid::Uuid::new_v4().to_string();
+            // A request never outlives the operation: a hung connection ends when the operation's time is up.
+            let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
             let mut request = self
                 .http
                 .request(method.clone(), url)
+                .timeout(
+                    self.retry
+                        .request_timeout
+                        .min(remaining.max(Duration::from_millis(1))),
+                )
                 .bearer_auth(&token.token)
                 .header("client-request-id", &client_request_id)
                 .header("return-client-request-id", "true")
@@ -449,15 +458,26 @@ impl GraphClient {
                     .header(reqwest::header::CONTENT_TYPE, "application/json")
                     .body(body.clone());
             }
-            let outcome = request.send().await;
-            let (retry_after, failure) = match outcome {
+            let transport_failure = |error: &reqwest::Error| GraphError::Transport {
+                method: method.to_string(),
+                path: path.clone(),
+                message: error.to_string(),
+            };
+            let outcome = match request.send().await {
+                Ok(response) => {
+                    let status = response.status();
+                    let request_id = header(&response, "request-id");
+                    let retry_after = header(&response, "retry-after")
+                        .and_then(|value| parse_retry_after(&value));
+                    tracing::debug!(target: "idbridge::graph", method = %method, path = %path, status = status.as_u16(), attempt, request_id = request_id.as_deref().unwrap_or(""), client_request_id = %client_request_id, "graph request");
+                    match response.bytes().await {
+                        Ok(bytes) => Ok((status, request_id, retry_after, bytes)),
+                        // The answer was cut off: Graph acted on the request, so only idempotent calls replay.
+                        Err(error) => Err((transport_failure(&error), replay == Replay::Transient)),
+                    }
+                }
                 Err(error) => {
                     tracing::debug!(target: "idbridge::graph", method = %method, path = %path, attempt, client_request_id = %client_request_id, error = %error, "graph request failed to send");
-                    let failure = GraphError::Transport {
-                        method: method.to_string(),
-                        path: path.clone(),
-                        message: error.to_string(),
-                    };
                     let replayable = match replay {
                         Replay::Transient => {
                             error.is_connect() || error.is_timeout() || error.is_request()
@@ -465,28 +485,16 @@ impl GraphClient {
                         // Only a refused connection proves the request never reached Graph.
                         Replay::UnprocessedOnly => error.is_connect(),
                     };
-                    if !replayable {
-                        return Err(failure);
-                    }
-                    (None, failure)
+                    Err((transport_failure(&error), replayable))
                 }
-                Ok(response) => {
-                    let status = response.status();
-                    let request_id = header(&response, "request-id");
-                    let retry_after = header(&response, "retry-after")
-                        .and_then(|value| parse_retry_after(&value));
-                    tracing::debug!(target: "idbridge::graph", method = %method, path = %path, status = status.as_u16(), attempt, request_id = request_id.as_deref().unwrap_or(""), client_request_id = %client_request_id, "graph request");
-                    let bytes = response
-                        .bytes()
-                        .await
-                        .map_err(|error| GraphError::Transport {
-                            method: method.to_string(),
-                            path: path.clone(),
-                            message: error.to_string(),
-                        })?;
-                    if status.is_success() {
-                        return Ok((status, bytes.to_vec()));
-                    }
+            };
+            let (retry_after, failure) = match outcome {
+                Err((failure, false)) => return Err(failure),
+                Err((failure, true)) => (None, failure),
+                Ok((status, _, _, bytes)) if status.is_success() => {
+                    return Ok((status, bytes.to_vec()));
+                }
+                Ok((status, request_id, retry_after, bytes)) => {
                     let envelope: ErrorEnvelope =
                         serde_json::from_slice(&bytes).unwrap_or_default();
                     let failure = GraphError::Api(Box::new(ApiError {
@@ -520,20 +528,18 @@ impl GraphClient {
                     (retry_after, failure)
                 }
             };
-            if attempt >= self.retry.max_attempts {
-                return Err(failure);
-            }
             let delay = retry_after.unwrap_or_else(|| self.backoff(attempt));
-            if started.elapsed() + delay > self.retry.max_elapsed {
+            // A retry that could not be answered before the deadline is not worth sending.
+            if tokio::time::Instant::now() + delay >= deadline {
                 return Err(failure);
             }
-            tracing::debug!(target: "idbridge::graph", method = %method, path = %path, attempt, delay_ms = delay.as_millis() as u64, "retrying graph request");
+            tracing::debug!(target: "idbridge::graph", method = %method, path = %path, attempt, delay_ms = delay.as_millis() as u64, error = %failure, "retrying graph request");
             tokio::time::sleep(delay).await;
         }
     }
 
     /// Exponential backoff with "equal jitter": half fixed, half random, so parallel callers spread out.
-    fn backoff(&self, attempt: u32) -> Duration {
+    pub(super) fn backoff(&self, attempt: u32) -> Duration {
         let exponential = self
             .retry
             .base_delay
@@ -711,7 +717,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn server_errors_are_retried_a_bounded_number_of_times() {
+    async fn server_errors_are_retried_until_the_operation_deadline() {
         let server = MockServer::start().await;
         server.on(
             "GET",
@@ -719,15 +725,40 @@ mod tests {
             vec![Canned::graph_error(503, "serviceUnavailable", "try later")],
         );
         let client = server.client();
-        let error = client
-            .get::<Value>(&client.url("/applications", &[]))
-            .await
-            .unwrap_err();
+        let started = tokio::time::Instant::now();
+        let deadline = started + Duration::from_millis(600);
+        let error = crate::framework::context::with_operation_deadline(
+            deadline,
+            client.get::<Value>(&client.url("/applications", &[])),
+        )
+        .await
+        .unwrap_err();
         assert_eq!(error.status(), Some(503));
-        assert_eq!(
-            server.requests_to("GET", APPS).len(),
-            fast_retries().max_attempts as usize
-        );
+        assert!(tokio::time::Instant::now() <= deadline + Duration::from_millis(100));
+        // Backoff of 10-40 ms: far more attempts than any fixed count would allow in that time.
+        assert!(server.requests_to("GET", APPS).len() > 8);
+    }
+
+    /// A storm longer than any attempt count: 40 throttled answers in a row are waited out.
+    #[tokio::test]
+    async fn a_long_throttling_storm_is_waited_out_within_the_deadline() {
+        let server = MockServer::start().await;
+        let mut answers: Vec<Canned> = (0..40)
+            .map(|_| {
+                Canned::graph_error(429, "TooManyRequests", "slow down").header("Retry-After", "0")
+            })
+            .collect();
+        answers.push(ok_page(json!([])));
+        server.on("GET", APPS, answers);
+        let client = server.client();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        crate::framework::context::with_operation_deadline(
+            deadline,
+            client.get::<Value>(&client.url("/applications", &[])),
+        )
+        .await
+        .unwrap();
+        assert_eq!(server.requests_to("GET", APPS).len(), 41);
     }
 
     #[tokio::test]

@@ -21,8 +21,11 @@
 pub mod api;
 pub mod auth;
 pub mod client;
+pub mod conditional_access;
+mod create_once;
 pub mod models;
 pub mod settings;
+pub mod sync_schema;
 #[cfg(test)]
 mod test_support;
 

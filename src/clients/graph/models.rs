@@ -376,7 +376,7 @@ pub struct SynchronizationRule {
     pub object_mappings: Vec<ObjectMapping>,
 }
 
-/// Which source object type a rule maps (e.g. `Group`, `User`); the attribute mappings are not needed here.
+/// Which source object type a rule maps (e.g. `Group`, `User`) and to which target attributes.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct ObjectMapping {
@@ -386,6 +386,16 @@ pub struct ObjectMapping {
     pub target_object_name: Option<String>,
     #[serde(default)]
     pub enabled: Option<bool>,
+    #[serde(default)]
+    pub attribute_mappings: Vec<AttributeMapping>,
+}
+
+/// One `attributeMapping` of an object mapping; only where it writes matters here.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct AttributeMapping {
+    #[serde(default)]
+    pub target_attribute_name: Option<String>,
 }
 
 /// Key names of `synchronization/secrets` entries the AWS template uses.
@@ -400,6 +410,17 @@ pub struct SynchronizationJobSubject {
     pub object_id: String,
     /// `User` or `Group`.
     pub object_type_name: String,
+    /// For a group: the members to provision with it ("synchronizationJob: provisionOnDemand",
+    /// synchronizationLinkedObjects); Entra provisions no member that is not listed here.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub links: Option<SynchronizationLinkedObjects>,
+}
+
+/// `synchronizationLinkedObjects`: the subjects linked to a provision-on-demand subject.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SynchronizationLinkedObjects {
+    pub members: Vec<SynchronizationJobSubject>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

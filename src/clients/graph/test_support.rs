@@ -176,10 +176,9 @@ impl MockServer {
 
 pub fn fast_retries() -> RetryPolicy {
     RetryPolicy {
-        max_attempts: 4,
         base_delay: Duration::from_millis(10),
         max_delay: Duration::from_millis(40),
-        max_elapsed: Duration::from_secs(20),
+        max_elapsed: Duration::from_secs(3),
         replication_timeout: Duration::from_millis(800),
         replication_interval: Duration::from_millis(20),
         request_timeout: Duration::from_secs(10),

@@ -6,16 +6,19 @@ use std::time::SystemTime;
 
 use crate::framework::diag::{Diagnostic, Diagnostics, Severity};
 use crate::framework::function::{FunctionDefinition, FunctionError, Parameter};
+use crate::framework::identity::IdentitySchema;
 use crate::framework::path::{AttributePath, PathStep};
 use crate::framework::resource::{MoveSource, RawState};
 use crate::framework::schema::{Attribute, AttributeType, Block, Nesting, Schema};
 use crate::framework::server::{
     ApplyResourceChangeRequest, ApplyResourceChangeResponse, ConfigureProviderRequest,
-    EncodedValue, ImportResourceStateResponse, Metadata, MoveResourceStateRequest,
+    EncodedValue, ImportResourceStateRequest, ImportResourceStateResponse, InvokeActionEvent,
+    ListResourceEvent, ListResourceRequest, Metadata, MoveResourceStateRequest,
     MoveResourceStateResponse, OpenEphemeralResourceResponse, PlanResourceChangeRequest,
     PlanResourceChangeResponse, ProviderSchemas, ReadDataSourceResponse, ReadResourceRequest,
     ReadResourceResponse, RenewEphemeralResourceResponse, ServerCapabilities,
-    UpgradeResourceStateRequest, UpgradeResourceStateResponse,
+    UpgradeResourceIdentityRequest, UpgradeResourceIdentityResponse, UpgradeResourceStateRequest,
+    UpgradeResourceStateResponse,
 };
 use crate::protocol::tfplugin6::{self as pb, schema as proto_schema};
 
@@ -263,6 +266,15 @@ impl From<ProviderSchemas<'_>> for pb::get_provider_schema::Response {
             resource_schemas: by_name(&schemas.resources),
             data_source_schemas: by_name(&schemas.data_sources),
             ephemeral_resource_schemas: by_name(&schemas.ephemeral_resources),
+            list_resource_schemas: by_name(&schemas.list_resources),
+            action_schemas: schemas
+                .actions
+                .iter()
+                .map(|(name, schema)| {
+                    let schema = Some(schema.to_proto6());
+                    (name.to_string(), pb::ActionSchema { schema })
+                })
+                .collect(),
             functions: functions_to_proto6(&schemas.functions),
             diagnostics: schemas.diagnostics.to_proto6(),
             server_capabilities: Some(schemas.capabilities.to_proto6()),
@@ -283,7 +295,8 @@ impl From<ProviderSchemas<'_>> for pb::get_functions::Response {
 impl From<Metadata<'_>> for pb::get_metadata::Response {
     fn from(metadata: Metadata<'_>) -> Self {
         use pb::get_metadata::{
-            DataSourceMetadata, EphemeralMetadata, FunctionMetadata, ResourceMetadata,
+            ActionMetadata, DataSourceMetadata, EphemeralMetadata, FunctionMetadata,
+            ListResourceMetadata, ResourceMetadata,
         };
         let names = |names: &[&str]| {
             names
@@ -310,8 +323,49 @@ impl From<Metadata<'_>> for pb::get_metadata::Response {
                 .into_iter()
                 .map(|name| FunctionMetadata { name })
                 .collect(),
+            list_resources: names(&metadata.list_resources)
+                .into_iter()
+                .map(|type_name| ListResourceMetadata { type_name })
+                .collect(),
+            actions: names(&metadata.actions)
+                .into_iter()
+                .map(|type_name| ActionMetadata { type_name })
+                .collect(),
             ..Default::default()
         }
+    }
+}
+
+impl ToProto6 for IdentitySchema {
+    type Proto = pb::ResourceIdentitySchema;
+
+    fn to_proto6(&self) -> pb::ResourceIdentitySchema {
+        pb::ResourceIdentitySchema {
+            version: self.version,
+            identity_attributes: self
+                .attributes
+                .iter()
+                .map(|a| pb::resource_identity_schema::IdentityAttribute {
+                    name: a.name.clone(),
+                    r#type: a.ty.to_json(),
+                    required_for_import: a.required_for_import,
+                    optional_for_import: !a.required_for_import,
+                    description: a.description.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+pub(crate) fn identity_schemas_response(
+    schemas: &[(&str, &IdentitySchema)],
+) -> pb::get_resource_identity_schemas::Response {
+    pb::get_resource_identity_schemas::Response {
+        identity_schemas: schemas
+            .iter()
+            .map(|(name, schema)| (name.to_string(), schema.to_proto6()))
+            .collect(),
+        diagnostics: Vec::new(),
     }
 }
 
@@ -357,6 +411,19 @@ pub(crate) fn arguments(values: &[pb::DynamicValue]) -> Vec<EncodedValue> {
 
 fn encoded(value: Option<EncodedValue>) -> Option<pb::DynamicValue> {
     value.as_ref().map(EncodedValue::to_proto6)
+}
+
+fn identity_data(identity: Option<EncodedValue>) -> Option<pb::ResourceIdentityData> {
+    identity.map(|identity| pb::ResourceIdentityData {
+        identity_data: Some(identity.to_proto6()),
+    })
+}
+
+fn identity_in(identity: &Option<pb::ResourceIdentityData>) -> Option<EncodedValue> {
+    identity
+        .as_ref()
+        .map(|data| EncodedValue::from_proto6(&data.identity_data))
+        .filter(|value| *value != EncodedValue::Absent)
 }
 
 pub(crate) fn timestamp(time: SystemTime) -> prost_types::Timestamp {
@@ -419,6 +486,7 @@ impl From<ReadResourceResponse> for pb::read_resource::Response {
             new_state: encoded(response.new_state),
             diagnostics: response.diagnostics.to_proto6(),
             private: response.private,
+            new_identity: identity_data(response.new_identity),
             ..Default::default()
         }
     }
@@ -447,6 +515,7 @@ impl From<PlanResourceChangeResponse> for pb::plan_resource_change::Response {
                 .collect(),
             planned_private: response.planned_private,
             diagnostics: response.diagnostics.to_proto6(),
+            planned_identity: identity_data(response.planned_identity),
             ..Default::default()
         }
     }
@@ -470,7 +539,37 @@ impl From<ApplyResourceChangeResponse> for pb::apply_resource_change::Response {
             new_state: encoded(response.new_state),
             private: response.private,
             diagnostics: response.diagnostics.to_proto6(),
+            new_identity: identity_data(response.new_identity),
             ..Default::default()
+        }
+    }
+}
+
+impl From<pb::import_resource_state::Request> for ImportResourceStateRequest {
+    fn from(request: pb::import_resource_state::Request) -> Self {
+        ImportResourceStateRequest {
+            identity: identity_in(&request.identity),
+            type_name: request.type_name,
+            id: request.id,
+        }
+    }
+}
+
+impl From<pb::upgrade_resource_identity::Request> for UpgradeResourceIdentityRequest {
+    fn from(request: pb::upgrade_resource_identity::Request) -> Self {
+        UpgradeResourceIdentityRequest {
+            type_name: request.type_name,
+            version: request.version,
+            raw_json: request.raw_identity.unwrap_or_default().json,
+        }
+    }
+}
+
+impl From<UpgradeResourceIdentityResponse> for pb::upgrade_resource_identity::Response {
+    fn from(response: UpgradeResourceIdentityResponse) -> Self {
+        pb::upgrade_resource_identity::Response {
+            upgraded_identity: identity_data(response.upgraded_identity),
+            diagnostics: response.diagnostics.to_proto6(),
         }
     }
 }
@@ -484,7 +583,7 @@ impl From<ImportResourceStateResponse> for pb::import_resource_state::Response {
                 type_name: imported.type_name,
                 state: Some(imported.state.to_proto6()),
                 private: imported.private,
-                identity: None,
+                identity: identity_data(imported.identity),
             })
             .collect();
         pb::import_resource_state::Response {
@@ -518,7 +617,7 @@ impl From<MoveResourceStateResponse> for pb::move_resource_state::Response {
             target_state: encoded(response.target_state),
             diagnostics: response.diagnostics.to_proto6(),
             target_private: response.target_private,
-            target_identity: None,
+            target_identity: identity_data(response.target_identity),
         }
     }
 }
@@ -553,6 +652,45 @@ impl From<RenewEphemeralResourceResponse> for pb::renew_ephemeral_resource::Resp
             private: response.private,
             renew_at: response.renew_at.map(timestamp),
             diagnostics: response.diagnostics.to_proto6(),
+        }
+    }
+}
+
+// ------------------------------------------------------------------------------ list resources, actions
+
+impl From<pb::list_resource::Request> for ListResourceRequest {
+    fn from(request: pb::list_resource::Request) -> Self {
+        ListResourceRequest {
+            config: EncodedValue::from_proto6(&request.config),
+            type_name: request.type_name,
+            include_resource: request.include_resource_object,
+            limit: request.limit,
+        }
+    }
+}
+
+impl From<ListResourceEvent> for pb::list_resource::Event {
+    fn from(event: ListResourceEvent) -> Self {
+        pb::list_resource::Event {
+            identity: identity_data(event.identity),
+            display_name: event.display_name,
+            resource_object: encoded(event.resource_object),
+            diagnostic: event.diagnostics.to_proto6(),
+        }
+    }
+}
+
+impl From<InvokeActionEvent> for pb::invoke_action::Event {
+    fn from(event: InvokeActionEvent) -> Self {
+        use pb::invoke_action::event::{Completed, Progress, Type};
+        let r#type = match event {
+            InvokeActionEvent::Progress(message) => Type::Progress(Progress { message }),
+            InvokeActionEvent::Completed(diagnostics) => Type::Completed(Completed {
+                diagnostics: diagnostics.to_proto6(),
+            }),
+        };
+        pb::invoke_action::Event {
+            r#type: Some(r#type),
         }
     }
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 use tonic::{Request, Response, Status};
 
 use super::provider::Provider;
-use super::server::{Server, unknown_type};
+use super::server::Server;
 use crate::protocol::tfplugin6::{self as pb, provider_server};
 use convert::{FromProto6, ToProto6};
 
@@ -21,6 +21,7 @@ pub struct FrameworkServer<P: Provider> {
     schema_response: pb::get_provider_schema::Response,
     metadata_response: pb::get_metadata::Response,
     functions_response: pb::get_functions::Response,
+    identity_schemas_response: pb::get_resource_identity_schemas::Response,
 }
 
 impl<P: Provider> FrameworkServer<P> {
@@ -31,6 +32,9 @@ impl<P: Provider> FrameworkServer<P> {
             schema_response: server.provider_schemas().into(),
             metadata_response: server.metadata().into(),
             functions_response: server.provider_schemas().into(),
+            identity_schemas_response: convert::identity_schemas_response(
+                &server.identity_schemas(),
+            ),
             server,
         }
     }
@@ -51,6 +55,16 @@ type EventStream<T> = Pin<Box<dyn tokio_stream::Stream<Item = Result<T, Status>>
 
 fn single_event<T: Send + 'static>(event: T) -> EventStream<T> {
     Box::pin(tokio_stream::once(Ok(event)))
+}
+
+/// Streams framework events to Terraform as the server produces them, converted on the way.
+fn event_stream<E, T>(events: tokio::sync::mpsc::Receiver<E>) -> EventStream<T>
+where
+    E: Send + 'static,
+    T: From<E> + Send + 'static,
+{
+    use tokio_stream::StreamExt;
+    Box::pin(tokio_stream::wrappers::ReceiverStream::new(events).map(|event| Ok(T::from(event))))
 }
 
 #[tonic::async_trait]
@@ -136,21 +150,17 @@ impl<P: Provider> provider_server::Provider for FrameworkServer<P> {
         _request: Request<pb::get_resource_identity_schemas::Request>,
     ) -> Result<Response<pb::get_resource_identity_schemas::Response>, Status> {
         tracing::trace!(rpc = "GetResourceIdentitySchemas");
-        // No resource declares an identity, so the map is empty (not an error: Terraform always asks).
-        Ok(Response::new(
-            pb::get_resource_identity_schemas::Response::default(),
-        ))
+        Ok(Response::new(self.identity_schemas_response.clone()))
     }
 
     async fn upgrade_resource_identity(
         &self,
         request: Request<pb::upgrade_resource_identity::Request>,
     ) -> Result<Response<pb::upgrade_resource_identity::Response>, Status> {
-        tracing::debug!(rpc = "UpgradeResourceIdentity", type_name = %request.get_ref().type_name);
-        Ok(Response::new(pb::upgrade_resource_identity::Response {
-            upgraded_identity: None,
-            diagnostics: self.server.not_supported("Resource identity").to_proto6(),
-        }))
+        let request = request.into_inner();
+        tracing::debug!(rpc = "UpgradeResourceIdentity", type_name = %request.type_name, version = request.version);
+        let response = self.server.upgrade_resource_identity(request.into());
+        Ok(Response::new(response.into()))
     }
 
     async fn configure_provider(
@@ -201,10 +211,7 @@ impl<P: Provider> provider_server::Provider for FrameworkServer<P> {
     ) -> Result<Response<pb::import_resource_state::Response>, Status> {
         let request = request.into_inner();
         tracing::debug!(rpc = "ImportResourceState", type_name = %request.type_name);
-        let response = self
-            .server
-            .import_resource_state(&request.type_name, &request.id)
-            .await;
+        let response = self.server.import_resource_state(request.into()).await;
         Ok(Response::new(response.into()))
     }
 
@@ -317,22 +324,25 @@ impl<P: Provider> provider_server::Provider for FrameworkServer<P> {
         &self,
         request: Request<pb::list_resource::Request>,
     ) -> Result<Response<Self::ListResourceStream>, Status> {
-        let type_name = request.into_inner().type_name;
-        tracing::debug!(rpc = "ListResource", type_name = %type_name);
-        Ok(Response::new(single_event(pb::list_resource::Event {
-            diagnostic: unknown_type("list resource", &type_name).to_proto6(),
-            ..Default::default()
-        })))
+        let request = request.into_inner();
+        tracing::debug!(rpc = "ListResource", type_name = %request.type_name, limit = request.limit);
+        let events = self.server.list_resource(request.into());
+        Ok(Response::new(event_stream(events)))
     }
 
     async fn validate_list_resource_config(
         &self,
         request: Request<pb::validate_list_resource_config::Request>,
     ) -> Result<Response<pb::validate_list_resource_config::Response>, Status> {
-        let type_name = request.into_inner().type_name;
-        tracing::debug!(rpc = "ValidateListResourceConfig", type_name = %type_name);
+        let request = request.into_inner();
+        tracing::debug!(rpc = "ValidateListResourceConfig", type_name = %request.type_name);
+        let config = FromProto6::from_proto6(&request.config);
+        let diagnostics = self
+            .server
+            .validate_list_resource_config(&request.type_name, &config)
+            .await;
         Ok(Response::new(pb::validate_list_resource_config::Response {
-            diagnostics: unknown_type("list resource", &type_name).to_proto6(),
+            diagnostics: diagnostics.to_proto6(),
         }))
     }
 
@@ -447,10 +457,12 @@ impl<P: Provider> provider_server::Provider for FrameworkServer<P> {
         &self,
         request: Request<pb::plan_action::Request>,
     ) -> Result<Response<pb::plan_action::Response>, Status> {
-        let action_type = request.into_inner().action_type;
-        tracing::debug!(rpc = "PlanAction", action_type = %action_type);
+        let request = request.into_inner();
+        tracing::debug!(rpc = "PlanAction", action_type = %request.action_type);
+        let config = FromProto6::from_proto6(&request.config);
+        let diagnostics = self.server.plan_action(&request.action_type, &config).await;
         Ok(Response::new(pb::plan_action::Response {
-            diagnostics: unknown_type("action", &action_type).to_proto6(),
+            diagnostics: diagnostics.to_proto6(),
             deferred: None,
         }))
     }
@@ -461,24 +473,26 @@ impl<P: Provider> provider_server::Provider for FrameworkServer<P> {
         &self,
         request: Request<pb::invoke_action::Request>,
     ) -> Result<Response<Self::InvokeActionStream>, Status> {
-        let action_type = request.into_inner().action_type;
-        tracing::debug!(rpc = "InvokeAction", action_type = %action_type);
-        let completed = pb::invoke_action::event::Completed {
-            diagnostics: unknown_type("action", &action_type).to_proto6(),
-        };
-        Ok(Response::new(single_event(pb::invoke_action::Event {
-            r#type: Some(pb::invoke_action::event::Type::Completed(completed)),
-        })))
+        let request = request.into_inner();
+        tracing::debug!(rpc = "InvokeAction", action_type = %request.action_type);
+        let config = FromProto6::from_proto6(&request.config);
+        let events = self.server.invoke_action(&request.action_type, &config);
+        Ok(Response::new(event_stream(events)))
     }
 
     async fn validate_action_config(
         &self,
         request: Request<pb::validate_action_config::Request>,
     ) -> Result<Response<pb::validate_action_config::Response>, Status> {
-        let type_name = request.into_inner().type_name;
-        tracing::debug!(rpc = "ValidateActionConfig", action_type = %type_name);
+        let request = request.into_inner();
+        tracing::debug!(rpc = "ValidateActionConfig", action_type = %request.type_name);
+        let config = FromProto6::from_proto6(&request.config);
+        let diagnostics = self
+            .server
+            .validate_action_config(&request.type_name, &config)
+            .await;
         Ok(Response::new(pb::validate_action_config::Response {
-            diagnostics: unknown_type("action", &type_name).to_proto6(),
+            diagnostics: diagnostics.to_proto6(),
         }))
     }
 

@@ -10,11 +10,14 @@ use tokio::sync::Notify;
 use tonic::Request;
 
 use super::*;
+use crate::framework::action::{Action, ActionProgress};
 use crate::framework::context::{Context, ProviderData};
 use crate::framework::data_source::DataSource;
 use crate::framework::diag::{Diagnostic, Diagnostics};
 use crate::framework::ephemeral::{EphemeralResource, Opened, Renewed};
 use crate::framework::function::{Function, FunctionDefinition, FunctionError, Parameter};
+use crate::framework::identity::{IdentityAttribute, IdentitySchema};
+use crate::framework::list_resource::{ListRequest, ListResource, ListResults, Listed};
 use crate::framework::msgpack;
 use crate::framework::path::AttributePath;
 use crate::framework::provider::ConfigureRequest;
@@ -94,6 +97,10 @@ impl Resource for Thing {
 
     fn schema(&self) -> Schema {
         thing_schema()
+    }
+
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        Some(IdentitySchema::new().attribute(IdentityAttribute::string("id")))
     }
 
     async fn modify_plan(&self, ctx: &Context, plan: &mut PlanChange) -> Result<(), Diagnostics> {
@@ -369,6 +376,139 @@ impl Provider for TestProvider {
 
     fn ephemeral_resources(&self) -> Vec<Arc<dyn EphemeralResource>> {
         vec![self.tokens.clone()]
+    }
+
+    fn list_resources(&self) -> Vec<Arc<dyn ListResource>> {
+        vec![Arc::new(ThingList)]
+    }
+
+    fn actions(&self) -> Vec<Arc<dyn Action>> {
+        vec![Arc::new(Rename)]
+    }
+}
+
+/// Lists the remote things whose name starts with `name_prefix`, in id order.
+struct ThingList;
+
+#[async_trait]
+impl ListResource for ThingList {
+    fn type_name(&self) -> &str {
+        THING
+    }
+
+    fn config_schema(&self) -> Schema {
+        Schema::new().attribute(Attribute::string("name_prefix").optional())
+    }
+
+    async fn validate_config(&self, _ctx: &Context, config: &Value) -> Diagnostics {
+        let mut diags = Diagnostics::new();
+        if config.get_str("name_prefix") == Some("") {
+            diags.push(
+                Diagnostic::error("Empty prefix", "Leave name_prefix out instead.")
+                    .at(AttributePath::new("name_prefix")),
+            );
+        }
+        diags
+    }
+
+    async fn list(
+        &self,
+        ctx: &Context,
+        request: ListRequest,
+        results: &ListResults,
+    ) -> Result<(), Diagnostics> {
+        let remote = ctx.provider_data::<Remote>()?;
+        let prefix = request
+            .config
+            .get_str("name_prefix")
+            .unwrap_or_default()
+            .to_owned();
+        let mut objects: Vec<(String, String)> = remote
+            .objects
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(id, name)| (id.clone(), name.clone()))
+            .collect();
+        objects.sort();
+        for (id, name) in objects
+            .into_iter()
+            .filter(|(_, name)| name.starts_with(&prefix))
+        {
+            if name == "unreadable" {
+                results
+                    .problem(
+                        Diagnostic::warning("Skipped", format!("{id} could not be read.")).into(),
+                    )
+                    .await;
+                continue;
+            }
+            let state = if results.include_resource() {
+                let imported = import_passthrough(&thing_schema(), "id", &id);
+                Thing.read(ctx, imported).await?.unwrap_or(Value::Null)
+            } else {
+                Value::object([("id", Value::from(id.as_str()))])
+            };
+            if !results
+                .send(Listed {
+                    display_name: name,
+                    state,
+                })
+                .await
+            {
+                break;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Renames a remote thing, reporting each step.
+struct Rename;
+
+#[async_trait]
+impl Action for Rename {
+    fn type_name(&self) -> &str {
+        "test_rename"
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new()
+            .attribute(Attribute::string("id").required())
+            .attribute(Attribute::string("name").required())
+    }
+
+    async fn plan(&self, _ctx: &Context, config: &Value) -> Result<(), Diagnostics> {
+        if config.get_str("name") == Some("forbidden") {
+            return Err(Diagnostic::error("Forbidden name", "Pick another name.")
+                .at(AttributePath::new("name"))
+                .into());
+        }
+        Ok(())
+    }
+
+    async fn invoke(
+        &self,
+        ctx: &Context,
+        config: Value,
+        progress: &ActionProgress,
+    ) -> Result<(), Diagnostics> {
+        let remote = ctx.provider_data::<Remote>()?;
+        let id = config.get_str("id").unwrap_or_default();
+        progress.report(format!("Renaming {id}")).await;
+        let renamed = match remote.objects.lock().unwrap().get_mut(id) {
+            Some(name) => {
+                *name = config.get_str("name").unwrap_or_default().to_owned();
+                true
+            }
+            None => false,
+        };
+        if !renamed {
+            return Err(Diagnostic::error("No such thing", format!("{id} does not exist.")).into());
+        }
+        progress.report("Renamed").await;
+        ctx.warn("Renamed for good", "There is no undo.");
+        Ok(())
     }
 }
 
@@ -942,10 +1082,10 @@ async fn unknown_types_and_unsupported_features_answer_with_diagnostics() {
         .await
         .unwrap()
         .into_inner();
-    assert!(schemas.identity_schemas.is_empty() && schemas.diagnostics.is_empty());
+    assert!(schemas.identity_schemas.contains_key(THING) && schemas.diagnostics.is_empty());
     let mut events = server
         .list_resource(Request::new(pb::list_resource::Request {
-            type_name: "test_thing".into(),
+            type_name: "test_nope".into(),
             ..Default::default()
         }))
         .await
@@ -1521,4 +1661,328 @@ async fn real_terraform_applies_updates_replaces_and_destroys_through_the_framew
     assert_eq!(code, 0, "{out}");
     assert!(remote.objects.lock().unwrap().is_empty());
     server.abort();
+}
+
+// ------------------------------------------------------------------ identity, list resources, actions
+
+fn identity_type() -> Type {
+    Type::object([("id", Type::String)])
+}
+
+fn identity_id(identity: Option<pb::ResourceIdentityData>) -> String {
+    let data = identity.expect("no identity").identity_data.unwrap();
+    let value = msgpack::decode(&data.msgpack, &identity_type()).unwrap();
+    value.get_str("id").unwrap().to_owned()
+}
+
+fn identity_data(id: &str) -> Option<pb::ResourceIdentityData> {
+    let identity = Value::object([("id", Value::from(id))]);
+    Some(pb::ResourceIdentityData {
+        identity_data: Some(pb::DynamicValue {
+            msgpack: msgpack::encode(&identity, &identity_type()).unwrap(),
+            json: Vec::new(),
+        }),
+    })
+}
+
+fn encoded_with(value: &Value, ty: &Type) -> Option<pb::DynamicValue> {
+    Some(pb::DynamicValue {
+        msgpack: msgpack::encode(value, ty).unwrap(),
+        json: Vec::new(),
+    })
+}
+
+#[tokio::test]
+async fn identity_is_served_and_travels_with_every_state() {
+    let (server, _) = configured().await;
+    let schemas = server
+        .get_resource_identity_schemas(Request::new(pb::get_resource_identity_schemas::Request {}))
+        .await
+        .unwrap()
+        .into_inner();
+    let thing = &schemas.identity_schemas[THING];
+    assert_eq!(thing.version, 0);
+    assert_eq!(thing.identity_attributes[0].name, "id");
+    assert!(thing.identity_attributes[0].required_for_import);
+    assert_eq!(thing.identity_attributes[0].r#type, br#""string""#.to_vec());
+
+    // Create: no planned identity (the id is unknown), the apply reports it.
+    let config = config("alpha");
+    let planned = plan(&server, &Value::Null, &config, &config).await;
+    assert!(planned.planned_identity.is_none());
+    let applied = apply(
+        &server,
+        &Value::Null,
+        &value_of(planned.planned_state),
+        &config,
+    )
+    .await;
+    let id = identity_id(applied.new_identity);
+    let state = value_of(applied.new_state);
+    assert_eq!(Some(id.as_str()), state.get_str("id"));
+
+    // Read returns it for state written before identities (current_identity absent).
+    let read = server
+        .read_resource(Request::new(pb::read_resource::Request {
+            type_name: THING.into(),
+            current_state: dv(&state),
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(identity_id(read.new_identity), id);
+
+    // An update keeps it; a destroy has none.
+    let changed = state.clone().with("description", "new");
+    let update = plan(
+        &server,
+        &state,
+        &changed,
+        &changed.clone().with("id", Value::Null),
+    )
+    .await;
+    assert_eq!(identity_id(update.planned_identity), id);
+    let destroy = plan(&server, &state, &Value::Null, &Value::Null).await;
+    assert!(destroy.planned_identity.is_none());
+}
+
+#[tokio::test]
+async fn import_by_identity_runs_the_import_and_answers_with_the_identity() {
+    let (server, remote) = configured().await;
+    let state = create(&server, &config("alpha")).await;
+    let id = state.get_str("id").unwrap().to_owned();
+    let imported = server
+        .import_resource_state(Request::new(pb::import_resource_state::Request {
+            type_name: THING.into(),
+            identity: identity_data(&id),
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        imported.diagnostics.is_empty(),
+        "{:?}",
+        summaries(&imported.diagnostics)
+    );
+    let resource = imported.imported_resources.into_iter().next().unwrap();
+    assert_eq!(value_of(resource.state).get_str("id"), Some(id.as_str()));
+    assert_eq!(identity_id(resource.identity), id);
+
+    // By ID, the identity comes back too.
+    let by_id = server
+        .import_resource_state(Request::new(pb::import_resource_state::Request {
+            type_name: THING.into(),
+            id: id.clone(),
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        identity_id(by_id.imported_resources[0].identity.clone()),
+        id
+    );
+
+    // An empty identity attribute is refused with the attribute named, before anything is read.
+    remote.objects.lock().unwrap().clear();
+    let missing = server
+        .import_resource_state(Request::new(pb::import_resource_state::Request {
+            type_name: THING.into(),
+            identity: identity_data(""),
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        errors(&missing.diagnostics),
+        vec!["Missing identity attribute"]
+    );
+    assert!(missing.diagnostics[0].detail.contains("`id`"));
+}
+
+#[tokio::test]
+async fn stored_identities_of_the_current_version_upgrade_and_others_are_refused() {
+    let (server, _) = configured().await;
+    let upgrade = |version, json: &str| {
+        server.upgrade_resource_identity(Request::new(pb::upgrade_resource_identity::Request {
+            type_name: THING.into(),
+            version,
+            raw_identity: Some(pb::RawState {
+                json: json.as_bytes().to_vec(),
+                ..Default::default()
+            }),
+        }))
+    };
+    let same = upgrade(0, r#"{"id":"thing-9","gone":"x"}"#)
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(same.diagnostics.is_empty());
+    assert_eq!(identity_id(same.upgraded_identity), "thing-9");
+    let newer = upgrade(3, r#"{"id":"thing-9"}"#)
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        errors(&newer.diagnostics),
+        vec!["Unable to upgrade resource identity"]
+    );
+}
+
+async fn list(
+    server: &FrameworkServer<TestProvider>,
+    prefix: Option<&str>,
+    include_resource: bool,
+    limit: i64,
+) -> Vec<pb::list_resource::Event> {
+    let config_type = Type::object([("name_prefix", Type::String)]);
+    let config = Value::object([("name_prefix", Value::from(prefix))]);
+    let stream = server
+        .list_resource(Request::new(pb::list_resource::Request {
+            type_name: THING.into(),
+            config: encoded_with(&config, &config_type),
+            include_resource_object: include_resource,
+            limit,
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    tokio_stream::StreamExt::collect::<Vec<_>>(stream)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[tokio::test]
+async fn list_resource_streams_identities_objects_and_problems_up_to_the_limit() {
+    let (server, _) = configured().await;
+    for name in ["app-one", "app-two", "unreadable", "other", "app-three"] {
+        create(&server, &config(name)).await;
+    }
+    let schema = server
+        .get_provider_schema(Request::new(pb::get_provider_schema::Request {}))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(schema.list_resource_schemas.contains_key(THING));
+
+    let found = list(&server, Some("app-"), false, 100).await;
+    let names: Vec<_> = found.iter().map(|e| e.display_name.as_str()).collect();
+    assert_eq!(names, vec!["app-one", "app-two", "app-three"]);
+    assert!(
+        found
+            .iter()
+            .all(|e| e.resource_object.is_none() && e.diagnostic.is_empty())
+    );
+    assert_eq!(identity_id(found[1].identity.clone()), "thing-2");
+
+    // With the objects, as read; the limit stops the listing.
+    let two = list(&server, Some("app-"), true, 2).await;
+    assert_eq!(two.len(), 2);
+    let object = value_of(two[0].resource_object.clone());
+    assert_eq!(object.get_str("name"), Some("app-one"));
+    assert_eq!(object.get_str("etag"), Some("v1"));
+
+    // A problem with one object is reported in the stream without ending it.
+    let all = list(&server, None, false, 0).await;
+    assert_eq!(all.len(), 5);
+    assert_eq!(summaries(&all[2].diagnostic), vec!["Skipped"]);
+    assert!(all[2].identity.is_none());
+
+    let invalid = server
+        .validate_list_resource_config(Request::new(pb::validate_list_resource_config::Request {
+            type_name: THING.into(),
+            config: encoded_with(
+                &Value::object([("name_prefix", Value::from(""))]),
+                &Type::object([("name_prefix", Type::String)]),
+            ),
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(errors(&invalid.diagnostics), vec!["Empty prefix"]);
+}
+
+fn rename_config(id: &str, name: &str) -> Option<pb::DynamicValue> {
+    encoded_with(
+        &Value::object([("id", Value::from(id)), ("name", Value::from(name))]),
+        &Type::object([("id", Type::String), ("name", Type::String)]),
+    )
+}
+
+#[tokio::test]
+async fn actions_plan_then_invoke_with_progress_and_a_completion() {
+    let (server, remote) = configured().await;
+    let id = create(&server, &config("alpha"))
+        .await
+        .get_str("id")
+        .unwrap()
+        .to_owned();
+    let schema = server
+        .get_provider_schema(Request::new(pb::get_provider_schema::Request {}))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(schema.action_schemas["test_rename"].schema.is_some());
+    let metadata = server
+        .get_metadata(Request::new(pb::get_metadata::Request {}))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(metadata.actions[0].type_name, "test_rename");
+    assert_eq!(metadata.list_resources[0].type_name, THING);
+
+    let refused = server
+        .plan_action(Request::new(pb::plan_action::Request {
+            action_type: "test_rename".into(),
+            config: rename_config(&id, "forbidden"),
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(errors(&refused.diagnostics), vec!["Forbidden name"]);
+
+    let stream = server
+        .invoke_action(Request::new(pb::invoke_action::Request {
+            action_type: "test_rename".into(),
+            config: rename_config(&id, "beta"),
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    let events: Vec<_> = tokio_stream::StreamExt::collect::<Vec<_>>(stream).await;
+    use pb::invoke_action::event::Type as Event;
+    let kinds: Vec<String> = events
+        .into_iter()
+        .map(|e| match e.unwrap().r#type.unwrap() {
+            Event::Progress(p) => p.message,
+            Event::Completed(c) => format!("done: {:?}", summaries(&c.diagnostics)),
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            format!("Renaming {id}"),
+            "Renamed".to_owned(),
+            r#"done: ["Renamed for good"]"#.to_owned()
+        ]
+    );
+    assert_eq!(remote.objects.lock().unwrap()[&id], "beta");
+
+    let missing = server
+        .validate_action_config(Request::new(pb::validate_action_config::Request {
+            type_name: "test_nothing".into(),
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(errors(&missing.diagnostics), vec!["Unknown action type"]);
 }

@@ -3,9 +3,12 @@
 //! types only, one file per RPC family. [`super::proto6`] converts the wire messages and serves this over
 //! gRPC.
 
+mod action;
 mod data_source;
 mod ephemeral;
 mod function;
+mod identity;
+mod list_resource;
 mod provider;
 mod resource;
 
@@ -17,12 +20,15 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+use super::action::Action;
 use super::context::{Context, ProviderData};
 use super::data_source::DataSource;
 use super::diag::{Diagnostic, Diagnostics};
 use super::ephemeral::EphemeralResource;
 use super::function::{Function, FunctionDefinition};
+use super::identity::IdentitySchema;
 use super::json;
+use super::list_resource::ListResource;
 use super::msgpack;
 use super::path::AttributePath;
 use super::provider::Provider;
@@ -31,16 +37,19 @@ use super::schema::{self, Schema};
 use super::types::Type;
 use super::value::Value;
 
+pub(crate) use action::InvokeActionEvent;
 pub(crate) use data_source::ReadDataSourceResponse;
 pub(crate) use ephemeral::{OpenEphemeralResourceResponse, RenewEphemeralResourceResponse};
+pub(crate) use identity::{UpgradeResourceIdentityRequest, UpgradeResourceIdentityResponse};
+pub(crate) use list_resource::{ListResourceEvent, ListResourceRequest};
 pub(crate) use provider::{
     ConfigureProviderRequest, Metadata, ProviderSchemas, ServerCapabilities,
 };
 pub(crate) use resource::{
-    ApplyResourceChangeRequest, ApplyResourceChangeResponse, ImportResourceStateResponse,
-    MoveResourceStateRequest, MoveResourceStateResponse, PlanResourceChangeRequest,
-    PlanResourceChangeResponse, ReadResourceRequest, ReadResourceResponse,
-    UpgradeResourceStateRequest, UpgradeResourceStateResponse,
+    ApplyResourceChangeRequest, ApplyResourceChangeResponse, ImportResourceStateRequest,
+    ImportResourceStateResponse, MoveResourceStateRequest, MoveResourceStateResponse,
+    PlanResourceChangeRequest, PlanResourceChangeResponse, ReadResourceRequest,
+    ReadResourceResponse, UpgradeResourceStateRequest, UpgradeResourceStateResponse,
 };
 
 /// How long an operation that was cancelled or timed out may take to return on its own (e.g. with partial
@@ -124,6 +133,10 @@ pub(crate) struct Server<P: Provider> {
     resources: HashMap<String, Registered<dyn Resource>>,
     data_sources: HashMap<String, Registered<dyn DataSource>>,
     ephemerals: HashMap<String, Registered<dyn EphemeralResource>>,
+    /// Identity schemas of the resources that have one, with their value type.
+    identities: HashMap<String, (IdentitySchema, Type)>,
+    list_resources: HashMap<String, Registered<dyn ListResource>>,
+    actions: HashMap<String, Registered<dyn Action>>,
     functions: HashMap<String, (Arc<dyn Function>, FunctionDefinition)>,
     /// Problems with the provider's own definitions, found once at startup and reported with the schema.
     startup: Diagnostics,
@@ -162,6 +175,25 @@ impl<P: Provider> Server<P> {
             &mut startup,
             |e| (e.type_name().to_owned(), e.schema()),
         );
+        let identities = identities(&resources, &mut startup);
+        let list_resources = register(
+            provider.list_resources(),
+            "list resource",
+            &prefix,
+            &mut startup,
+            |l| (l.type_name().to_owned(), l.config_schema()),
+        );
+        for name in list_resources.keys() {
+            if !identities.contains_key(name) {
+                startup.error(
+                    "List resource without an identity",
+                    format!("{name} is a list resource, but no resource of that type has an identity schema. This is a bug in the provider."),
+                );
+            }
+        }
+        let actions = register(provider.actions(), "action", &prefix, &mut startup, |a| {
+            (a.type_name().to_owned(), a.schema())
+        });
         let mut functions = HashMap::new();
         for f in provider.functions() {
             let definition = f.definition();
@@ -182,6 +214,9 @@ impl<P: Provider> Server<P> {
             resources,
             data_sources,
             ephemerals,
+            identities,
+            list_resources,
+            actions,
             functions,
             startup,
             provider_data: RwLock::new(None),
@@ -232,10 +267,9 @@ impl<P: Provider> Server<P> {
         F: Future<Output = Result<T, E>>,
     {
         // Logs emitted by resource code carry the type name of the request they serve.
-        let work = work.instrument(tracing::debug_span!(
-            "operation",
-            type_name = ctx.type_name()
-        ));
+        let work = super::context::with_operation_deadline(ctx.deadline(), work).instrument(
+            tracing::debug_span!("operation", type_name = ctx.type_name()),
+        );
         tokio::pin!(work);
         let reason = tokio::select! {
             // Work that is already done wins over a deadline that passed meanwhile.
@@ -297,6 +331,22 @@ impl<P: Provider> Server<P> {
     }
 }
 
+/// The identity schemas resources declare, checked against their state schemas.
+fn identities(
+    resources: &HashMap<String, Registered<dyn Resource>>,
+    startup: &mut Diagnostics,
+) -> HashMap<String, (IdentitySchema, Type)> {
+    let mut identities = HashMap::new();
+    for (name, r) in resources {
+        if let Some(identity) = r.handler.identity_schema() {
+            startup.extend(identity.check(name, &r.schema));
+            let ty = identity.value_type();
+            identities.insert(name.clone(), (identity, ty));
+        }
+    }
+    identities
+}
+
 /// Collects one kind of handler by type name, reporting broken schemas, bad names and duplicates.
 fn register<T: ?Sized>(
     handlers: Vec<Arc<T>>,
@@ -348,6 +398,20 @@ impl ValidateConfig for dyn Resource {
 
 #[async_trait::async_trait]
 impl ValidateConfig for dyn DataSource {
+    async fn validate(&self, ctx: &Context, config: &Value) -> Diagnostics {
+        self.validate_config(ctx, config).await
+    }
+}
+
+#[async_trait::async_trait]
+impl ValidateConfig for dyn ListResource {
+    async fn validate(&self, ctx: &Context, config: &Value) -> Diagnostics {
+        self.validate_config(ctx, config).await
+    }
+}
+
+#[async_trait::async_trait]
+impl ValidateConfig for dyn Action {
     async fn validate(&self, ctx: &Context, config: &Value) -> Diagnostics {
         self.validate_config(ctx, config).await
     }

@@ -32,6 +32,8 @@ pub(crate) struct ProviderSchemas<'a> {
     pub resources: Vec<(&'a str, &'a Schema)>,
     pub data_sources: Vec<(&'a str, &'a Schema)>,
     pub ephemeral_resources: Vec<(&'a str, &'a Schema)>,
+    pub list_resources: Vec<(&'a str, &'a Schema)>,
+    pub actions: Vec<(&'a str, &'a Schema)>,
     pub functions: Vec<&'a FunctionDefinition>,
     pub diagnostics: &'a Diagnostics,
     pub capabilities: ServerCapabilities,
@@ -42,6 +44,8 @@ pub(crate) struct Metadata<'a> {
     pub resources: Vec<&'a str>,
     pub data_sources: Vec<&'a str>,
     pub ephemeral_resources: Vec<&'a str>,
+    pub list_resources: Vec<&'a str>,
+    pub actions: Vec<&'a str>,
     pub functions: Vec<&'a str>,
     pub diagnostics: &'a Diagnostics,
     pub capabilities: ServerCapabilities,
@@ -78,6 +82,16 @@ impl<P: Provider> Server<P> {
                 .iter()
                 .map(|(n, e)| (n.as_str(), &e.schema))
                 .collect(),
+            list_resources: self
+                .list_resources
+                .iter()
+                .map(|(n, l)| (n.as_str(), &l.schema))
+                .collect(),
+            actions: self
+                .actions
+                .iter()
+                .map(|(n, a)| (n.as_str(), &a.schema))
+                .collect(),
             functions: self
                 .functions
                 .values()
@@ -93,6 +107,8 @@ impl<P: Provider> Server<P> {
             resources: sorted(self.resources.keys()),
             data_sources: sorted(self.data_sources.keys()),
             ephemeral_resources: sorted(self.ephemerals.keys()),
+            list_resources: sorted(self.list_resources.keys()),
+            actions: sorted(self.actions.keys()),
             functions: sorted(self.functions.keys()),
             diagnostics: &self.startup,
             capabilities: CAPABILITIES,

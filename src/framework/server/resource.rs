@@ -38,6 +38,7 @@ pub(crate) struct ReadResourceRequest {
 #[derive(Debug, Default)]
 pub(crate) struct ReadResourceResponse {
     pub new_state: Option<EncodedValue>,
+    pub new_identity: Option<EncodedValue>,
     pub private: Vec<u8>,
     pub diagnostics: Diagnostics,
 }
@@ -57,6 +58,8 @@ pub(crate) struct PlanResourceChangeResponse {
     /// Paths into set elements already end at the set, as Terraform compares them.
     pub requires_replace: Vec<AttributePath>,
     pub planned_private: Vec<u8>,
+    /// The prior identity for an update; none for a create (apply makes it) or a destroy.
+    pub planned_identity: Option<EncodedValue>,
     pub diagnostics: Diagnostics,
 }
 
@@ -72,6 +75,7 @@ pub(crate) struct ApplyResourceChangeRequest {
 #[derive(Debug, Default)]
 pub(crate) struct ApplyResourceChangeResponse {
     pub new_state: Option<EncodedValue>,
+    pub new_identity: Option<EncodedValue>,
     pub private: Vec<u8>,
     pub diagnostics: Diagnostics,
 }
@@ -81,6 +85,15 @@ pub(crate) struct ImportedResource {
     pub type_name: String,
     pub state: EncodedValue,
     pub private: Vec<u8>,
+    pub identity: Option<EncodedValue>,
+}
+
+/// An import by ID (`terraform import`, `import { id = … }`) or by identity (`import { identity = … }`).
+#[derive(Debug)]
+pub(crate) struct ImportResourceStateRequest {
+    pub type_name: String,
+    pub id: String,
+    pub identity: Option<EncodedValue>,
 }
 
 #[derive(Debug, Default)]
@@ -99,12 +112,16 @@ pub(crate) struct MoveResourceStateRequest {
 #[derive(Debug, Default)]
 pub(crate) struct MoveResourceStateResponse {
     pub target_state: Option<EncodedValue>,
+    pub target_identity: Option<EncodedValue>,
     pub target_private: Vec<u8>,
     pub diagnostics: Diagnostics,
 }
 
 impl<P: Provider> Server<P> {
-    fn resource(&self, type_name: &str) -> Result<&Registered<dyn Resource>, Diagnostics> {
+    pub(super) fn resource(
+        &self,
+        type_name: &str,
+    ) -> Result<&Registered<dyn Resource>, Diagnostics> {
         self.resources
             .get(type_name)
             .ok_or_else(|| unknown_type("resource", type_name))
@@ -184,6 +201,7 @@ impl<P: Provider> Server<P> {
     pub(crate) async fn read_resource(&self, request: ReadResourceRequest) -> ReadResourceResponse {
         let mut diags = Diagnostics::new();
         let mut private = request.private.clone();
+        let mut new_identity = None;
         let new_state = async {
             let r = self.resource(&request.type_name)?;
             let current = request.current_state.decode(&r.ty)?;
@@ -209,12 +227,14 @@ impl<P: Provider> Server<P> {
                     current
                 }
             };
+            new_identity = self.identity_of(&request.type_name, &state);
             EncodedValue::encode(&state, &r.ty)
         }
         .await;
         let new_state = new_state.map_err(|e| diags.extend(e)).ok();
         ReadResourceResponse {
             new_state,
+            new_identity,
             private,
             diagnostics: diags,
         }
@@ -227,6 +247,7 @@ impl<P: Provider> Server<P> {
         let mut diags = Diagnostics::new();
         let mut planned_private = request.prior_private.clone();
         let mut requires_replace = Vec::new();
+        let mut planned_identity = None;
         let planned_state = async {
             let r = self.resource(&request.type_name)?;
             let prior = request.prior_state.decode(&r.ty)?;
@@ -284,6 +305,8 @@ impl<P: Provider> Server<P> {
                         requires_replace.push(path);
                     }
                 }
+                // Identities never change in place: an update keeps the prior one.
+                planned_identity = self.identity_of(&request.type_name, &change.prior);
             }
             EncodedValue::encode(&change.planned, &r.ty)
         }
@@ -293,6 +316,7 @@ impl<P: Provider> Server<P> {
             planned_state,
             requires_replace,
             planned_private,
+            planned_identity,
             diagnostics: diags,
         }
     }
@@ -304,6 +328,7 @@ impl<P: Provider> Server<P> {
         let mut diags = Diagnostics::new();
         let mut private = request.planned_private.clone();
         let mut new_state = None;
+        let mut new_identity = None;
         let outcome = async {
             let r = self.resource(&request.type_name)?;
             let prior = request.prior_state.decode(&r.ty)?;
@@ -355,6 +380,7 @@ impl<P: Provider> Server<P> {
                     }
                 }
             };
+            new_identity = self.identity_of(&request.type_name, &state);
             new_state = encode_into(&state, &r.ty, &mut diags);
             Ok::<_, Diagnostics>(())
         }
@@ -364,6 +390,7 @@ impl<P: Provider> Server<P> {
         }
         ApplyResourceChangeResponse {
             new_state,
+            new_identity,
             private,
             diagnostics: diags,
         }
@@ -371,28 +398,41 @@ impl<P: Provider> Server<P> {
 
     pub(crate) async fn import_resource_state(
         &self,
-        type_name: &str,
-        id: &str,
+        request: ImportResourceStateRequest,
     ) -> ImportResourceStateResponse {
         let mut diags = Diagnostics::new();
+        let type_name = request.type_name.as_str();
         let imported = async {
             let r = self.resource(type_name)?;
+            // By identity: the identity names the object, the resource's own import does the rest.
+            let (id, given_identity) = match &request.identity {
+                Some(identity) if request.id.is_empty() => {
+                    let (schema, identity) = self.decode_identity(type_name, identity)?;
+                    (schema.to_import_id(&identity)?, Some(identity))
+                }
+                _ => (request.id.clone(), None),
+            };
             if id.is_empty() {
                 return Err(Diagnostic::error(
-                    "Import ID required",
-                    "Import this resource by ID (`terraform import` or an `import` block with `id`); import by identity is not supported.",
+                    "Import ID or identity required",
+                    "Import this resource by ID (`terraform import` or an `import` block with `id`) or, where the resource has an identity, with `identity` in the import block.",
                 )
                 .into());
             }
             let ctx = self.context(type_name, r.handler.default_timeout(Operation::Read), Vec::new());
-            let result = self.supervise(&ctx, r.handler.import_state(&ctx, id), Diagnostics::from).await;
+            let result = self.supervise(&ctx, r.handler.import_state(&ctx, &id), Diagnostics::from).await;
             diags.extend(ctx.take_diagnostics());
             let mut state = result?;
             finish_state(&r.schema, &mut state, &mut diags);
+            let identity = self.identity_of(type_name, &state).or_else(|| {
+                let (_, ty) = self.identities.get(type_name)?;
+                EncodedValue::encode(given_identity.as_ref()?, ty).ok()
+            });
             Ok::<_, Diagnostics>(ImportedResource {
                 type_name: type_name.to_owned(),
                 state: EncodedValue::encode(&state, &r.ty)?,
                 private: ctx.private_out(),
+                identity,
             })
         }
         .await;
@@ -409,6 +449,7 @@ impl<P: Provider> Server<P> {
     ) -> MoveResourceStateResponse {
         let mut diags = Diagnostics::new();
         let mut target_private = Vec::new();
+        let mut target_identity = None;
         let target_state = async {
             let r = self.resource(&request.target_type_name)?;
             let source = &request.source;
@@ -429,12 +470,14 @@ impl<P: Provider> Server<P> {
             };
             let mut state = moved?;
             finish_state(&r.schema, &mut state, &mut diags);
+            target_identity = self.identity_of(&request.target_type_name, &state);
             EncodedValue::encode(&state, &r.ty)
         }
         .await;
         let target_state = target_state.map_err(|e| diags.extend(e)).ok();
         MoveResourceStateResponse {
             target_state,
+            target_identity,
             target_private,
             diagnostics: diags,
         }

@@ -2,10 +2,12 @@
 //! identity store user attributes AWS passes to accounts as session tags. One configuration per instance, so
 //! create refuses to adopt one that exists already (import it instead), and destroy turns ABAC off.
 
+mod identity;
 mod model;
 mod schema;
 mod validate;
 
+use crate::services::clients::{Cloud, check_credentials_at_plan};
 use std::time::Duration;
 
 use crate::clients::aws::{AccessControlConfiguration, Deadline, IdentityCenter};
@@ -80,6 +82,10 @@ impl Resource for AccessControlAttributesResource {
         schema::schema()
     }
 
+    fn identity_schema(&self) -> Option<crate::framework::IdentitySchema> {
+        Some(identity::identity_schema())
+    }
+
     fn default_timeout(&self, _operation: crate::framework::Operation) -> Duration {
         Duration::from_secs(5 * 60)
     }
@@ -92,10 +98,11 @@ impl Resource for AccessControlAttributesResource {
         }
     }
 
-    async fn modify_plan(&self, _ctx: &Context, plan: &mut PlanChange) -> Result<(), Diagnostics> {
+    async fn modify_plan(&self, ctx: &Context, plan: &mut PlanChange) -> Result<(), Diagnostics> {
         if plan.is_destroy() {
             return Ok(());
         }
+        check_credentials_at_plan(ctx, &[Cloud::Aws]).await?;
         let mut planned = AccessControlAttributesModel::decode(&plan.planned)?;
         // The status only changes when the attributes do; otherwise it keeps the value read.
         if !plan.is_create() {

@@ -6,28 +6,15 @@ use std::collections::BTreeSet;
 
 use super::model::AttributeModel;
 use crate::framework::{AttributePath, Diagnostic, Diagnostics, Value};
+use crate::helpers::aws_inputs::session_tag_key_problem;
 
-const MAX_KEY_LENGTH: usize = 128;
 const MAX_SOURCE_LENGTH: usize = 256;
-
-fn key_character_allowed(c: char) -> bool {
-    c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(c)
-}
 
 pub(super) fn validate_key(value: &Value, path: &AttributePath) -> Diagnostics {
     let Some(key) = value.as_str() else {
         return Diagnostics::new();
     };
-    let problem = if key.is_empty() {
-        Some("must not be empty".to_string())
-    } else if key.chars().count() > MAX_KEY_LENGTH {
-        Some(format!("is longer than {MAX_KEY_LENGTH} characters"))
-    } else {
-        key.chars().find(|c| !key_character_allowed(*c)).map(|c| {
-            format!("contains {c:?}; keys may hold letters, digits, spaces and _ . : / = + - @")
-        })
-    };
-    match problem {
+    match session_tag_key_problem(key) {
         Some(problem) => Diagnostic::error(
             "Invalid access control attribute key",
             format!("The key {key:?} {problem}."),

@@ -5,10 +5,13 @@
 //! successful `instantiate` (Graph does that) never leads to a second application. Entra ID replicates new objects
 //! slowly, so reads of an application created recently wait for it instead of reporting it deleted.
 
+mod identity;
+mod list;
 mod model;
 mod schema;
 mod validate;
 
+use crate::services::clients::{Cloud, check_credentials_at_plan};
 use std::collections::BTreeSet;
 
 use async_trait::async_trait;
@@ -22,13 +25,18 @@ use crate::framework::{
     PlanChange, Resource, Schema, UpdateRequest, Value,
 };
 use crate::helpers::graph_error;
-use crate::helpers::recent_write::mark_recent_write;
+use crate::helpers::recent_write::{mark_recent_write, mark_seen};
 use crate::services::IdbridgeClients;
-use crate::services::applications::{read_application, service_principal_of};
+use crate::services::applications::{
+    existing_service_principal_of, read_application, remove_half_made_applications,
+    service_principal_of,
+};
 use crate::services::clients::graph_clients;
 
 pub use model::EntraApplicationModel;
 use model::{app_role_ids, hide_from_my_apps, service_principal_tags};
+
+pub use list::EntraApplicationList;
 
 pub const TYPE_NAME: &str = "idbridge_entra_application";
 
@@ -174,11 +182,20 @@ async fn refresh(
     let Some(application) = read_application(ctx, graph, object_id).await? else {
         return Ok(None);
     };
-    let service_principal = service_principal_of(graph, &application.app_id).await?;
+    let Some(service_principal) =
+        existing_service_principal_of(ctx, graph, &application.app_id).await?
+    else {
+        // The enterprise application was deleted: the plan replaces the pair (see `modify_plan`).
+        return Ok(Some(EntraApplicationModel {
+            service_principal_id: Attr::Null,
+            ..prior.clone()
+        }));
+    };
     let owners = graph
         .read_after_write(|| graph.list_application_owner_ids(object_id))
         .await
         .map_err(|e| graph_error(&format!("list the owners of application {object_id}"), &e))?;
+    mark_seen(ctx);
     Ok(Some(prior.refreshed(
         tenant_of(clients).as_deref(),
         &application,
@@ -201,10 +218,15 @@ impl Resource for EntraApplicationResource {
         schema::schema()
     }
 
+    fn identity_schema(&self) -> Option<crate::framework::IdentitySchema> {
+        Some(identity::identity_schema())
+    }
+
     async fn modify_plan(&self, ctx: &Context, plan: &mut PlanChange) -> Result<(), Diagnostics> {
         if plan.is_destroy() {
             return Ok(());
         }
+        check_credentials_at_plan(ctx, &[Cloud::Entra]).await?;
         let config = EntraApplicationModel::decode(&plan.config)?;
         let mut planned = EntraApplicationModel::decode(&plan.planned)?;
         if config.app_role_assignment_required.is_null() {
@@ -219,6 +241,17 @@ impl Resource for EntraApplicationResource {
             } else {
                 EntraApplicationModel::decode(&plan.prior)?.template_id
             };
+        }
+        if !plan.is_create()
+            && EntraApplicationModel::decode(&plan.prior)?
+                .service_principal_id
+                .is_null()
+        {
+            // Refresh found the service principal deleted: an application without one cannot be repaired
+            // (instantiating is the only way to get both), so it is replaced.
+            planned.service_principal_id = Attr::unknown();
+            plan.requires_replace
+                .push(AttributePath::new("service_principal_id"));
         }
         plan.planned = planned.encode();
         // A wrong template fails the plan, pointed at `template_id`, before anything is created. Without usable
@@ -251,6 +284,23 @@ impl Resource for EntraApplicationResource {
                 .map_err(Diagnostics::from)
         })
         .await?;
+        let removed = ctx
+            .guard(remove_half_made_applications(
+                &graph,
+                &template_id,
+                &display_name,
+            ))
+            .await?;
+        if !removed.is_empty() {
+            ctx.warn(
+                "Removed applications an interrupted create left behind",
+                format!(
+                    "An earlier apply stopped while instantiating {display_name:?}; its half-made application(s) \
+                     {} and their service principals were deleted before creating the application again.",
+                    removed.join(", ")
+                ),
+            );
+        }
         let created = ctx
             .guard(async {
                 graph
@@ -338,9 +388,21 @@ impl Resource for EntraApplicationResource {
 
     async fn delete(&self, ctx: &Context, state: Value) -> Result<(), Diagnostics> {
         let (_, graph) = graph_clients(ctx).await?;
-        let Some(object_id) = EntraApplicationModel::decode(&state)?.id.into_known() else {
+        let state = EntraApplicationModel::decode(&state)?;
+        let Some(object_id) = state.id.as_str().map(str::to_string) else {
             return Ok(());
         };
+        // Leftovers of an interrupted create of the same application go with it.
+        if let (Some(template_id), Some(display_name)) =
+            (state.template_id.as_str(), state.display_name.as_str())
+        {
+            ctx.guard(remove_half_made_applications(
+                &graph,
+                template_id,
+                display_name,
+            ))
+            .await?;
+        }
         let work = async {
             match graph.delete_application(&object_id).await {
                 Ok(()) => {}

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use crate::clients::aws::AssignmentTarget;
 use crate::framework::model::{Attr, Set};
 use crate::services::identity_store::IdentityStoreMatch;
+use crate::services::members::MemberStatus;
 use crate::services::organizations::AccountTargets;
 use crate::services::principal::EntraPrincipal;
 use crate::services::principal_access::PrincipalAccessModel;
@@ -14,6 +15,7 @@ use super::model::GroupAssignmentModel;
 
 impl PrincipalAccessModel for GroupAssignmentModel {
     const PRINCIPAL_ATTRIBUTE: &'static str = "entra_group_id";
+    const TYPE_NAME: &'static str = super::TYPE_NAME;
 
     fn principal(&self) -> Option<EntraPrincipal> {
         self.group()
@@ -87,5 +89,17 @@ impl PrincipalAccessModel for GroupAssignmentModel {
     }
     fn complete_plan(&mut self, config: &Self, prior: Option<&Self>) {
         GroupAssignmentModel::complete_plan(self, config, prior);
+    }
+    fn import_id(&self) -> String {
+        self.composed_id().into_known().unwrap_or_default()
+    }
+    fn adopts_existing(&self) -> bool {
+        self.adopt_existing.known().copied().unwrap_or(false)
+    }
+    fn provisions_members(&self) -> bool {
+        GroupAssignmentModel::provisions_members(self) != Some(false)
+    }
+    fn record_members(&mut self, status: Option<&MemberStatus>) {
+        GroupAssignmentModel::record_members(self, status);
     }
 }

@@ -11,6 +11,9 @@
 //! set) per refresh, shared by all resources, so drift detection costs one call per pair, not per resource.
 
 mod access;
+mod identity;
+mod list;
+mod members;
 mod model;
 mod schema;
 mod validate;
@@ -24,6 +27,8 @@ use crate::framework::{
 use crate::services::principal_access;
 
 use model::GroupAssignmentModel;
+
+pub use list::GroupAssignmentList;
 
 pub const TYPE_NAME: &str = "idbridge_group_assignment";
 
@@ -47,8 +52,16 @@ impl Resource for GroupAssignmentResource {
         schema::schema()
     }
 
+    fn identity_schema(&self) -> Option<crate::framework::IdentitySchema> {
+        Some(identity::identity_schema())
+    }
+
     async fn modify_plan(&self, ctx: &Context, plan: &mut PlanChange) -> Result<(), Diagnostics> {
-        principal_access::modify_plan::<GroupAssignmentModel>(ctx, plan).await
+        principal_access::modify_plan::<GroupAssignmentModel>(ctx, plan).await?;
+        if plan.is_destroy() {
+            return Ok(());
+        }
+        members::preflight(ctx, &GroupAssignmentModel::decode(&plan.config)?).await
     }
 
     async fn create(&self, ctx: &Context, req: CreateRequest) -> Result<Value, ApplyError> {

@@ -20,6 +20,7 @@ crate::model! {
         pub account_ids: Attr<Set<Attr<String>>>,
         pub identity_store_match: Attr<String>,
         pub provision_on_demand: Attr<bool>,
+        pub adopt_existing: Attr<bool>,
         pub instance_arn: Attr<String>,
         pub app_role_assignment_id: Attr<String>,
         pub identity_store_group_id: Attr<String>,
@@ -30,6 +31,10 @@ crate::model! {
         pub account_tags: Attr<BTreeMap<String, String>>,
         pub exclude_account_ids: Attr<Set<Attr<String>>>,
         pub target_account_ids: Attr<BTreeSet<String>>,
+        // Members on demand (members.rs).
+        pub provision_members: Attr<bool>,
+        pub provisioned_member_count: Attr<i64>,
+        pub missing_members: Attr<BTreeSet<String>>,
     }
 }
 
@@ -113,6 +118,7 @@ impl GroupAssignmentModel {
             self.app_role_assignment_id = kept(&prior.app_role_assignment_id);
             self.identity_store_group_id = kept(&prior.identity_store_group_id);
         }
+        self.plan_members(config, prior);
     }
 
     /// After read: defaults a resource imported or written by an older version lacks, and the id.
@@ -122,6 +128,9 @@ impl GroupAssignmentModel {
         }
         if self.provision_on_demand.is_null() {
             self.provision_on_demand = Attr::Known(true);
+        }
+        if self.provision_members.is_null() {
+            self.provision_members = Attr::Known(true);
         }
         self.id = self.composed_id();
     }

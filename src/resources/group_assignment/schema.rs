@@ -1,7 +1,8 @@
 //! The schema of `idbridge_group_assignment`; its descriptions are the documentation's.
 
-use crate::framework::{Attribute, Schema};
+use crate::framework::{Attribute, Schema, Type};
 use crate::helpers::account_targets::with_assignment_attributes;
+use crate::helpers::ownership::{ADOPT_EXISTING, adopt_existing_description};
 use crate::helpers::validate_object_id;
 
 use super::validate::validate_match;
@@ -41,8 +42,45 @@ fn base_schema() -> Schema {
                 ),
         )
         .attribute(
+            Attribute::bool(ADOPT_EXISTING)
+                .optional()
+                .description(adopt_existing_description(
+                    "the assignment of a group another configuration (or the portal) already assigned to the \
+                     application",
+                )),
+        )
+        .attribute(
             Attribute::string("identity_store_group_id")
                 .computed()
                 .description("Id of the provisioned group in the AWS identity store."),
+        )
+        // Members on demand (members.rs).
+        .attribute(
+            Attribute::bool("provision_members")
+                .optional()
+                .computed()
+                .description(
+                    "Also provision the group's direct user members on demand (the group plus at most five \
+                     members per request, paced at Entra's limit) and wait until each member that AWS can take \
+                     is in the identity store group (default true). Turn it off for very large groups: their \
+                     members then arrive with the provisioning cycle.",
+                ),
+        )
+        .attribute(
+            Attribute::number("provisioned_member_count")
+                .computed()
+                .description(
+                    "Number of users in the identity store group; null when `provision_members` is false.",
+                ),
+        )
+        .attribute(
+            Attribute::set("missing_members", Type::String)
+                .computed()
+                .description(
+                    "User principal names of the Entra group's direct members that AWS can take (see the plan's \
+                     warnings for those it cannot) but that are not in the identity store group. Refreshed at \
+                     every read, so a member added in Entra ID later shows here at plan, and the next apply \
+                     provisions it. Null when `provision_members` is false.",
+                ),
         )
 }

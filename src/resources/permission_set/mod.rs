@@ -5,11 +5,14 @@
 //! The inline policy is compared as JSON, not as text: whitespace or key order never shows as a diff, and
 //! the state keeps the text the user wrote as long as it means the same as what AWS holds.
 
+mod identity;
+mod list;
 mod model;
 mod plan;
 mod schema;
 mod validate;
 
+use crate::services::clients::{Cloud, check_credentials_at_plan};
 use async_trait::async_trait;
 
 use crate::clients::aws::Deadline;
@@ -24,6 +27,8 @@ use crate::services::instances::find_instance;
 use crate::services::permission_sets::{Created, Desired, converge, create_or_adopt, fetch_remote};
 
 use model::{PermissionSetModel, created_date, state_from_remote};
+
+pub use list::PermissionSetList;
 
 pub const TYPE_NAME: &str = "idbridge_permission_set";
 
@@ -51,6 +56,10 @@ impl Resource for PermissionSetResource {
         schema::schema()
     }
 
+    fn identity_schema(&self) -> Option<crate::framework::IdentitySchema> {
+        Some(identity::identity_schema())
+    }
+
     async fn validate_config(&self, _ctx: &Context, config: &Value) -> Diagnostics {
         match PermissionSetModel::decode(config) {
             Ok(config) => validate::validate_boundary(&config),
@@ -58,10 +67,11 @@ impl Resource for PermissionSetResource {
         }
     }
 
-    async fn modify_plan(&self, _ctx: &Context, plan: &mut PlanChange) -> Result<(), Diagnostics> {
+    async fn modify_plan(&self, ctx: &Context, plan: &mut PlanChange) -> Result<(), Diagnostics> {
         if plan.is_destroy() {
             return Ok(());
         }
+        check_credentials_at_plan(ctx, &[Cloud::Aws]).await?;
         let config = PermissionSetModel::decode(&plan.config)?;
         let prior =
             Option::<PermissionSetModel>::decode_field(&plan.prior, &AttributePath::root())?;
@@ -90,19 +100,24 @@ impl Resource for PermissionSetResource {
             }
         };
         let desired = Desired::from_plan(&planned);
+        let adopt_existing = planned.adopt_existing.known().copied().unwrap_or(false);
         let Created { remote, adopted } = ctx
-            .guard(create_or_adopt(&ic, &instance_arn, &desired, deadline))
+            .guard(create_or_adopt(
+                &ic,
+                &instance_arn,
+                &desired,
+                adopt_existing,
+                deadline,
+            ))
             .await?;
         let arn = remote.set.arn.clone();
-        if adopted {
+        if adopted && !adopt_existing {
             ctx.warn(
-                "Existing permission set adopted",
+                "Permission set created by a retried request adopted",
                 format!(
                     "AWS refused to create permission set {:?} because one with that name already exists \
-                     ({arn}); this happens when an earlier create succeeded but its answer was lost. The existing \
-                     permission set is now managed by Terraform and was updated to match the configuration. \
-                     If it belonged to someone else, remove it from the state (`terraform state rm`) and \
-                     choose another name.",
+                     ({arn}); it carries this create's marker, so an earlier attempt of this create succeeded \
+                     but its answer was lost. It is now managed by Terraform.",
                     desired.name
                 ),
             );

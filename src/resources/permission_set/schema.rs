@@ -1,6 +1,9 @@
 //! The schema of `idbridge_permission_set`; its descriptions are the documentation.
 
 use crate::framework::{Attribute, Block, NestedBlock, Nesting, Operation, Schema, Type};
+use crate::helpers::ids::validate_instance_arn;
+
+use crate::helpers::ownership::{ADOPT_EXISTING, adopt_existing_description};
 
 use super::validate::{validate_name, validate_policy_path};
 use crate::helpers::aws_inputs::{
@@ -51,6 +54,7 @@ pub(super) fn schema() -> Schema {
                 .computed()
                 .use_state_for_unknown()
                 .requires_replace()
+                .validator(validate_instance_arn)
                 .description(
                     "ARN of the IAM Identity Center instance. When not set, the only instance visible to the \
                      provider's AWS credentials is used. Changing it creates a new permission set.",
@@ -107,6 +111,13 @@ pub(super) fn schema() -> Schema {
             Attribute::map("tags", Type::String)
                 .optional()
                 .description("Tags of the permission set."),
+        )
+        .attribute(
+            Attribute::bool(ADOPT_EXISTING)
+                .optional()
+                .description(adopt_existing_description(
+                    "a permission set with the same name in the instance",
+                )),
         )
         .attribute(
             Attribute::string("created_date")

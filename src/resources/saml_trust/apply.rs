@@ -4,14 +4,19 @@
 use super::model::{RemoteTrust, SamlTrustModel};
 use super::validate::service_provider;
 use crate::clients::graph::GraphClient;
+use crate::clients::graph::models::{Application, ServicePrincipal};
 use crate::framework::{AttributePath, Context, Diagnostic, Diagnostics};
-use crate::helpers::recent_write::mark_recent_write;
+use crate::helpers::ownership::already_exists;
+use crate::helpers::recent_write::{mark_recent_write, mark_seen};
 use crate::services::IdbridgeClients;
 use crate::services::claims_policies::{assigned_policy, ensure_claims_policy};
 use crate::services::saml_sso::{
-    UrlsBefore, configure_sso, federation_metadata, load_saml_application, metadata_url, tenant_of,
+    MissingServicePrincipal, UrlsBefore, configure_sso, federation_metadata, load_saml_application,
+    metadata_url, tenant_of,
 };
-use crate::services::signing_certificates::rotate_signing_certificate;
+use crate::services::signing_certificates::{
+    active_signing_thumbprint, remove_unused_signing_certificates, rotate_signing_certificate,
+};
 
 /// Which apply this is: only a create records the URLs to give back on destroy.
 pub(super) enum Change {
@@ -27,7 +32,9 @@ pub(super) async fn refresh(
     prior: &SamlTrustModel,
 ) -> Result<Option<SamlTrustModel>, Diagnostics> {
     let application_id = prior.application_id.as_str().unwrap_or_default();
-    let Some((application, sp)) = load_saml_application(ctx, graph, application_id).await? else {
+    let Some((application, sp)) =
+        load_saml_application(ctx, graph, application_id, MissingServicePrincipal::Gone).await?
+    else {
         return Ok(None);
     };
     if sp.preferred_single_sign_on_mode.as_deref() != Some("saml") {
@@ -41,6 +48,7 @@ pub(super) async fn refresh(
         );
         return Ok(None);
     }
+    mark_seen(ctx);
     let claims_policy = assigned_policy(graph, &sp.id).await?;
     let tenant = tenant_of(clients)?;
     let (metadata_xml, metadata) = federation_metadata(graph, &tenant, &application.app_id).await?;
@@ -76,7 +84,9 @@ pub(super) async fn apply(
         ))
     })?;
     let application_id = planned.application_id.as_str().unwrap_or_default();
-    let (application, sp) = load_saml_application(ctx, graph, application_id).await?.ok_or_else(|| {
+    let loaded =
+        load_saml_application(ctx, graph, application_id, MissingServicePrincipal::Wait).await?;
+    let (application, sp) = loaded.ok_or_else(|| {
         Diagnostics::from(
             Diagnostic::error(
                 "Application not found",
@@ -88,6 +98,9 @@ pub(super) async fn apply(
     // Only before the trust's first write are these the application's own URLs; after an import they are the
     // trust's, and destroy must not "restore" them.
     if matches!(change, Change::Create) {
+        if !planned.adopt_existing.known().copied().unwrap_or(false) {
+            refuse_configured_elsewhere(&application, &sp)?;
+        }
         UrlsBefore::of(&application).to_private(ctx);
     }
     configure_sso(
@@ -105,9 +118,14 @@ pub(super) async fn apply(
             rotate_certificate: true
         }
     );
-    if rotate || sp.preferred_token_signing_key_thumbprint.is_none() {
+    let none_active = active_signing_thumbprint(&sp).is_none();
+    if rotate || none_active {
         let (display_name, validity_days) = planned.next_certificate();
-        rotate_signing_certificate(graph, &sp, display_name, validity_days).await?;
+        let thumbprint =
+            rotate_signing_certificate(graph, &sp, display_name, validity_days).await?;
+        if none_active && matches!(change, Change::Create) {
+            remove_unused_signing_certificates(graph, &sp, &thumbprint).await?;
+        }
     }
     mark_recent_write(ctx);
     refresh(ctx, clients, graph, &planned.seed_for_refresh())
@@ -118,4 +136,28 @@ pub(super) async fn apply(
                 "The application or its SAML mode disappeared right after it was configured.",
             ))
         })
+}
+
+/// A trust being created on an application that already signs SAML tokens with a certificate of its own was
+/// set up by another configuration (or by hand): refuse, showing the import. A create that stopped half-way
+/// (SAML on, no certificate activated yet) is not refused, so the next apply finishes it.
+fn refuse_configured_elsewhere(
+    application: &Application,
+    sp: &ServicePrincipal,
+) -> Result<(), Diagnostics> {
+    let saml = sp.preferred_single_sign_on_mode.as_deref() == Some("saml");
+    match active_signing_thumbprint(sp) {
+        Some(thumbprint) if saml => Err(already_exists(
+            &format!(
+                "The enterprise application {:?} ({}) already has SAML single sign-on with the active signing \
+                 certificate {thumbprint}",
+                application.display_name, application.id
+            ),
+            super::TYPE_NAME,
+            &application.id,
+            "application_id",
+        )
+        .into()),
+        _ => Ok(()),
+    }
 }

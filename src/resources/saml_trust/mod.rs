@@ -10,10 +10,14 @@
 //! apply then creates a new certificate, activates it and removes the old one.
 
 mod apply;
+mod identity;
+mod list;
 mod model;
+mod nameid_check;
 mod schema;
 mod validate;
 
+use crate::services::clients::{Cloud, check_credentials_at_plan};
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
@@ -28,14 +32,16 @@ use crate::services::signing_certificates::days_left;
 use crate::services::saml_sso::turn_off_saml;
 use apply::{Change, apply, refresh};
 pub use model::SamlTrustModel;
-use validate::service_provider;
+use validate::{rotation_within_validity, service_provider};
+
+pub use list::SamlTrustList;
 
 pub const TYPE_NAME: &str = "idbridge_saml_trust";
 
 const DEFAULT_NAMEID_SOURCE: &str = "user.userprincipalname";
 const DEFAULT_CERTIFICATE_NAME: &str = "CN=Microsoft Azure Federated SSO Certificate";
-const DEFAULT_VALIDITY_DAYS: i64 = 1095;
-const DEFAULT_ROTATE_BEFORE_DAYS: i64 = 30;
+pub(super) const DEFAULT_VALIDITY_DAYS: i64 = 1095;
+pub(super) const DEFAULT_ROTATE_BEFORE_DAYS: i64 = 30;
 
 pub struct SamlTrustResource;
 
@@ -56,6 +62,10 @@ impl Resource for SamlTrustResource {
         schema::schema()
     }
 
+    fn identity_schema(&self) -> Option<crate::framework::IdentitySchema> {
+        Some(identity::identity_schema())
+    }
+
     async fn validate_config(&self, _ctx: &Context, config: &Value) -> Diagnostics {
         let config = match SamlTrustModel::decode(config) {
             Ok(config) => config,
@@ -63,6 +73,7 @@ impl Resource for SamlTrustResource {
         };
         let mut diags = Diagnostics::new();
         service_provider(&config, &mut diags);
+        diags.extend(rotation_within_validity(&config));
         diags
     }
 
@@ -70,6 +81,7 @@ impl Resource for SamlTrustResource {
         if plan.is_destroy() {
             return Ok(());
         }
+        check_credentials_at_plan(ctx, &[Cloud::Entra]).await?;
         let config = SamlTrustModel::decode(&plan.config)?;
         let mut planned = SamlTrustModel::decode(&plan.planned)?;
         default_unset(
@@ -106,8 +118,10 @@ impl Resource for SamlTrustResource {
             planned.entity_id = provider.entity_id.into();
             planned.acs_url = provider.acs_url.into();
         }
+        nameid_check::warn_on_nameid_mismatch(ctx, &planned).await;
         if !plan.is_create() {
             let prior = SamlTrustModel::decode(&plan.prior)?;
+            planned.plan_repairs(&prior);
             let rotate_before = planned
                 .rotate_before_days
                 .known()

@@ -10,8 +10,11 @@ use super::{
 use crate::clients::graph::models::{Application, ClaimsMappingPolicy, ServicePrincipal};
 use crate::framework::{Attr, Value};
 use crate::saml::{IdpFederationMetadata, nameid_formats};
-use crate::services::claims_policies::{claims_definition, parse_claims_definition};
-use crate::services::signing_certificates::certificate_expiry;
+use crate::services::claims_policies::{
+    ACCESS_CONTROL_CLAIM_PREFIX, claims_definition, parse_claims_definition,
+    split_access_control_claims, with_access_control_claims,
+};
+use crate::services::signing_certificates::{active_signing_thumbprint, certificate_expiry};
 
 crate::model! {
     #[derive(Clone, Debug, Default, PartialEq)]
@@ -29,6 +32,7 @@ crate::model! {
         pub certificate_display_name: Attr<String>,
         pub certificate_validity_days: Attr<i64>,
         pub rotate_before_days: Attr<i64>,
+        pub adopt_existing: Attr<bool>,
         pub service_principal_id: Attr<String>,
         pub claims_mapping_policy_id: Attr<String>,
         pub idp_metadata_xml: Attr<String>,
@@ -39,6 +43,8 @@ crate::model! {
         pub certificate_thumbprint: Attr<String>,
         pub certificate_expires_at: Attr<String>,
         pub timeouts: Value,
+        // Session tags in the assertion (AccessControl claims).
+        pub access_control_attributes: Attr<BTreeMap<String, String>>,
     }
 }
 
@@ -74,6 +80,20 @@ impl SamlTrustModel {
         ]
     }
 
+    /// What refresh found missing is planned to be made again, so the plan is not empty and one apply heals it:
+    /// no active signing certificate of ours (removed, or `preferredTokenSigningKeyThumbprint` cleared) plans a
+    /// new one; no claims mapping policy assigned plans it assigned (or created) again.
+    pub(super) fn plan_repairs(&mut self, prior: &SamlTrustModel) {
+        if prior.certificate_thumbprint.is_null() {
+            for output in self.certificate_outputs_mut() {
+                *output = Attr::unknown();
+            }
+        }
+        if prior.claims_mapping_policy_id.is_null() {
+            self.claims_mapping_policy_id = Attr::unknown();
+        }
+    }
+
     /// The claims mapping policy definition the plan asks for.
     pub(super) fn claims_definition(&self) -> String {
         claims_definition(
@@ -81,7 +101,14 @@ impl SamlTrustModel {
             self.nameid_format
                 .as_str()
                 .unwrap_or(nameid_formats::EMAIL_ADDRESS),
-            &self.additional_claims.known().cloned().unwrap_or_default(),
+            &with_access_control_claims(
+                &self.additional_claims.known().cloned().unwrap_or_default(),
+                &self
+                    .access_control_attributes
+                    .known()
+                    .cloned()
+                    .unwrap_or_default(),
+            ),
         )
     }
 
@@ -164,6 +191,24 @@ impl SamlTrustModel {
                 {
                     state.nameid_source = source.into();
                     state.nameid_format = format.into();
+                    // AccessControl claims are `access_control_attributes`, unless a configuration without it
+                    // lists them in `additional_claims`.
+                    let kept_in_additional = self.access_control_attributes.is_null()
+                        && self.additional_claims.known().is_some_and(|claims| {
+                            claims
+                                .keys()
+                                .any(|claim| claim.starts_with(ACCESS_CONTROL_CLAIM_PREFIX))
+                        });
+                    let additional = if kept_in_additional {
+                        additional
+                    } else {
+                        let (others, access_control) = split_access_control_claims(additional);
+                        if !(self.access_control_attributes.is_null() && access_control.is_empty())
+                        {
+                            state.access_control_attributes = access_control.into();
+                        }
+                        others
+                    };
                     if !(self.additional_claims.is_null() && additional.is_empty()) {
                         state.additional_claims = additional.into();
                     }
@@ -171,11 +216,9 @@ impl SamlTrustModel {
             }
             None => state.claims_mapping_policy_id = Attr::Null,
         }
-        let thumbprint = sp
-            .preferred_token_signing_key_thumbprint
-            .clone()
-            .unwrap_or_default();
-        state.certificate_thumbprint = sp.preferred_token_signing_key_thumbprint.clone().into();
+        let active = active_signing_thumbprint(sp);
+        let thumbprint = active.clone().unwrap_or_default();
+        state.certificate_thumbprint = active.into();
         state.certificate_expires_at = certificate_expiry(sp, &thumbprint).into();
         state.set_metadata_outputs(remote, &thumbprint);
         if state.certificate_validity_days.is_null() {
@@ -194,11 +237,12 @@ impl SamlTrustModel {
     /// stored XML is only replaced when what it says (issuer, sign-in URL, certificate) changed.
     fn set_metadata_outputs(&mut self, remote: &RemoteTrust, thumbprint: &str) {
         let metadata = remote.metadata;
+        // No fallback to another certificate of the metadata: without an active one of ours Entra signs with
+        // the tenant default, and showing that as the IdP certificate would hide the breakage.
         let certificate = metadata
             .signing_certificates
             .iter()
-            .find(|c| c.thumbprint_sha1.eq_ignore_ascii_case(thumbprint))
-            .or(metadata.signing_certificates.first());
+            .find(|c| !thumbprint.is_empty() && c.thumbprint_sha1.eq_ignore_ascii_case(thumbprint));
         let pem = certificate.map(|c| c.to_pem());
         let unchanged = self.idp_entity_id.as_str() == Some(metadata.entity_id.as_str())
             && self.idp_sso_url.as_str() == Some(metadata.sso_url.as_str())

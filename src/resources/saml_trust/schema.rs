@@ -1,7 +1,14 @@
 //! The schema of `idbridge_saml_trust`.
 
-use super::validate::{certificate_name, positive_days};
-use crate::framework::{Attribute, NestedBlock, Operation, Schema, Type};
+use super::validate::{
+    certificate_name, certificate_validity, nameid_format, nameid_source, positive_days,
+};
+use crate::framework::{
+    Attribute, AttributePath, Diagnostic, Diagnostics, NestedBlock, Operation, Schema, Type, Value,
+};
+use crate::helpers::aws_inputs::session_tag_key_problem;
+use crate::helpers::ids::validate_object_id;
+use crate::helpers::ownership::{ADOPT_EXISTING, adopt_existing_description};
 
 pub(super) fn schema() -> Schema {
     let computed = |name: &str, description: &str| {
@@ -21,6 +28,7 @@ pub(super) fn schema() -> Schema {
             Attribute::string("application_id")
                 .required()
                 .requires_replace()
+                .validator(|value, path| validate_object_id(value, path, "application id"))
                 .description("Object ID of the application: `idbridge_entra_application.<name>.id`."),
         )
         .attribute(Attribute::string("aws_metadata_xml").optional().description(
@@ -43,10 +51,10 @@ pub(super) fn schema() -> Schema {
             "Entra \"Sign on URL\", usually your AWS access portal URL.",
         ))
         .attribute(Attribute::string("relay_state").optional().description("Entra \"Relay State\"."))
-        .attribute(Attribute::string("nameid_source").optional().computed().description(
+        .attribute(Attribute::string("nameid_source").optional().computed().validator(nameid_source).description(
             "Source of the NameID: `user.<attribute>`. Defaults to `user.userprincipalname`.",
         ))
-        .attribute(Attribute::string("nameid_format").optional().computed().description(
+        .attribute(Attribute::string("nameid_format").optional().computed().validator(nameid_format).description(
             "NameID format. Defaults to `urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress`.",
         ))
         .attribute(Attribute::map("additional_claims", Type::String).optional().description(
@@ -64,7 +72,7 @@ pub(super) fn schema() -> Schema {
             Attribute::number("certificate_validity_days")
                 .optional()
                 .computed()
-                .validator(positive_days)
+                .validator(certificate_validity)
                 .description("Validity of new signing certificates in days. Defaults to 1095 (3 years)."),
         )
         .attribute(
@@ -76,6 +84,14 @@ pub(super) fn schema() -> Schema {
                     "When the active certificate expires within this many days, the plan replaces it. \
                      Defaults to 30.",
                 ),
+        )
+        .attribute(
+            Attribute::bool(ADOPT_EXISTING)
+                .optional()
+                .description(adopt_existing_description(
+                    "the SAML configuration of an application that another configuration (or the portal) set up, \
+                     with an active signing certificate,",
+                )),
         )
         .attribute(computed("service_principal_id", "Object ID of the enterprise application's service principal."))
         .attribute(computed("claims_mapping_policy_id", "ID of the claims mapping policy this resource manages."))
@@ -95,4 +111,37 @@ pub(super) fn schema() -> Schema {
             Operation::Update,
             Operation::Delete,
         ]))
+        // Session tags in the assertion (AccessControl claims).
+        .attribute(
+            Attribute::map("access_control_attributes", Type::String)
+                .optional()
+                .validator(validate_access_control_keys)
+                .description(
+                    "Session tags for attribute-based access control sent in the SAML assertion: key → source \
+                     (`user.<attribute>`, or any other text as a constant), each sent as the attribute \
+                     `https://aws.amazon.com/SAML/Attributes/AccessControl:<key>`, e.g. `CostCenter = \
+                     \"user.employeeorgdata.costcenter\"`. The alternative to \
+                     `idbridge_access_control_attributes` with a SCIM `attribute_mapping`; when both name a key, \
+                     IAM Identity Center uses the instance's configuration.",
+                ),
+        )
+}
+
+/// Keys are session tag keys (sso-admin `AccessControlAttribute.Key`).
+fn validate_access_control_keys(value: &Value, path: &AttributePath) -> Diagnostics {
+    let Some(entries) = value.as_map() else {
+        return Diagnostics::new();
+    };
+    match entries
+        .keys()
+        .find_map(|key| session_tag_key_problem(key).map(|problem| (key, problem)))
+    {
+        Some((key, problem)) => Diagnostic::error(
+            "Invalid access control attribute key",
+            format!("The key {key:?} {problem}."),
+        )
+        .at(path.clone())
+        .into(),
+        None => Diagnostics::new(),
+    }
 }

@@ -149,3 +149,26 @@ fn outputs_still_unknown_after_apply_start_as_null() {
     assert!(seed.idp_sso_url.is_null());
     assert_eq!(seed.idp_entity_id.as_str(), Some("kept"));
 }
+
+#[test]
+fn a_removed_certificate_and_an_unassigned_policy_are_planned_again() {
+    let whole = SamlTrustModel {
+        certificate_thumbprint: "AB".into(),
+        claims_mapping_policy_id: "policy".into(),
+        ..Default::default()
+    };
+    let mut planned = whole.clone();
+    planned.plan_repairs(&whole);
+    assert_eq!(planned, whole, "nothing missing, nothing planned");
+
+    let broken = SamlTrustModel {
+        certificate_thumbprint: Attr::Null,
+        claims_mapping_policy_id: Attr::Null,
+        ..Default::default()
+    };
+    let mut planned = broken.clone();
+    planned.plan_repairs(&broken);
+    assert!(planned.certificate_thumbprint.is_unknown());
+    assert!(planned.idp_certificate_pem.is_unknown());
+    assert!(planned.claims_mapping_policy_id.is_unknown());
+}

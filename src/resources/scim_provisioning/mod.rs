@@ -10,10 +10,14 @@
 //! quarantine), so a job paused or quarantined outside Terraform shows as `enabled: false -> true` and the update
 //! starts it again (a quarantined job is restarted, which clears the quarantine).
 
+mod identity;
+mod list;
+mod mappings;
 mod model;
 mod schema;
 mod validate;
 
+use crate::services::clients::{Cloud, check_credentials_at_plan};
 use std::time::Duration;
 
 use crate::clients::graph::GraphClient;
@@ -23,19 +27,40 @@ use crate::framework::{
     Operation, PlanChange, Resource, Schema, UpdateRequest, Value, async_trait,
 };
 use crate::helpers::{graph_error, is_object_id};
+use crate::services::attribute_mappings::{read_user_mappings, write_user_mappings};
 use crate::services::clients::graph_clients;
 use crate::services::provisioning_jobs::{
-    SYNC_ALL_SECRET, find_service_principal, graph_call, ignore_not_found, job_is_running,
-    pick_aws_job, pick_aws_template, put_secrets, readable_secret, set_running,
+    SYNC_ALL_SECRET, find_service_principal, graph_call, ignore_not_found, job_from_template,
+    job_is_running, pick_aws_job, pick_aws_template, put_secrets, readable_secret, set_running,
     validate_saved_credentials,
 };
 use crate::services::scim_endpoint::preflight;
 pub use model::ScimProvisioningModel;
 use model::{Desired, SCOPE_ALL, SCOPE_ASSIGNED};
 
+pub use list::ScimProvisioningList;
+
 pub const TYPE_NAME: &str = "idbridge_scim_provisioning";
 
 pub struct ScimProvisioningResource;
+
+/// Writes the managed attribute mappings of `planned` into the job's schema.
+async fn write_mappings(
+    graph: &GraphClient,
+    service_principal_id: &str,
+    job_id: &str,
+    planned: &ScimProvisioningModel,
+) -> Result<(), Diagnostics> {
+    write_user_mappings(
+        graph,
+        service_principal_id,
+        job_id,
+        &mappings::desired_mappings(&planned.attribute_mapping.0),
+        &mappings::removed(&planned.removed_targets),
+    )
+    .await
+    .map(|_| ())
+}
 
 fn application_missing(application_id: &str) -> Diagnostics {
     Diagnostic::error(
@@ -86,14 +111,29 @@ impl Resource for ScimProvisioningResource {
         schema::schema()
     }
 
+    fn identity_schema(&self) -> Option<crate::framework::IdentitySchema> {
+        Some(identity::identity_schema())
+    }
+
     fn default_timeout(&self, _operation: Operation) -> Duration {
         Duration::from_secs(10 * 60)
     }
 
-    async fn modify_plan(&self, _ctx: &Context, plan: &mut PlanChange) -> Result<(), Diagnostics> {
+    async fn validate_config(&self, _ctx: &Context, config: &Value) -> Diagnostics {
+        match ScimProvisioningModel::decode(config) {
+            Ok(config) => {
+                mappings::validate_mappings(&config.attribute_mapping.0, &config.removed_targets)
+            }
+            // Unknown blocks (dynamic blocks over unknown values) are checked at apply.
+            Err(_) => Diagnostics::new(),
+        }
+    }
+
+    async fn modify_plan(&self, ctx: &Context, plan: &mut PlanChange) -> Result<(), Diagnostics> {
         if plan.is_destroy() {
             return Ok(());
         }
+        check_credentials_at_plan(ctx, &[Cloud::Entra]).await?;
         let config = ScimProvisioningModel::decode(&plan.config)?;
         let mut planned = ScimProvisioningModel::decode(&plan.planned)?;
         // Defaults are applied here (not left to "known after apply") so that a job paused out of band reads
@@ -106,6 +146,15 @@ impl Resource for ScimProvisioningResource {
         );
         if !planned.application_id.is_unknown() {
             planned.id = planned.application_id.clone();
+        }
+        // The proposed state equals the prior one when only a default differs (a job paused outside Terraform
+        // has `enabled = false`, the default is `true`), so the framework left the status as it was; the
+        // apply that starts the job changes it, which Terraform would report as an inconsistent result.
+        if !plan.is_create() {
+            let prior = ScimProvisioningModel::decode(&plan.prior)?;
+            if planned != prior {
+                planned.status_changes_on_apply();
+            }
         }
         plan.planned = planned.encode();
 
@@ -159,15 +208,28 @@ impl Resource for ScimProvisioningResource {
             .await?;
         let template = pick_aws_template(&templates)
             .map_err(|d| d.at(AttributePath::new("application_id")))?;
-        let job = ctx
+        // Entra keeps one job per template on a service principal: one already made from this template (by an
+        // apply interrupted before its state was saved) is taken up again instead of adding a second.
+        let existing = ctx
             .guard(graph_call(
-                graph.create_synchronization_job(&service_principal_id, &template.id),
-                "create the provisioning job",
+                graph.list_synchronization_jobs(&service_principal_id),
+                "list the provisioning jobs",
             ))
             .await?;
+        let job = match job_from_template(existing, &template.id) {
+            Some(job) => job,
+            None => {
+                ctx.guard(graph_call(
+                    graph.create_synchronization_job(&service_principal_id, &template.id),
+                    "create the provisioning job",
+                ))
+                .await?
+            }
+        };
 
         // From here on the job exists: any failure returns it as partial state so Terraform keeps track of it
         // (the resource is tainted and replaced, or destroyed, by the next run).
+        let planned_mappings = planned.clone();
         let mut state = ScimProvisioningModel {
             id: application_id.as_str().into(),
             job_id: job.id.as_str().into(),
@@ -181,6 +243,10 @@ impl Resource for ScimProvisioningResource {
 
         let configured = async {
             save_secrets(&graph, &service_principal_id, &job.id, &desired).await?;
+            // Before the job starts, so that its first cycle already maps with them.
+            if planned_mappings.manages_mappings() {
+                write_mappings(&graph, &service_principal_id, &job.id, &planned_mappings).await?;
+            }
             set_running(
                 &graph,
                 &service_principal_id,
@@ -265,6 +331,13 @@ impl Resource for ScimProvisioningResource {
         }
         state.set_job_status(&job);
         state.enabled = job_is_running(&job).into();
+        if state.manages_mappings() {
+            let remote = ctx
+                .guard(read_user_mappings(&graph, &service_principal_id, &job.id))
+                .await?;
+            (state.attribute_mapping, state.removed_targets) =
+                mappings::refreshed(&state.attribute_mapping, &state.removed_targets, &remote);
+        }
         // Graph masks secret values on read; only values it shows in clear are taken over.
         if let Some(endpoint) = readable_secret(&secrets, secret_keys::BASE_ADDRESS) {
             state.scim_endpoint = endpoint.into();
@@ -308,6 +381,16 @@ impl Resource for ScimProvisioningResource {
                 &service_principal_id,
                 &job_id,
                 &desired,
+            ))
+            .await?;
+        }
+
+        if prior.mappings_change(&planned) {
+            ctx.guard(write_mappings(
+                &graph,
+                &service_principal_id,
+                &job_id,
+                &planned,
             ))
             .await?;
         }

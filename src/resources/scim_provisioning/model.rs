@@ -1,7 +1,10 @@
 //! The typed model of `idbridge_scim_provisioning`, what create and update send, and the job's status in state.
 
+use std::collections::BTreeSet;
+
+use super::mappings::AttributeMappingModel;
 use crate::clients::graph::models::SynchronizationJob;
-use crate::framework::{Attr, AttributePath, Diagnostic, Diagnostics, Number, Secret, Value};
+use crate::framework::{Attr, AttributePath, Diagnostic, Diagnostics, Number, Secret, Set, Value};
 
 pub(super) const SCOPE_ASSIGNED: &str = "assigned";
 pub(super) const SCOPE_ALL: &str = "all";
@@ -26,6 +29,25 @@ crate::model! {
         pub error_count: Attr<i64>,
         pub last_successful_execution_at: Attr<String>,
         pub timeouts: Value,
+        // Attribute mappings (mappings.rs).
+        pub attribute_mapping: Set<AttributeMappingModel>,
+        pub removed_targets: Attr<BTreeSet<String>>,
+    }
+}
+
+impl ScimProvisioningModel {
+    /// The job's status outputs, which any apply may change (starting, pausing or restarting the job), become
+    /// "known after apply".
+    pub(super) fn status_changes_on_apply(&mut self) {
+        for output in [
+            &mut self.status,
+            &mut self.last_execution_state,
+            &mut self.quarantine_reason,
+            &mut self.last_successful_execution_at,
+        ] {
+            *output = Attr::unknown();
+        }
+        self.error_count = Attr::unknown();
     }
 }
 
@@ -82,6 +104,22 @@ impl ScimProvisioningModel {
         self.scim_endpoint != planned.scim_endpoint
             || self.scope != planned.scope
             || self.scim_token_wo_version != planned.scim_token_wo_version
+    }
+
+    /// Whether going from `self` (prior state) to `planned` changes the managed attribute mappings.
+    pub(super) fn mappings_change(&self, planned: &ScimProvisioningModel) -> bool {
+        let mut prior = self.attribute_mapping.0.clone();
+        let mut wanted = planned.attribute_mapping.0.clone();
+        let key = |m: &AttributeMappingModel| m.target.as_str().unwrap_or_default().to_string();
+        prior.sort_by_key(key);
+        wanted.sort_by_key(key);
+        prior != wanted || self.removed_targets != planned.removed_targets
+    }
+
+    /// Whether the configuration manages any attribute mapping.
+    pub(super) fn manages_mappings(&self) -> bool {
+        !self.attribute_mapping.0.is_empty()
+            || self.removed_targets.known().is_some_and(|r| !r.is_empty())
     }
 
     /// The job's status attributes as Graph reports them.

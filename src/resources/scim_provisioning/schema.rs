@@ -1,7 +1,7 @@
 //! The schema of `idbridge_scim_provisioning`.
 
 use super::validate::{validate_scim_endpoint, validate_scope, validate_token_expiry};
-use crate::framework::{Attribute, NestedBlock, Operation, Schema};
+use crate::framework::{Attribute, Block, NestedBlock, Nesting, Operation, Schema, Type};
 use crate::helpers::validate_object_id;
 
 pub(super) fn schema() -> Schema {
@@ -119,4 +119,39 @@ pub(super) fn schema() -> Schema {
             Operation::Update,
             Operation::Delete,
         ]))
+        // Attribute mappings (mappings.rs).
+        .block(NestedBlock::new(
+            "attribute_mapping",
+            Nesting::Set,
+            Block::new()
+                .description(
+                    "One user attribute mapping of the provisioning job (Entra admin center: Provisioning > \
+                     Mappings > Provision Microsoft Entra ID Users). Only the targets listed here are managed; \
+                     the job's other mappings stay as they are. Removing a block stops managing the mapping and \
+                     leaves it in place; list the target in `removed_targets` to delete it.",
+                )
+                .attribute(Attribute::string("target").required().description(
+                    "The SCIM attribute of AWS's schema the value goes to, e.g. `title`, \
+                     `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:costCenter`. Targets AWS's SCIM \
+                     endpoint does not support are refused at plan.",
+                ))
+                .attribute(Attribute::string("source").optional().description(
+                    "The Entra user attribute the value comes from, e.g. `department`, \
+                     `employeeOrgData.costCenter`, `extension_<appId>_<name>`. Exactly one of `source` and \
+                     `expression`.",
+                ))
+                .attribute(Attribute::string("expression").optional().description(
+                    "An expression of Entra's mapping functions instead of `source`, e.g. `Join(\" \", \
+                     [givenName], [surname])`.",
+                )),
+        ))
+        .attribute(
+            Attribute::set("removed_targets", Type::String)
+                .optional()
+                .description(
+                    "Targets whose mappings (typically Entra's defaults AWS refuses, such as `phoneNumbers[type \
+                     eq \"fax\"].value`) are deleted from the job and kept out: one put back in the portal shows \
+                     as drift.",
+                ),
+        )
 }

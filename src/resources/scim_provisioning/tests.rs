@@ -416,3 +416,17 @@ fn other_answers_point_at_the_endpoint() {
 fn the_model_declares_exactly_the_schema() {
     crate::framework::model::assert_model_matches_schema::<ScimProvisioningModel>(&schema::schema());
 }
+
+#[test]
+fn the_status_outputs_are_unknown_when_an_apply_is_planned() {
+    let mut planned = ScimProvisioningModel {
+        status: "Paused".into(),
+        error_count: 0.into(),
+        last_successful_execution_at: "2026-01-01T00:00:00Z".into(),
+        ..Default::default()
+    };
+    planned.status_changes_on_apply();
+    assert!(planned.status.is_unknown());
+    assert!(planned.error_count.is_unknown());
+    assert!(planned.last_successful_execution_at.is_unknown());
+}

@@ -5,6 +5,7 @@
 //! for it in the identity store (by userName or external id), converge the account assignments through the
 //! shared engine (20 TPS, 10 outstanding operations across every resource of the run).
 
+mod identity;
 mod model;
 mod schema;
 mod validate;
@@ -39,6 +40,10 @@ impl Resource for UserAssignmentResource {
 
     fn schema(&self) -> Schema {
         schema::schema()
+    }
+
+    fn identity_schema(&self) -> Option<crate::framework::IdentitySchema> {
+        Some(identity::identity_schema())
     }
 
     async fn modify_plan(&self, ctx: &Context, plan: &mut PlanChange) -> Result<(), Diagnostics> {

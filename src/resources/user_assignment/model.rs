@@ -76,6 +76,7 @@ impl UserAssignmentModel {
 
 impl PrincipalAccessModel for UserAssignmentModel {
     const PRINCIPAL_ATTRIBUTE: &'static str = "entra_user_id";
+    const TYPE_NAME: &'static str = super::TYPE_NAME;
 
     fn principal(&self) -> Option<EntraPrincipal> {
         self.entra_user_id
@@ -166,6 +167,13 @@ impl PrincipalAccessModel for UserAssignmentModel {
     }
     /// Defaults, the id, and the ids that stay as long as the app role assignment and the provisioned user
     /// do. The targets are the orchestration's (`plan_targets`).
+    fn import_id(&self) -> String {
+        self.composed_id().into_known().unwrap_or_default()
+    }
+    // No `adopt_existing` here (yet): a user who already holds the app role is taken over.
+    fn adopts_existing(&self) -> bool {
+        true
+    }
     fn complete_plan(&mut self, config: &Self, prior: Option<&Self>) {
         self.set_defaults(config);
         self.id = config.composed_id();

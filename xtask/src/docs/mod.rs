@@ -1,7 +1,7 @@
 //! Renders the Registry documentation (docs/) from the provider's schema and the page templates
 //! (templates/), the way tfplugindocs does for providers written in Go.
 //!
-//! One page per provider, resource, data source, ephemeral resource and function: front matter and heading
+//! One page per provider, resource, data source, ephemeral resource, list resource, action and function: front matter and heading
 //! from the schema, prose and examples from `templates/<kind>/<name>.md.tmpl`, the schema section generated.
 //! Guides (docs/guides/) are written by hand; they are only checked against the conventions, like every page.
 
@@ -18,10 +18,12 @@ use idbridge::provider::IdbridgeProvider;
 const PROVIDER_NAME: &str = "idbridge";
 
 /// Directories of docs/ whose pages are all generated; a page there without a schema is stale.
-const GENERATED_DIRS: [&str; 4] = [
+const GENERATED_DIRS: [&str; 6] = [
     "resources",
     "data-sources",
     "ephemeral-resources",
+    "list-resources",
+    "actions",
     "functions",
 ];
 
@@ -34,6 +36,8 @@ enum Kind {
     Resource,
     DataSource,
     EphemeralResource,
+    ListResource,
+    Action,
     Function,
 }
 
@@ -49,6 +53,8 @@ impl Kind {
             Kind::Resource => format!("resources/{short}.md"),
             Kind::DataSource => format!("data-sources/{short}.md"),
             Kind::EphemeralResource => format!("ephemeral-resources/{short}.md"),
+            Kind::ListResource => format!("list-resources/{short}.md"),
+            Kind::Action => format!("actions/{short}.md"),
             Kind::Function => format!("functions/{name}.md"),
         }
     }
@@ -59,6 +65,8 @@ impl Kind {
             Kind::Resource => format!("{name} Resource - {PROVIDER_NAME}"),
             Kind::DataSource => format!("{name} Data Source - {PROVIDER_NAME}"),
             Kind::EphemeralResource => format!("{name} Ephemeral Resource - {PROVIDER_NAME}"),
+            Kind::ListResource => format!("{name} List Resource - {PROVIDER_NAME}"),
+            Kind::Action => format!("{name} Action - {PROVIDER_NAME}"),
             Kind::Function => format!("{name} function - {PROVIDER_NAME}"),
         }
     }
@@ -69,6 +77,8 @@ impl Kind {
             Kind::Resource => format!("{name} (Resource)"),
             Kind::DataSource => format!("{name} (Data Source)"),
             Kind::EphemeralResource => format!("{name} (Ephemeral Resource)"),
+            Kind::ListResource => format!("{name} (List Resource)"),
+            Kind::Action => format!("{name} (Action)"),
             Kind::Function => format!("function: {name}"),
         }
     }
@@ -117,6 +127,20 @@ fn subjects() -> Vec<Subject> {
             Kind::EphemeralResource,
             ephemeral.type_name(),
             ephemeral.schema(),
+        ));
+    }
+    for list in provider.list_resources() {
+        subjects.push(block_subject(
+            Kind::ListResource,
+            list.type_name(),
+            list.config_schema(),
+        ));
+    }
+    for action in provider.actions() {
+        subjects.push(block_subject(
+            Kind::Action,
+            action.type_name(),
+            action.schema(),
         ));
     }
     for function in provider.functions() {

@@ -16,6 +16,12 @@ resource "idbridge_scim_provisioning" "this" {
   scim_token_wo         = var.scim_token
   scim_token_wo_version = var.scim_token_version
   token_expires_at      = var.scim_token_expires_at
+
+  # ABAC: the Entra cost center reaches the identity store user's enterprise attributes.
+  attribute_mapping {
+    target = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:costCenter"
+    source = "employeeOrgData.costCenter"
+  }
 }
 
 resource "idbridge_permission_set" "this" {
@@ -41,4 +47,21 @@ resource "idbridge_group_assignment" "this" {
 
   # Provisioning must be configured before a group can be provisioned on demand.
   depends_on = [idbridge_scim_provisioning.this]
+}
+
+# ABAC: the cost center becomes the session tag CostCenter in every account (aws:PrincipalTag/CostCenter).
+resource "idbridge_access_control_attributes" "this" {
+  attribute {
+    key    = "CostCenter"
+    source = ["$${path:enterprise.costCenter}"]
+  }
+}
+
+# MFA for AWS sign-ins, report-only: check the sign-in logs, then set state = "enabled".
+resource "idbridge_conditional_access_policy" "mfa" {
+  display_name      = "${var.application_name}: require MFA"
+  application_id    = idbridge_entra_application.this.id
+  state             = "enabledForReportingButNotEnforced"
+  include_groups    = [for group in var.groups : group.entra_group_id]
+  built_in_controls = ["mfa"]
 }

@@ -1,0 +1,1 @@
+terraform import idbridge_conditional_access_policy.aws_mfa 00000000-0000-0000-0000-000000000000

@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Runs examples/complete against the local emulators under mixed faults and reports how the provider coped:
+# Graph answers 429 (Retry-After), 503/504, drops connections and adds latency, creating calls lose their
+# answers after the server acted, and AWS runs at a quarter of its 20 TPS quota with latency on every call.
+#
+#   scripts/chaos.sh            apply until converged (at most 5 applies), check the re-plan, destroy, report
+#
+# Prints: applies needed to converge, retries (the provider's debug log and the faulted answers the emulators
+# logged), duplicates (gallery apps, provisioning jobs, app role assignments: must be 0) and orphans after destroy
+# (must be 0). Exits non-zero when it does not converge or finds a duplicate or an orphan. Not part of
+# scripts/test.sh: it measures, it does not gate. Work files are in .work/chaos/.
+set -euo pipefail
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo"
+
+scripts/setup.sh >/dev/null
+export IDBRIDGE_TOOLS_DIR="${IDBRIDGE_TOOLS_DIR:-$repo/.tools}"
+terraform="$IDBRIDGE_TOOLS_DIR/bin/terraform"
+python="$IDBRIDGE_TOOLS_DIR/venv/bin/python"
+cargo build --quiet --bins -p terraform-provider-idbridge -p idbridge-emulators
+target="${CARGO_TARGET_DIR:-$repo/target}/debug"
+
+work="$repo/.work/chaos"
+rm -rf "$work"
+mkdir -p "$work"
+cp -r examples/complete "$work/config"
+cat > "$work/terraformrc" <<RC
+provider_installation {
+  dev_overrides {
+    "registry.terraform.io/idbridge/idbridge" = "$target"
+  }
+  direct {}
+}
+RC
+export TF_CLI_CONFIG_FILE="$work/terraformrc" TF_IN_AUTOMATION=1 CHECKPOINT_DISABLE=1
+export TF_LOG_PROVIDER=DEBUG TF_LOG_PATH="$work/provider-debug.log"
+tf() { "$terraform" -chdir="$work/config" "$@"; }
+
+mkfifo "$work/emulators.stdin"
+"$target/idbridge-emulators" start --json --stop-on-stdin-eof --provisioning-interval-secs 5 \
+  <"$work/emulators.stdin" >"$work/endpoints.json" 2>"$work/emulators.log" &
+emulators_pid=$!
+exec 3>"$work/emulators.stdin"
+trap 'exec 3>&-; wait "$emulators_pid" 2>/dev/null || true' EXIT
+for _ in $(seq 1 300); do [[ -s "$work/endpoints.json" ]] && break; sleep 0.1; done
+[[ -s "$work/endpoints.json" ]] || { cat "$work/emulators.log" >&2; echo "emulators did not start" >&2; exit 1; }
+eval "$(python3 - "$work/endpoints.json" <<'PY'
+import json, shlex, sys
+e = json.load(open(sys.argv[1]))
+env = {
+    "ARM_TENANT_ID": e["tenant_id"], "ARM_CLIENT_ID": e["client_id"], "ARM_CLIENT_SECRET": e["client_secret"],
+    "ARM_USE_CLI": "false",
+    "IDBRIDGE_GRAPH_ENDPOINT": e["graph_url"], "IDBRIDGE_LOGIN_ENDPOINT": e["login_url"],
+    "AWS_ENDPOINT_URL": e["aws_endpoint_url"], "AWS_REGION": e["aws_region"],
+    "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_EC2_METADATA_DISABLED": "true",
+    "TF_VAR_scim_token": e["scim_token"],
+}
+for k, v in env.items():
+    print(f"export {k}={shlex.quote(v)}")
+PY
+)"
+python3 scripts/demo_fixtures.py "$work/endpoints.json" "$work/aws-sso-metadata.xml" >"$work/config/terraform.tfvars.json"
+report() { "$python" scripts/chaos_report.py "$1" "$work/endpoints.json"; }
+
+tf init -input=false -no-color >"$work/init.log" 2>&1 || { cat "$work/init.log" >&2; exit 1; }
+report faults
+started=$SECONDS
+applies=0 converged=false
+while (( applies < 5 )); do
+  applies=$((applies + 1))
+  if tf apply -auto-approve -input=false -no-color >"$work/apply-$applies.log" 2>&1; then converged=true; break; fi
+  echo "apply $applies failed: $(grep -m1 'Error:' "$work/apply-$applies.log" || true)"
+done
+apply_seconds=$((SECONDS - started))
+set +e
+tf plan -detailed-exitcode -input=false -no-color >"$work/plan.log" 2>&1
+plan_status=$?
+set -e
+report calm   # the counts are read without faults; destroy runs under them again
+after_apply="$(report count)"
+report faults
+destroys=0 destroyed=false
+while (( destroys < 3 )); do
+  destroys=$((destroys + 1))
+  if tf destroy -auto-approve -input=false -no-color >"$work/destroy-$destroys.log" 2>&1; then destroyed=true; break; fi
+done
+retries_seen="$(report retries)"
+report calm
+after_destroy="$(report count)"
+
+"$python" - "$converged" "$applies" "$apply_seconds" "$plan_status" "$destroyed" "$destroys" \
+  "$after_apply" "$retries_seen" "$after_destroy" "$work/provider-debug.log" <<'PY'
+import json, sys
+converged, applies, seconds, plan_status, destroyed, destroys = sys.argv[1:7]
+after_apply, retries, after_destroy = (json.loads(a) for a in sys.argv[7:10])
+log = open(sys.argv[10], errors="replace").read() if sys.argv[10] else ""
+duplicates = after_apply["duplicate_gallery_apps"] + after_apply["duplicate_jobs"] + \
+    after_apply["duplicate_role_assignments"] + after_apply["temporary_named_apps"]
+orphans = after_destroy["gallery_apps"] + after_destroy["provisioning_jobs"] + after_destroy["claims_policies"] + \
+    after_destroy["permission_sets"]
+print(f"applies to converge:   {applies if converged == 'true' else 'did not converge in ' + applies} ({seconds} s)")
+print(f"re-plan after apply:   {'no changes' if plan_status == '0' else 'exit ' + plan_status}")
+print(f"retries (provider):    graph {log.count('retrying graph request')}, aws {log.count('retrying AWS call')}, "
+      f"look-backs after lost answers {log.count('failed ambiguously')}")
+print(f"faulted answers:       graph {retries['graph_faulted_answers']} of {retries['graph_requests']} requests, "
+      f"aws throttles {retries['aws_throttles']} of {retries['aws_calls']} calls")
+print(f"duplicates:            {duplicates} {after_apply}")
+print(f"destroy:               {'ok' if destroyed == 'true' else 'failed'} after {destroys} run(s)")
+print(f"orphans after destroy: {orphans} {after_destroy}")
+sys.exit(0 if converged == "true" and plan_status == "0" and destroyed == "true" and duplicates == 0 and orphans == 0 else 1)
+PY

@@ -1,0 +1,588 @@
+//! Completion detection for asynchronous account assignment operations, shared by every resource of the
+//! provider process: one poller per Identity Center instance.
+//!
+//! AWS lets 10 Create/DeleteAccountAssignment operations run at once and counts all Identity Center calls
+//! against one 20 TPS quota, so a status call per operation spends the budget the writes need. Instead,
+//! one `ListAccountAssignmentCreationStatus`/`…DeletionStatus` with `Filter.Status = IN_PROGRESS` (paged)
+//! answers for every outstanding operation at once: an operation that is no longer listed has ended, and
+//! its slot is freed at that moment. Whether it ended SUCCEEDED or FAILED is settled in batches by one
+//! `Filter.Status = FAILED` listing; `Describe…Status` is called only for the few that failed (for AWS's
+//! FailureReason) and for every operation when the listings are refused (an IAM policy without
+//! `sso:ListAccountAssignment*Status`) or too long to read.
+//!
+//! When to poll: each operation is first checked when it is expected to have finished (a running estimate
+//! of how long operations of its kind take, learned from the listings), then at growing intervals. A poll
+//! also waits (briefly) until no other call is queued at the rate limiter: when the quota is the limit,
+//! a later poll frees more slots for the same one call; when the slots are the limit, the limiter is idle
+//! and the poll goes at once.
+//!
+//! No task is spawned: the waiters take turns driving the poller (whoever holds `driver` runs one round),
+//! so the poller lives exactly as long as someone waits and a cancelled waiter hands over cleanly.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use tokio::sync::{Notify, watch};
+use tokio::time::Instant;
+
+use super::assignments::{AssignmentApi, AsyncOperation, AsyncStatus};
+use super::error::{Error, ErrorKind};
+use super::limits::{AssignmentSlot, ServiceLimits};
+use super::retry::{self, Conflicts, Deadline, RetryPolicy};
+
+/// The two kinds of asynchronous account assignment operations; each has its own status listing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum OperationKind {
+    Creation,
+    Deletion,
+}
+
+impl OperationKind {
+    pub(crate) fn list_operation(self) -> &'static str {
+        match self {
+            OperationKind::Creation => "ListAccountAssignmentCreationStatus",
+            OperationKind::Deletion => "ListAccountAssignmentDeletionStatus",
+        }
+    }
+
+    pub(crate) fn describe_operation(self) -> &'static str {
+        match self {
+            OperationKind::Creation => "DescribeAccountAssignmentCreationStatus",
+            OperationKind::Deletion => "DescribeAccountAssignmentDeletionStatus",
+        }
+    }
+}
+
+/// The `Filter.Status` values the poller lists by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListedStatus {
+    InProgress,
+    Failed,
+}
+
+/// Shortest interval between two checks of one operation.
+const MIN_STEP: Duration = Duration::from_millis(50);
+/// How long an operation is assumed to take before any has been observed.
+const INITIAL_ESTIMATE: Duration = Duration::from_millis(250);
+/// Ended operations wait at most this long for the listing that tells success from failure, so that
+/// one FAILED listing settles many of them (none holds a slot any more).
+const SETTLE_DELAY: Duration = Duration::from_secs(2);
+/// A poll yields to queued calls at most this long, then queues like any other call.
+const MAX_YIELD: Duration = Duration::from_secs(1);
+/// Pages of the FAILED listing read before falling back to one Describe per ended operation.
+const MAX_FAILED_PAGES: usize = 3;
+
+/// What a waiter learns about its operation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Progress {
+    Running,
+    /// No longer IN_PROGRESS: its slot is free; success or failure not known yet.
+    Ended,
+    Done(AsyncStatus),
+}
+
+struct TrackedOperation {
+    kind: OperationKind,
+    /// When the Create/Delete answer arrived: every time below is measured from here.
+    registered: Instant,
+    next_check: Instant,
+    checks: u32,
+    /// Send time of the last listing that still showed it IN_PROGRESS.
+    seen_in_progress: Option<Instant>,
+    /// Send time of the first listing that no longer showed it.
+    ended_at: Option<Instant>,
+    progress: watch::Sender<Progress>,
+}
+
+/// How long operations of one kind take, as a running estimate from the listings.
+#[derive(Clone, Copy)]
+struct Estimate(Duration);
+
+impl Estimate {
+    /// `lo`: the operation was still listed this long after its start (if ever seen); `hi`: it was gone at
+    /// this age. The midpoint when both are known; otherwise a little under `hi`, so that an estimate
+    /// that is too long comes down.
+    fn learn(&mut self, lo: Option<Duration>, hi: Duration) {
+        let sample = match lo {
+            Some(lo) => (lo + hi) / 2,
+            None => hi.saturating_sub(MIN_STEP),
+        };
+        self.0 = ((self.0 * 3 + sample) / 4).max(MIN_STEP);
+    }
+
+    fn step(self, checks: u32, max: Duration) -> Duration {
+        (self.0 / 20)
+            .max(MIN_STEP)
+            .saturating_mul(1 << checks.saturating_sub(1).min(16))
+            .min(max)
+    }
+}
+
+/// The calls the poller makes, with the engine's pacing and retries.
+pub(crate) struct PollCalls<'a, A> {
+    pub api: &'a A,
+    pub instance_arn: &'a str,
+    pub limits: &'a ServiceLimits,
+    pub retry: &'a RetryPolicy,
+    /// Longest interval between two checks of one operation.
+    pub max_interval: Duration,
+}
+
+pub(crate) struct StatusPoller {
+    operations: Mutex<HashMap<String, TrackedOperation>>,
+    estimates: Mutex<HashMap<OperationKind, Estimate>>,
+    /// No settling listing before this instant (set after one failed, so errors do not spin).
+    settle_not_before: Mutex<Instant>,
+    driver: tokio::sync::Mutex<()>,
+    registered: Notify,
+    /// Set once a status listing was refused: from then on every operation is described on its own.
+    listing_refused: AtomicBool,
+}
+
+impl Default for StatusPoller {
+    fn default() -> Self {
+        Self {
+            operations: Mutex::new(HashMap::new()),
+            estimates: Mutex::new(HashMap::new()),
+            settle_not_before: Mutex::new(Instant::now()),
+            driver: tokio::sync::Mutex::new(()),
+            registered: Notify::new(),
+            listing_refused: AtomicBool::new(false),
+        }
+    }
+}
+
+/// Stops tracking an operation whose waiter went away (deadline, cancellation).
+struct Untrack<'a> {
+    poller: &'a StatusPoller,
+    request_id: &'a str,
+}
+
+impl Drop for Untrack<'_> {
+    fn drop(&mut self) {
+        self.poller.lock().remove(self.request_id);
+    }
+}
+
+impl StatusPoller {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, TrackedOperation>> {
+        self.operations.lock().expect("status poller lock poisoned")
+    }
+
+    fn estimate(&self, kind: OperationKind) -> Estimate {
+        *self
+            .estimates
+            .lock()
+            .expect("estimates lock poisoned")
+            .entry(kind)
+            .or_insert(Estimate(INITIAL_ESTIMATE))
+    }
+
+    /// Waits until `started` (as the Create/Delete call answered it) is terminal. `slot` is released the
+    /// moment the operation is seen to have ended. FAILED becomes [`Error::OperationFailed`] with AWS's
+    /// FailureReason; an operation still running at the deadline becomes [`Error::StillInProgress`].
+    pub(crate) async fn wait<A: AssignmentApi>(
+        &self,
+        calls: &PollCalls<'_, A>,
+        kind: OperationKind,
+        operation: &'static str,
+        started: AsyncOperation,
+        mut slot: Option<AssignmentSlot<'_>>,
+        deadline: Deadline,
+    ) -> Result<(), Error> {
+        let request_id = started.request_id;
+        let failed = |reason| Error::OperationFailed {
+            operation,
+            request_id: request_id.clone(),
+            reason,
+        };
+        match started.status {
+            AsyncStatus::Succeeded => return Ok(()),
+            AsyncStatus::Failed { reason } => return Err(failed(reason)),
+            AsyncStatus::InProgress => {}
+        }
+        let mut progress = self.track(kind, &request_id);
+        let _untrack = Untrack {
+            poller: self,
+            request_id: &request_id,
+        };
+        loop {
+            let current = progress.borrow_and_update().clone();
+            match current {
+                Progress::Done(AsyncStatus::Succeeded) => return Ok(()),
+                Progress::Done(AsyncStatus::Failed { reason }) => return Err(failed(reason)),
+                Progress::Ended => drop(slot.take()),
+                Progress::Running | Progress::Done(AsyncStatus::InProgress) => {}
+            }
+            tokio::select! {
+                biased;
+                changed = progress.changed() => {
+                    if changed.is_err() && !matches!(*progress.borrow(), Progress::Done(_)) {
+                        // Untracked by someone else: cannot happen while we hold the receiver.
+                        return Err(Error::StillInProgress { operation, request_id: request_id.clone() });
+                    }
+                }
+                _ = tokio::time::sleep_until(deadline.instant()) => {
+                    return Err(Error::StillInProgress { operation, request_id: request_id.clone() });
+                }
+                _turn = self.driver.lock() => {
+                    self.drive_one_round(calls, deadline).await;
+                }
+            }
+        }
+    }
+
+    fn track(&self, kind: OperationKind, request_id: &str) -> watch::Receiver<Progress> {
+        let now = Instant::now();
+        let (sender, receiver) = watch::channel(Progress::Running);
+        let first_check = now + self.estimate(kind).0;
+        self.lock().insert(
+            request_id.to_owned(),
+            TrackedOperation {
+                kind,
+                registered: now,
+                next_check: first_check,
+                checks: 0,
+                seen_in_progress: None,
+                ended_at: None,
+                progress: sender,
+            },
+        );
+        self.registered.notify_waiters();
+        receiver
+    }
+
+    /// When the next round has work: the earliest check of a running operation, or the settling of
+    /// ended ones (at once when nothing is running any more, else after [`SETTLE_DELAY`]).
+    fn next_due(&self) -> Option<Instant> {
+        let operations = self.lock();
+        let running = operations.values().filter(|op| op.ended_at.is_none());
+        let next_check = running.clone().map(|op| op.next_check).min();
+        let any_running = next_check.is_some();
+        let not_before = *self.settle_not_before.lock().expect("settle lock poisoned");
+        let settle = operations
+            .values()
+            .filter_map(|op| op.ended_at)
+            .min()
+            .map(|ended| {
+                let at = if any_running {
+                    ended + SETTLE_DELAY
+                } else {
+                    ended
+                };
+                at.max(not_before)
+            });
+        match (next_check, settle) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// One round: waits until something is due (or `deadline`), yields to queued calls, then lists the
+    /// kinds with operations due and settles ended operations when that is due.
+    async fn drive_one_round<A: AssignmentApi>(
+        &self,
+        calls: &PollCalls<'_, A>,
+        deadline: Deadline,
+    ) {
+        loop {
+            let registered = self.registered.notified();
+            let Some(due) = self.next_due() else {
+                return;
+            };
+            let now = Instant::now();
+            if due <= now {
+                break;
+            }
+            if deadline.instant() <= now {
+                return;
+            }
+            tokio::select! {
+                _ = tokio::time::sleep_until(due.min(deadline.instant())) => {}
+                _ = registered => {}
+            }
+        }
+        let yield_until = (Instant::now() + MAX_YIELD).min(deadline.instant());
+        loop {
+            let free = calls.limits.limiter.next_free_slot();
+            if free <= Instant::now() || Instant::now() >= yield_until {
+                break;
+            }
+            tokio::time::sleep_until(free.min(yield_until)).await;
+        }
+
+        let now = Instant::now();
+        let due_kinds: Vec<OperationKind> = {
+            let operations = self.lock();
+            let mut kinds = Vec::new();
+            for op in operations.values() {
+                if op.ended_at.is_none() && op.next_check <= now && !kinds.contains(&op.kind) {
+                    kinds.push(op.kind);
+                }
+            }
+            kinds
+        };
+        for kind in due_kinds {
+            self.check_running(calls, kind, deadline).await;
+        }
+        if self.next_due().is_some_and(|due| due <= Instant::now())
+            && self.lock().values().any(|op| op.ended_at.is_some())
+        {
+            self.settle_ended(calls, deadline).await;
+        }
+    }
+
+    /// Request ids listed with `status`, reading at most `max_pages` pages; the flag says whether the
+    /// listing was read to its end.
+    async fn list<A: AssignmentApi>(
+        &self,
+        calls: &PollCalls<'_, A>,
+        kind: OperationKind,
+        status: ListedStatus,
+        max_pages: usize,
+        deadline: Deadline,
+    ) -> Result<(HashSet<String>, bool), Error> {
+        let mut ids = HashSet::new();
+        let mut token = None;
+        for _ in 0..max_pages {
+            let page = retry::run(
+                calls.limits,
+                calls.retry,
+                kind.list_operation(),
+                Conflicts::Fail,
+                deadline,
+                || {
+                    calls
+                        .api
+                        .list_operations(calls.instance_arn, kind, status, token.clone())
+                },
+            )
+            .await?;
+            ids.extend(page.items);
+            token = page.next_token;
+            if token.is_none() {
+                return Ok((ids, true));
+            }
+        }
+        Ok((ids, false))
+    }
+
+    /// Remembers a refused listing (AccessDenied: the caller's policy lacks the List…Status permission;
+    /// Validation/UnknownOperation: an endpoint without it) and describes operations one by one from then on.
+    fn note_listing_error(&self, kind: OperationKind, error: &Error) {
+        let refused = error.aws_error().is_some_and(|e| {
+            matches!(e.kind, ErrorKind::AccessDenied | ErrorKind::Validation)
+                || e.code.as_deref() == Some("UnknownOperationException")
+        });
+        if refused && !self.listing_refused.swap(true, Ordering::Relaxed) {
+            tracing::info!(operation = kind.list_operation(), %error,
+                "status listing refused; describing each account assignment operation instead");
+        } else if !refused {
+            tracing::debug!(operation = kind.list_operation(), %error, "status listing failed; retrying later");
+        }
+    }
+
+    /// Reschedules the operations of `kind` due at `now` after a listing that did not answer.
+    fn postpone_due(&self, kind: OperationKind, now: Instant, max: Duration) {
+        let estimate = self.estimate(kind);
+        for op in self.lock().values_mut() {
+            if op.kind == kind && op.ended_at.is_none() && op.next_check <= now {
+                op.checks += 1;
+                op.next_check = now + estimate.step(op.checks, max);
+            }
+        }
+    }
+
+    /// Finishes an operation: its waiter learns the status; it is no longer tracked.
+    fn finish(&self, request_id: &str, status: AsyncStatus) {
+        if let Some(op) = self.lock().remove(request_id) {
+            op.progress.send_replace(Progress::Done(status));
+        }
+    }
+
+    /// Lists the running operations of `kind`; those no longer listed have ended and free their slots.
+    async fn check_running<A: AssignmentApi>(
+        &self,
+        calls: &PollCalls<'_, A>,
+        kind: OperationKind,
+        deadline: Deadline,
+    ) {
+        let sent = Instant::now();
+        if self.listing_refused.load(Ordering::Relaxed) {
+            return self.describe_due(calls, kind, sent, deadline).await;
+        }
+        let listed = match self
+            .list(calls, kind, ListedStatus::InProgress, usize::MAX, deadline)
+            .await
+        {
+            Ok((listed, _)) => listed,
+            Err(error) => {
+                self.note_listing_error(kind, &error);
+                self.postpone_due(kind, sent, calls.max_interval);
+                return;
+            }
+        };
+        let mut estimate = self.estimate(kind);
+        let mut operations = self.lock();
+        for (request_id, op) in operations.iter_mut() {
+            // An operation whose answer arrived after the listing was sent may not be in it yet.
+            if op.kind != kind || op.ended_at.is_some() {
+                continue;
+            }
+            if op.registered >= sent {
+                op.next_check = op.next_check.max(sent + MIN_STEP);
+                continue;
+            }
+            if listed.contains(request_id) {
+                op.seen_in_progress = Some(sent);
+                if op.next_check <= sent {
+                    op.checks += 1;
+                    op.next_check = sent + estimate.step(op.checks, calls.max_interval);
+                }
+            } else {
+                op.ended_at = Some(sent);
+                estimate.learn(
+                    op.seen_in_progress.map(|seen| seen - op.registered),
+                    sent - op.registered,
+                );
+                op.progress.send_replace(Progress::Ended);
+            }
+        }
+        drop(operations);
+        self.estimates
+            .lock()
+            .expect("estimates lock poisoned")
+            .insert(kind, estimate);
+    }
+
+    /// Without listings: one Describe per due operation.
+    async fn describe_due<A: AssignmentApi>(
+        &self,
+        calls: &PollCalls<'_, A>,
+        kind: OperationKind,
+        now: Instant,
+        deadline: Deadline,
+    ) {
+        let due: Vec<String> = self
+            .lock()
+            .iter()
+            .filter(|(_, op)| op.kind == kind && op.ended_at.is_none() && op.next_check <= now)
+            .map(|(id, _)| id.clone())
+            .collect();
+        let answers = futures_util::future::join_all(
+            due.iter()
+                .map(|id| async move { (id, self.describe(calls, kind, id, deadline).await) }),
+        )
+        .await;
+        let estimate = self.estimate(kind);
+        for (request_id, answer) in answers {
+            match answer {
+                Ok(AsyncOperation {
+                    status: AsyncStatus::InProgress,
+                    ..
+                })
+                | Err(_) => {
+                    if let Some(op) = self.lock().get_mut(request_id) {
+                        op.checks += 1;
+                        op.next_check = now + estimate.step(op.checks, calls.max_interval);
+                    }
+                }
+                Ok(terminal) => self.finish(request_id, terminal.status),
+            }
+        }
+    }
+
+    /// Tells success from failure for every ended operation: one FAILED listing per kind, then a
+    /// Describe for each failed one (for its FailureReason), or for each one when the listing is refused
+    /// or longer than [`MAX_FAILED_PAGES`].
+    async fn settle_ended<A: AssignmentApi>(&self, calls: &PollCalls<'_, A>, deadline: Deadline) {
+        for kind in [OperationKind::Creation, OperationKind::Deletion] {
+            let ended: Vec<String> = self
+                .lock()
+                .iter()
+                .filter(|(_, op)| op.kind == kind && op.ended_at.is_some())
+                .map(|(id, _)| id.clone())
+                .collect();
+            if ended.is_empty() {
+                continue;
+            }
+            let failed = if self.listing_refused.load(Ordering::Relaxed) {
+                None
+            } else {
+                match self
+                    .list(
+                        calls,
+                        kind,
+                        ListedStatus::Failed,
+                        MAX_FAILED_PAGES,
+                        deadline,
+                    )
+                    .await
+                {
+                    Ok((failed, true)) => Some(failed),
+                    Ok((_, false)) => None,
+                    Err(error) => {
+                        self.note_listing_error(kind, &error);
+                        *self.settle_not_before.lock().expect("settle lock poisoned") =
+                            Instant::now() + SETTLE_DELAY;
+                        continue;
+                    }
+                }
+            };
+            let to_describe: Vec<&String> = match &failed {
+                Some(failed) => {
+                    for id in ended.iter().filter(|id| !failed.contains(*id)) {
+                        self.finish(id, AsyncStatus::Succeeded);
+                    }
+                    ended.iter().filter(|id| failed.contains(*id)).collect()
+                }
+                None => ended.iter().collect(),
+            };
+            let answers = futures_util::future::join_all(
+                to_describe
+                    .into_iter()
+                    .map(|id| async move { (id, self.describe(calls, kind, id, deadline).await) }),
+            )
+            .await;
+            for (request_id, answer) in answers {
+                match answer {
+                    Ok(terminal) if terminal.status != AsyncStatus::InProgress => {
+                        self.finish(request_id, terminal.status)
+                    }
+                    // Listed again later, or the Describe failed: settled in a later round.
+                    _ => {
+                        *self.settle_not_before.lock().expect("settle lock poisoned") =
+                            Instant::now() + SETTLE_DELAY;
+                    }
+                }
+            }
+        }
+    }
+
+    async fn describe<A: AssignmentApi>(
+        &self,
+        calls: &PollCalls<'_, A>,
+        kind: OperationKind,
+        request_id: &str,
+        deadline: Deadline,
+    ) -> Result<AsyncOperation, Error> {
+        retry::run(
+            calls.limits,
+            calls.retry,
+            kind.describe_operation(),
+            Conflicts::Fail,
+            deadline,
+            || match kind {
+                OperationKind::Creation => futures_util::future::Either::Left(
+                    calls.api.creation_status(calls.instance_arn, request_id),
+                ),
+                OperationKind::Deletion => futures_util::future::Either::Right(
+                    calls.api.deletion_status(calls.instance_arn, request_id),
+                ),
+            },
+        )
+        .await
+    }
+}
