@@ -26,6 +26,11 @@ N_ACCOUNTS=${POSITIONAL[1]:-20}
 MEMBERS_PER_GROUP=${MEMBERS_PER_GROUP:-1}
 EMULATOR_ARGS=${EMULATOR_ARGS:-}
 TPS=20
+# Other scenarios reuse this script (bench/org_targets.sh): their Terraform directory, a fixture script whose
+# JSON output is merged into the variables, and the phases to run.
+TF_SRC=${TF_SRC:-$ROOT/bench/assignments}
+EXTRA_FIXTURES=${EXTRA_FIXTURES:-}
+PHASES=${PHASES:-apply refresh move destroy}
 SLOTS=10
 
 (cd "$ROOT" && cargo build --workspace --bins --quiet)
@@ -37,7 +42,7 @@ EMULATORS=$ROOT/target/debug/idbridge-emulators
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/idbridge-bench.XXXXXX")
 mkdir -p "$WORK/tf"
-cp "$ROOT/bench/assignments/main.tf" "$WORK/tf/"
+cp "$TF_SRC/main.tf" "$WORK/tf/"
 echo "work dir: $WORK"
 
 # The emulators stop when their stdin closes: hold a FIFO open for the script's lifetime.
@@ -66,6 +71,16 @@ GRAPH_URL=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["graph_ur
 
 echo "fixtures: $N_GROUPS groups of $MEMBERS_PER_GROUP member(s), $N_ACCOUNTS accounts, 1 permission set (+1 to move to); complete-ms $COMPLETE_MS; $PROFILE provider"
 python3 "$ROOT/bench/fixtures.py" "$N_GROUPS" "$N_ACCOUNTS" "$MEMBERS_PER_GROUP" <<<"$ENDPOINTS" >"$WORK/tf/terraform.tfvars.json"
+echo '{}' >"$WORK/extra.json"
+if [ -n "$EXTRA_FIXTURES" ]; then
+  python3 "$EXTRA_FIXTURES" <<<"$ENDPOINTS" >"$WORK/extra.json"
+  python3 - "$WORK/tf/terraform.tfvars.json" "$WORK/extra.json" <<'PY'
+import json, sys
+tfvars, extra = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+tfvars.update(extra.get("tfvars", {}))
+json.dump(tfvars, open(sys.argv[1], "w"))
+PY
+fi
 
 # Provider environment from the endpoints line.
 eval "$(python3 - "$ENDPOINTS" <<'PY'
@@ -127,21 +142,29 @@ run_phase() { # name, terraform args...
   echo "$status $(python3 -c "print(round($end - $start, 1))")" >"$WORK/$name.result"
 }
 
-echo "apply..."
-run_phase apply apply -auto-approve -input=false -parallelism=10
-echo "refresh-only plan..."
-run_phase refresh plan -refresh-only -input=false -parallelism=10
-(cd "$WORK/tf" && "$TF" show -json >"$WORK/state.json" 2>/dev/null) || echo '{}' >"$WORK/state.json"
-echo "move to the other permission set..."
-run_phase move apply -auto-approve -input=false -parallelism=10 -var moved=true
-(cd "$WORK/tf" && "$TF" show -json >"$WORK/state-moved.json" 2>/dev/null) || echo '{}' >"$WORK/state-moved.json"
-echo "destroy..."
-run_phase destroy destroy -auto-approve -input=false -parallelism=10 -var moved=true
+for phase in $PHASES; do
+  echo "$phase..."
+  case $phase in
+    apply) run_phase apply apply -auto-approve -input=false -parallelism=10 ;;
+    refresh) run_phase refresh plan -refresh-only -input=false -parallelism=10 ;;
+    plan) run_phase plan plan -input=false -parallelism=10 ;;
+    move)
+      (cd "$WORK/tf" && "$TF" show -json >"$WORK/state.json" 2>/dev/null) || echo '{}' >"$WORK/state.json"
+      run_phase move apply -auto-approve -input=false -parallelism=10 -var moved=true
+      (cd "$WORK/tf" && "$TF" show -json >"$WORK/state-moved.json" 2>/dev/null) || echo '{}' >"$WORK/state-moved.json"
+      ;;
+    destroy) run_phase destroy destroy -auto-approve -input=false -parallelism=10 -var moved=true ;;
+  esac
+done
+[ -s "$WORK/state.json" ] || { (cd "$WORK/tf" && "$TF" show -json >"$WORK/state.json" 2>/dev/null) || echo '{}' >"$WORK/state.json"; }
+[ -s "$WORK/state-moved.json" ] || echo '{}' >"$WORK/state-moved.json"
 
-python3 - "$WORK" "$N_GROUPS" "$N_ACCOUNTS" "$TPS" "$SLOTS" "$COMPLETE_MS" <<'PY'
+python3 - "$WORK" "$N_GROUPS" "$N_ACCOUNTS" "$TPS" "$SLOTS" "$COMPLETE_MS" "$PHASES" <<'PY'
 import json, sys, re
 work, groups, accounts, tps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 slots, complete_s = int(sys.argv[5]), int(sys.argv[6]) / 1000
+phases = sys.argv[7].split()
+extra = json.load(open(f"{work}/extra.json"))
 assignments = groups * accounts
 # The irreducible asynchronous operations of each phase (a move deletes and creates every assignment).
 operations = {"apply": ("creates", assignments), "move": ("creates + deletes", 2 * assignments),
@@ -169,8 +192,8 @@ if any(m is not None for m in members):
           f"({sum(1 for r in resources if r['values'].get('missing_members'))} resources with missing members)")
 failed = groups - complete
 errors = {phase: len(re.findall(r"^.*Error: ", open(f"{work}/{phase}.log").read(), re.M))
-          for phase in ("apply", "move", "destroy")}
-for phase in ("apply", "refresh", "move", "destroy"):
+          for phase in ("apply", "move", "destroy") if phase in phases}
+for phase in phases:
     status, wall = open(f"{work}/{phase}.result").read().split()
     ops, total, throttles, conflicts = delta(phase)
     rss = open(f"{work}/rss-{phase}").read().strip() if True else "0"
@@ -199,7 +222,14 @@ for phase in ("apply", "refresh", "move", "destroy"):
         pairs = accounts  # one permission set
         listing = ops.get("ListAccountAssignments", 0) + ops.get("ListAccountAssignmentsForPrincipal", 0)
         print(f"assignment reads:     {listing} for {pairs} (account, permission set) pairs ({listing / pairs:.2f} per pair)")
-print(f"\nresources: {len(resources)} in state, {complete} complete, failed resources: {failed} (apply errors: {errors['apply']})")
-print(f"moved: {moved} of {groups} resources on the other permission set (move errors: {errors['move']}); "
-      f"destroy errors: {errors['destroy']}")
+    org_reads = sum(n for op, n in ops.items() if op.startswith("organizations:"))
+    if "ou_count" in extra:
+        ous = extra["ou_count"]
+        print(f"Organizations reads:  {org_reads} pages for {ous} OUs and {extra['account_count']} accounts "
+              f"({org_reads / ous:.2f} per OU; every OU needs one listing of its child OUs and one of its accounts)")
+if "apply" in phases:
+    print(f"\nresources: {len(resources)} in state, {complete} complete, failed resources: {failed} (apply errors: {errors['apply']})")
+if "move" in phases:
+    print(f"moved: {moved} of {groups} resources on the other permission set (move errors: {errors['move']}); "
+          f"destroy errors: {errors.get('destroy', 0)}")
 PY

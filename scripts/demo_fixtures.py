@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Directory fixtures for the local demo: what a tenant already has before the provider runs.
 
-Creates the Entra groups AWS-Admins, AWS-Developers and AWS-ReadOnly (one member each) in the Graph emulator and
+Creates the Entra groups AWS-Admins, AWS-Developers and AWS-ReadOnly (one member each) in the Graph emulator, an
+AWS organization with a "workloads" OU holding two accounts (moto's Organizations, through the AWS proxy), and
 writes the SAML metadata file IAM Identity Center would let you download for the emulated instance.
 Prints a tfvars JSON document on stdout. Standard library only: a fresh machine has no requests/curl.
 """
@@ -28,6 +29,32 @@ def call(method, url, token=None, body=None, form=None):
     with urllib.request.urlopen(request, timeout=30) as response:
         text = response.read()
         return json.loads(text) if text else None
+
+
+def organizations(aws_url, op, body):
+    request = urllib.request.Request(f"{aws_url.rstrip('/')}/", data=json.dumps(body).encode(), headers={
+        "Content-Type": "application/x-amz-json-1.1",
+        "X-Amz-Target": f"AWSOrganizationsV20161128.{op}",
+        "Authorization": "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/organizations/aws4_request, "
+                         "SignedHeaders=host, Signature=00",
+    })
+    with urllib.request.urlopen(request, timeout=30) as response:
+        text = response.read()
+        return json.loads(text) if text else {}
+
+
+def workloads_ou(aws_url):
+    """The organization's "workloads" OU with two accounts in it: what examples/complete's OU target reads."""
+    organizations(aws_url, "CreateOrganization", {"FeatureSet": "ALL"})
+    root = organizations(aws_url, "ListRoots", {})["Roots"][0]["Id"]
+    ou = organizations(aws_url, "CreateOrganizationalUnit", {"ParentId": root, "Name": "workloads"})
+    ou_id = ou["OrganizationalUnit"]["Id"]
+    for name in ("workload-a", "workload-b"):
+        created = organizations(aws_url, "CreateAccount", {"AccountName": name, "Email": f"{name}@contoso.example"})
+        account = created["CreateAccountStatus"]["AccountId"]
+        organizations(aws_url, "MoveAccount", {"AccountId": account, "SourceParentId": root,
+                                               "DestinationParentId": ou_id})
+    return ou_id
 
 
 def sp_metadata(region, identity_store_id, acs_id):
@@ -93,6 +120,7 @@ def main():
         "entra_group_ids": group_ids,
         "dev_account_ids": ["111111111111", "222222222222"],
         "production_account_ids": ["333333333333"],
+        "workloads_ou_id": workloads_ou(endpoints["aws_endpoint_url"]),
     }, sys.stdout, indent=2)
 
 

@@ -103,7 +103,7 @@ fn saml_trust_inputs_are_refused_before_anything_is_created() {
 }
 
 #[test]
-fn instance_arns_and_missing_groups_are_refused_at_plan() {
+fn instance_arns_and_missing_principals_are_refused_at_plan() {
     let name = unique("acc-inputs-ga");
     let permission_set = |instance_arn: &str| {
         format!(
@@ -138,6 +138,12 @@ resource "idbridge_group_assignment" "admins" {{
 "#
         )
     };
+    // The user assignment shares the checks (the same orchestration at plan).
+    let user_assignment = |user_id: &str, instance_arn: Option<&str>| {
+        assignment(user_id, instance_arn)
+            .replace("idbridge_group_assignment", "idbridge_user_assignment")
+            .replace("entra_group_id     ", "entra_user_id      ")
+    };
     // A well-formed object id of a group that does not exist.
     let missing_group = "0badc0de-0000-4000-8000-00000000dead";
     TestCase::new(vec![
@@ -158,6 +164,18 @@ resource "idbridge_group_assignment" "admins" {{
             "Entra group not found",
             "entra_group_id",
             "No group with object id 0badc0de-0000-4000-8000-00000000dead exists",
+        ),
+        refused(
+            user_assignment(missing_group, Some("ssoins-1111111111111111")),
+            "Invalid instance ARN",
+            "instance_arn",
+            "is not an IAM Identity Center instance ARN",
+        ),
+        refused(
+            user_assignment(missing_group, None),
+            "Entra user not found",
+            "entra_user_id",
+            "No user with object id 0badc0de-0000-4000-8000-00000000dead exists",
         ),
     ])
     .with_emulators()

@@ -67,7 +67,8 @@ module "identity_center" {
     "AWS-ReadOnly" = {
       entra_group_id  = var.entra_group_ids["AWS-ReadOnly"]
       permission_sets = ["ReadOnlyAccess"]
-      account_ids     = var.production_account_ids
+      # Every account of the workloads OU, including accounts created or moved there later.
+      organizational_unit_ids = [var.workloads_ou_id]
     }
   }
 }

@@ -39,3 +39,8 @@ variable "dev_account_ids" {
 variable "production_account_ids" {
   type = set(string)
 }
+
+variable "workloads_ou_id" {
+  description = "The organizational unit (ou-…) whose accounts AWS-ReadOnly can read; needs AWS credentials that can read AWS Organizations."
+  type        = string
+}

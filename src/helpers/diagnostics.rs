@@ -53,6 +53,31 @@ pub fn aws_error(summary: &str, error: &AwsClientError) -> Diagnostic {
     Diagnostic::error(summary, format!("{}{hint}", sentence(&error.to_string())))
 }
 
+/// A failed AWS Organizations read: the organization can only be read from its management account or a
+/// delegated administrator, with `organizations:List*` allowed.
+pub fn organizations_error(error: &AwsClientError) -> Diagnostic {
+    let code = error.aws_error().and_then(|e| e.code.as_deref());
+    let hint = match (code, error) {
+        (Some("AWSOrganizationsNotInUseException"), _) => {
+            " The provider's AWS account is not in an organization: organizational_unit_ids and account_tags \
+             need AWS Organizations; use account_ids instead."
+        }
+        (_, AwsClientError::Api(e)) if e.kind == ErrorKind::AccessDenied => {
+            " Organizations can only be read from the management account or a delegated administrator for \
+             AWS Organizations, with organizations:ListAccounts, organizations:ListAccountsForParent, \
+             organizations:ListOrganizationalUnitsForParent and organizations:ListTagsForResource allowed."
+        }
+        (Some("ParentNotFoundException" | "TargetNotFoundException"), _) => {
+            " Check that the OU and root ids belong to the provider's organization."
+        }
+        _ => "",
+    };
+    Diagnostic::error(
+        "Cannot read the AWS organization",
+        format!("{}{hint}", sentence(&error.to_string())),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

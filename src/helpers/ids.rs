@@ -28,6 +28,30 @@ pub fn is_account_id(text: &str) -> bool {
     text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit())
 }
 
+fn lower_alphanumeric(text: &str, lengths: std::ops::RangeInclusive<usize>) -> bool {
+    lengths.contains(&text.len())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
+}
+
+/// An organization root id, `r-` and 4 to 32 lowercase letters or digits (Organizations API reference,
+/// `ParentId` pattern).
+pub fn is_root_id(text: &str) -> bool {
+    text.strip_prefix("r-")
+        .is_some_and(|rest| lower_alphanumeric(rest, 4..=32))
+}
+
+/// An organizational unit id, `ou-`, 4 to 32 lowercase letters or digits (the root's), `-`, 8 to 32 more
+/// (Organizations API reference, `ParentId` pattern).
+pub fn is_organizational_unit_id(text: &str) -> bool {
+    text.strip_prefix("ou-")
+        .and_then(|rest| rest.split_once('-'))
+        .is_some_and(|(root, unit)| {
+            lower_alphanumeric(root, 4..=32) && lower_alphanumeric(unit, 8..=32)
+        })
+}
+
 /// `arn:aws:sso:::permissionSet/ssoins-<hex>/ps-<hex>` (other partitions: `aws-us-gov`, `aws-cn`).
 pub fn is_permission_set_arn(text: &str) -> bool {
     let Some(rest) = text.strip_prefix("arn:") else {

@@ -25,6 +25,7 @@ use crate::resources::group_assignment::GroupAssignmentResource;
 use crate::resources::permission_set::PermissionSetResource;
 use crate::resources::saml_trust::SamlTrustResource;
 use crate::resources::scim_provisioning::ScimProvisioningResource;
+use crate::resources::user_assignment::UserAssignmentResource;
 use config::Configured;
 
 /// Environment lookup used to resolve settings; the process environment outside tests.
@@ -102,6 +103,7 @@ impl Provider for IdbridgeProvider {
             Arc::new(EntraApplicationResource),
             Arc::new(SamlTrustResource),
             Arc::new(GroupAssignmentResource),
+            Arc::new(UserAssignmentResource),
             Arc::new(PermissionSetResource),
             Arc::new(ScimProvisioningResource),
             Arc::new(AccessControlAttributesResource),

@@ -7,3 +7,4 @@ pub mod group_assignment;
 pub mod permission_set;
 pub mod saml_trust;
 pub mod scim_provisioning;
+pub mod user_assignment;

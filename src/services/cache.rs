@@ -14,6 +14,7 @@ use crate::framework::{AttributePath, Diagnostics};
 
 use super::instances::find_instance;
 use super::members::MemberCaches;
+use super::organizations::OrganizationCache;
 use super::provisioning::OnDemandPacers;
 
 /// Answers computed once per key: resources plan and apply in parallel, and the first to ask does the lookup
@@ -57,6 +58,8 @@ pub struct ServiceCaches {
     /// Permission set ARNs proven to exist at plan time: fifty resources sharing one cost one call.
     pub(crate) existing_permission_sets: SingleFlight<String, ()>,
     pub(crate) on_demand: OnDemandPacers,
+    /// The AWS organization as read during this run: OU, root and tag targets of every resource share it.
+    pub(crate) organization: OrganizationCache,
     /// Entra group members and identity store user ids, read once per run.
     pub(crate) members: MemberCaches,
 }

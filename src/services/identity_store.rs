@@ -1,16 +1,20 @@
-//! Which identity store group SCIM provisioned from an Entra group, by the rule the resource chose
-//! (`identity_store_match`): the same display name, or that and the Entra object id among its external ids.
+//! Which identity store group or user SCIM provisioned from an Entra group or user, by the rule the resource
+//! chose (`identity_store_match`): the same unique name (a group's displayName, a user's userName), or that and
+//! the Entra object id among its external ids.
 
-use crate::clients::aws::{Deadline, Group, GroupMatcher, IdentityCenter};
+use crate::clients::aws::{
+    Deadline, ExternalId, Group, GroupMatcher, IdentityCenter, PrincipalType, User, UserMatcher,
+};
 use crate::clients::graph::GraphClient;
 use crate::framework::{AttributePath, Diagnostic, Diagnostics};
 use crate::helpers::{aws_error, graph_error};
 
 use super::principal::EntraPrincipal;
 
-/// How the provisioned group is found in the identity store.
+/// How the provisioned group or user is found in the identity store.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum IdentityStoreMatch {
+    /// By its unique name: a group's displayName, a user's userName.
     #[default]
     DisplayName,
     ExternalId,
@@ -49,14 +53,66 @@ pub async fn group_matcher(
     Ok(GroupMatcher::DisplayName(found.display_name))
 }
 
-/// Whether the identity store group came from this Entra group: in AWS only SCIM sets external ids, and Entra's
-/// gallery app sends the object id as `externalId`. The issuer is AWS's own per-tenant value (undocumented), so
-/// only the id is compared; object ids are GUIDs, hence case-insensitively.
-pub fn provisioned_from(group: &Group, entra_group_id: &str) -> bool {
-    group
-        .external_ids
+/// Both modes look the user up by the userName SCIM gave it (Entra's gallery app maps the
+/// userPrincipalName to it); `external_id` then checks the match.
+pub async fn user_matcher(
+    graph: &GraphClient,
+    user: &EntraPrincipal,
+) -> Result<UserMatcher, Diagnostics> {
+    let found = graph
+        .get_user(&user.object_id)
+        .await
+        .map_err(|e| graph_error("read the Entra ID user", &e).at(user.path()))?;
+    let name = found.user_principal_name.ok_or_else(|| {
+        Diagnostics::from(
+            Diagnostic::error(
+                "Entra ID user without a userPrincipalName",
+                format!(
+                    "User {} has no userPrincipalName, which provisioning maps to the AWS userName.",
+                    user.object_id
+                ),
+            )
+            .at(user.path()),
+        )
+    })?;
+    Ok(UserMatcher::UserName(name))
+}
+
+/// Whether an identity store object came from this Entra object: in AWS only SCIM sets external ids, and
+/// Entra's gallery app sends the object id as `externalId`. The issuer is AWS's own per-tenant value
+/// (undocumented), so only the id is compared; object ids are GUIDs, hence case-insensitively.
+fn carries_object_id(external_ids: &[ExternalId], object_id: &str) -> bool {
+    external_ids
         .iter()
-        .any(|e| e.id.eq_ignore_ascii_case(entra_group_id))
+        .any(|e| e.id.eq_ignore_ascii_case(object_id))
+}
+
+pub fn provisioned_from(group: &Group, entra_group_id: &str) -> bool {
+    carries_object_id(&group.external_ids, entra_group_id)
+}
+
+/// The user id the wait found, unless `external_id` mode refuses the user.
+pub fn accept_found_user(
+    user: User,
+    entra_user_id: &str,
+    mode: IdentityStoreMatch,
+) -> Result<String, Diagnostics> {
+    if mode == IdentityStoreMatch::ExternalId
+        && !carries_object_id(&user.external_ids, entra_user_id)
+    {
+        return Err(Diagnostic::error(
+            "Identity store user does not come from this Entra ID user",
+            format!(
+                "User {} in identity store {} has the user's userName but its external ids do not contain the \
+                 Entra object id {entra_user_id}. Use `identity_store_match = \"user_name\"` or remove the \
+                 other user.",
+                user.user_id, user.identity_store_id
+            ),
+        )
+        .at(AttributePath::new("identity_store_match"))
+        .into());
+    }
+    Ok(user.user_id)
 }
 
 /// The group id the wait found, unless `external_id` mode refuses the group.
@@ -136,6 +192,98 @@ pub async fn find_provisioned_group(
         .await
         .map_err(lookup_failed)?;
     Ok(provisioned_from(&found, &group.object_id).then_some(group_id))
+}
+
+/// The identity store user provisioned from the Entra user, as [`find_provisioned_group`] does for groups.
+pub async fn find_provisioned_user(
+    graph: &GraphClient,
+    identity_center: &IdentityCenter,
+    identity_store_id: &str,
+    user: &EntraPrincipal,
+    mode: IdentityStoreMatch,
+    deadline: Deadline,
+) -> Result<Option<String>, Diagnostics> {
+    let matcher = user_matcher(graph, user).await?;
+    let lookup_failed = |e| aws_error("Cannot look up the user in the identity store", &e);
+    let Some(user_id) = identity_center
+        .get_user_id(identity_store_id, &matcher, deadline)
+        .await
+        .map_err(lookup_failed)?
+    else {
+        return Ok(None);
+    };
+    if mode != IdentityStoreMatch::ExternalId {
+        return Ok(Some(user_id));
+    }
+    let found = identity_center
+        .describe_user(identity_store_id, &user_id, deadline)
+        .await
+        .map_err(lookup_failed)?;
+    Ok(carries_object_id(&found.external_ids, &user.object_id).then_some(user_id))
+}
+
+/// The identity store object provisioned from `principal`, group or user.
+pub async fn find_provisioned(
+    graph: &GraphClient,
+    identity_center: &IdentityCenter,
+    identity_store_id: &str,
+    principal: &EntraPrincipal,
+    mode: IdentityStoreMatch,
+    deadline: Deadline,
+) -> Result<Option<String>, Diagnostics> {
+    match principal.kind {
+        PrincipalType::Group => {
+            find_provisioned_group(
+                graph,
+                identity_center,
+                identity_store_id,
+                principal,
+                mode,
+                deadline,
+            )
+            .await
+        }
+        PrincipalType::User => {
+            find_provisioned_user(
+                graph,
+                identity_center,
+                identity_store_id,
+                principal,
+                mode,
+                deadline,
+            )
+            .await
+        }
+    }
+}
+
+/// [`check_group_for_new_match_mode`] for either kind of principal.
+pub async fn check_for_new_match_mode(
+    identity_center: &IdentityCenter,
+    identity_store_id: &str,
+    store_id: &str,
+    principal: &EntraPrincipal,
+    deadline: Deadline,
+) -> Result<(), Diagnostics> {
+    match principal.kind {
+        PrincipalType::Group => {
+            check_group_for_new_match_mode(
+                identity_center,
+                identity_store_id,
+                store_id,
+                &principal.object_id,
+                deadline,
+            )
+            .await
+        }
+        PrincipalType::User => {
+            let user = identity_center
+                .describe_user(identity_store_id, store_id, deadline)
+                .await
+                .map_err(|e| aws_error("Cannot read the user in the identity store", &e))?;
+            accept_found_user(user, &principal.object_id, IdentityStoreMatch::ExternalId).map(drop)
+        }
+    }
 }
 
 /// The group id in state, checked at refresh: still the group SCIM provisioned from the Entra group when it

@@ -15,8 +15,11 @@ use crate::clients::graph::{GraphClient, GraphError};
 use crate::framework::{AttributePath, Context, Diagnostic, Diagnostics};
 use crate::helpers::{aws_error, graph_error};
 
+use super::IdbridgeClients;
 use super::app_roles::{AppLookup, find_enterprise_app};
 use super::cache::SingleFlight;
+use super::principal::EntraPrincipal;
+use super::provisioning::{ON_DEMAND_MEMBERS_LIMIT, Provisioning};
 
 /// What the identity store accepts as `UserName` (identitystore 2020-06-15 model: 1 to 128 letters, marks,
 /// symbols, numbers and punctuation; `Administrator` and `AWSAdministrators` are reserved).
@@ -502,6 +505,95 @@ pub fn warnings(
         );
     }
     diags
+}
+
+/// The group's members sorted for provisioning, read once per run.
+pub async fn member_review(
+    clients: &IdbridgeClients,
+    graph: &GraphClient,
+    group: &EntraPrincipal,
+) -> Result<MemberReview, Diagnostics> {
+    clients
+        .caches()
+        .members
+        .group_members(graph, &group.object_id)
+        .await
+        .map(|members| review(&members))
+        .map_err(|e| {
+            graph_error("read the Entra ID group's members", &e)
+                .at(group.path())
+                .into()
+        })
+}
+
+/// The first members to link to the group's own on-demand request.
+pub fn first_linked(review: &MemberReview) -> Vec<String> {
+    review
+        .eligible
+        .iter()
+        .take(ON_DEMAND_MEMBERS_LIMIT)
+        .map(|user| user.id.clone())
+        .collect()
+}
+
+/// The eligible members not in `linked` (those the group's own request already carried).
+pub fn not_linked(review: &MemberReview, linked: &[String]) -> Vec<String> {
+    review
+        .eligible
+        .iter()
+        .filter(|user| !linked.contains(&user.id))
+        .map(|user| user.id.clone())
+        .collect()
+}
+
+/// Update: the object ids of the eligible members the identity store group lacks.
+pub async fn missing_member_ids(
+    ctx: &Context,
+    provisioning: &Provisioning<'_>,
+    group_id: &str,
+    review: &MemberReview,
+) -> Result<Vec<String>, Diagnostics> {
+    let status = provisioning
+        .caches
+        .members
+        .status(
+            provisioning.identity_center,
+            &provisioning.instance.identity_store_id,
+            group_id,
+            &review.eligible,
+            Deadline::after(ctx.remaining()),
+        )
+        .await?;
+    Ok(review
+        .eligible
+        .iter()
+        .filter(|user| status.missing.contains(user_principal_name(user)))
+        .map(|user| user.id.clone())
+        .collect())
+}
+
+/// Read: how far the identity store group is from the Entra group's eligible members.
+pub async fn refresh_members(
+    clients: &IdbridgeClients,
+    graph: &GraphClient,
+    identity_center: &IdentityCenter,
+    identity_store_id: &str,
+    group: &EntraPrincipal,
+    group_id: &str,
+    deadline: Deadline,
+) -> Result<MemberStatus, Diagnostics> {
+    let review = member_review(clients, graph, group).await?;
+    clients
+        .caches()
+        .members
+        .status(
+            identity_center,
+            identity_store_id,
+            group_id,
+            &review.eligible,
+            deadline,
+        )
+        .await
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! The Entra ID object an assignment resource gives AWS access to: a group today, a user next. Everything the
+//! The Entra ID object an assignment resource gives AWS access to: a group or a user. Everything the
 //! services do for it (app role assignment, provisioning on demand, account assignments) depends only on this.
 
 use crate::clients::aws::PrincipalType;
@@ -18,6 +18,14 @@ impl EntraPrincipal {
     pub fn group(object_id: impl Into<String>, attribute: &'static str) -> Self {
         Self {
             kind: PrincipalType::Group,
+            object_id: object_id.into(),
+            attribute,
+        }
+    }
+
+    pub fn user(object_id: impl Into<String>, attribute: &'static str) -> Self {
+        Self {
+            kind: PrincipalType::User,
             object_id: object_id.into(),
             attribute,
         }

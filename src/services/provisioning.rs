@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::clients::aws::{Error as AwsClientError, IdentityCenter, Instance};
+use crate::clients::aws::{Error as AwsClientError, IdentityCenter, Instance, PrincipalType};
 use crate::clients::graph::GraphClient;
 use crate::clients::graph::models::User;
 use crate::clients::graph::models::{
@@ -20,7 +20,9 @@ use crate::helpers::{aws_error, graph_error};
 
 use super::app_roles::EnterpriseApp;
 use super::cache::ServiceCaches;
-use super::identity_store::{IdentityStoreMatch, accept_found_group, group_matcher};
+use super::identity_store::{
+    IdentityStoreMatch, accept_found_group, accept_found_user, group_matcher, user_matcher,
+};
 use super::members::MemberStatus;
 use super::principal::EntraPrincipal;
 
@@ -214,12 +216,13 @@ impl Provisioning<'_> {
         self.on_demand().request(on_demand, principal, linked).await
     }
 
-    /// Provisions the group on demand (with the members `linked`) when `on_demand` is given, then waits for
-    /// it in the identity store until the operation's time is nearly up. Returns the identity store group id.
-    pub async fn group_and_wait(
+    /// Provisions the group or user on demand (a group with the members `linked`) when `on_demand` is given,
+    /// then waits for it in the identity store until the operation's time is nearly up. Returns its identity
+    /// store id.
+    pub async fn principal_and_wait(
         &self,
         ctx: &Context,
-        group: &EntraPrincipal,
+        principal: &EntraPrincipal,
         mode: IdentityStoreMatch,
         job: Option<&SynchronizationJob>,
         on_demand: Option<&OnDemandJob>,
@@ -227,27 +230,45 @@ impl Provisioning<'_> {
     ) -> Result<String, Diagnostics> {
         let (graph, app) = (self.graph, self.app);
         match on_demand {
-            Some(on_demand) => self.request(on_demand, group, linked).await?,
+            Some(on_demand) => self.request(on_demand, principal, linked).await?,
             None if job.is_none() => tracing::warn!(
                 "the enterprise application has no provisioning job; waiting for the {} to be provisioned otherwise",
-                group.noun()
+                principal.noun()
             ),
             None => {}
         }
-        let matcher = group_matcher(graph, group).await?;
         let wait = ctx.remaining().saturating_sub(Duration::from_secs(1));
-        match self
-            .identity_center
-            .wait_for_group(&self.instance.identity_store_id, &matcher, wait)
-            .await
-        {
-            Ok(found) => accept_found_group(found, &group.object_id, mode),
-            Err(error @ AwsClientError::GroupNotFound { .. }) => {
-                Err(never_arrived(graph, app, job, group, &error).await)
+        let store = &self.instance.identity_store_id;
+        let found = match principal.kind {
+            PrincipalType::Group => {
+                let matcher = group_matcher(graph, principal).await?;
+                self.identity_center
+                    .wait_for_group(store, &matcher, wait)
+                    .await
+                    .map(|group| accept_found_group(group, &principal.object_id, mode))
             }
-            Err(error) => {
-                Err(aws_error("Cannot look up the group in the identity store", &error).into())
+            PrincipalType::User => {
+                let matcher = user_matcher(graph, principal).await?;
+                self.identity_center
+                    .wait_for_user(store, &matcher, wait)
+                    .await
+                    .map(|user| accept_found_user(user, &principal.object_id, mode))
             }
+        };
+        match found {
+            Ok(accepted) => accepted,
+            Err(
+                error
+                @ (AwsClientError::GroupNotFound { .. } | AwsClientError::UserNotFound { .. }),
+            ) => Err(never_arrived(graph, app, job, principal, &error).await),
+            Err(error) => Err(aws_error(
+                &format!(
+                    "Cannot look up the {} in the identity store",
+                    principal.noun()
+                ),
+                &error,
+            )
+            .into()),
         }
     }
 }

@@ -1,4 +1,4 @@
-//! The botocore service models of sso-admin and identitystore, loaded at start-up from the botocore that the
+//! The botocore service models of sso-admin, identitystore and organizations, loaded at start-up from the botocore that the
 //! pinned moto ships (nothing of them is copied into this repository), and what they drive: request
 //! validation (required members, lengths, patterns, ranges, enums, unions, nested shapes), the paginators of
 //! the List operations the proxy answers itself, and the required output members moto leaves out.
@@ -24,7 +24,7 @@ import botocore, botocore.loaders
 from moto.iam.aws_managed_policies import aws_managed_policies_data
 loader = botocore.loaders.Loader()
 services = {}
-for name in ("sso-admin", "identitystore"):
+for name in ("sso-admin", "identitystore", "organizations"):
     services[name] = {
         "service": loader.load_service_model(name, "service-2"),
         "paginators": loader.load_service_model(name, "paginators-1")["pagination"],
@@ -65,6 +65,7 @@ pub struct Models {
     pub botocore_version: String,
     pub sso_admin: ServiceModel,
     pub identitystore: ServiceModel,
+    pub organizations: ServiceModel,
     /// AWS managed policy name → its IAM path (`/`, `/job-function/`, `/service-role/`, …).
     pub aws_managed_policy_paths: HashMap<String, String>,
 }
@@ -108,6 +109,7 @@ impl Models {
         Ok(Models {
             sso_admin: service("sso-admin")?,
             identitystore: service("identitystore")?,
+            organizations: service("organizations")?,
             botocore_version: loaded.botocore_version,
             aws_managed_policy_paths: loaded.aws_managed_policy_paths,
         })

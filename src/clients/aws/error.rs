@@ -239,6 +239,18 @@ pub enum Error {
         lookups: u32,
     },
 
+    #[error(
+        "user {matcher} not found in identity store {identity_store_id} after {waited:?} ({lookups} lookups); \
+         if it is provisioned by SCIM from Entra ID, check that the user is assigned to the provisioning app \
+         and that a provisioning cycle (or provision-on-demand) has run"
+    )]
+    UserNotFound {
+        identity_store_id: String,
+        matcher: String,
+        waited: Duration,
+        lookups: u32,
+    },
+
     #[error("{operation} returned a response without {missing}")]
     MalformedResponse {
         operation: &'static str,

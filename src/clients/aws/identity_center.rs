@@ -20,6 +20,7 @@ use super::assignments::{
 };
 use super::error::{AwsError, Error, ErrorKind};
 use super::limits::ServiceLimits;
+use super::organizations::Organizations;
 use super::retry::{
     self, Conflicts, Deadline, PollPolicy, RetryPolicy, collect_pages, wait_until_terminal,
 };
@@ -43,6 +44,7 @@ pub struct IdentityCenter {
     pub(crate) poll: PollPolicy,
     cache: Arc<AssignmentCache>,
     engines: Mutex<HashMap<String, Arc<AssignmentEngine<SdkAssignmentApi>>>>,
+    organizations: Organizations,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -118,6 +120,7 @@ impl IdentityCenter {
         Self {
             sso: aws_sdk_ssoadmin::Client::from_conf(sso),
             store: aws_sdk_identitystore::Client::from_conf(store),
+            organizations: Organizations::new(config, limits.clone(), retry.clone()),
             limits,
             retry,
             poll: PollPolicy::default(),
@@ -129,6 +132,11 @@ impl IdentityCenter {
     pub fn with_poll_policy(mut self, poll: PollPolicy) -> Self {
         self.poll = poll;
         self
+    }
+
+    /// The Organizations client of the same credentials, paced by the same limiter.
+    pub fn organizations(&self) -> &Organizations {
+        &self.organizations
     }
 
     pub fn limits(&self) -> &Arc<ServiceLimits> {

@@ -1,5 +1,5 @@
-//! Identity store lookups: finding groups that SCIM provisioning from Entra ID creates, and waiting for
-//! them to appear so a permission set can be assigned in the same apply.
+//! Identity store lookups: finding the groups and users that SCIM provisioning from Entra ID creates, and
+//! waiting for them to appear so a permission set can be assigned in the same apply.
 
 use std::fmt;
 use std::time::Duration;
@@ -30,6 +30,33 @@ impl fmt::Display for GroupMatcher {
     }
 }
 
+/// How to find a user: by its unique userName (Entra's gallery app maps the userPrincipalName to it) or by
+/// the identifier its external IdP gave it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UserMatcher {
+    UserName(String),
+    ExternalId { issuer: String, id: String },
+}
+
+impl fmt::Display for UserMatcher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            UserMatcher::UserName(name) => write!(f, "with userName {name:?}"),
+            UserMatcher::ExternalId { issuer, id } => {
+                write!(f, "with external id {id:?} from issuer {issuer:?}")
+            }
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct User {
+    pub identity_store_id: String,
+    pub user_id: String,
+    pub user_name: Option<String>,
+    pub external_ids: Vec<ExternalId>,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExternalId {
     pub issuer: String,
@@ -46,7 +73,7 @@ pub struct Group {
 }
 
 /// An identifier by a unique attribute: a group's `displayName`, a user's `userName`.
-pub(super) fn unique_attribute(path: &str, value: &str) -> Result<ids::AlternateIdentifier, Error> {
+fn unique_attribute(path: &str, value: &str) -> Result<ids::AlternateIdentifier, Error> {
     Ok(ids::AlternateIdentifier::UniqueAttribute(
         ids::UniqueAttribute::builder()
             .attribute_path(path)
@@ -71,13 +98,7 @@ impl IdentityCenter {
     ) -> Result<Option<String>, Error> {
         let identifier = match matcher {
             GroupMatcher::DisplayName(name) => unique_attribute("displayName", name)?,
-            GroupMatcher::ExternalId { issuer, id } => ids::AlternateIdentifier::ExternalId(
-                ids::ExternalId::builder()
-                    .issuer(issuer)
-                    .id(id)
-                    .build()
-                    .map_err(|e| Error::InvalidArgument(e.to_string()))?,
-            ),
+            GroupMatcher::ExternalId { issuer, id } => external_id(issuer, id)?,
         };
         let result = self
             .call("GetGroupId", Conflicts::Fail, deadline, || {
@@ -134,40 +155,174 @@ impl IdentityCenter {
         matcher: &GroupMatcher,
         timeout: Duration,
     ) -> Result<Group, Error> {
-        let start = Instant::now();
         let deadline = Deadline::after(timeout);
-        let mut lookups = 0;
-        let mut wait = GROUP_POLL_FIRST;
-        loop {
-            lookups += 1;
-            if let Some(group_id) = self
-                .get_group_id(identity_store_id, matcher, deadline)
-                .await?
-            {
-                if lookups > 1 {
-                    tracing::info!(identity_store_id, %matcher, waited = ?start.elapsed(), "group appeared in the identity store");
-                }
-                return self
-                    .describe_group(identity_store_id, &group_id, deadline)
-                    .await;
+        let found = wait_until_found(
+            "group",
+            identity_store_id,
+            &matcher.to_string(),
+            deadline,
+            || self.get_group_id(identity_store_id, matcher, deadline),
+        )
+        .await;
+        match found {
+            Ok(group_id) => {
+                self.describe_group(identity_store_id, &group_id, deadline)
+                    .await
             }
-            if Instant::now() + wait >= deadline.instant() {
-                return Err(Error::GroupNotFound {
-                    identity_store_id: identity_store_id.to_owned(),
-                    matcher: matcher.to_string(),
-                    waited: start.elapsed(),
-                    lookups,
-                });
-            }
-            tracing::info!(
-                identity_store_id,
-                %matcher,
-                waited = ?start.elapsed(),
-                remaining = ?deadline.remaining(),
-                "group not in the identity store yet; waiting for SCIM provisioning"
-            );
-            tokio::time::sleep(wait).await;
-            wait = (wait * 2).min(GROUP_POLL_MAX);
+            Err(Waited::Failed(error)) => Err(error),
+            Err(Waited::Out { waited, lookups }) => Err(Error::GroupNotFound {
+                identity_store_id: identity_store_id.to_owned(),
+                matcher: matcher.to_string(),
+                waited,
+                lookups,
+            }),
         }
+    }
+
+    /// The user id, or `None` when no user matches.
+    pub async fn get_user_id(
+        &self,
+        identity_store_id: &str,
+        matcher: &UserMatcher,
+        deadline: Deadline,
+    ) -> Result<Option<String>, Error> {
+        let identifier = match matcher {
+            UserMatcher::UserName(name) => unique_attribute("userName", name)?,
+            UserMatcher::ExternalId { issuer, id } => external_id(issuer, id)?,
+        };
+        let result = self
+            .call("GetUserId", Conflicts::Fail, deadline, || {
+                self.store
+                    .get_user_id()
+                    .identity_store_id(identity_store_id)
+                    .alternate_identifier(identifier.clone())
+                    .send()
+            })
+            .await;
+        match result {
+            Ok(out) => Ok(Some(out.user_id().to_owned())),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub async fn describe_user(
+        &self,
+        identity_store_id: &str,
+        user_id: &str,
+        deadline: Deadline,
+    ) -> Result<User, Error> {
+        let out = self
+            .call("DescribeUser", Conflicts::Fail, deadline, || {
+                self.store
+                    .describe_user()
+                    .identity_store_id(identity_store_id)
+                    .user_id(user_id)
+                    .send()
+            })
+            .await?;
+        Ok(User {
+            identity_store_id: out.identity_store_id().to_owned(),
+            user_id: out.user_id().to_owned(),
+            user_name: out.user_name().map(str::to_owned),
+            external_ids: out
+                .external_ids()
+                .iter()
+                .map(|e| ExternalId {
+                    issuer: e.issuer().to_owned(),
+                    id: e.id().to_owned(),
+                })
+                .collect(),
+        })
+    }
+
+    /// Polls until the user exists, as [`IdentityCenter::wait_for_group`] does for groups; fails with
+    /// [`Error::UserNotFound`] after `timeout`.
+    pub async fn wait_for_user(
+        &self,
+        identity_store_id: &str,
+        matcher: &UserMatcher,
+        timeout: Duration,
+    ) -> Result<User, Error> {
+        let deadline = Deadline::after(timeout);
+        let found = wait_until_found(
+            "user",
+            identity_store_id,
+            &matcher.to_string(),
+            deadline,
+            || self.get_user_id(identity_store_id, matcher, deadline),
+        )
+        .await;
+        match found {
+            Ok(user_id) => {
+                self.describe_user(identity_store_id, &user_id, deadline)
+                    .await
+            }
+            Err(Waited::Failed(error)) => Err(error),
+            Err(Waited::Out { waited, lookups }) => Err(Error::UserNotFound {
+                identity_store_id: identity_store_id.to_owned(),
+                matcher: matcher.to_string(),
+                waited,
+                lookups,
+            }),
+        }
+    }
+}
+
+fn external_id(issuer: &str, id: &str) -> Result<ids::AlternateIdentifier, Error> {
+    Ok(ids::AlternateIdentifier::ExternalId(
+        ids::ExternalId::builder()
+            .issuer(issuer)
+            .id(id)
+            .build()
+            .map_err(|e| Error::InvalidArgument(e.to_string()))?,
+    ))
+}
+
+/// Why [`wait_until_found`] gave up.
+enum Waited {
+    Failed(Error),
+    Out { waited: Duration, lookups: u32 },
+}
+
+/// Looks up until `lookup` finds an id, with growing pauses, until the next pause would pass `deadline`.
+async fn wait_until_found<F, Fut>(
+    noun: &str,
+    identity_store_id: &str,
+    matcher: &str,
+    deadline: Deadline,
+    mut lookup: F,
+) -> Result<String, Waited>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Option<String>, Error>>,
+{
+    let start = Instant::now();
+    let mut lookups = 0;
+    let mut wait = GROUP_POLL_FIRST;
+    loop {
+        lookups += 1;
+        if let Some(id) = lookup().await.map_err(Waited::Failed)? {
+            if lookups > 1 {
+                tracing::info!(identity_store_id, matcher, noun, waited = ?start.elapsed(), "appeared in the identity store");
+            }
+            return Ok(id);
+        }
+        if Instant::now() + wait >= deadline.instant() {
+            return Err(Waited::Out {
+                waited: start.elapsed(),
+                lookups,
+            });
+        }
+        tracing::info!(
+            identity_store_id,
+            matcher,
+            noun,
+            waited = ?start.elapsed(),
+            remaining = ?deadline.remaining(),
+            "not in the identity store yet; waiting for SCIM provisioning"
+        );
+        tokio::time::sleep(wait).await;
+        wait = (wait * 2).min(GROUP_POLL_MAX);
     }
 }

@@ -3,7 +3,7 @@
 
 use super::error::Error;
 use super::identity_center::{IdentityCenter, PAGE_SIZE, next_token};
-use super::identitystore::unique_attribute;
+use super::identitystore::UserMatcher;
 use super::retry::{Conflicts, Deadline, collect_pages};
 use aws_sdk_identitystore::types as ids;
 
@@ -16,21 +16,12 @@ impl IdentityCenter {
         user_name: &str,
         deadline: Deadline,
     ) -> Result<Option<String>, Error> {
-        let identifier = unique_attribute("userName", user_name)?;
-        let result = self
-            .call("GetUserId", Conflicts::Fail, deadline, || {
-                self.store
-                    .get_user_id()
-                    .identity_store_id(identity_store_id)
-                    .alternate_identifier(identifier.clone())
-                    .send()
-            })
-            .await;
-        match result {
-            Ok(out) => Ok(Some(out.user_id().to_owned())),
-            Err(e) if e.is_not_found() => Ok(None),
-            Err(e) => Err(e),
-        }
+        self.get_user_id(
+            identity_store_id,
+            &UserMatcher::UserName(user_name.to_owned()),
+            deadline,
+        )
+        .await
     }
 
     /// Ids of the groups the user is a direct member of (`ListGroupMembershipsForMember`, every page).

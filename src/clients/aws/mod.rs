@@ -13,6 +13,7 @@ mod identity_center;
 mod identitystore;
 mod identitystore_users;
 mod limits;
+mod organizations;
 pub mod retry;
 mod settings;
 mod status_poller;
@@ -31,11 +32,12 @@ pub use identity_center::{
     Instance, ManagedPolicy, NewPermissionSet, PermissionSet, PermissionSetUpdate,
     PermissionsBoundary,
 };
-pub use identitystore::{ExternalId, Group, GroupMatcher};
+pub use identitystore::{ExternalId, Group, GroupMatcher, User, UserMatcher};
 pub use limits::{
     AssignmentSlot, Counters, CountersSnapshot, IDENTITY_CENTER_TPS,
     MAX_OUTSTANDING_ASSIGNMENT_OPERATIONS, RateLimiter, ServiceLimits,
 };
+pub use organizations::{OrganizationAccount, Organizations};
 pub use retry::{Conflicts, Deadline, PollPolicy, RetryPolicy};
 pub use settings::{AssumeRoleSettings, AwsSettings, LazyIdentityCenter};
 pub use status_poller::{ListedStatus, OperationKind};

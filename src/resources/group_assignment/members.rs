@@ -4,17 +4,11 @@
 
 use std::collections::BTreeSet;
 
-use crate::clients::aws::{Deadline, IdentityCenter};
-use crate::clients::graph::GraphClient;
 use crate::framework::model::Attr;
 use crate::framework::{AttributePath, Context, Diagnostic, Diagnostics};
 use crate::helpers::graph_error;
 use crate::services::IdbridgeClients;
-use crate::services::members::{
-    MemberReview, MemberStatus, mapping_warning, review, user_principal_name, warnings,
-};
-use crate::services::principal::EntraPrincipal;
-use crate::services::provisioning::{ON_DEMAND_MEMBERS_LIMIT, Provisioning};
+use crate::services::members::{MemberStatus, mapping_warning, review, warnings};
 
 use super::model::GroupAssignmentModel;
 
@@ -68,7 +62,7 @@ impl GroupAssignmentModel {
         }
     }
 
-    pub(super) fn record_members(&mut self, status: Option<&MemberStatus>) {
+    pub fn record_members(&mut self, status: Option<&MemberStatus>) {
         match status {
             Some(status) => {
                 self.provisioned_member_count = Attr::Known(status.member_count as i64);
@@ -141,95 +135,6 @@ pub(super) async fn preflight(
             Ok(())
         }
     }
-}
-
-/// The group's members sorted for provisioning, read once per run.
-pub(super) async fn member_review(
-    clients: &IdbridgeClients,
-    graph: &GraphClient,
-    group: &EntraPrincipal,
-) -> Result<MemberReview, Diagnostics> {
-    clients
-        .caches()
-        .members
-        .group_members(graph, &group.object_id)
-        .await
-        .map(|members| review(&members))
-        .map_err(|e| {
-            graph_error("read the Entra ID group's members", &e)
-                .at(group.path())
-                .into()
-        })
-}
-
-/// The first members to link to the group's own on-demand request.
-pub(super) fn first_linked(review: &MemberReview) -> Vec<String> {
-    review
-        .eligible
-        .iter()
-        .take(ON_DEMAND_MEMBERS_LIMIT)
-        .map(|user| user.id.clone())
-        .collect()
-}
-
-/// The eligible members not in `linked` (those the group's own request already carried).
-pub(super) fn not_linked(review: &MemberReview, linked: &[String]) -> Vec<String> {
-    review
-        .eligible
-        .iter()
-        .filter(|user| !linked.contains(&user.id))
-        .map(|user| user.id.clone())
-        .collect()
-}
-
-/// Update: the object ids of the eligible members the identity store group lacks.
-pub(super) async fn missing_member_ids(
-    ctx: &Context,
-    provisioning: &Provisioning<'_>,
-    group_id: &str,
-    review: &MemberReview,
-) -> Result<Vec<String>, Diagnostics> {
-    let status = provisioning
-        .caches
-        .members
-        .status(
-            provisioning.identity_center,
-            &provisioning.instance.identity_store_id,
-            group_id,
-            &review.eligible,
-            Deadline::after(ctx.remaining()),
-        )
-        .await?;
-    Ok(review
-        .eligible
-        .iter()
-        .filter(|user| status.missing.contains(user_principal_name(user)))
-        .map(|user| user.id.clone())
-        .collect())
-}
-
-/// Read: how far the identity store group is from the Entra group's eligible members.
-pub(super) async fn refresh(
-    clients: &IdbridgeClients,
-    graph: &GraphClient,
-    identity_center: &IdentityCenter,
-    identity_store_id: &str,
-    group: &EntraPrincipal,
-    group_id: &str,
-    deadline: Deadline,
-) -> Result<MemberStatus, Diagnostics> {
-    let review = member_review(clients, graph, group).await?;
-    clients
-        .caches()
-        .members
-        .status(
-            identity_center,
-            identity_store_id,
-            group_id,
-            &review.eligible,
-            deadline,
-        )
-        .await
 }
 
 #[cfg(test)]

@@ -10,26 +10,21 @@
 //! Reads are served from the engine's batched cache: one ListAccountAssignments per (account, permission
 //! set) per refresh, shared by all resources, so drift detection costs one call per pair, not per resource.
 
-mod apply;
+mod access;
 mod identity;
 mod list;
 mod members;
 mod model;
-mod read;
 mod schema;
 mod validate;
 
-use crate::services::clients::{Cloud, check_credentials_at_plan};
-use crate::services::principal::verify_principal_exists;
 use std::time::Duration;
 
-use crate::clients::aws::Deadline;
-use crate::framework::schema::timeout_from;
 use crate::framework::{
     ApplyError, Context, CreateRequest, Diagnostic, Diagnostics, Model, Operation, PlanChange,
     Resource, Schema, UpdateRequest, Value, async_trait,
 };
-use crate::services::permission_sets::verify_permission_sets_exist;
+use crate::services::principal_access;
 
 use model::GroupAssignmentModel;
 
@@ -62,54 +57,30 @@ impl Resource for GroupAssignmentResource {
     }
 
     async fn modify_plan(&self, ctx: &Context, plan: &mut PlanChange) -> Result<(), Diagnostics> {
+        principal_access::modify_plan::<GroupAssignmentModel>(ctx, plan).await?;
         if plan.is_destroy() {
             return Ok(());
         }
-        check_credentials_at_plan(ctx, &[Cloud::Entra, Cloud::Aws]).await?;
-        let config = GroupAssignmentModel::decode(&plan.config)?;
-        let prior = decode_prior(&plan.prior)?;
-        let added = validate::added_permission_set_arns(&config, prior.as_ref());
-        validate::check_instance_matches(&config, &added)?;
-        verify_permission_sets_exist(ctx, &added, "permission_set_arns").await?;
-        if let Some(group) = config.group()
-            && prior
-                .as_ref()
-                .and_then(|prior| prior.entra_group_id.as_str())
-                != config.entra_group_id.as_str()
-        {
-            verify_principal_exists(ctx, &group).await?;
-        }
-        members::preflight(ctx, &config).await?;
-        let mut planned = GroupAssignmentModel::decode(&plan.planned)?;
-        planned.complete_plan(&config, prior.as_ref());
-        plan.planned = planned.encode();
-        Ok(())
+        members::preflight(ctx, &GroupAssignmentModel::decode(&plan.config)?).await
     }
 
     async fn create(&self, ctx: &Context, req: CreateRequest) -> Result<Value, ApplyError> {
-        apply::create(ctx, GroupAssignmentModel::decode(&req.planned)?).await
+        principal_access::create(ctx, GroupAssignmentModel::decode(&req.planned)?).await
     }
 
     async fn read(&self, ctx: &Context, state: Value) -> Result<Option<Value>, Diagnostics> {
-        let deadline = Deadline::after(timeout_from(
-            &state,
-            Operation::Read,
-            self.default_timeout(Operation::Read),
-        ));
-        let state = GroupAssignmentModel::decode(&state)?;
-        Ok(read::read(ctx, state, deadline)
-            .await?
-            .map(|refreshed| refreshed.encode()))
+        let timeout = self.default_timeout(Operation::Read);
+        principal_access::read_value::<GroupAssignmentModel>(ctx, state, timeout).await
     }
 
     async fn update(&self, ctx: &Context, req: UpdateRequest) -> Result<Value, ApplyError> {
         let planned = GroupAssignmentModel::decode(&req.planned)?;
         let prior = GroupAssignmentModel::decode(&req.prior)?;
-        apply::update(ctx, planned, prior).await
+        principal_access::update(ctx, planned, prior).await
     }
 
     async fn delete(&self, ctx: &Context, state: Value) -> Result<(), Diagnostics> {
-        read::delete(ctx, GroupAssignmentModel::decode(&state)?).await
+        principal_access::delete(ctx, GroupAssignmentModel::decode(&state)?).await
     }
 
     async fn import_state(&self, _ctx: &Context, id: &str) -> Result<Value, Diagnostics> {
@@ -122,15 +93,6 @@ impl Resource for GroupAssignmentResource {
             ))
         })?;
         Ok(GroupAssignmentModel::imported(id, app, group).encode())
-    }
-}
-
-/// The prior state's model; `None` when the resource is being created.
-fn decode_prior(prior: &Value) -> Result<Option<GroupAssignmentModel>, Diagnostics> {
-    if prior.is_null() {
-        Ok(None)
-    } else {
-        GroupAssignmentModel::decode(prior).map(Some)
     }
 }
 

@@ -1,6 +1,6 @@
 //! The resource's configuration, plan and state as a struct, and what it says about account assignments.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::clients::aws::AssignmentTarget;
 use crate::framework::Value;
@@ -8,6 +8,7 @@ use crate::framework::model::{Attr, Set};
 use crate::services::assignments::{parse_target_key, product, target_key};
 use crate::services::identity_store::IdentityStoreMatch;
 use crate::services::principal::EntraPrincipal;
+use crate::services::principal_access::PrincipalAccessModel;
 
 crate::model! {
     #[derive(Clone, Debug, Default, PartialEq)]
@@ -25,6 +26,11 @@ crate::model! {
         pub identity_store_group_id: Attr<String>,
         pub assignments: Attr<BTreeSet<String>>,
         pub timeouts: Value,
+        // Organization targets (targets.rs).
+        pub organizational_unit_ids: Attr<Set<Attr<String>>>,
+        pub account_tags: Attr<BTreeMap<String, String>>,
+        pub exclude_account_ids: Attr<Set<Attr<String>>>,
+        pub target_account_ids: Attr<BTreeSet<String>>,
         // Members on demand (members.rs).
         pub provision_members: Attr<bool>,
         pub provisioned_member_count: Attr<i64>,
@@ -65,11 +71,11 @@ impl GroupAssignmentModel {
             .unwrap_or_default()
     }
 
-    /// The permission-set × account product, or `None` while either set is unknown (even partly) or null.
+    /// The permission-set × target account product, or `None` while either is unknown (even partly) or null.
     pub fn desired_targets(&self) -> Option<BTreeSet<AssignmentTarget>> {
         let arns = self.permission_set_arns.wholly_known()?;
-        let accounts = self.account_ids.wholly_known()?;
-        Some(product(arns, accounts))
+        let accounts = self.target_accounts()?;
+        Some(product(arns, &accounts))
     }
 
     /// The assignments an earlier apply or read recorded.
@@ -80,14 +86,6 @@ impl GroupAssignmentModel {
             .flatten()
             .filter_map(|key| parse_target_key(key))
             .collect()
-    }
-
-    /// Everything this resource manages: what it recorded plus the product of its permission sets and
-    /// accounts, so that removing one deletes exactly those assignments and never ones made elsewhere.
-    pub fn managed_targets(&self) -> BTreeSet<AssignmentTarget> {
-        let mut managed = self.recorded_targets();
-        managed.extend(self.desired_targets().unwrap_or_default());
-        managed
     }
 
     pub fn record_targets(&mut self, targets: &BTreeSet<AssignmentTarget>) {
@@ -142,6 +140,7 @@ impl GroupAssignmentModel {
         let arns: BTreeSet<&String> = targets.iter().map(|t| &t.permission_set_arn).collect();
         let accounts: BTreeSet<&String> = targets.iter().map(|t| &t.account_id).collect();
         self.permission_set_arns = Attr::from_known(arns.into_iter().cloned());
-        self.account_ids = Attr::from_known(accounts.into_iter().cloned());
+        self.account_ids = Attr::from_known(accounts.iter().map(|a| (*a).clone()));
+        self.target_account_ids = Attr::Known(accounts.into_iter().cloned().collect());
     }
 }

@@ -2,11 +2,27 @@ use super::*;
 use crate::clients::aws::AssignmentTarget;
 use crate::framework::model::{Attr, Set, assert_model_matches_schema};
 use crate::framework::{AttributePath, PlanChange};
+use crate::helpers::assignment_inputs;
 use crate::helpers::{instance_arn_of, is_account_id, is_permission_set_arn};
-use validate::{
-    added_permission_set_arns, check_instance_matches, parse_import_id, validate_account_ids,
-    validate_permission_set_arns,
-};
+use assignment_inputs::{validate_account_ids, validate_permission_set_arns};
+use validate::parse_import_id;
+
+fn added_permission_set_arns(
+    config: &GroupAssignmentModel,
+    prior: Option<&GroupAssignmentModel>,
+) -> Vec<String> {
+    assignment_inputs::added_permission_set_arns(
+        &config.permission_set_arns,
+        prior.map(|p| &p.permission_set_arns),
+    )
+}
+
+fn check_instance_matches(
+    config: &GroupAssignmentModel,
+    arns: &[String],
+) -> Result<(), crate::framework::Diagnostics> {
+    assignment_inputs::check_instance_matches(&config.instance_arn, arns)
+}
 
 const ARN: &str = "arn:aws:sso:::permissionSet/ssoins-7223a1b2c3d4e5f6/ps-0123456789abcdef";
 const APP: &str = "11111111-2222-3333-4444-555555555555";

@@ -1,52 +1,8 @@
-//! Offline checks: the shape of account ids, permission set ARNs and the match mode, the import id, and that
-//! new permission sets belong to the named instance.
-
-use std::collections::BTreeSet;
+//! Offline checks: the match mode and the import id.
 
 use crate::framework::{AttributePath, Diagnostic, Diagnostics, Value};
-use crate::helpers::{instance_arn_of, is_account_id, is_object_id, is_permission_set_arn};
+use crate::helpers::is_object_id;
 use crate::services::identity_store::IdentityStoreMatch;
-
-use super::model::GroupAssignmentModel;
-
-fn validate_set_elements(
-    value: &Value,
-    path: &AttributePath,
-    valid: fn(&str) -> bool,
-    summary: &str,
-    explain: &str,
-) -> Diagnostics {
-    let mut diags = Diagnostics::new();
-    for element in value.iter() {
-        if let Some(text) = element.as_str()
-            && !valid(text)
-        {
-            diags.push(Diagnostic::error(summary, format!("{text:?} {explain}")).at(path.clone()));
-        }
-    }
-    diags
-}
-
-pub(super) fn validate_account_ids(value: &Value, path: &AttributePath) -> Diagnostics {
-    validate_set_elements(
-        value,
-        path,
-        is_account_id,
-        "Invalid AWS account id",
-        "is not an AWS account id: account ids are exactly 12 digits (keep leading zeros; quote them).",
-    )
-}
-
-pub(super) fn validate_permission_set_arns(value: &Value, path: &AttributePath) -> Diagnostics {
-    validate_set_elements(
-        value,
-        path,
-        is_permission_set_arn,
-        "Invalid permission set ARN",
-        "is not a permission set ARN; expected arn:aws:sso:::permissionSet/ssoins-…/ps-… \
-         (idbridge_permission_set.arn).",
-    )
-}
 
 pub(super) fn validate_match(value: &Value, path: &AttributePath) -> Diagnostics {
     match value.as_str() {
@@ -63,49 +19,4 @@ pub(super) fn validate_match(value: &Value, path: &AttributePath) -> Diagnostics
 pub(super) fn parse_import_id(id: &str) -> Option<(&str, &str)> {
     let (app, group) = id.split_once('/')?;
     (is_object_id(app) && is_object_id(group)).then_some((app, group))
-}
-
-/// Permission set ARNs in the configuration that the prior state does not hold yet: the only ones worth
-/// checking, so a steady-state plan makes no calls.
-pub(super) fn added_permission_set_arns(
-    config: &GroupAssignmentModel,
-    prior: Option<&GroupAssignmentModel>,
-) -> Vec<String> {
-    let held: BTreeSet<&String> = prior
-        .into_iter()
-        .flat_map(|prior| prior.permission_set_arns.known_elements())
-        .collect();
-    config
-        .permission_set_arns
-        .known_elements()
-        .filter(|arn| is_permission_set_arn(arn) && !held.contains(arn))
-        .cloned()
-        .collect()
-}
-
-/// A permission set of another instance can never be assigned through `instance_arn`: say so offline.
-pub(super) fn check_instance_matches(
-    config: &GroupAssignmentModel,
-    arns: &[String],
-) -> Result<(), Diagnostics> {
-    let Some(instance_arn) = config.instance_arn.as_str() else {
-        return Ok(());
-    };
-    let mut diags = Diagnostics::new();
-    for arn in arns {
-        if instance_arn_of(arn).as_deref() != Some(instance_arn) {
-            diags.push(
-                Diagnostic::error(
-                    "Permission set of another instance",
-                    format!("{arn:?} does not belong to the IAM Identity Center instance {instance_arn}."),
-                )
-                .at(AttributePath::new("permission_set_arns")),
-            );
-        }
-    }
-    if diags.has_errors() {
-        Err(diags)
-    } else {
-        Ok(())
-    }
 }

@@ -34,14 +34,16 @@ resource "idbridge_permission_set" "this" {
   inline_policy       = each.value.inline_policy
 }
 
-# Each group: assigned to the app, provisioned on demand, then given its permission sets on its accounts.
+# Each group: assigned to the app, provisioned on demand, then given its permission sets on its accounts and on
+# every account of its organizational units (followed at every plan as accounts move).
 resource "idbridge_group_assignment" "this" {
   for_each = var.groups
 
-  application_id      = idbridge_entra_application.this.id
-  entra_group_id      = each.value.entra_group_id
-  permission_set_arns = [for name in each.value.permission_sets : idbridge_permission_set.this[name].arn]
-  account_ids         = each.value.account_ids
+  application_id          = idbridge_entra_application.this.id
+  entra_group_id          = each.value.entra_group_id
+  permission_set_arns     = [for name in each.value.permission_sets : idbridge_permission_set.this[name].arn]
+  account_ids             = length(each.value.account_ids) > 0 ? each.value.account_ids : null
+  organizational_unit_ids = length(each.value.organizational_unit_ids) > 0 ? each.value.organizational_unit_ids : null
 
   # Provisioning must be configured before a group can be provisioned on demand.
   depends_on = [idbridge_scim_provisioning.this]

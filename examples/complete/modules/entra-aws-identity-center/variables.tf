@@ -44,10 +44,11 @@ variable "permission_sets" {
 }
 
 variable "groups" {
-  description = "Entra groups and what they get in AWS: permission set names (keys of permission_sets) on account ids."
+  description = "Entra groups and what they get in AWS: permission set names (keys of permission_sets) on account ids and on every account of organizational units (`ou-…`, or the root `r-…`)."
   type = map(object({
-    entra_group_id  = string
-    permission_sets = set(string)
-    account_ids     = set(string)
+    entra_group_id          = string
+    permission_sets         = set(string)
+    account_ids             = optional(set(string), [])
+    organizational_unit_ids = optional(set(string), [])
   }))
 }
