@@ -212,7 +212,14 @@ pub async fn ensure_claims_policy(
             .await
             .map_err(|e| graph_error("assign the claims mapping policy", &e))?;
     }
-    for leftover in ours.iter().filter(|policy| policy.id != policy_id) {
+    // Listed again: a policy an interrupted apply created just before may not have been listed at the start
+    // (replication lag), and must not survive as a second one.
+    let now = policies_for_application(graph, &sp.app_id).await?;
+    for leftover in ours
+        .iter()
+        .chain(&now)
+        .filter(|policy| policy.id != policy_id)
+    {
         delete_policy(graph, &leftover.id).await?;
     }
     Ok(policy_id)

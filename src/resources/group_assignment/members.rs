@@ -53,6 +53,12 @@ impl GroupAssignmentModel {
                         self.provisioned_member_count = prior.provisioned_member_count.clone();
                         self.missing_members = prior.missing_members.clone();
                     }
+                    // Without provisioning on demand the apply does not wait for the members (they come with
+                    // the cycle), so who is still missing is known only after it.
+                    None if self.provision_on_demand == Attr::Known(false) => {
+                        self.provisioned_member_count = Attr::unknown();
+                        self.missing_members = Attr::unknown();
+                    }
                     None => {
                         self.provisioned_member_count = Attr::unknown();
                         self.missing_members = Attr::Known(BTreeSet::new());
