@@ -54,10 +54,20 @@ impl GroupAssignmentModel {
                         self.missing_members = prior.missing_members.clone();
                     }
                     // Without provisioning on demand the apply does not wait for the members (they come with
-                    // the cycle), so who is still missing is known only after it.
+                    // the cycle), so who is still missing is known only after it; later the refreshed values
+                    // stand (the cycle, not an apply, brings the rest).
                     None if self.provision_on_demand == Attr::Known(false) => {
-                        self.provisioned_member_count = Attr::unknown();
-                        self.missing_members = Attr::unknown();
+                        match prior.filter(|prior| prior.provisioned_member_count.is_known()) {
+                            Some(prior) => {
+                                self.provisioned_member_count =
+                                    prior.provisioned_member_count.clone();
+                                self.missing_members = prior.missing_members.clone();
+                            }
+                            None => {
+                                self.provisioned_member_count = Attr::unknown();
+                                self.missing_members = Attr::unknown();
+                            }
+                        }
                     }
                     None => {
                         self.provisioned_member_count = Attr::unknown();
