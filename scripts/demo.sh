@@ -38,46 +38,13 @@ cargo build --quiet --bins -p terraform-provider-idbridge -p idbridge-emulators
 target="${CARGO_TARGET_DIR:-$repo/target}/debug"
 
 work="$repo/.work/demo"
-rm -rf "$work"
-mkdir -p "$work"
-cp -r examples/complete "$work/config"
-cat > "$work/terraformrc" <<RC
-provider_installation {
-  dev_overrides {
-    "registry.terraform.io/idbridge/idbridge" = "$target"
-  }
-  direct {}
-}
-RC
-export TF_CLI_CONFIG_FILE="$work/terraformrc" TF_IN_AUTOMATION=1 CHECKPOINT_DISABLE=1
+source scripts/local-clouds.sh
+example_workdir "$work" "$target"
 tf() { "$terraform" -chdir="$work/config" "$@"; }
 
 if [[ $mode != real ]]; then
   step "Starting the local clouds"
-  mkfifo "$work/emulators.stdin"
-  "$target/idbridge-emulators" start --json --stop-on-stdin-eof --provisioning-interval-secs 5 \
-    <"$work/emulators.stdin" >"$work/endpoints.json" 2>"$work/emulators.log" &
-  emulators_pid=$!
-  exec 3>"$work/emulators.stdin"   # the emulators stop when this closes, even if we are killed
-  stop_emulators() { exec 3>&-; wait "$emulators_pid" 2>/dev/null || true; }
-  trap stop_emulators EXIT
-  for _ in $(seq 1 300); do [[ -s "$work/endpoints.json" ]] && break; sleep 0.1; done
-  [[ -s "$work/endpoints.json" ]] || { cat "$work/emulators.log" >&2; echo "emulators did not start" >&2; exit 1; }
-  eval "$(python3 - "$work/endpoints.json" <<'PY'
-import json, shlex, sys
-e = json.load(open(sys.argv[1]))
-env = {
-    "ARM_TENANT_ID": e["tenant_id"], "ARM_CLIENT_ID": e["client_id"], "ARM_CLIENT_SECRET": e["client_secret"],
-    "ARM_USE_CLI": "false",
-    "IDBRIDGE_GRAPH_ENDPOINT": e["graph_url"], "IDBRIDGE_LOGIN_ENDPOINT": e["login_url"],
-    "AWS_ENDPOINT_URL": e["aws_endpoint_url"], "AWS_REGION": e["aws_region"],
-    "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_EC2_METADATA_DISABLED": "true",
-    "TF_VAR_scim_token": e["scim_token"],
-}
-for k, v in env.items():
-    print(f"export {k}={shlex.quote(v)}")
-PY
-)"
+  start_local_clouds "$work" "$target"
   echo "Microsoft Graph: $IDBRIDGE_GRAPH_ENDPOINT   AWS: $AWS_ENDPOINT_URL"
 fi
 if [[ $mode == adopt ]]; then

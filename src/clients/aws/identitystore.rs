@@ -109,11 +109,7 @@ impl IdentityCenter {
                     .send()
             })
             .await;
-        match result {
-            Ok(out) => Ok(Some(out.group_id().to_owned())),
-            Err(e) if e.is_not_found() => Ok(None),
-            Err(e) => Err(e),
-        }
+        found_or_none(result.map(|out| out.group_id().to_owned()))
     }
 
     pub async fn describe_group(
@@ -136,14 +132,7 @@ impl IdentityCenter {
             group_id: out.group_id().to_owned(),
             display_name: out.display_name().map(str::to_owned),
             description: out.description().map(str::to_owned),
-            external_ids: out
-                .external_ids()
-                .iter()
-                .map(|e| ExternalId {
-                    issuer: e.issuer().to_owned(),
-                    id: e.id().to_owned(),
-                })
-                .collect(),
+            external_ids: external_ids_of(out.external_ids()),
         })
     }
 
@@ -156,27 +145,24 @@ impl IdentityCenter {
         timeout: Duration,
     ) -> Result<Group, Error> {
         let deadline = Deadline::after(timeout);
-        let found = wait_until_found(
+        let group_id = wait_until_found(
             "group",
             identity_store_id,
             &matcher.to_string(),
             deadline,
             || self.get_group_id(identity_store_id, matcher, deadline),
         )
-        .await;
-        match found {
-            Ok(group_id) => {
-                self.describe_group(identity_store_id, &group_id, deadline)
-                    .await
-            }
-            Err(Waited::Failed(error)) => Err(error),
-            Err(Waited::Out { waited, lookups }) => Err(Error::GroupNotFound {
+        .await
+        .map_err(|waited| {
+            waited.into_error(|waited, lookups| Error::GroupNotFound {
                 identity_store_id: identity_store_id.to_owned(),
                 matcher: matcher.to_string(),
                 waited,
                 lookups,
-            }),
-        }
+            })
+        })?;
+        self.describe_group(identity_store_id, &group_id, deadline)
+            .await
     }
 
     /// The user id, or `None` when no user matches.
@@ -199,11 +185,7 @@ impl IdentityCenter {
                     .send()
             })
             .await;
-        match result {
-            Ok(out) => Ok(Some(out.user_id().to_owned())),
-            Err(e) if e.is_not_found() => Ok(None),
-            Err(e) => Err(e),
-        }
+        found_or_none(result.map(|out| out.user_id().to_owned()))
     }
 
     pub async fn describe_user(
@@ -225,14 +207,7 @@ impl IdentityCenter {
             identity_store_id: out.identity_store_id().to_owned(),
             user_id: out.user_id().to_owned(),
             user_name: out.user_name().map(str::to_owned),
-            external_ids: out
-                .external_ids()
-                .iter()
-                .map(|e| ExternalId {
-                    issuer: e.issuer().to_owned(),
-                    id: e.id().to_owned(),
-                })
-                .collect(),
+            external_ids: external_ids_of(out.external_ids()),
         })
     }
 
@@ -245,27 +220,24 @@ impl IdentityCenter {
         timeout: Duration,
     ) -> Result<User, Error> {
         let deadline = Deadline::after(timeout);
-        let found = wait_until_found(
+        let user_id = wait_until_found(
             "user",
             identity_store_id,
             &matcher.to_string(),
             deadline,
             || self.get_user_id(identity_store_id, matcher, deadline),
         )
-        .await;
-        match found {
-            Ok(user_id) => {
-                self.describe_user(identity_store_id, &user_id, deadline)
-                    .await
-            }
-            Err(Waited::Failed(error)) => Err(error),
-            Err(Waited::Out { waited, lookups }) => Err(Error::UserNotFound {
+        .await
+        .map_err(|waited| {
+            waited.into_error(|waited, lookups| Error::UserNotFound {
                 identity_store_id: identity_store_id.to_owned(),
                 matcher: matcher.to_string(),
                 waited,
                 lookups,
-            }),
-        }
+            })
+        })?;
+        self.describe_user(identity_store_id, &user_id, deadline)
+            .await
     }
 }
 
@@ -283,6 +255,35 @@ fn external_id(issuer: &str, id: &str) -> Result<ids::AlternateIdentifier, Error
 enum Waited {
     Failed(Error),
     Out { waited: Duration, lookups: u32 },
+}
+
+impl Waited {
+    /// The error to return: the lookup's own, or `timed_out(waited, lookups)` when the time ran out.
+    fn into_error(self, timed_out: impl FnOnce(Duration, u32) -> Error) -> Error {
+        match self {
+            Waited::Failed(error) => error,
+            Waited::Out { waited, lookups } => timed_out(waited, lookups),
+        }
+    }
+}
+
+/// A lookup's answer with "no such object" as `None` (GetGroupId/GetUserId answer it with an error).
+fn found_or_none<T>(result: Result<T, Error>) -> Result<Option<T>, Error> {
+    match result {
+        Ok(found) => Ok(Some(found)),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+fn external_ids_of(external_ids: &[ids::ExternalId]) -> Vec<ExternalId> {
+    external_ids
+        .iter()
+        .map(|e| ExternalId {
+            issuer: e.issuer().to_owned(),
+            id: e.id().to_owned(),
+        })
+        .collect()
 }
 
 /// Looks up until `lookup` finds an id, with growing pauses, until the next pause would pass `deadline`.
