@@ -23,8 +23,9 @@ pub fn graph_error(action: &str, error: &GraphError) -> Diagnostic {
         Some(401) | Some(403) => {
             " Check that the provider's identity has the Microsoft Graph application permissions the \
              documentation lists (Application.ReadWrite.All, AppRoleAssignment.ReadWrite.All, \
-             Synchronization.ReadWrite.All, Policy.ReadWrite.ApplicationConfiguration) and that admin consent \
-             was granted."
+             Synchronization.ReadWrite.All, Policy.ReadWrite.ApplicationConfiguration; GroupMember.Read.All and \
+             User.Read.All for members and the sign-in preview; Policy.Read.All and \
+             Policy.ReadWrite.ConditionalAccess for Conditional Access) and that admin consent was granted."
         }
         Some(429) | Some(503) => {
             " Microsoft Graph is throttling or busy; retry the apply in a few minutes."

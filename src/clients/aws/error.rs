@@ -9,6 +9,8 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
+use crate::clients::error_chain;
+
 /// How an AWS failure is handled by the retry layer and reported to users.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ErrorKind {
@@ -124,22 +126,6 @@ impl AwsError {
     pub fn is_not_found(&self) -> bool {
         self.kind == ErrorKind::NotFound
     }
-}
-
-/// An error and its sources on one line, `outer: inner: root`, each said once. The SDK's own
-/// `DisplayErrorContext` appends the `Debug` form too, a Rust dump that must never reach a user.
-pub fn error_chain(error: &dyn StdError) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut next = Some(error);
-    while let Some(current) = next {
-        let text = current.to_string();
-        // Wrappers often repeat their source's text; keep only what adds something.
-        if !text.is_empty() && !parts.iter().any(|part| part.contains(&text)) {
-            parts.push(text);
-        }
-        next = current.source();
-    }
-    parts.join(": ")
 }
 
 fn classify(code: Option<&str>, http_status: Option<u16>) -> ErrorKind {

@@ -14,10 +14,11 @@ use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use aws_smithy_types::timeout::TimeoutConfig;
 use tokio::sync::OnceCell;
 
-use super::error::{Error, error_chain};
+use super::error::Error;
 use super::identity_center::IdentityCenter;
 use super::limits::ServiceLimits;
 use super::retry::RetryPolicy;
+use crate::clients::error_chain;
 
 /// STS AssumeRole on top of the base credentials.
 #[derive(Clone, Debug, PartialEq, Eq)]

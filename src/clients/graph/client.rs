@@ -458,10 +458,12 @@ impl GraphClient {
                     .header(reqwest::header::CONTENT_TYPE, "application/json")
                     .body(body.clone());
             }
+            // reqwest's own text is only "error sending request for url …"; the cause (refused, reset, TLS)
+            // is in its sources.
             let transport_failure = |error: &reqwest::Error| GraphError::Transport {
                 method: method.to_string(),
                 path: path.clone(),
-                message: error.to_string(),
+                message: crate::clients::error_chain(error),
             };
             let outcome = match request.send().await {
                 Ok(response) => {
@@ -850,6 +852,9 @@ mod tests {
             .await
             .unwrap_err();
         assert!(matches!(error, GraphError::Transport { .. }), "{error:?}");
+        // The cause is said, not only reqwest's "error sending request".
+        let text = error.to_string().to_lowercase();
+        assert!(text.contains("refused") || text.contains("connect"), "{text}");
         // One token request: the cached token served every attempt.
         assert_eq!(server.requests().len(), 1);
     }
