@@ -94,6 +94,11 @@ pub trait PrincipalAccessModel: Model + Clone + Send + Sync + 'static {
     }
     /// `provisioned_member_count`/`missing_members` from the members' status (null without one).
     fn record_members(&mut self, _status: Option<&MemberStatus>) {}
+    /// Whether the plan already says what the member attributes are after the apply (the prior, settled or
+    /// left to the provisioning cycle): the apply must then return exactly that.
+    fn members_are_planned(&self) -> bool {
+        false
+    }
 
     /// The accounts assigned in: what the last plan resolved, else (a state of an earlier version, or before
     /// any plan) the account ids alone when no organization target is set.
@@ -506,8 +511,13 @@ pub async fn update<M: PrincipalAccessModel>(
                 .await?;
             }
             state.set_store_id(id.to_owned().into());
-            let members = apply.heal_members(ctx, id).await;
-            record_members(&mut state, members)?;
+            let planned_members = state.members_are_planned();
+            match apply.heal_members(ctx, id).await {
+                // The cycle may have brought members since the plan; Terraform requires the planned
+                // values, and the next refresh shows the new ones.
+                Ok(_) if planned_members => {}
+                members => record_members(&mut state, members)?,
+            }
             id.to_owned()
         }
         None => match apply.provision_and_wait(ctx).await {

@@ -102,4 +102,7 @@ impl PrincipalAccessModel for GroupAssignmentModel {
     fn record_members(&mut self, status: Option<&MemberStatus>) {
         GroupAssignmentModel::record_members(self, status);
     }
+    fn members_are_planned(&self) -> bool {
+        self.provisioned_member_count.is_known()
+    }
 }
