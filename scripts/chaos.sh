@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs examples/complete against the local emulators under mixed faults and reports how the provider coped:
 # Graph answers 429 (Retry-After), 503/504, drops connections and adds latency, creating calls lose their
-# answers after the server acted, and AWS runs at a quarter of its 20 TPS quota with latency on every call.
+# answers after the server acted, and AWS runs at a quarter of its 20 TPS quota with latency on every call and
+# one call in ten failing inside the service (HTTP 500).
 #
 #   scripts/chaos.sh            apply until converged (at most 5 applies), check the re-plan, destroy, report
 #
@@ -71,7 +72,7 @@ print(f"re-plan after apply:   {'no changes' if plan_status == '0' else 'exit ' 
 print(f"retries (provider):    graph {log.count('retrying graph request')}, aws {log.count('retrying AWS call')}, "
       f"look-backs after lost answers {log.count('failed ambiguously')}")
 print(f"faulted answers:       graph {retries['graph_faulted_answers']} of {retries['graph_requests']} requests, "
-      f"aws throttles {retries['aws_throttles']} of {retries['aws_calls']} calls")
+      f"aws throttles {retries['aws_throttles']} and server errors {retries['aws_server_errors']} of {retries['aws_calls']} calls")
 print(f"duplicates:            {duplicates} {after_apply}")
 print(f"destroy:               {'ok' if destroyed == 'true' else 'failed'} after {destroys} run(s)")
 print(f"orphans after destroy: {orphans} {after_destroy}")

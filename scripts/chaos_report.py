@@ -32,7 +32,7 @@ GRAPH_FAULTS = [
     {"path": "^/v1\\.0/", "delayMs": 300, "probability": 0.05},
 ]
 # Throttled AWS: a quarter of the real 20 TPS quota, and latency on every call.
-AWS_PROXY = {"tps_limit": 5, "burst": 5, "latency_ms": 40}
+AWS_PROXY = {"tps_limit": 5, "burst": 5, "latency_ms": 40, "server_error_percent": 10}
 
 
 class Clouds:
@@ -104,7 +104,8 @@ def retries(clouds):
     faulted = collections.Counter(r["status"] for r in log if r["status"] in (0, 429, 500, 502, 503, 504))
     stats = call("GET", f"{clouds.proxy}/_proxy/stats")
     return {"graph_requests": len(log), "graph_faulted_answers": dict(faulted),
-            "aws_calls": stats.get("total_calls"), "aws_throttles": stats.get("throttles")}
+            "aws_calls": stats.get("total_calls"), "aws_throttles": stats.get("throttles"),
+            "aws_server_errors": stats.get("server_errors")}
 
 
 def main():

@@ -53,6 +53,9 @@ struct StartArgs {
     /// Disable the 20 TPS and 10-outstanding-assignments quotas.
     #[arg(long)]
     no_quotas: bool,
+    /// Answer this share (0-100) of AWS calls with the operation's server fault (HTTP 500) before acting.
+    #[arg(long, default_value_t = 0)]
+    aws_server_error_percent: u32,
     /// Pause between scheduled provisioning cycles of started synchronization jobs, in seconds.
     #[arg(long, default_value_t = 20)]
     provisioning_interval_secs: u64,
@@ -124,6 +127,7 @@ async fn run(args: StartArgs) -> Result<(), String> {
         complete_jitter_ms: args.complete_jitter_ms,
         read_lag_ms: args.read_lag_ms,
         quotas: !args.no_quotas,
+        server_error_percent: args.aws_server_error_percent,
         ..ProxyConfig::default()
     };
     let proxy = aws_proxy::start(proxy_config, &moto.url)

@@ -1269,3 +1269,47 @@ async fn a_changed_permission_set_is_outdated_in_its_accounts_until_provisioned(
         ["111111111111", "222222222222"]
     );
 }
+
+/// Fault injection answers with the server fault the botocore model lists for the operation (sso-admin and
+/// identitystore: `InternalServerException`, marked `"fault": true`, i.e. HTTP 500) and acts on nothing.
+#[tokio::test]
+async fn injected_server_faults_use_the_models_fault_shape_and_change_nothing() {
+    let env = env(no_quotas()).await;
+    put_config(&env, json!({ "server_error_percent": 100 })).await;
+    let error = env
+        .sso
+        .create_permission_set()
+        .instance_arn(&env.instance_arn)
+        .name("never-made")
+        .send()
+        .await
+        .expect_err("every call faults");
+    let raw = error.raw_response().expect("an HTTP answer");
+    assert_eq!(raw.status().as_u16(), 500);
+    let error = error.into_service_error();
+    assert!(error.is_internal_server_exception(), "{error:?}");
+    let lookup = env
+        .ids
+        .list_groups()
+        .identity_store_id(&env.store_id)
+        .send()
+        .await
+        .expect_err("identitystore faults too")
+        .into_service_error();
+    assert!(lookup.is_internal_server_exception(), "{lookup:?}");
+
+    put_config(&env, json!({ "server_error_percent": 0 })).await;
+    let listed = env
+        .sso
+        .list_permission_sets()
+        .instance_arn(&env.instance_arn)
+        .send()
+        .await
+        .expect("no faults at 0 %");
+    assert!(
+        listed.permission_sets().is_empty(),
+        "the faulted create made nothing: {:?}",
+        listed.permission_sets()
+    );
+    assert_eq!(stats(&env).await["server_errors"], 2);
+}

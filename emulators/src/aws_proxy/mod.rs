@@ -160,6 +160,24 @@ impl Proxy {
     }
 }
 
+impl Proxy {
+    /// The operation's server fault, for the configured share of calls (`server_error_percent`).
+    fn injected_fault(&self, service: Service, operation: &str) -> Option<AwsError> {
+        let mut state = self.state();
+        let percent = state.config.server_error_percent.min(100);
+        if percent == 0 || fastrand::u32(0..100) >= percent {
+            return None;
+        }
+        let fault = self.model(service).server_fault(operation)?;
+        state.stats.server_errors += 1;
+        Some(AwsError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            fault,
+            "The request processing has failed because of an unknown error, exception or failure (injected).",
+        ))
+    }
+}
+
 /// A running proxy; stops when [`RunningProxy::stop`] is called or it is dropped.
 #[derive(Debug)]
 pub struct RunningProxy {
@@ -374,6 +392,9 @@ async fn answer(
             Ok(_) => {}
             Err(error) => return error.into_response(),
         }
+    }
+    if !internal && let Some(fault) = proxy.injected_fault(service, operation) {
+        return fault.into_response();
     }
     let body = match to_bytes(body, MAX_BODY).await {
         Ok(body) => body,

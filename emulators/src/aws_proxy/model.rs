@@ -136,6 +136,9 @@ pub struct ServiceModel {
     /// Operation name → its input shape (operations without input map to `None`).
     inputs: HashMap<String, Option<String>>,
     outputs: HashMap<String, Option<String>>,
+    /// Operation name → the first error it lists whose shape is a server `fault` (sso-admin and identitystore:
+    /// `InternalServerException`, organizations: `ServiceException`), for fault injection.
+    faults: HashMap<String, String>,
     paginators: HashMap<String, Paginator>,
     /// Compiled `pattern`s, by pattern text.
     patterns: Mutex<HashMap<String, Arc<fancy_regex::Regex>>>,
@@ -169,10 +172,31 @@ impl ServiceModel {
                 .iter()
                 .map(|(name, operation)| (name.clone(), shape_of(operation, "output")))
                 .collect(),
+            faults: operations
+                .iter()
+                .filter_map(|(name, operation)| {
+                    let errors = operation.get("errors")?.as_array()?;
+                    let fault = errors.iter().find_map(|error| {
+                        let shape = error.get("shape")?.as_str()?;
+                        let is_fault = shapes
+                            .get(shape)
+                            .and_then(|s| s.get("fault"))
+                            .and_then(Value::as_bool)
+                            == Some(true);
+                        is_fault.then(|| shape.to_owned())
+                    })?;
+                    Some((name.clone(), fault))
+                })
+                .collect(),
             shapes,
             paginators: loaded.paginators,
             patterns: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// The server fault `operation` lists in the model (answered with HTTP 500), if it lists one.
+    pub fn server_fault(&self, operation: &str) -> Option<&str> {
+        self.faults.get(operation).map(String::as_str)
     }
 
     pub fn has_operation(&self, operation: &str) -> bool {

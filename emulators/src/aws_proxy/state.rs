@@ -35,6 +35,9 @@ pub struct ProxyConfig {
     pub fail_principal_ids: Vec<String>,
     /// Assignments and provisioning of these permission set ARNs end FAILED (failure injection).
     pub fail_permission_set_arns: Vec<String>,
+    /// This share (0-100) of the calls is answered with the operation's server fault from the model (HTTP
+    /// 500) before anything is done, as AWS does when a request fails inside the service (fault injection).
+    pub server_error_percent: u32,
 }
 
 impl Default for ProxyConfig {
@@ -51,6 +54,7 @@ impl Default for ProxyConfig {
             max_outstanding_assignments: 10,
             fail_principal_ids: Vec::new(),
             fail_permission_set_arns: Vec::new(),
+            server_error_percent: 0,
         }
     }
 }
@@ -61,6 +65,8 @@ pub struct Stats {
     pub calls_by_operation: BTreeMap<String, u64>,
     pub throttles: u64,
     pub conflicts: u64,
+    /// Calls answered with an injected server fault (`server_error_percent`).
+    pub server_errors: u64,
 }
 
 /// Token bucket for the shared TPS quota.

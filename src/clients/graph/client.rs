@@ -854,7 +854,10 @@ mod tests {
         assert!(matches!(error, GraphError::Transport { .. }), "{error:?}");
         // The cause is said, not only reqwest's "error sending request".
         let text = error.to_string().to_lowercase();
-        assert!(text.contains("refused") || text.contains("connect"), "{text}");
+        assert!(
+            text.contains("refused") || text.contains("connect"),
+            "{text}"
+        );
         // One token request: the cached token served every attempt.
         assert_eq!(server.requests().len(), 1);
     }
