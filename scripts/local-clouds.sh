@@ -31,7 +31,12 @@ start_local_clouds() {
   emulators_pid=$!
   exec 3>"$work/emulators.stdin"
   trap 'exec 3>&-; wait "$emulators_pid" 2>/dev/null || true' EXIT
-  for _ in $(seq 1 300); do [[ -s "$work/endpoints.json" ]] && break; sleep 0.1; done
+  # moto and the botocore models load in seconds, but a loaded machine can take a minute or more.
+  for _ in $(seq 1 1800); do
+    [[ -s "$work/endpoints.json" ]] && break
+    kill -0 "$emulators_pid" 2>/dev/null || break
+    sleep 0.1
+  done
   [[ -s "$work/endpoints.json" ]] || { cat "$work/emulators.log" >&2; echo "emulators did not start" >&2; exit 1; }
   eval "$(python3 - "$work/endpoints.json" <<'PY'
 import json, shlex, sys
