@@ -2,10 +2,11 @@
 //! every ACTIVE account under the OUs (recursively; a root means every account of the organization), every
 //! ACTIVE account whose tags include all the wanted ones, plus the explicit account ids, minus the exclusions.
 //!
-//! The organization is read once per configured provider and run ([`OrganizationCache`]): each OU's children
-//! are listed once however many resources target it or an OU above it, the account list and each account's
-//! tags once. A plan of many assignments over one OU tree therefore costs one listing of accounts and one of
-//! child OUs per OU (a page each per 20 items), not one per resource.
+//! The organization is read once per configured provider and run ([`OrganizationCache`]): one paged
+//! `ListAccounts`, whose accounts carry their `Paths` (`o-…/r-…/ou-…/…/<account>/`), answers every OU and root
+//! target however many resources name them; each account's tags are read once, and only for `account_tags`.
+//! A plan of many assignments over one OU tree therefore costs one page per 20 accounts, not a walk per OU
+//! (the walk remains for responses without paths).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -115,6 +116,8 @@ pub struct OrganizationCache {
     accounts: SingleFlight<(), Arc<Vec<OrganizationAccount>>>,
     children: SingleFlight<String, Arc<Children>>,
     tags: SingleFlight<String, Arc<BTreeMap<String, String>>>,
+    /// OUs that matched no account, checked to exist once.
+    organizational_units: SingleFlight<String, ()>,
 }
 
 impl OrganizationCache {
@@ -167,21 +170,47 @@ impl OrganizationCache {
             .await
     }
 
-    /// Every ACTIVE account under `parent_id`, at any depth. A root holds every account of the organization,
-    /// so one ListAccounts answers it without walking the tree.
+    /// Every ACTIVE account under `parent_id`, at any depth, from the one listing of the organization's
+    /// accounts: each account's `Paths` names every OU above it, and a root holds every account.
     async fn active_accounts_under(
         &self,
         organizations: &Organizations,
         parent_id: &str,
         deadline: Deadline,
     ) -> Result<BTreeSet<String>, AwsClientError> {
+        let accounts = self.all_accounts(organizations, deadline).await?;
         if is_root_id(parent_id) {
-            let accounts = self.all_accounts(organizations, deadline).await?;
             return Ok(active_ids(accounts.iter()));
         }
+        // Older responses carry no `Paths`: then the OU's subtree is walked instead.
+        if accounts.iter().any(|a| a.paths.is_empty()) {
+            return self.walk_active_accounts_under(organizations, parent_id, deadline).await;
+        }
+        let found = active_ids(accounts.iter().filter(|a| a.is_under(parent_id)));
+        if found.is_empty() {
+            // No path names the OU: an empty OU, or one that is not in the organization, which must be an
+            // error rather than a warning. Only this case costs a call.
+            self.organizational_units
+                .get_or_try_init(parent_id.to_owned(), || async {
+                    organizations
+                        .describe_organizational_unit(parent_id, deadline)
+                        .await
+                })
+                .await?;
+        }
+        Ok(found)
+    }
+
+    /// Every ACTIVE account under the OU `parent_id` by listing its children level by level.
+    async fn walk_active_accounts_under(
+        &self,
+        organizations: &Organizations,
+        parent_id: &str,
+        deadline: Deadline,
+    ) -> Result<BTreeSet<String>, AwsClientError> {
         let mut found = BTreeSet::new();
         let mut level = vec![parent_id.to_owned()];
-        // Level by level, each level's OUs listed concurrently (the limiter paces them).
+        // Each level's OUs listed concurrently (the limiter paces them).
         while !level.is_empty() {
             let listed = futures_util::future::try_join_all(
                 level
