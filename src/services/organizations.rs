@@ -182,11 +182,11 @@ impl OrganizationCache {
         if is_root_id(parent_id) {
             return Ok(active_ids(accounts.iter()));
         }
-        // Older responses carry no `Paths`: then the OU's subtree is walked instead.
-        if accounts.iter().any(|a| a.paths.is_empty()) {
-            return self.walk_active_accounts_under(organizations, parent_id, deadline).await;
-        }
-        let found = active_ids(accounts.iter().filter(|a| a.is_under(parent_id)));
+        let Some(found) = active_under_by_paths(&accounts, parent_id) else {
+            return self
+                .walk_active_accounts_under(organizations, parent_id, deadline)
+                .await;
+        };
         if found.is_empty() {
             // No path names the OU: an empty OU, or one that is not in the organization, which must be an
             // error rather than a warning. Only this case costs a call.
@@ -270,6 +270,20 @@ impl OrganizationCache {
     }
 }
 
+/// The ACTIVE accounts with `parent_id` in one of their paths; `None` when some account has no paths (older
+/// responses), which only a walk of the tree can answer.
+fn active_under_by_paths(
+    accounts: &[OrganizationAccount],
+    parent_id: &str,
+) -> Option<BTreeSet<String>> {
+    if accounts.iter().any(|a| a.paths.is_empty()) {
+        return None;
+    }
+    Some(active_ids(
+        accounts.iter().filter(|a| a.is_under(parent_id)),
+    ))
+}
+
 fn active_ids<'a>(accounts: impl Iterator<Item = &'a OrganizationAccount>) -> BTreeSet<String> {
     accounts
         .filter(|a| a.is_active())
@@ -346,5 +360,56 @@ mod tests {
             "organizational_unit_ids ou-ab12-cdefgh34; account_ids 111111111111, 222222222222; minus \
              exclude_account_ids 222222222222"
         );
+    }
+
+    fn account(id: &str, state: &str, paths: &[&str]) -> OrganizationAccount {
+        OrganizationAccount {
+            id: id.into(),
+            name: None,
+            state: state.into(),
+            paths: paths.iter().map(|p| p.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn ous_resolve_from_paths_at_any_depth_and_only_active_accounts() {
+        const ORG: &str = "o-abcdefghij/r-ab12";
+        let accounts = [
+            account(
+                "111111111111",
+                "ACTIVE",
+                &[&format!("{ORG}/ou-ab12-11111111/111111111111/")],
+            ),
+            account(
+                "222222222222",
+                "ACTIVE",
+                &[&format!(
+                    "{ORG}/ou-ab12-11111111/ou-ab12-22222222/222222222222/"
+                )],
+            ),
+            account(
+                "333333333333",
+                "SUSPENDED",
+                &[&format!("{ORG}/ou-ab12-11111111/333333333333/")],
+            ),
+            account("444444444444", "ACTIVE", &[&format!("{ORG}/444444444444/")]),
+        ];
+        let ids = |ids: &[&str]| Some(ids.iter().map(|id| id.to_string()).collect());
+        assert_eq!(
+            active_under_by_paths(&accounts, "ou-ab12-11111111"),
+            ids(&["111111111111", "222222222222"])
+        );
+        assert_eq!(
+            active_under_by_paths(&accounts, "ou-ab12-22222222"),
+            ids(&["222222222222"])
+        );
+        assert_eq!(
+            active_under_by_paths(&accounts, "ou-ab12-99999999"),
+            ids(&[])
+        );
+        // One account without paths (an older answer): the tree must be walked.
+        let mut older = accounts.to_vec();
+        older.push(account("555555555555", "ACTIVE", &[]));
+        assert_eq!(active_under_by_paths(&older, "ou-ab12-11111111"), None);
     }
 }
