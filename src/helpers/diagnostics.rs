@@ -75,9 +75,7 @@ pub fn organizations_error(error: &AwsClientError) -> Diagnostic {
                 | "OrganizationalUnitNotFoundException",
             ),
             _,
-        ) => {
-            " Check that the OU and root ids belong to the provider's organization."
-        }
+        ) => " Check that the OU and root ids belong to the provider's organization.",
         _ => "",
     };
     Diagnostic::error(
