@@ -34,16 +34,32 @@ async fn call(http: &reqwest::Client, base: &str, op: &str, body: Value) -> (u16
     )
 }
 
-#[tokio::test]
-async fn organizations_requests_are_validated_normalised_and_counted() {
+/// moto and the proxy in front of it (both stop when dropped), and the proxy's base URL.
+async fn start() -> (MotoServer, aws_proxy::RunningProxy, String) {
     let moto = MotoServer::start()
         .await
         .expect("moto starts (run scripts/setup.sh)");
     let proxy = aws_proxy::start(ProxyConfig::default(), &moto.url)
         .await
         .expect("proxy starts");
-    let http = reqwest::Client::new();
     let base = proxy.base_url.clone();
+    (moto, proxy, base)
+}
+
+async fn stats(http: &reqwest::Client, base: &str) -> Value {
+    http.get(format!("{base}/_proxy/stats"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn organizations_requests_are_validated_normalised_and_counted() {
+    let (_moto, _proxy, base) = start().await;
+    let http = reqwest::Client::new();
 
     let (status, _, _) = call(
         &http,
@@ -75,14 +91,7 @@ async fn organizations_requests_are_validated_normalised_and_counted() {
     assert!(listed["Accounts"].as_array().is_some_and(|a| !a.is_empty()));
     assert!(listed.get("NextToken").is_none(), "{listed}");
 
-    let stats: Value = http
-        .get(format!("{base}/_proxy/stats"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let stats = stats(&http, &base).await;
     assert_eq!(stats["calls_by_operation"]["organizations:ListAccounts"], 2);
     assert_eq!(
         stats["calls_by_operation"]["organizations:CreateOrganization"],
@@ -95,14 +104,8 @@ async fn organizations_requests_are_validated_normalised_and_counted() {
 /// ListAccounts, ListAccountsForParent and DescribeAccount. The proxy's own calls to moto are not counted.
 #[tokio::test]
 async fn accounts_carry_their_paths_in_the_organization() {
-    let moto = MotoServer::start()
-        .await
-        .expect("moto starts (run scripts/setup.sh)");
-    let proxy = aws_proxy::start(ProxyConfig::default(), &moto.url)
-        .await
-        .expect("proxy starts");
+    let (_moto, _proxy, base) = start().await;
     let http = reqwest::Client::new();
-    let base = proxy.base_url.clone();
     let (_, _, created) = call(
         &http,
         &base,
@@ -147,14 +150,7 @@ async fn accounts_carry_their_paths_in_the_organization() {
     )
     .await;
     assert_eq!(status, 200, "{moved}");
-    let before: Value = http
-        .get(format!("{base}/_proxy/stats"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let before = stats(&http, &base).await;
 
     let expected = format!("{organization_id}/{root}/{workloads}/{prod}/{account}/");
     let (_, _, listed) = call(&http, &base, "ListAccounts", json!({})).await;
@@ -192,17 +188,14 @@ async fn accounts_carry_their_paths_in_the_organization() {
         json!({ "AccountId": account }),
     )
     .await;
-    assert_eq!(described["Account"]["Paths"], json!([expected]), "{described}");
+    assert_eq!(
+        described["Account"]["Paths"],
+        json!([expected]),
+        "{described}"
+    );
 
     // Three calls counted, none of the DescribeOrganization / ListParents the proxy made for the paths.
-    let after: Value = http
-        .get(format!("{base}/_proxy/stats"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let after = stats(&http, &base).await;
     assert_eq!(
         after["total_calls"].as_u64().unwrap() - before["total_calls"].as_u64().unwrap(),
         3,

@@ -18,7 +18,9 @@ pub(super) async fn dispatch(
     operation: &str,
     input: Value,
 ) -> Result<Value, AwsError> {
-    let mut answer = proxy.moto(Service::Organizations, operation, &input).await?;
+    let mut answer = proxy
+        .moto(Service::Organizations, operation, &input)
+        .await?;
     let accounts: Vec<&mut Value> = match operation {
         "ListAccounts" | "ListAccountsForParent" => answer
             .get_mut("Accounts")
