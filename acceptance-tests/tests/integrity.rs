@@ -294,20 +294,7 @@ fn group_assignment_heals_a_deleted_identity_store_group_and_refuses_a_group_ass
     let group_id = fx.group(&format!("{name}-grp"));
     let ps = fx.permission_set(&format!("{name}-ps"));
     // The group is already assigned to the app, as another configuration (or the portal) would have.
-    let user_role = fx.graph("GET", &format!("/servicePrincipals/{sp_id}"), None)["appRoles"]
-        .as_array()
-        .and_then(|roles| {
-            roles
-                .iter()
-                .find(|r| r["displayName"] == "User" || r["value"] == "User")
-                .and_then(|r| r["id"].as_str().map(str::to_string))
-        })
-        .expect("the gallery app has a User role");
-    fx.graph(
-        "POST",
-        &format!("/servicePrincipals/{sp_id}/appRoleAssignedTo"),
-        Some(json!({ "principalId": group_id, "resourceId": sp_id, "appRoleId": user_role })),
-    );
+    fx.assign_to_app(&sp_id, &group_id);
     let vars = |step: Step| {
         step.var("application_id", app_id.clone())
             .var("group_id", group_id.clone())

@@ -179,6 +179,66 @@ fn group_assignment_follows_an_ou_tree_tags_and_exclusions() {
         .check(checks::attr_equals(RESOURCE, "assignments.#", "3"))
         .check(assigned_exactly(sorted(&[&a1, &a2, &a3])));
 
+    // Targets that resolve to no account (an empty OU): the plan succeeds with a warning naming them, and
+    // plans no assignment. A second resource in a file of its own, planned with `terraform plan -json`.
+    let empty = create_ou(&fx, &root, &format!("{name}-empty"));
+    let (app_w, group_w, ps_w) = (app_id.clone(), group_id.clone(), ps.clone());
+    let step_empty_warning = vars(Step::config(CONFIG).plan_only()).pre(move |ctx| {
+        let extra = ctx.config_dir().join("empty_ou.tf");
+        let hcl = format!(
+            "resource \"idbridge_group_assignment\" \"none\" {{\n  application_id = \"{app_w}\"\n  \
+             entra_group_id = \"{group_w}\"\n  permission_set_arns = [\"{ps_w}\"]\n  \
+             organizational_unit_ids = [\"{empty}\"]\n}}\n"
+        );
+        std::fs::write(&extra, hcl)?;
+        let vars = [
+            format!("-var=application_id={app_w}"),
+            format!("-var=group_id={group_w}"),
+            format!("-var=permission_set_arns={}", list(&[&ps_w])),
+            format!("-var=ou_ids={}", list(&[&empty])),
+        ];
+        let mut args = vec![
+            "plan",
+            "-json",
+            "-no-color",
+            "-input=false",
+            "-target=idbridge_group_assignment.none",
+        ];
+        args.extend(vars.iter().map(String::as_str));
+        let plan = ctx.terraform(&args);
+        std::fs::remove_file(&extra)?;
+        let plan = plan?;
+        if !plan.success() {
+            return Err(format!("the plan failed:\n{}{}", plan.stdout, plan.stderr).into());
+        }
+        let messages: Vec<Value> = plan
+            .stdout
+            .lines()
+            .filter_map(|line| serde_json::from_str(line).ok())
+            .collect();
+        let warned = messages.iter().any(|m| {
+            let d = &m["diagnostic"];
+            d["severity"] == "warning"
+                && d["summary"] == "The targets resolve to no AWS account"
+                && d["detail"].as_str().is_some_and(|t| t.contains(&empty))
+                && d["address"] == "idbridge_group_assignment.none"
+        });
+        let planned_create = messages.iter().any(|m| {
+            m["type"] == "planned_change"
+                && m["change"]["resource"]["addr"] == "idbridge_group_assignment.none"
+                && m["change"]["action"] == "create"
+        });
+        if warned && planned_create {
+            Ok(())
+        } else {
+            Err(format!(
+                "expected a create with a warning naming {empty}:\n{}",
+                plan.stdout
+            )
+            .into())
+        }
+    });
+
     // A fourth account moved into the OU outside Terraform: a change at plan ...
     let (fx_in, a4_in, root_in, workloads_in) =
         (fx.clone(), a4.clone(), root.clone(), workloads.clone());
@@ -251,6 +311,14 @@ fn group_assignment_follows_an_ou_tree_tags_and_exclusions() {
         .check(checks::attr_equals(RESOURCE, "assignments.#", "2"))
         .check(assigned_exactly(sorted(&[&a1, &a2])));
 
+    // An OU id of the right shape that is not in the organization: an error at plan, not an empty target set.
+    let step_missing_ou = vars(Step::config(CONFIG))
+        .var("ou_ids", list(&["ou-zzzz-99999999"]))
+        .expect_error(&pointed_error(
+            "Cannot read the AWS organization",
+            "organizational_unit_ids",
+        ));
+
     let step_bad_ou = vars(Step::config(CONFIG))
         .var("ou_ids", list(&["ou-NOT-valid"]))
         .expect_error(&pointed_error(
@@ -258,11 +326,37 @@ fn group_assignment_follows_an_ou_tree_tags_and_exclusions() {
             "organizational_unit_ids",
         ));
 
+    // Imported with OU targets: the accounts found come back as account_ids (an import cannot read which
+    // arguments named them), so the import plan is an in-place update of the arguments alone, to exactly the
+    // applied values: the same target_account_ids and assignments, none made or removed.
+    let step_import = vars(Step::import(RESOURCE).import_block())
+        .import_update_allowed()
+        .plan_check(|plan| {
+            let change = plan.change(RESOURCE).ok_or("no change planned")?;
+            for unchanged in [
+                "assignments",
+                "target_account_ids",
+                "identity_store_group_id",
+            ] {
+                if change.before[unchanged] != change.after[unchanged] {
+                    return Err(format!(
+                        "the import plan changes {unchanged}: {} -> {}",
+                        change.before[unchanged], change.after[unchanged]
+                    )
+                    .into());
+                }
+            }
+            Ok(())
+        });
+
     TestCase::new(vec![
         step_ou,
+        step_empty_warning,
         step_moved_in_plan,
         step_moved_in,
         step_moved_out,
+        step_import,
+        step_missing_ou,
         step_tags,
         step_bad_ou,
     ])

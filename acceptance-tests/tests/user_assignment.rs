@@ -1,6 +1,8 @@
 //! `idbridge_user_assignment` through real Terraform against the emulators: an Entra user assigned to the app,
 //! provisioned on demand through the SCIM stand-in, found in the identity store by userName and given `USER`
-//! account assignments; import, drift and bad input at plan. Fixtures are made through the emulators' APIs.
+//! account assignments; a user already assigned to the app is refused unless adopted; import, drift (an
+//! assignment removed, the identity store user deleted) and bad input at plan. Fixtures are made through the
+//! emulators' APIs.
 
 mod assignments_fixture;
 mod support;
@@ -25,6 +27,10 @@ variable "match" {
   type    = string
   default = null
 }
+variable "adopt_existing" {
+  type    = bool
+  default = null
+}
 
 resource "idbridge_user_assignment" "u" {
   application_id       = var.application_id
@@ -32,6 +38,7 @@ resource "idbridge_user_assignment" "u" {
   permission_set_arns  = var.permission_set_arns
   account_ids          = var.account_ids
   identity_store_match = var.match
+  adopt_existing       = var.adopt_existing
 }
 "#;
 
@@ -113,8 +120,20 @@ fn user_assignment_creates_user_assignments_imports_and_heals_drift() {
         }
     };
 
+    // The user is already assigned to the app, as another configuration (or the portal) would have: taking
+    // it over silently would let two states manage one assignment, so it is refused unless adopted.
+    let (fx_pre, sp_pre, user_pre) = (fx.clone(), sp_id.clone(), user_id.clone());
+    let step_refused = vars(Step::config(CONFIG), &[ACCOUNT_1])
+        .pre(move |_| {
+            fx_pre.assign_to_app(&sp_pre, &user_pre);
+            Ok(())
+        })
+        .expect_error(&format!(
+            r#"(?s)User {user_id} is already assigned.*import \{{.*id = "{app_id}/{user_id}".*adopt_existing = true"#
+        ));
     let (fx_role, sp_role, user_role) = (fx.clone(), sp_id.clone(), user_id.clone());
     let step_create = vars(Step::config(CONFIG), &[ACCOUNT_1])
+        .var("adopt_existing", "true")
         .check(checks::attr_equals(
             RESOURCE,
             "id",
@@ -129,14 +148,18 @@ fn user_assignment_creates_user_assignments_imports_and_heals_drift() {
         .check(checks::attr_set(RESOURCE, "identity_store_user_id"))
         .check(user_assigned_on(&[ACCOUNT_1]))
         .check(move |_| {
-            if fx_role
+            let held = fx_role
                 .app_role_assignments(&sp_role)
                 .iter()
-                .any(|a| a["principalId"] == user_role.as_str())
-            {
+                .filter(|a| a["principalId"] == user_role.as_str())
+                .count();
+            if held == 1 {
                 Ok(())
             } else {
-                Err("the user is not assigned to the enterprise app".into())
+                Err(
+                    format!("the user holds {held} app role assignments, expected the adopted one")
+                        .into(),
+                )
             }
         });
 
@@ -181,24 +204,73 @@ fn user_assignment_creates_user_assignments_imports_and_heals_drift() {
             "identity_store_match",
         ));
 
+    // The identity store user deleted in AWS: drift at plan (no principal, so no assignment) ...
+    let deleted_user: Arc<std::sync::Mutex<String>> = Arc::default();
+    let (fx_del, remember, deleted_gone) = (fx.clone(), deleted_user.clone(), deleted_user.clone());
+    let step_user_deleted = vars(Step::config(CONFIG).plan_only(), &[ACCOUNT_1, ACCOUNT_2])
+        .pre(move |step| {
+            let principal = store_user_id(&step.state()?)?;
+            let (status, body) = fx_del.identity_store("DeleteUser", json!({ "UserId": principal }));
+            if status != 200 {
+                return Err(format!("DeleteUser: {status} {body}").into());
+            }
+            *remember.lock().unwrap() = principal;
+            Ok(())
+        })
+        .expect_non_empty_plan()
+        .plan_check(|plan| {
+            let change = plan.change(RESOURCE).ok_or("no change planned")?;
+            let before = &change.before;
+            if change.actions == ["update"]
+                && before["identity_store_user_id"].is_null()
+                && before["assignments"].as_array().is_some_and(Vec::is_empty)
+            {
+                Ok(())
+            } else {
+                Err(format!(
+                    "expected an update from no identity store user and no assignment, got {:?} from {before}",
+                    change.actions
+                )
+                .into())
+            }
+        });
+    // ... healed by the next apply: the user provisioned again, under a new id, and assigned again.
+    let step_user_healed = vars(Step::config(CONFIG), &[ACCOUNT_1, ACCOUNT_2])
+        .check(checks::attr_equals(RESOURCE, "assignments.#", "2"))
+        .check(move |state| {
+            if store_user_id(state)? == *deleted_user.lock().unwrap() {
+                return Err("identity_store_user_id still names the deleted user".into());
+            }
+            Ok(())
+        })
+        .check(user_assigned_on(&[ACCOUNT_1, ACCOUNT_2]));
+
     let (fx_gone, ps_gone) = (fx.clone(), ps.clone());
     let (fx_role_gone, sp_gone, user_gone) = (fx.clone(), sp_id.clone(), user_id.clone());
     TestCase::new(vec![
+        step_refused,
         step_create,
+        // adopt_existing only matters at create: dropping it changes nothing remote (and import cannot read it).
+        vars(Step::config(CONFIG), &[ACCOUNT_1]).check(user_assigned_on(&[ACCOUNT_1])),
         vars(Step::import(RESOURCE), &[ACCOUNT_1]),
         // The resource identity (application_id, entra_user_id) imports it too.
         vars(Step::import(RESOURCE).import_by_identity(), &[ACCOUNT_1]),
         step_update,
         step_drift,
         step_heal,
+        step_user_deleted,
+        step_user_healed,
         step_bad_match,
     ])
     .with_emulators()
     .check_destroy(move |_| {
+        // The assignments of the user deleted out of band stay in the emulator's store with their dead principal;
+        // no state knows them.
+        let deleted = deleted_gone.lock().unwrap().clone();
         for account in [ACCOUNT_1, ACCOUNT_2] {
             if assignments_on(&fx_gone, account, &ps_gone)
                 .iter()
-                .any(|(_, kind)| kind == "USER")
+                .any(|(principal, kind)| kind == "USER" && *principal != deleted)
             {
                 return Err(format!("{account}: a USER assignment is left after destroy").into());
             }

@@ -11,6 +11,7 @@ use super::assignment_inputs::{validate_account_ids, validate_permission_set_arn
 use super::ids::{
     is_organizational_unit_id, is_root_id, validate_instance_arn, validate_object_id,
 };
+use super::ownership::{ADOPT_EXISTING, adopt_existing_description};
 
 /// Tag keys are 1 to 128 characters, values 0 to 256 (Organizations API reference, `Tag`).
 const TAG_KEY_MAX: usize = 128;
@@ -47,6 +48,14 @@ pub fn with_assignment_attributes(schema: Schema, noun: &str) -> Schema {
                      accounts `organizational_unit_ids` and `account_tags` resolve to. At least one of the \
                      three is required.",
                 ),
+        )
+        .attribute(
+            Attribute::bool(ADOPT_EXISTING)
+                .optional()
+                .description(adopt_existing_description(&format!(
+                    "the assignment of a {noun} another configuration (or the portal) already assigned to \
+                     the application"
+                ))),
         )
         .attribute(
             Attribute::bool("provision_on_demand")

@@ -66,11 +66,17 @@ pub fn organizations_error(error: &AwsClientError) -> Diagnostic {
         (_, AwsClientError::Api(e)) if e.kind == ErrorKind::AccessDenied => {
             " Organizations can only be read from the management account or a delegated administrator for \
              AWS Organizations, with organizations:ListAccounts, organizations:ListAccountsForParent, \
-             organizations:ListOrganizationalUnitsForParent and organizations:ListTagsForResource allowed."
+             organizations:ListOrganizationalUnitsForParent, organizations:DescribeOrganizationalUnit and \
+             organizations:ListTagsForResource allowed."
         }
-        (Some("ParentNotFoundException" | "TargetNotFoundException"), _) => {
-            " Check that the OU and root ids belong to the provider's organization."
-        }
+        (
+            Some(
+                "ParentNotFoundException"
+                | "TargetNotFoundException"
+                | "OrganizationalUnitNotFoundException",
+            ),
+            _,
+        ) => " Check that the OU and root ids belong to the provider's organization.",
         _ => "",
     };
     Diagnostic::error(

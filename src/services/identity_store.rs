@@ -286,39 +286,53 @@ pub async fn check_for_new_match_mode(
     }
 }
 
-/// The group id in state, checked at refresh: still the group SCIM provisioned from the Entra group when it
-/// exists and carries no other Entra group's object id (a group made by hand has no external ids, and
-/// `display_name` mode accepts it). Otherwise (deleted, or re-created by Entra under a new id after the app role
-/// assignment was removed and added again) the group is re-resolved: the new id, or `None` when there is none
-/// yet. Either way the account assignments read for it show what apply must make again.
-pub async fn verify_provisioned_group(
+/// The identity store id in state, checked at refresh. A group stays when it exists and carries no other Entra
+/// group's object id (a group made by hand has no external ids, and `display_name` mode accepts it); a user stays
+/// when it exists and, in `external_id` mode, carries the Entra object id (a user's external ids are Entra's
+/// `externalId` mapping, by default the mailNickname, so outside that mode they do not tell whose it is).
+/// Otherwise (deleted, or re-created by Entra under a new id after the app role assignment was removed and added
+/// again) the principal is re-resolved: the new id, or `None` when there is none yet. Either way the account
+/// assignments read for it show what apply must make again.
+pub async fn verify_provisioned(
     graph: &GraphClient,
     identity_center: &IdentityCenter,
     identity_store_id: &str,
-    recorded_group_id: &str,
-    group: &EntraPrincipal,
+    recorded_id: &str,
+    principal: &EntraPrincipal,
     mode: IdentityStoreMatch,
     deadline: Deadline,
 ) -> Result<Option<String>, Diagnostics> {
-    match identity_center
-        .describe_group(identity_store_id, recorded_group_id, deadline)
-        .await
-    {
-        Ok(found) if still_provisioned_from(&found, &group.object_id) => {
-            return Ok(Some(recorded_group_id.to_owned()));
-        }
-        Ok(_) => {}
+    let object_id = &principal.object_id;
+    let still_ours = match principal.kind {
+        PrincipalType::Group => identity_center
+            .describe_group(identity_store_id, recorded_id, deadline)
+            .await
+            .map(|group| still_provisioned_from(&group, object_id)),
+        PrincipalType::User => identity_center
+            .describe_user(identity_store_id, recorded_id, deadline)
+            .await
+            .map(|user| {
+                mode != IdentityStoreMatch::ExternalId
+                    || carries_object_id(&user.external_ids, object_id)
+            }),
+    };
+    match still_ours {
+        Ok(true) => return Ok(Some(recorded_id.to_owned())),
+        Ok(false) => {}
         Err(e) if e.is_not_found() => {}
-        Err(e) => return Err(aws_error("Cannot read the group in the identity store", &e).into()),
+        Err(e) => {
+            let summary = format!("Cannot read the {} in the identity store", principal.noun());
+            return Err(aws_error(&summary, &e).into());
+        }
     }
-    find_provisioned_group(
+    Box::pin(find_provisioned(
         graph,
         identity_center,
         identity_store_id,
-        group,
+        principal,
         mode,
         deadline,
-    )
+    ))
     .await
 }
 

@@ -2,10 +2,11 @@
 //! every ACTIVE account under the OUs (recursively; a root means every account of the organization), every
 //! ACTIVE account whose tags include all the wanted ones, plus the explicit account ids, minus the exclusions.
 //!
-//! The organization is read once per configured provider and run ([`OrganizationCache`]): each OU's children
-//! are listed once however many resources target it or an OU above it, the account list and each account's
-//! tags once. A plan of many assignments over one OU tree therefore costs one listing of accounts and one of
-//! child OUs per OU (a page each per 20 items), not one per resource.
+//! The organization is read once per configured provider and run ([`OrganizationCache`]): one paged
+//! `ListAccounts`, whose accounts carry their `Paths` (`o-…/r-…/ou-…/…/<account>/`), answers every OU and root
+//! target however many resources name them; each account's tags are read once, and only for `account_tags`.
+//! A plan of many assignments over one OU tree therefore costs one page per 20 accounts, not a walk per OU
+//! (the walk remains for responses without paths).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -115,6 +116,8 @@ pub struct OrganizationCache {
     accounts: SingleFlight<(), Arc<Vec<OrganizationAccount>>>,
     children: SingleFlight<String, Arc<Children>>,
     tags: SingleFlight<String, Arc<BTreeMap<String, String>>>,
+    /// OUs that matched no account, checked to exist once.
+    organizational_units: SingleFlight<String, ()>,
 }
 
 impl OrganizationCache {
@@ -167,21 +170,47 @@ impl OrganizationCache {
             .await
     }
 
-    /// Every ACTIVE account under `parent_id`, at any depth. A root holds every account of the organization,
-    /// so one ListAccounts answers it without walking the tree.
+    /// Every ACTIVE account under `parent_id`, at any depth, from the one listing of the organization's
+    /// accounts: each account's `Paths` names every OU above it, and a root holds every account.
     async fn active_accounts_under(
         &self,
         organizations: &Organizations,
         parent_id: &str,
         deadline: Deadline,
     ) -> Result<BTreeSet<String>, AwsClientError> {
+        let accounts = self.all_accounts(organizations, deadline).await?;
         if is_root_id(parent_id) {
-            let accounts = self.all_accounts(organizations, deadline).await?;
             return Ok(active_ids(accounts.iter()));
         }
+        let Some(found) = active_under_by_paths(&accounts, parent_id) else {
+            return self
+                .walk_active_accounts_under(organizations, parent_id, deadline)
+                .await;
+        };
+        if found.is_empty() {
+            // No path names the OU: an empty OU, or one that is not in the organization, which must be an
+            // error rather than a warning. Only this case costs a call.
+            self.organizational_units
+                .get_or_try_init(parent_id.to_owned(), || async {
+                    organizations
+                        .describe_organizational_unit(parent_id, deadline)
+                        .await
+                })
+                .await?;
+        }
+        Ok(found)
+    }
+
+    /// Every ACTIVE account under the OU `parent_id` by listing its children level by level.
+    async fn walk_active_accounts_under(
+        &self,
+        organizations: &Organizations,
+        parent_id: &str,
+        deadline: Deadline,
+    ) -> Result<BTreeSet<String>, AwsClientError> {
         let mut found = BTreeSet::new();
         let mut level = vec![parent_id.to_owned()];
-        // Level by level, each level's OUs listed concurrently (the limiter paces them).
+        // Each level's OUs listed concurrently (the limiter paces them).
         while !level.is_empty() {
             let listed = futures_util::future::try_join_all(
                 level
@@ -239,6 +268,20 @@ impl OrganizationCache {
         resolved.retain(|id| !targets.exclude_account_ids.contains(id));
         Ok(resolved)
     }
+}
+
+/// The ACTIVE accounts with `parent_id` in one of their paths; `None` when some account has no paths (older
+/// responses), which only a walk of the tree can answer.
+fn active_under_by_paths(
+    accounts: &[OrganizationAccount],
+    parent_id: &str,
+) -> Option<BTreeSet<String>> {
+    if accounts.iter().any(|a| a.paths.is_empty()) {
+        return None;
+    }
+    Some(active_ids(
+        accounts.iter().filter(|a| a.is_under(parent_id)),
+    ))
 }
 
 fn active_ids<'a>(accounts: impl Iterator<Item = &'a OrganizationAccount>) -> BTreeSet<String> {
@@ -317,5 +360,56 @@ mod tests {
             "organizational_unit_ids ou-ab12-cdefgh34; account_ids 111111111111, 222222222222; minus \
              exclude_account_ids 222222222222"
         );
+    }
+
+    fn account(id: &str, state: &str, paths: &[&str]) -> OrganizationAccount {
+        OrganizationAccount {
+            id: id.into(),
+            name: None,
+            state: state.into(),
+            paths: paths.iter().map(|p| p.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn ous_resolve_from_paths_at_any_depth_and_only_active_accounts() {
+        const ORG: &str = "o-abcdefghij/r-ab12";
+        let accounts = [
+            account(
+                "111111111111",
+                "ACTIVE",
+                &[&format!("{ORG}/ou-ab12-11111111/111111111111/")],
+            ),
+            account(
+                "222222222222",
+                "ACTIVE",
+                &[&format!(
+                    "{ORG}/ou-ab12-11111111/ou-ab12-22222222/222222222222/"
+                )],
+            ),
+            account(
+                "333333333333",
+                "SUSPENDED",
+                &[&format!("{ORG}/ou-ab12-11111111/333333333333/")],
+            ),
+            account("444444444444", "ACTIVE", &[&format!("{ORG}/444444444444/")]),
+        ];
+        let ids = |ids: &[&str]| Some(ids.iter().map(|id| id.to_string()).collect());
+        assert_eq!(
+            active_under_by_paths(&accounts, "ou-ab12-11111111"),
+            ids(&["111111111111", "222222222222"])
+        );
+        assert_eq!(
+            active_under_by_paths(&accounts, "ou-ab12-22222222"),
+            ids(&["222222222222"])
+        );
+        assert_eq!(
+            active_under_by_paths(&accounts, "ou-ab12-99999999"),
+            ids(&[])
+        );
+        // One account without paths (an older answer): the tree must be walked.
+        let mut older = accounts.to_vec();
+        older.push(account("555555555555", "ACTIVE", &[]));
+        assert_eq!(active_under_by_paths(&older, "ou-ab12-11111111"), None);
     }
 }

@@ -5,7 +5,7 @@
 //! engine. Read, update and delete likewise. Resources only map their model onto [`PrincipalAccessModel`].
 //! From the first write on, every failure returns a partial state that lets Terraform finish or clean up.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -29,10 +29,10 @@ use super::app_roles::{
     AppLookup, EnterpriseApp, assign_user_role, find_app_role_assignment, find_enterprise_app,
     remove_app_role_assignment,
 };
-use super::assignments::PrincipalAssignments;
+use super::assignments::{PrincipalAssignments, parse_target_key, product, target_key};
 use super::clients::{Cloud, check_credentials_at_plan};
 use super::identity_store::{
-    IdentityStoreMatch, check_for_new_match_mode, find_provisioned, verify_provisioned_group,
+    IdentityStoreMatch, check_for_new_match_mode, find_provisioned, verify_provisioned,
 };
 use super::members::{
     MemberStatus, first_linked, member_review, missing_member_ids, not_linked, refresh_members,
@@ -43,51 +43,26 @@ use super::principal::{EntraPrincipal, verify_principal_exists};
 use super::provisioning::{OnDemandJob, Provisioning};
 use crate::clients::graph::models::SynchronizationJob;
 
-/// What the orchestration reads and writes in a principal-assignment resource's model.
+/// What the orchestration reads and writes in a principal-assignment resource's model. The attributes every
+/// such resource shares (`with_assignment_attributes`) are reached through the accessors
+/// [`principal_access_attributes!`](crate::principal_access_attributes) writes; the targets' logic is here
+/// once, in the default methods.
 pub trait PrincipalAccessModel: Model + Clone + Send + Sync + 'static {
     /// The attribute naming the Entra object (`entra_group_id`, `entra_user_id`).
     const PRINCIPAL_ATTRIBUTE: &'static str;
     /// The resource type, for the import hint of an "already exists" error.
     const TYPE_NAME: &'static str;
     fn principal(&self) -> Option<EntraPrincipal>;
-    fn application_id(&self) -> &Attr<String>;
-    fn instance_arn(&self) -> &Attr<String>;
-    fn set_instance_arn(&mut self, arn: String);
-    fn app_role_assignment_id(&self) -> &Attr<String>;
-    fn set_app_role_assignment_id(&mut self, id: Attr<String>);
     /// The principal's id in the identity store (`identity_store_group_id`, `identity_store_user_id`).
     fn store_id(&self) -> &Attr<String>;
     fn set_store_id(&mut self, id: Attr<String>);
     fn match_mode(&self) -> IdentityStoreMatch;
-    /// Whether to provision on demand (default true).
-    fn provision_on_demand(&self) -> bool;
-    /// The permission-set × account product wanted, or `None` while any part is unknown.
-    fn desired_targets(&self) -> Option<BTreeSet<AssignmentTarget>>;
-    /// What an earlier apply or read recorded.
-    fn recorded_targets(&self) -> BTreeSet<AssignmentTarget>;
-    fn record_targets(&mut self, targets: &BTreeSet<AssignmentTarget>);
-    /// An import's permission sets and accounts, from the assignments the principal has.
-    fn adopt_targets(&mut self, targets: &BTreeSet<AssignmentTarget>);
     /// Defaults and the id after read.
     fn complete_read(&mut self);
-    /// The configured organization targets, or `None` while any of them is unknown.
-    fn account_targets(&self) -> Option<AccountTargets>;
-    fn target_account_ids(&self) -> &Attr<BTreeSet<String>>;
-    fn set_target_account_ids(&mut self, ids: Attr<BTreeSet<String>>);
-    /// Marks the planned `assignments` unknown.
-    fn clear_assignments(&mut self);
-    fn permission_set_arns(&self) -> &Attr<Set<Attr<String>>>;
-    /// Whether the configuration sets `account_ids`, `organizational_unit_ids` or `account_tags`.
-    fn names_some_target(&self) -> bool;
     /// Defaults, the id and the ids that stay, filled in at plan from the configuration and the prior state.
     fn complete_plan(&mut self, config: &Self, prior: Option<&Self>);
     /// The composed id (`<application_id>/<principal id>`), the import ID.
     fn import_id(&self) -> String;
-    /// Whether create takes over a principal that already has the app role (`adopt_existing`); otherwise
-    /// it is refused, since two states managing one assignment would each remove the access on destroy.
-    fn adopts_existing(&self) -> bool {
-        false
-    }
     /// Whether the group's members are provisioned and tracked too (groups only).
     fn provisions_members(&self) -> bool {
         false
@@ -98,6 +73,76 @@ pub trait PrincipalAccessModel: Model + Clone + Send + Sync + 'static {
     /// left to the provisioning cycle): the apply must then return exactly that.
     fn members_are_planned(&self) -> bool {
         false
+    }
+
+    // The shared attributes (`principal_access_attributes!`).
+    fn application_id(&self) -> &Attr<String>;
+    fn instance_arn(&self) -> &Attr<String>;
+    fn set_instance_arn(&mut self, arn: String);
+    fn app_role_assignment_id(&self) -> &Attr<String>;
+    fn set_app_role_assignment_id(&mut self, id: Attr<String>);
+    fn permission_set_arns(&self) -> &StringSet;
+    fn set_permission_set_arns(&mut self, arns: StringSet);
+    fn account_ids(&self) -> &StringSet;
+    fn set_account_ids(&mut self, ids: StringSet);
+    fn organizational_unit_ids(&self) -> &StringSet;
+    fn account_tags(&self) -> &Attr<BTreeMap<String, String>>;
+    fn exclude_account_ids(&self) -> &StringSet;
+    fn target_account_ids(&self) -> &Attr<BTreeSet<String>>;
+    fn set_target_account_ids(&mut self, ids: Attr<BTreeSet<String>>);
+    /// `assignments`: `<account_id>/<permission_set_arn>` keys.
+    fn assignments(&self) -> &Attr<BTreeSet<String>>;
+    fn set_assignments(&mut self, keys: Attr<BTreeSet<String>>);
+    /// Whether to provision on demand (default true).
+    fn provision_on_demand(&self) -> bool;
+    /// Whether create takes over a principal that already has the app role (`adopt_existing`); otherwise
+    /// it is refused, since two states managing one assignment would each remove the access on destroy.
+    fn adopts_existing(&self) -> bool;
+
+    /// The permission-set × account product wanted, or `None` while any part is unknown.
+    fn desired_targets(&self) -> Option<BTreeSet<AssignmentTarget>> {
+        let arns = self.permission_set_arns().wholly_known()?;
+        let accounts = self.target_accounts()?;
+        Some(product(arns, &accounts))
+    }
+    /// What an earlier apply or read recorded.
+    fn recorded_targets(&self) -> BTreeSet<AssignmentTarget> {
+        self.assignments()
+            .known()
+            .into_iter()
+            .flatten()
+            .filter_map(|key| parse_target_key(key))
+            .collect()
+    }
+    fn record_targets(&mut self, targets: &BTreeSet<AssignmentTarget>) {
+        self.set_assignments(Attr::Known(targets.iter().map(target_key).collect()));
+    }
+    /// Marks the planned `assignments` unknown.
+    fn clear_assignments(&mut self) {
+        self.set_assignments(Attr::unknown());
+    }
+    /// An import's permission sets and accounts, from the assignments the principal has.
+    fn adopt_targets(&mut self, targets: &BTreeSet<AssignmentTarget>) {
+        let arns: BTreeSet<&String> = targets.iter().map(|t| &t.permission_set_arn).collect();
+        let accounts: BTreeSet<String> = targets.iter().map(|t| t.account_id.clone()).collect();
+        self.set_permission_set_arns(Attr::from_known(arns.into_iter().cloned()));
+        self.set_account_ids(Attr::from_known(accounts.iter().cloned()));
+        self.set_target_account_ids(Attr::Known(accounts));
+    }
+    /// The configured organization targets, or `None` while any of them is unknown.
+    fn account_targets(&self) -> Option<AccountTargets> {
+        AccountTargets::from_attributes(
+            self.account_ids(),
+            self.organizational_unit_ids(),
+            self.account_tags(),
+            self.exclude_account_ids(),
+        )
+    }
+    /// Whether the configuration sets `account_ids`, `organizational_unit_ids` or `account_tags`.
+    fn names_some_target(&self) -> bool {
+        !(self.account_ids().is_null()
+            && self.organizational_unit_ids().is_null()
+            && self.account_tags().is_null())
     }
 
     /// The accounts assigned in: what the last plan resolved, else (a state of an earlier version, or before
@@ -118,6 +163,84 @@ pub trait PrincipalAccessModel: Model + Clone + Send + Sync + 'static {
         managed
     }
 }
+
+/// Inside `impl PrincipalAccessModel for M`: the accessors of the attributes every principal-assignment
+/// model has under the same names (`application_id`, `instance_arn`, `app_role_assignment_id`,
+/// `permission_set_arns`, the targets, `assignments`, `provision_on_demand`, `adopt_existing`).
+#[macro_export]
+macro_rules! principal_access_attributes {
+    () => {
+        fn application_id(&self) -> &$crate::framework::model::Attr<String> {
+            &self.application_id
+        }
+        fn instance_arn(&self) -> &$crate::framework::model::Attr<String> {
+            &self.instance_arn
+        }
+        fn set_instance_arn(&mut self, arn: String) {
+            self.instance_arn = arn.into();
+        }
+        fn app_role_assignment_id(&self) -> &$crate::framework::model::Attr<String> {
+            &self.app_role_assignment_id
+        }
+        fn set_app_role_assignment_id(&mut self, id: $crate::framework::model::Attr<String>) {
+            self.app_role_assignment_id = id;
+        }
+        fn permission_set_arns(&self) -> &$crate::services::principal_access::StringSet {
+            &self.permission_set_arns
+        }
+        fn set_permission_set_arns(&mut self, arns: $crate::services::principal_access::StringSet) {
+            self.permission_set_arns = arns;
+        }
+        fn account_ids(&self) -> &$crate::services::principal_access::StringSet {
+            &self.account_ids
+        }
+        fn set_account_ids(&mut self, ids: $crate::services::principal_access::StringSet) {
+            self.account_ids = ids;
+        }
+        fn organizational_unit_ids(&self) -> &$crate::services::principal_access::StringSet {
+            &self.organizational_unit_ids
+        }
+        fn account_tags(
+            &self,
+        ) -> &$crate::framework::model::Attr<std::collections::BTreeMap<String, String>> {
+            &self.account_tags
+        }
+        fn exclude_account_ids(&self) -> &$crate::services::principal_access::StringSet {
+            &self.exclude_account_ids
+        }
+        fn target_account_ids(
+            &self,
+        ) -> &$crate::framework::model::Attr<std::collections::BTreeSet<String>> {
+            &self.target_account_ids
+        }
+        fn set_target_account_ids(
+            &mut self,
+            ids: $crate::framework::model::Attr<std::collections::BTreeSet<String>>,
+        ) {
+            self.target_account_ids = ids;
+        }
+        fn assignments(
+            &self,
+        ) -> &$crate::framework::model::Attr<std::collections::BTreeSet<String>> {
+            &self.assignments
+        }
+        fn set_assignments(
+            &mut self,
+            keys: $crate::framework::model::Attr<std::collections::BTreeSet<String>>,
+        ) {
+            self.assignments = keys;
+        }
+        fn provision_on_demand(&self) -> bool {
+            self.provision_on_demand.known().copied().unwrap_or(true)
+        }
+        fn adopts_existing(&self) -> bool {
+            self.adopt_existing.known().copied().unwrap_or(false)
+        }
+    };
+}
+
+/// A set-of-strings attribute, as the shared accessors return it.
+pub type StringSet = Attr<Set<Attr<String>>>;
 
 /// `modify_plan` of a principal-assignment resource: some target is named, newly referenced permission sets
 /// exist in the right instance, defaults are set and the targets resolved.
@@ -155,6 +278,16 @@ pub async fn modify_plan<M: PrincipalAccessModel>(
     }
     let mut planned = M::decode(&plan.planned)?;
     planned.complete_plan(&config, prior.as_ref());
+    if let Some(prior) = &prior {
+        // The ids stay as long as the app role assignment and the provisioned principal do; when read
+        // found one gone (null), apply makes or finds a new one.
+        let kept = |value: &Attr<String>| match value {
+            Attr::Null => Attr::unknown(),
+            other => other.clone(),
+        };
+        planned.set_app_role_assignment_id(kept(prior.app_role_assignment_id()));
+        planned.set_store_id(kept(prior.store_id()));
+    }
     // Boxed: keeps the callers' futures shallow enough for the compiler to lay out.
     Box::pin(plan_targets(ctx, &config, &mut planned)).await?;
     plan.planned = planned.encode();
@@ -604,9 +737,9 @@ pub async fn read<M: PrincipalAccessModel>(
         )
         .await?;
     let store_id = match state.store_id().as_str() {
-        // A recorded group is re-resolved when it is gone or now another Entra group's.
-        Some(id) if principal.kind == PrincipalType::Group => {
-            ctx.guard(verify_provisioned_group(
+        // A recorded principal is re-resolved when it is gone (or now another Entra object's).
+        Some(id) => {
+            ctx.guard(verify_provisioned(
                 &graph,
                 &identity_center,
                 &instance.identity_store_id,
@@ -617,7 +750,6 @@ pub async fn read<M: PrincipalAccessModel>(
             ))
             .await?
         }
-        Some(id) => Some(id.to_owned()),
         None => {
             ctx.guard(find_provisioned(
                 &graph,

@@ -149,6 +149,27 @@ impl Fixture {
             .unwrap_or_default()
     }
 
+    /// Gives a group or user the gallery app's `User` role directly in Graph, as another configuration or the
+    /// portal would.
+    pub fn assign_to_app(&self, sp_id: &str, principal_id: &str) {
+        let user_role = self.graph("GET", &format!("/servicePrincipals/{sp_id}"), None)["appRoles"]
+            .as_array()
+            .and_then(|roles| {
+                roles
+                    .iter()
+                    .find(|r| r["displayName"] == "User" || r["value"] == "User")
+                    .and_then(|r| r["id"].as_str().map(str::to_string))
+            })
+            .expect("the gallery app has a User role");
+        self.graph(
+            "POST",
+            &format!("/servicePrincipals/{sp_id}/appRoleAssignedTo"),
+            Some(
+                json!({ "principalId": principal_id, "resourceId": sp_id, "appRoleId": user_role }),
+            ),
+        );
+    }
+
     pub fn proxy_stats(&self) -> Value {
         json_of(
             http(

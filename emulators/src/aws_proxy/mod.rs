@@ -7,6 +7,7 @@
 mod identitystore;
 mod json;
 pub mod model;
+mod organizations;
 mod sso;
 mod state;
 
@@ -427,7 +428,7 @@ async fn answer(
     let result = match service {
         Service::SsoAdmin => sso::dispatch(proxy, operation, input).await,
         Service::IdentityStore => identitystore::dispatch(proxy, operation, input).await,
-        Service::Organizations => proxy.moto(service, operation, &input).await,
+        Service::Organizations => organizations::dispatch(proxy, operation, input).await,
     };
     match result {
         Ok(output) => json::ok(output),
@@ -440,8 +441,8 @@ async fn answer(
     }
 }
 
-/// Organizations: moto is the store and answers every read the provider makes; the proxy adds request
-/// validation against the model (AWS answers `InvalidInputException` for it, e.g. `MaxResults` above 20,
+/// Organizations: moto is the store and answers every read the provider makes; the proxy adds `Account.Paths`
+/// (see [`organizations`]), request validation against the model (AWS answers `InvalidInputException` for it, e.g. `MaxResults` above 20,
 /// where moto pages 100 accounts at a time), AWS's content type without JSON nulls, and counts the calls in the
 /// statistics as `organizations:<Op>` (sso-admin has a `ListTagsForResource` too). Organizations has its own
 /// quotas, so the Identity Center TPS bucket and latency do not apply.

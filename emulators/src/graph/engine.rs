@@ -447,6 +447,17 @@ impl Run<'_> {
             .as_str()
             .unwrap_or_default()
             .to_string();
+        // The match step again (see `export_group`): a user deleted in the target behind Entra's back is
+        // matched again or created, not taken as still there.
+        if let Some(known) = self.escrow.users.get(&object_id).cloned()
+            && let Err(ScimError::Status(404, _)) = self
+                .target
+                .call(self.http, Method::GET, &format!("/Users/{known}"), None)
+                .await
+        {
+            self.escrow.users.remove(&object_id);
+            self.escrow.exported.remove(&object_id);
+        }
         let (target_id, outcome) = match self.escrow.users.get(&object_id).cloned() {
             Some(scim_id) => (Some(scim_id), None),
             None => match self

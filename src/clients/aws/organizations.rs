@@ -28,6 +28,9 @@ pub struct OrganizationAccount {
     pub name: Option<String>,
     /// `State` (`ACTIVE`, `SUSPENDED`, `PENDING_CLOSURE`, …), else the older `Status`.
     pub state: String,
+    /// Where the account sits: `o-…/r-…/ou-…/…/<account id>/` (`Account.Paths`), one per location. Empty in
+    /// responses from before Organizations returned paths.
+    pub paths: Vec<String>,
 }
 
 impl OrganizationAccount {
@@ -36,7 +39,15 @@ impl OrganizationAccount {
         self.state == "ACTIVE"
     }
 
+    /// Whether `parent_id` (a root or OU) is a segment of one of the account's paths.
+    pub fn is_under(&self, parent_id: &str) -> bool {
+        self.paths
+            .iter()
+            .any(|path| path.split('/').any(|segment| segment == parent_id))
+    }
+
     fn from_sdk(account: &org::Account) -> Option<Self> {
+        // The model's doc retires `Status` (September 2026) in favour of `State`.
         let state = account
             .state()
             .map(|s| s.as_str().to_owned())
@@ -46,6 +57,7 @@ impl OrganizationAccount {
             id: account.id()?.to_owned(),
             name: account.name().map(str::to_owned),
             state,
+            paths: account.paths().to_vec(),
         })
     }
 }
@@ -173,6 +185,22 @@ impl Organizations {
         .await
     }
 
+    /// Whether an OU exists (`DescribeOrganizationalUnit`); `OrganizationalUnitNotFoundException` when not.
+    pub async fn describe_organizational_unit(
+        &self,
+        organizational_unit_id: &str,
+        deadline: Deadline,
+    ) -> Result<(), Error> {
+        self.call("DescribeOrganizationalUnit", deadline, || {
+            self.client
+                .describe_organizational_unit()
+                .organizational_unit_id(organizational_unit_id)
+                .send()
+        })
+        .await
+        .map(|_| ())
+    }
+
     /// An account's tags (`ListTagsForResource`, all pages).
     pub async fn account_tags(
         &self,
@@ -227,5 +255,21 @@ mod tests {
             OrganizationAccount::from_sdk(&org::Account::builder().build()),
             None
         );
+    }
+
+    #[test]
+    fn an_account_is_under_every_segment_of_its_paths() {
+        // Shape of `Path` in the organizations 2016-11-28 model: o-…/r-…(/ou-…)*(/<12 digits>)*/
+        let account = org::Account::builder()
+            .id("333333333333")
+            .state(org::AccountState::Active)
+            .paths("o-abcdefghij/r-ab12/ou-ab12-11111111/ou-ab12-22222222/333333333333/")
+            .build();
+        let parsed = OrganizationAccount::from_sdk(&account).unwrap();
+        assert!(parsed.is_under("ou-ab12-11111111"));
+        assert!(parsed.is_under("ou-ab12-22222222"));
+        assert!(parsed.is_under("r-ab12"));
+        assert!(!parsed.is_under("ou-ab12-1111111"));
+        assert!(!parsed.is_under("ou-ab12-33333333"));
     }
 }

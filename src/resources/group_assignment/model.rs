@@ -2,13 +2,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::clients::aws::AssignmentTarget;
 use crate::framework::Value;
 use crate::framework::model::{Attr, Set};
-use crate::services::assignments::{parse_target_key, product, target_key};
 use crate::services::identity_store::IdentityStoreMatch;
 use crate::services::principal::EntraPrincipal;
-use crate::services::principal_access::PrincipalAccessModel;
 
 crate::model! {
     #[derive(Clone, Debug, Default, PartialEq)]
@@ -71,29 +68,7 @@ impl GroupAssignmentModel {
             .unwrap_or_default()
     }
 
-    /// The permission-set × target account product, or `None` while either is unknown (even partly) or null.
-    pub fn desired_targets(&self) -> Option<BTreeSet<AssignmentTarget>> {
-        let arns = self.permission_set_arns.wholly_known()?;
-        let accounts = self.target_accounts()?;
-        Some(product(arns, &accounts))
-    }
-
-    /// The assignments an earlier apply or read recorded.
-    pub fn recorded_targets(&self) -> BTreeSet<AssignmentTarget> {
-        self.assignments
-            .known()
-            .into_iter()
-            .flatten()
-            .filter_map(|key| parse_target_key(key))
-            .collect()
-    }
-
-    pub fn record_targets(&mut self, targets: &BTreeSet<AssignmentTarget>) {
-        self.assignments = Attr::Known(targets.iter().map(target_key).collect());
-    }
-
-    /// Fills in what the plan knows before apply: defaults, the id, the assignments the configuration asks
-    /// for, and the ids that stay as long as the app role assignment and the provisioned group do.
+    /// Fills in what the plan knows before apply beyond the shared attributes: defaults, the id, the members.
     pub fn complete_plan(&mut self, config: &Self, prior: Option<&Self>) {
         if config.identity_store_match.is_null() {
             self.identity_store_match = IdentityStoreMatch::default().as_str().into();
@@ -102,22 +77,6 @@ impl GroupAssignmentModel {
             self.provision_on_demand = Attr::Known(true);
         }
         self.id = config.composed_id();
-        match config.desired_targets() {
-            Some(targets) => self.record_targets(&targets),
-            None => self.assignments = Attr::unknown(),
-        }
-        if let Some(prior) = prior {
-            // When read found the app role assignment gone (null), apply makes a new one.
-            let kept = |value: &Attr<String>| {
-                if value.is_null() {
-                    Attr::unknown()
-                } else {
-                    value.clone()
-                }
-            };
-            self.app_role_assignment_id = kept(&prior.app_role_assignment_id);
-            self.identity_store_group_id = kept(&prior.identity_store_group_id);
-        }
         self.plan_members(config, prior);
     }
 
@@ -133,14 +92,5 @@ impl GroupAssignmentModel {
             self.provision_members = Attr::Known(true);
         }
         self.id = self.composed_id();
-    }
-
-    /// An import's permission sets and accounts, from the assignments the group has.
-    pub fn adopt_targets(&mut self, targets: &BTreeSet<AssignmentTarget>) {
-        let arns: BTreeSet<&String> = targets.iter().map(|t| &t.permission_set_arn).collect();
-        let accounts: BTreeSet<&String> = targets.iter().map(|t| &t.account_id).collect();
-        self.permission_set_arns = Attr::from_known(arns.into_iter().cloned());
-        self.account_ids = Attr::from_known(accounts.iter().map(|a| (*a).clone()));
-        self.target_account_ids = Attr::Known(accounts.into_iter().cloned().collect());
     }
 }

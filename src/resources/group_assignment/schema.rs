@@ -2,7 +2,6 @@
 
 use crate::framework::{Attribute, Schema, Type};
 use crate::helpers::account_targets::with_assignment_attributes;
-use crate::helpers::ownership::{ADOPT_EXISTING, adopt_existing_description};
 use crate::helpers::validate_object_id;
 
 use super::validate::validate_match;
@@ -40,14 +39,6 @@ fn base_schema() -> Schema {
                     "How the provisioned group is found in the identity store: `display_name` (default) \
                      or `external_id` (the group's external ids must contain the Entra object id).",
                 ),
-        )
-        .attribute(
-            Attribute::bool(ADOPT_EXISTING)
-                .optional()
-                .description(adopt_existing_description(
-                    "the assignment of a group another configuration (or the portal) already assigned to the \
-                     application",
-                )),
         )
         .attribute(
             Attribute::string("identity_store_group_id")

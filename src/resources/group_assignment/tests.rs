@@ -4,6 +4,7 @@ use crate::framework::model::{Attr, Set, assert_model_matches_schema};
 use crate::framework::{AttributePath, PlanChange};
 use crate::helpers::assignment_inputs;
 use crate::helpers::{instance_arn_of, is_account_id, is_permission_set_arn};
+use crate::services::principal_access::PrincipalAccessModel;
 use assignment_inputs::{validate_account_ids, validate_permission_set_arns};
 use validate::parse_import_id;
 
