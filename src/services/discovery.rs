@@ -1,11 +1,13 @@
 //! Finding what already exists, for list resources (`terraform query`): the gallery applications in the
-//! tenant, the groups assigned to one, the permission sets of an instance. Reads only.
+//! tenant, the groups and users assigned to one, the Conditional Access policies that protect one, the
+//! permission sets of an instance. Reads only.
 
 use crate::clients::aws::Deadline;
 use crate::clients::graph::api::odata_string;
+use crate::clients::graph::conditional_access::ConditionalAccessPolicy;
 use crate::clients::graph::models::Application;
 use crate::clients::graph::{AWS_IAM_IDENTITY_CENTER_TEMPLATE_ID, GraphClient};
-use crate::framework::{Context, Diagnostics};
+use crate::framework::{Context, Diagnostics, ListResults, Resource};
 use crate::helpers::{aws_error, graph_error};
 
 use super::app_roles::{AppLookup, find_enterprise_app};
@@ -26,12 +28,14 @@ pub async fn gallery_applications(ctx: &Context) -> Result<Vec<Application>, Dia
     Ok(applications)
 }
 
-/// The groups assigned to the application (object id) through its enterprise application, with their
-/// display names, each once; empty when the application or its service principal is gone.
-pub async fn assigned_groups(
+/// The principals of `principal_type` (`Group` or `User`, Graph's `principalType`) assigned to the
+/// application (object id) through its enterprise application, with their display names, each once; empty
+/// when the application or its service principal is gone.
+pub async fn assigned_principals(
     ctx: &Context,
     graph: &GraphClient,
     application_id: &str,
+    principal_type: &str,
 ) -> Result<Vec<(String, String)>, Diagnostics> {
     let AppLookup::Found(app) = find_enterprise_app(ctx, graph, application_id).await? else {
         return Ok(Vec::new());
@@ -40,9 +44,9 @@ pub async fn assigned_groups(
         .list_app_role_assignments(&app.service_principal_id)
         .await
         .map_err(|e| graph_error("read the enterprise application's assignments", &e))?;
-    let mut groups: Vec<(String, String)> = assignments
+    let mut principals: Vec<(String, String)> = assignments
         .into_iter()
-        .filter(|a| a.principal_type.as_deref() == Some("Group"))
+        .filter(|a| a.principal_type.as_deref() == Some(principal_type))
         .map(|a| {
             let name = a
                 .principal_display_name
@@ -50,9 +54,63 @@ pub async fn assigned_groups(
             (a.principal_id, name)
         })
         .collect();
-    groups.sort();
-    groups.dedup_by(|a, b| a.0 == b.0);
-    Ok(groups)
+    principals.sort();
+    principals.dedup_by(|a, b| a.0 == b.0);
+    Ok(principals)
+}
+
+/// Sends each principal of `principal_type` assigned to the application as `resource` (a group or user
+/// assignment, import ID `<application_id>/<principal id>`) imports and reads it, until no more are wanted.
+pub async fn send_assigned(
+    ctx: &Context,
+    results: &ListResults,
+    resource: &dyn Resource,
+    application_id: &str,
+    principal_type: &str,
+) -> Result<(), Diagnostics> {
+    let (_, graph) = graph_clients(ctx).await?;
+    for (principal_id, name) in
+        assigned_principals(ctx, &graph, application_id, principal_type).await?
+    {
+        let imported = resource
+            .import_state(ctx, &format!("{application_id}/{principal_id}"))
+            .await?;
+        if !results.send_read(ctx, resource, name, imported).await {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// The Conditional Access policies that target exactly one of the gallery applications (by client id),
+/// sorted by name: `idbridge_conditional_access_policy` protects one application, so a policy that also
+/// targets others cannot be adopted without a change.
+pub async fn gallery_application_policies(
+    ctx: &Context,
+    graph: &GraphClient,
+) -> Result<Vec<(Application, ConditionalAccessPolicy)>, Diagnostics> {
+    let applications = gallery_applications(ctx).await?;
+    let policies = graph
+        .list_conditional_access_policies()
+        .await
+        .map_err(|e| graph_error("list the Conditional Access policies", &e))?;
+    let mut found: Vec<(Application, ConditionalAccessPolicy)> = policies
+        .into_iter()
+        .filter_map(|policy| {
+            let [target] = policy
+                .conditions
+                .applications
+                .include_applications
+                .as_slice()
+            else {
+                return None;
+            };
+            let application = applications.iter().find(|a| &a.app_id == target)?;
+            Some((application.clone(), policy))
+        })
+        .collect();
+    found.sort_by(|a, b| (&a.1.display_name, &a.1.id).cmp(&(&b.1.display_name, &b.1.id)));
+    Ok(found)
 }
 
 /// The ARNs of the instance's permission sets, every page.

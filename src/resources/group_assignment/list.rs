@@ -5,11 +5,9 @@ use async_trait::async_trait;
 
 use super::{GroupAssignmentResource, TYPE_NAME};
 use crate::framework::{
-    Attr, Attribute, Context, Diagnostics, ListRequest, ListResource, ListResults, Model, Resource,
-    Schema,
+    Attr, Attribute, Context, Diagnostics, ListRequest, ListResource, ListResults, Model, Schema,
 };
-use crate::services::clients::graph_clients;
-use crate::services::discovery::assigned_groups;
+use crate::services::discovery::send_assigned;
 
 crate::model! {
     #[derive(Clone, Debug, Default)]
@@ -44,18 +42,14 @@ impl ListResource for GroupAssignmentList {
     ) -> Result<(), Diagnostics> {
         let config = GroupAssignmentListConfig::decode(&request.config)?;
         let application_id = config.application_id.as_str().unwrap_or_default();
-        let (_, graph) = graph_clients(ctx).await?;
-        for (group_id, group_name) in assigned_groups(ctx, &graph, application_id).await? {
-            let id = format!("{application_id}/{group_id}");
-            let imported = GroupAssignmentResource.import_state(ctx, &id).await?;
-            if !results
-                .send_read(ctx, &GroupAssignmentResource, group_name, imported)
-                .await
-            {
-                break;
-            }
-        }
-        Ok(())
+        send_assigned(
+            ctx,
+            results,
+            &GroupAssignmentResource,
+            application_id,
+            "Group",
+        )
+        .await
     }
 }
 
