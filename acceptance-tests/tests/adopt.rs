@@ -267,6 +267,16 @@ fn a_console_built_integration_is_adopted_with_one_query_and_plans_only_imports(
     let store_user = provisioned(&fx, "GetUserId", "userName", &user_name);
     account_assignment_by_hand(&fx, "GROUP", &store_group, &permission_set);
     account_assignment_by_hand(&fx, "USER", &store_user, &permission_set);
+    // Settings > Attributes for access control: one session tag.
+    fx.sso(
+        "CreateInstanceAccessControlAttributeConfiguration",
+        json!({
+            "InstanceArn": fx.endpoints.sso_instance_arn,
+            "InstanceAccessControlAttributeConfiguration": {"AccessControlAttributes": [
+                {"Key": "Department", "Value": {"Source": ["${path:enterprise.department}"]}},
+            ]},
+        }),
+    );
 
     let by_application = format!("    application_id = \"{app_id}\"");
     let query = [
@@ -279,6 +289,10 @@ fn a_console_built_integration_is_adopted_with_one_query_and_plans_only_imports(
         list_block("idbridge_group_assignment", &by_application),
         list_block("idbridge_user_assignment", &by_application),
         list_block("idbridge_conditional_access_policy", &by_application),
+        list_block(
+            "idbridge_access_control_attributes",
+            &format!("    instance_arn = \"{}\"", fx.endpoints.sso_instance_arn),
+        ),
     ]
     .concat();
     let secret = fx.endpoints.scim_token.clone();
@@ -307,6 +321,11 @@ fn a_console_built_integration_is_adopted_with_one_query_and_plans_only_imports(
                 "idbridge_conditional_access_policy",
                 "application_id",
                 &app_id,
+            ))
+            .check(adopted(
+                "idbridge_access_control_attributes",
+                "attribute.0.key",
+                "Department",
             ))
             .check(move |state: &State| {
                 let assignments = state
