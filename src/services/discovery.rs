@@ -7,7 +7,9 @@ use crate::clients::graph::api::odata_string;
 use crate::clients::graph::conditional_access::ConditionalAccessPolicy;
 use crate::clients::graph::models::Application;
 use crate::clients::graph::{AWS_IAM_IDENTITY_CENTER_TEMPLATE_ID, GraphClient};
-use crate::framework::{Context, Diagnostics, ListResults, Resource};
+use crate::framework::{
+    Attr, Attribute, Context, Diagnostics, ListRequest, ListResults, Model, Resource, Schema,
+};
 use crate::helpers::{aws_error, graph_error};
 
 use super::app_roles::{AppLookup, find_enterprise_app};
@@ -59,15 +61,39 @@ pub async fn assigned_principals(
     Ok(principals)
 }
 
-/// Sends each principal of `principal_type` assigned to the application as `resource` (a group or user
-/// assignment, import ID `<application_id>/<principal id>`) imports and reads it, until no more are wanted.
-pub async fn send_assigned(
+crate::model! {
+    /// The `config` block of the group and user assignment lists: the application whose assignments to list.
+    #[derive(Clone, Debug, Default)]
+    pub struct AssignedListConfig {
+        pub application_id: Attr<String>,
+    }
+}
+
+/// The schema of [`AssignedListConfig`]; `principals` says what is listed (e.g. "the Entra groups assigned").
+pub fn assigned_list_schema(principals: &str) -> Schema {
+    Schema::new()
+        .description(format!(
+            "Finds {principals} to an AWS IAM Identity Center application, with their account assignments."
+        ))
+        .attribute(
+            Attribute::string("application_id")
+                .required()
+                .description("Object id of the application (the `id` of `idbridge_entra_application`)."),
+        )
+}
+
+/// Lists the principals of `principal_type` (`Group` or `User`) assigned to the application of the
+/// [`AssignedListConfig`], each as `resource` (a group or user assignment, import ID
+/// `<application_id>/<principal id>`) imports and reads it, until no more are wanted.
+pub async fn list_assigned(
     ctx: &Context,
+    request: ListRequest,
     results: &ListResults,
     resource: &dyn Resource,
-    application_id: &str,
     principal_type: &str,
 ) -> Result<(), Diagnostics> {
+    let config = AssignedListConfig::decode(&request.config)?;
+    let application_id = config.application_id.as_str().unwrap_or_default();
     let (_, graph) = graph_clients(ctx).await?;
     for (principal_id, name) in
         assigned_principals(ctx, &graph, application_id, principal_type).await?
@@ -125,4 +151,17 @@ pub async fn permission_set_arns(
         .list_permission_sets(instance_arn, Deadline::after(ctx.remaining()))
         .await
         .map_err(|e| aws_error("Unable to list permission sets", &e).into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::framework::model::assert_model_matches_schema;
+
+    #[test]
+    fn assigned_list_config_matches_its_schema() {
+        assert_model_matches_schema::<AssignedListConfig>(&assigned_list_schema(
+            "the groups assigned",
+        ));
+    }
 }

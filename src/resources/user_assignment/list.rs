@@ -4,17 +4,8 @@
 use async_trait::async_trait;
 
 use super::{TYPE_NAME, UserAssignmentResource};
-use crate::framework::{
-    Attr, Attribute, Context, Diagnostics, ListRequest, ListResource, ListResults, Model, Schema,
-};
-use crate::services::discovery::send_assigned;
-
-crate::model! {
-    #[derive(Clone, Debug, Default)]
-    pub struct UserAssignmentListConfig {
-        pub application_id: Attr<String>,
-    }
-}
+use crate::framework::{Context, Diagnostics, ListRequest, ListResource, ListResults, Schema};
+use crate::services::discovery::{assigned_list_schema, list_assigned};
 
 pub struct UserAssignmentList;
 
@@ -25,13 +16,7 @@ impl ListResource for UserAssignmentList {
     }
 
     fn config_schema(&self) -> Schema {
-        Schema::new()
-            .description("Finds the Entra users assigned directly to an AWS IAM Identity Center application, with their account assignments.")
-            .attribute(
-                Attribute::string("application_id")
-                    .required()
-                    .description("Object id of the application (the `id` of `idbridge_entra_application`)."),
-            )
+        assigned_list_schema("the Entra users assigned directly")
     }
 
     async fn list(
@@ -40,28 +25,6 @@ impl ListResource for UserAssignmentList {
         request: ListRequest,
         results: &ListResults,
     ) -> Result<(), Diagnostics> {
-        let config = UserAssignmentListConfig::decode(&request.config)?;
-        let application_id = config.application_id.as_str().unwrap_or_default();
-        send_assigned(
-            ctx,
-            results,
-            &UserAssignmentResource,
-            application_id,
-            "User",
-        )
-        .await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::framework::model::assert_model_matches_schema;
-
-    #[test]
-    fn config_model_matches_schema() {
-        assert_model_matches_schema::<UserAssignmentListConfig>(
-            &UserAssignmentList.config_schema(),
-        );
+        list_assigned(ctx, request, results, &UserAssignmentResource, "User").await
     }
 }
