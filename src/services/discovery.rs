@@ -10,6 +10,7 @@ use crate::clients::graph::{AWS_IAM_IDENTITY_CENTER_TEMPLATE_ID, GraphClient};
 use crate::framework::{
     Attr, Attribute, Context, Diagnostics, ListRequest, ListResults, Model, Resource, Schema,
 };
+use crate::helpers::ids::validate_object_id;
 use crate::helpers::{aws_error, graph_error};
 
 use super::app_roles::{AppLookup, find_enterprise_app};
@@ -78,6 +79,7 @@ pub fn assigned_list_schema(principals: &str) -> Schema {
         .attribute(
             Attribute::string("application_id")
                 .required()
+                .validator(|value, path| validate_object_id(value, path, "application"))
                 .description("Object id of the application (the `id` of `idbridge_entra_application`)."),
         )
 }
@@ -156,6 +158,7 @@ pub async fn permission_set_arns(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::framework::Value;
     use crate::framework::model::assert_model_matches_schema;
 
     #[test]
@@ -163,5 +166,18 @@ mod tests {
         assert_model_matches_schema::<AssignedListConfig>(&assigned_list_schema(
             "the groups assigned",
         ));
+    }
+
+    #[test]
+    fn an_application_id_that_is_not_an_object_id_is_refused_before_listing() {
+        let schema = assigned_list_schema("the groups assigned");
+        let config = Value::object([("application_id", Value::from("my-app"))]);
+        let diags = crate::framework::schema::validate_config(&schema, &config);
+        assert!(diags.has_errors());
+        let good = Value::object([(
+            "application_id",
+            Value::from("00000000-0000-0000-0000-000000000001"),
+        )]);
+        assert!(crate::framework::schema::validate_config(&schema, &good).is_empty());
     }
 }

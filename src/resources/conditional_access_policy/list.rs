@@ -8,6 +8,7 @@ use crate::framework::{
     Attr, Attribute, Context, Diagnostics, ListRequest, ListResource, ListResults, Model, Resource,
     Schema,
 };
+use crate::helpers::ids::validate_object_id;
 use crate::services::clients::graph_clients;
 use crate::services::discovery::gallery_application_policies;
 
@@ -32,9 +33,15 @@ impl ListResource for ConditionalAccessPolicyList {
                 "Finds the Conditional Access policies that target one AWS IAM Identity Center application (policies \
                  that also target other applications are left out: the resource protects one application).",
             )
-            .attribute(Attribute::string("application_id").optional().description(
-                "Only policies of this application (object id); those of every gallery application when left out.",
-            ))
+            .attribute(
+                Attribute::string("application_id")
+                    .optional()
+                    .validator(|value, path| validate_object_id(value, path, "application"))
+                    .description(
+                        "Only policies of this application (object id); those of every gallery application when \
+                         left out.",
+                    ),
+            )
     }
 
     async fn list(
