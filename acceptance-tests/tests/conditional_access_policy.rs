@@ -139,6 +139,7 @@ fn conditional_access_policy_lifecycle_import_update_drift_and_destroy() {
                 ("/grantControls/operator", json!("AND")),
             ])),
         Step::import(POLICY),
+        Step::import(POLICY).import_by_identity(),
         // Changed in the portal: switched off and widened to every app. The plan shows it; apply restores it.
         Step::config(enforced.clone())
             .plan_only()

@@ -132,6 +132,9 @@ impl Provider for IdbridgeProvider {
             Arc::new(scim_provisioning::ScimProvisioningList),
             Arc::new(permission_set::PermissionSetList),
             Arc::new(group_assignment::GroupAssignmentList),
+            Arc::new(user_assignment::UserAssignmentList),
+            Arc::new(conditional_access_policy::ConditionalAccessPolicyList),
+            Arc::new(access_control_attributes::AccessControlAttributesList),
         ]
     }
 

@@ -420,3 +420,27 @@ fn offers_the_saml_data_source_and_function() {
     let functions: Vec<String> = p.functions().iter().map(|f| f.definition().name).collect();
     assert_eq!(functions, ["parse_aws_saml_metadata"]);
 }
+
+/// Adoption covers every resource: each declares an identity that matches its state schema (import by
+/// identity, `terraform query`) and each has a list resource.
+#[test]
+fn every_resource_has_an_identity_and_a_list_resource() {
+    let p = IdbridgeProvider::new();
+    let listed: Vec<String> = p
+        .list_resources()
+        .iter()
+        .map(|l| l.type_name().to_owned())
+        .collect();
+    for resource in p.resources() {
+        let name = resource.type_name();
+        let identity = resource
+            .identity_schema()
+            .unwrap_or_else(|| panic!("{name} has no resource identity"));
+        let problems = identity.check(name, &resource.schema());
+        assert!(problems.is_empty(), "{name}: {problems:?}");
+        assert!(
+            listed.iter().any(|l| l == name),
+            "{name} has no list resource"
+        );
+    }
+}

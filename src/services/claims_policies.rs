@@ -232,7 +232,14 @@ pub async fn remove_claims_policies(
     sp: &ServicePrincipal,
 ) -> Result<(), Diagnostics> {
     let mut doomed = policies_for_application(graph, &sp.app_id).await?;
-    if let Some(policy) = assigned_policy(graph, &sp.id).await? {
+    // The service principal was just read: a 404 here means it was deleted meanwhile (its assignments with
+    // it), not replication lag, so there is nothing to wait for.
+    let assigned = match graph.list_assigned_claims_mapping_policies(&sp.id).await {
+        Ok(policies) => policies.into_iter().next(),
+        Err(e) if e.is_not_found() => None,
+        Err(e) => return Err(graph_error("list the claims mapping policies", &e).into()),
+    };
+    if let Some(policy) = assigned {
         match graph
             .unassign_claims_mapping_policy(&sp.id, &policy.id)
             .await

@@ -161,13 +161,15 @@ impl OnDemandRequests<'_> {
 }
 
 /// Provisions the principal on demand now (paced at Entra's limit, a quarantine explained) without waiting
-/// for it in AWS, for the provision-on-demand action. Returns the job used; an error when the application
-/// has no provisioning job.
+/// for it in AWS, for the provision-on-demand action. A group goes with the member users `members`, at most
+/// [`ON_DEMAND_MEMBERS_LIMIT`] linked per request (the group is the subject of each). Returns the job used;
+/// an error when the application has no provisioning job.
 pub async fn provision_now(
     caches: &ServiceCaches,
     graph: &GraphClient,
     app: &EnterpriseApp,
     principal: &EntraPrincipal,
+    members: &[String],
 ) -> Result<SynchronizationJob, Diagnostics> {
     let requests = OnDemandRequests { caches, graph, app };
     let Some(job) = requests.job().await? else {
@@ -179,7 +181,13 @@ pub async fn provision_now(
         .into());
     };
     let on_demand = requests.on_demand_job(&job, principal).await?;
-    requests.request(&on_demand, principal, &[]).await?;
+    let mut linked = members.chunks(ON_DEMAND_MEMBERS_LIMIT);
+    requests
+        .request(&on_demand, principal, linked.next().unwrap_or_default())
+        .await?;
+    for more in linked {
+        requests.request(&on_demand, principal, more).await?;
+    }
     Ok(on_demand.job)
 }
 

@@ -195,13 +195,45 @@ pub async fn turn_off_saml(
     let Some((application, sp)) =
         load_saml_application(ctx, graph, application_id, MissingServicePrincipal::Gone).await?
     else {
-        // The service principal (with its settings and keys) is gone; the policies are tenant objects and stay.
-        if let Some(application) = read_application(ctx, graph, application_id).await? {
-            delete_policies_for_application(graph, &application.app_id).await?;
-        }
-        return Ok(());
+        return policies_of_a_gone_service_principal(ctx, graph, application_id).await;
     };
-    remove_claims_policies(graph, &sp).await?;
+    match revert_saml(ctx, graph, &application, &sp).await {
+        // Deleted meanwhile (e.g. its application destroyed in the same run, with no dependency between the
+        // two, as in generated configuration): what was to be reverted went with it.
+        Err(failed)
+            if load_saml_application(ctx, graph, application_id, MissingServicePrincipal::Gone)
+                .await?
+                .is_none() =>
+        {
+            tracing::debug!(
+                ?failed,
+                "the service principal went away while SAML was turned off"
+            );
+            policies_of_a_gone_service_principal(ctx, graph, application_id).await
+        }
+        outcome => outcome,
+    }
+}
+
+/// The service principal (with its settings and keys) is gone; the policies are tenant objects and stay.
+async fn policies_of_a_gone_service_principal(
+    ctx: &Context,
+    graph: &GraphClient,
+    application_id: &str,
+) -> Result<(), Diagnostics> {
+    if let Some(application) = read_application(ctx, graph, application_id).await? {
+        delete_policies_for_application(graph, &application.app_id).await?;
+    }
+    Ok(())
+}
+
+async fn revert_saml(
+    ctx: &Context,
+    graph: &GraphClient,
+    application: &Application,
+    sp: &ServicePrincipal,
+) -> Result<(), Diagnostics> {
+    remove_claims_policies(graph, sp).await?;
     let revert = ServicePrincipalPatch {
         preferred_single_sign_on_mode: Some(None),
         login_url: Some(None),
@@ -214,7 +246,7 @@ pub async fn turn_off_saml(
         .await
         .map_err(|e| graph_error("turn off SAML single sign-on", &e))?;
     if let Some(thumbprint) = sp.preferred_token_signing_key_thumbprint.as_deref()
-        && let Some(identifier) = custom_key_identifier_of(&sp, thumbprint)
+        && let Some(identifier) = custom_key_identifier_of(sp, thumbprint)
     {
         graph
             .remove_token_signing_certificate(&sp.id, &identifier, None)

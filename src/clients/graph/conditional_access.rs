@@ -84,6 +84,13 @@ impl GraphClient {
             .await
     }
 
+    /// Every policy of the tenant, all pages.
+    pub async fn list_conditional_access_policies(
+        &self,
+    ) -> Result<Vec<ConditionalAccessPolicy>, GraphError> {
+        self.list_all(&self.url(POLICIES, &[])).await
+    }
+
     pub async fn get_conditional_access_policy(
         &self,
         policy_id: &str,

@@ -3,6 +3,7 @@
 //! create refuses to adopt one that exists already (import it instead), and destroy turns ABAC off.
 
 mod identity;
+mod list;
 mod model;
 mod schema;
 mod validate;
@@ -19,6 +20,7 @@ use crate::helpers::{aws_error, is_instance_arn};
 use crate::services::IdbridgeClients;
 use crate::services::instances::find_instance;
 
+pub use list::AccessControlAttributesList;
 pub use model::AccessControlAttributesModel;
 
 pub const TYPE_NAME: &str = "idbridge_access_control_attributes";

@@ -2,6 +2,8 @@
 //! that protects the AWS IAM Identity Center application. The configuration names the application by object ID,
 //! as the other resources do; the policy itself targets the application's client ID (appId).
 
+mod identity;
+mod list;
 mod model;
 mod schema;
 mod validate;
@@ -21,6 +23,7 @@ use crate::helpers::recent_write::mark_recent_write;
 use crate::services::applications::read_application;
 use crate::services::clients::graph_clients;
 
+pub use list::ConditionalAccessPolicyList;
 pub use model::ConditionalAccessPolicyModel;
 
 pub const TYPE_NAME: &str = "idbridge_conditional_access_policy";
@@ -75,6 +78,10 @@ impl Resource for ConditionalAccessPolicyResource {
 
     fn schema(&self) -> Schema {
         schema::schema()
+    }
+
+    fn identity_schema(&self) -> Option<crate::framework::IdentitySchema> {
+        Some(identity::identity_schema())
     }
 
     fn default_timeout(&self, _operation: crate::framework::Operation) -> Duration {

@@ -4,19 +4,8 @@
 use async_trait::async_trait;
 
 use super::{GroupAssignmentResource, TYPE_NAME};
-use crate::framework::{
-    Attr, Attribute, Context, Diagnostics, ListRequest, ListResource, ListResults, Model, Resource,
-    Schema,
-};
-use crate::services::clients::graph_clients;
-use crate::services::discovery::assigned_groups;
-
-crate::model! {
-    #[derive(Clone, Debug, Default)]
-    pub struct GroupAssignmentListConfig {
-        pub application_id: Attr<String>,
-    }
-}
+use crate::framework::{Context, Diagnostics, ListRequest, ListResource, ListResults, Schema};
+use crate::services::discovery::{assigned_list_schema, list_assigned};
 
 pub struct GroupAssignmentList;
 
@@ -27,13 +16,7 @@ impl ListResource for GroupAssignmentList {
     }
 
     fn config_schema(&self) -> Schema {
-        Schema::new()
-            .description("Finds the Entra groups assigned to an AWS IAM Identity Center application, with their account assignments.")
-            .attribute(
-                Attribute::string("application_id")
-                    .required()
-                    .description("Object id of the application (the `id` of `idbridge_entra_application`)."),
-            )
+        assigned_list_schema("the Entra groups assigned")
     }
 
     async fn list(
@@ -42,32 +25,6 @@ impl ListResource for GroupAssignmentList {
         request: ListRequest,
         results: &ListResults,
     ) -> Result<(), Diagnostics> {
-        let config = GroupAssignmentListConfig::decode(&request.config)?;
-        let application_id = config.application_id.as_str().unwrap_or_default();
-        let (_, graph) = graph_clients(ctx).await?;
-        for (group_id, group_name) in assigned_groups(ctx, &graph, application_id).await? {
-            let id = format!("{application_id}/{group_id}");
-            let imported = GroupAssignmentResource.import_state(ctx, &id).await?;
-            if !results
-                .send_read(ctx, &GroupAssignmentResource, group_name, imported)
-                .await
-            {
-                break;
-            }
-        }
-        Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::framework::model::assert_model_matches_schema;
-
-    #[test]
-    fn config_model_matches_schema() {
-        assert_model_matches_schema::<GroupAssignmentListConfig>(
-            &GroupAssignmentList.config_schema(),
-        );
+        list_assigned(ctx, request, results, &GroupAssignmentResource, "Group").await
     }
 }

@@ -111,7 +111,9 @@ pub(super) async fn apply(
         planned.relay_state.as_str(),
     )
     .await?;
-    ensure_claims_policy(graph, &sp, planned.claims_definition()).await?;
+    if !planned.keeps_entra_default_claims() {
+        ensure_claims_policy(graph, &sp, planned.claims_definition()).await?;
+    }
     let rotate = matches!(
         change,
         Change::Update {

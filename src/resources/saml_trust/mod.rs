@@ -84,16 +84,24 @@ impl Resource for SamlTrustResource {
         check_credentials_at_plan(ctx, &[Cloud::Entra]).await?;
         let config = SamlTrustModel::decode(&plan.config)?;
         let mut planned = SamlTrustModel::decode(&plan.planned)?;
-        default_unset(
-            &config.nameid_source,
-            &mut planned.nameid_source,
-            DEFAULT_NAMEID_SOURCE.to_string(),
-        );
-        default_unset(
-            &config.nameid_format,
-            &mut planned.nameid_format,
-            nameid_formats::EMAIL_ADDRESS.to_string(),
-        );
+        let adopted_with_default_claims = !plan.is_create()
+            && SamlTrustModel::decode(&plan.prior)?.adopted_with_default_claims(&config);
+        if adopted_with_default_claims {
+            // Entra issues its default claims and there is no policy to manage: plan none, like the state.
+            planned.nameid_source = Attr::Null;
+            planned.nameid_format = Attr::Null;
+        } else {
+            default_unset(
+                &config.nameid_source,
+                &mut planned.nameid_source,
+                DEFAULT_NAMEID_SOURCE.to_string(),
+            );
+            default_unset(
+                &config.nameid_format,
+                &mut planned.nameid_format,
+                nameid_formats::EMAIL_ADDRESS.to_string(),
+            );
+        }
         default_unset(
             &config.certificate_display_name,
             &mut planned.certificate_display_name,
@@ -122,6 +130,9 @@ impl Resource for SamlTrustResource {
         if !plan.is_create() {
             let prior = SamlTrustModel::decode(&plan.prior)?;
             planned.plan_repairs(&prior);
+            if adopted_with_default_claims {
+                planned.claims_mapping_policy_id = Attr::Null;
+            }
             let rotate_before = planned
                 .rotate_before_days
                 .known()

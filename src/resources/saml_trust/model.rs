@@ -94,6 +94,25 @@ impl SamlTrustModel {
         }
     }
 
+    /// Whether this state (the prior one) is a trust adopted without a claims mapping policy, e.g. set up in
+    /// the Entra admin center, whose claims the configuration leaves alone: Entra issues its default claims,
+    /// and `nameid_*` stay null so the adoption plans no change. Setting any claim argument makes the trust
+    /// manage a policy from then on.
+    pub(super) fn adopted_with_default_claims(&self, config: &SamlTrustModel) -> bool {
+        self.claims_mapping_policy_id.is_null()
+            && self.nameid_source.is_null()
+            && self.nameid_format.is_null()
+            && config.nameid_source.is_null()
+            && config.nameid_format.is_null()
+            && config.additional_claims.is_null()
+            && config.access_control_attributes.is_null()
+    }
+
+    /// Whether the plan leaves the claims to Entra's defaults (see [`Self::adopted_with_default_claims`]).
+    pub(super) fn keeps_entra_default_claims(&self) -> bool {
+        self.nameid_source.is_null() && self.nameid_format.is_null()
+    }
+
     /// The claims mapping policy definition the plan asks for.
     pub(super) fn claims_definition(&self) -> String {
         claims_definition(

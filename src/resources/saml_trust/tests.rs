@@ -172,3 +172,21 @@ fn a_removed_certificate_and_an_unassigned_policy_are_planned_again() {
     assert!(planned.idp_certificate_pem.is_unknown());
     assert!(planned.claims_mapping_policy_id.is_unknown());
 }
+
+#[test]
+fn a_trust_adopted_without_a_claims_policy_keeps_entra_default_claims_until_a_claim_is_set() {
+    let adopted = SamlTrustModel::default();
+    let untouched = SamlTrustModel::default();
+    assert!(adopted.adopted_with_default_claims(&untouched));
+    let sets_nameid = SamlTrustModel {
+        nameid_source: "user.mail".into(),
+        ..Default::default()
+    };
+    assert!(!adopted.adopted_with_default_claims(&sets_nameid));
+    let managed = SamlTrustModel {
+        nameid_source: "user.userprincipalname".into(),
+        ..Default::default()
+    };
+    // A trust that managed a policy and lost it is repaired, not left to the defaults.
+    assert!(!managed.adopted_with_default_claims(&untouched));
+}

@@ -6,6 +6,7 @@
 //! shared engine (20 TPS, 10 outstanding operations across every resource of the run).
 
 mod identity;
+mod list;
 mod model;
 mod schema;
 mod validate;
@@ -18,6 +19,7 @@ use crate::framework::{
 };
 use crate::services::principal_access;
 
+pub use list::UserAssignmentList;
 use model::UserAssignmentModel;
 
 pub const TYPE_NAME: &str = "idbridge_user_assignment";

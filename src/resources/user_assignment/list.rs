@@ -1,0 +1,30 @@
+//! `list "idbridge_user_assignment"`: the Entra users assigned directly to an AWS IAM Identity Center
+//! application, each read as the resource reads it (with its AWS account assignments).
+
+use async_trait::async_trait;
+
+use super::{TYPE_NAME, UserAssignmentResource};
+use crate::framework::{Context, Diagnostics, ListRequest, ListResource, ListResults, Schema};
+use crate::services::discovery::{assigned_list_schema, list_assigned};
+
+pub struct UserAssignmentList;
+
+#[async_trait]
+impl ListResource for UserAssignmentList {
+    fn type_name(&self) -> &str {
+        TYPE_NAME
+    }
+
+    fn config_schema(&self) -> Schema {
+        assigned_list_schema("the Entra users assigned directly")
+    }
+
+    async fn list(
+        &self,
+        ctx: &Context,
+        request: ListRequest,
+        results: &ListResults,
+    ) -> Result<(), Diagnostics> {
+        list_assigned(ctx, request, results, &UserAssignmentResource, "User").await
+    }
+}
