@@ -8,8 +8,9 @@
 #   scripts/demo.sh --real     real Entra ID + AWS from your environment (ARM_* and the AWS chain), with
 #                              examples/complete/terraform.tfvars and TF_VAR_scim_token set by you; nothing is
 #                              destroyed unless you add --destroy.
-#   scripts/demo.sh --adopt    local emulators: builds an application and permission sets by hand through the
-#                              emulators' APIs (as in the consoles), then adopts them with one `terraform query`
+#   scripts/demo.sh --adopt    local emulators: builds the integration by hand through the emulators' APIs (as in
+#                              the consoles: application, SAML, provisioning, an assigned group, permission sets,
+#                              an account assignment), then adopts it with one `terraform query`
 #                              (list resources), a plan showing only imports, one apply and an empty plan.
 #   --keep                     leave the local resources and emulators running until Enter is pressed
 set -euo pipefail

@@ -154,23 +154,6 @@ fn saml_by_hand(fx: &Fixture, app_id: &str, sp: &str) {
     );
 }
 
-/// Users and groups > Add user/group, with the application's `User` role.
-fn assign_by_hand(fx: &Fixture, sp: &str, principal_id: &str) {
-    let roles = fx.graph("GET", &format!("/servicePrincipals/{sp}"), None)["appRoles"].clone();
-    let user_role = roles
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|role| role["displayName"] == "User")
-        .expect("the gallery application has a User role")["id"]
-        .clone();
-    fx.graph(
-        "POST",
-        &format!("/servicePrincipals/{sp}/appRoleAssignedTo"),
-        Some(json!({"principalId": principal_id, "resourceId": sp, "appRoleId": user_role})),
-    );
-}
-
 /// The identity store id of what the provisioning cycle brought over (`DisplayName` for a group, `UserName`
 /// for a user), waiting for the cycle.
 fn provisioned(fx: &Fixture, operation: &str, attribute: &str, value: &str) -> String {
@@ -233,8 +216,9 @@ fn a_console_built_integration_is_adopted_with_one_query_and_plans_only_imports(
         })),
     );
     let user_id = user["id"].as_str().unwrap().to_string();
-    assign_by_hand(&fx, &sp, &group_id);
-    assign_by_hand(&fx, &sp, &user_id);
+    // Users and groups > Add user/group, with the application's `User` role.
+    fx.assign_to_app(&sp, &group_id);
+    fx.assign_to_app(&sp, &user_id);
     let jobs = fx.graph(
         "GET",
         &format!("/servicePrincipals/{sp}/synchronization/jobs"),
