@@ -924,20 +924,28 @@ fn describe(runs: &[PhaseRun; 3]) -> String {
         .join("; ")
 }
 
+/// Every phase of both bench shapes at completion time `complete_ms` stays within the given listings per
+/// operation and ratio to the physical floor.
+async fn assert_schedule(complete_ms: u64, max_listings_per_operation: f64, max_ratio: f64) {
+    for (groups, accounts) in [(5, 100), (25, 20)] {
+        let runs = simulate_phases(groups, accounts, Duration::from_millis(complete_ms)).await;
+        let report = describe(&runs);
+        for run in &runs {
+            let per_operation = run.listings as f64 / run.operations as f64;
+            assert!(
+                per_operation <= max_listings_per_operation && run.ratio() <= max_ratio,
+                "{groups} x {accounts} at T = {complete_ms} ms: {report}"
+            );
+        }
+    }
+}
+
 // T = 200 ms: the 20 TPS quota binds. A listing can free only the operations older than T, about 7 of
 // the 10 slots, so each costs a request per ~7 writes; a round more often (or a settling listing while
 // writes queue) costs more.
 #[tokio::test(start_paused = true)]
 async fn schedule_lists_about_once_per_seven_writes_when_the_quota_binds() {
-    for (groups, accounts) in [(5, 100), (25, 20)] {
-        let runs = simulate_phases(groups, accounts, Duration::from_millis(200)).await;
-        let report = describe(&runs);
-        for run in &runs {
-            let per_operation = run.listings as f64 / run.operations as f64;
-            assert!(per_operation <= 0.18, "{groups} x {accounts}: {report}");
-            assert!(run.ratio() <= 1.22, "{groups} x {accounts}: {report}");
-        }
-    }
+    assert_schedule(200, 0.18, 1.22).await;
 }
 
 // T = 1000 ms: the 10 slots bind. Each operation should be seen ended right after it ended (a first
@@ -945,13 +953,5 @@ async fn schedule_lists_about_once_per_seven_writes_when_the_quota_binds() {
 // two trips.
 #[tokio::test(start_paused = true)]
 async fn schedule_checks_each_operation_right_after_its_expected_completion_when_slots_bind() {
-    for (groups, accounts) in [(5, 100), (25, 20)] {
-        let runs = simulate_phases(groups, accounts, Duration::from_millis(1000)).await;
-        let report = describe(&runs);
-        for run in &runs {
-            let per_operation = run.listings as f64 / run.operations as f64;
-            assert!(per_operation <= 1.15, "{groups} x {accounts}: {report}");
-            assert!(run.ratio() <= 1.12, "{groups} x {accounts}: {report}");
-        }
-    }
+    assert_schedule(1000, 1.15, 1.12).await;
 }
