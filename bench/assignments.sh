@@ -218,6 +218,16 @@ for phase in phases:
         physical = max(n / tps, n * complete_s / slots)
         print(f"physical floor: {physical:.1f} s ({label} / {tps} TPS vs {label} x T / {slots} slots); "
               f"ratio {float(wall) / physical:.2f}x")
+        # Entra accepts 5 provisionOnDemand requests per 10 s per application: the last batch leaves at
+        # (ceil(R / 5) - 1) x 10 s, and its groups' AWS operations (5 groups' worth) can only follow it.
+        on_demand = sum(1 for r in log if r["path"].endswith("/provisionOnDemand") and r["status"] != 429)
+        if on_demand:
+            entra = (-(-on_demand // 5) - 1) * 10
+            tail_n = n * min(5, on_demand) / on_demand
+            tail = max(tail_n / tps, tail_n * complete_s / slots)
+            bound = max(physical, entra + tail)
+            print(f"Entra pacing floor: {entra:.1f} s ({on_demand} on-demand requests / 5 per 10 s) "
+                  f"+ {tail:.1f} s for the last batch's {label}; ratio to max(both floors) {float(wall) / bound:.2f}x")
     if phase == "refresh":
         pairs = accounts  # one permission set
         listing = ops.get("ListAccountAssignments", 0) + ops.get("ListAccountAssignmentsForPrincipal", 0)

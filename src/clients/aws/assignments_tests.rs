@@ -43,6 +43,8 @@ struct FakeState {
     refuse_principal_listing: bool,
     /// The status listings answer AccessDeniedException (a policy without sso:List…Status).
     refuse_status_listing: bool,
+    /// Time each write and status listing spends on the way to the fake (like the emulators' `--latency-ms`).
+    latency: Duration,
     outstanding: usize,
     max_outstanding: usize,
     calls: BTreeMap<&'static str, u32>,
@@ -75,6 +77,13 @@ impl FakeApi {
             .get(op)
             .copied()
             .unwrap_or(0)
+    }
+
+    async fn travel(&self) {
+        let latency = self.state.lock().unwrap().latency;
+        if !latency.is_zero() {
+            tokio::time::sleep(latency).await;
+        }
     }
 
     fn assigned(&self, principal: &Principal) -> BTreeSet<AssignmentTarget> {
@@ -283,6 +292,7 @@ impl AssignmentApi for Arc<FakeApi> {
         principal: &Principal,
         target: &AssignmentTarget,
     ) -> Result<AsyncOperation, AwsError> {
+        self.travel().await;
         self.start(
             "CreateAccountAssignment",
             FakeWrite::Create,
@@ -301,6 +311,7 @@ impl AssignmentApi for Arc<FakeApi> {
         principal: &Principal,
         target: &AssignmentTarget,
     ) -> Result<AsyncOperation, AwsError> {
+        self.travel().await;
         self.start(
             "DeleteAccountAssignment",
             FakeWrite::Delete,
@@ -320,6 +331,7 @@ impl AssignmentApi for Arc<FakeApi> {
         status: ListedStatus,
         token: Option<String>,
     ) -> Result<Page<String>, AwsError> {
+        self.travel().await;
         self.list_status(kind, status, token)
     }
 }
@@ -821,4 +833,125 @@ async fn a_read_during_an_operation_is_not_served_after_it_completes() {
         engine.is_assigned(&group, &pair, d).await.unwrap(),
         "completion dropped the stale entry"
     );
+}
+
+/// The bench's phases under the paused clock (40 ms per call, 20 TPS, 10 slots, every operation done
+/// `complete` after it reached the fake): virtual time of each phase over its physical floor
+/// `max(N / 20 TPS, N × T / 10 slots)` and its status listings per operation.
+struct PhaseRun {
+    elapsed: Duration,
+    floor: Duration,
+    listings: u64,
+    operations: u64,
+}
+
+impl PhaseRun {
+    fn ratio(&self) -> f64 {
+        self.elapsed.as_secs_f64() / self.floor.as_secs_f64()
+    }
+}
+
+async fn simulate_phases(groups: u32, accounts: u32, complete: Duration) -> [PhaseRun; 3] {
+    let api = Arc::new(FakeApi::new(100));
+    api.with(|s| {
+        s.completion = complete;
+        s.latency = Duration::from_millis(40);
+    });
+    let limits = ServiceLimits::new(20.0, 1, 10);
+    let engine = engine(&api, limits.clone());
+    let principals: Vec<Principal> = (0..groups)
+        .map(|g| Principal::group(format!("g-{g:03}")))
+        .collect();
+    let on = |ps| -> BTreeSet<AssignmentTarget> { (0..accounts).map(|a| target(ps, a)).collect() };
+    let deadline = Deadline::after(Duration::from_secs(36_000));
+    let mut runs = Vec::new();
+    // apply, move to the second permission set, destroy.
+    for (desired, known, operations) in [
+        (on(0), BTreeSet::new(), 1),
+        (on(1), on(0), 2),
+        (BTreeSet::new(), on(1), 1),
+    ] {
+        let before = limits.counters.snapshot();
+        let start = Instant::now();
+        let outcomes = futures_util::future::join_all(
+            principals
+                .iter()
+                .map(|p| engine.ensure_assignments(p, &desired, &known, deadline)),
+        )
+        .await;
+        let elapsed = start.elapsed();
+        assert!(
+            outcomes
+                .iter()
+                .all(|o| o.as_ref().unwrap().failed.is_empty())
+        );
+        let counters = limits.counters.snapshot().since(&before);
+        assert_eq!(counters.throttles, 0);
+        let listings = counters
+            .calls_by_operation
+            .iter()
+            .filter(|(op, _)| op.ends_with("Status"))
+            .map(|(_, n)| n)
+            .sum();
+        let n = u64::from(groups * accounts) * operations;
+        let floor = Duration::from_secs_f64(
+            (n as f64 / 20.0).max(n as f64 * complete.as_secs_f64() / 10.0),
+        );
+        runs.push(PhaseRun {
+            elapsed,
+            floor,
+            listings,
+            operations: n,
+        });
+    }
+    runs.try_into().ok().unwrap()
+}
+
+fn describe(runs: &[PhaseRun; 3]) -> String {
+    ["apply", "move", "destroy"]
+        .iter()
+        .zip(runs)
+        .map(|(phase, run)| {
+            format!(
+                "{phase}: {:.1} s for a {:.1} s floor ({:.3}x), {:.3} listings per operation",
+                run.elapsed.as_secs_f64(),
+                run.floor.as_secs_f64(),
+                run.ratio(),
+                run.listings as f64 / run.operations as f64
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Every phase of both bench shapes at completion time `complete_ms` stays within the given listings per
+/// operation and ratio to the physical floor.
+async fn assert_schedule(complete_ms: u64, max_listings_per_operation: f64, max_ratio: f64) {
+    for (groups, accounts) in [(5, 100), (25, 20)] {
+        let runs = simulate_phases(groups, accounts, Duration::from_millis(complete_ms)).await;
+        let report = describe(&runs);
+        for run in &runs {
+            let per_operation = run.listings as f64 / run.operations as f64;
+            assert!(
+                per_operation <= max_listings_per_operation && run.ratio() <= max_ratio,
+                "{groups} x {accounts} at T = {complete_ms} ms: {report}"
+            );
+        }
+    }
+}
+
+// T = 200 ms: the 20 TPS quota binds. A listing can free only the operations older than T, about 7 of
+// the 10 slots, so each costs a request per ~7 writes; a round more often (or a settling listing while
+// writes queue) costs more.
+#[tokio::test(start_paused = true)]
+async fn schedule_lists_about_once_per_seven_writes_when_the_quota_binds() {
+    assert_schedule(200, 0.18, 1.22).await;
+}
+
+// T = 1000 ms: the 10 slots bind. Each operation should be seen ended right after it ended (a first
+// check at the learned completion age, rarely early), so a slot is held little more than T plus the
+// two trips.
+#[tokio::test(start_paused = true)]
+async fn schedule_checks_each_operation_right_after_its_expected_completion_when_slots_bind() {
+    assert_schedule(1000, 1.15, 1.12).await;
 }

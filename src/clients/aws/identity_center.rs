@@ -32,8 +32,10 @@ const ASSIGNED_CONFLICT_ROUNDS: u32 = 4;
 /// AWS's default session duration, sent explicitly so that every backend stores the same ISO 8601 value
 /// (moto otherwise answers the integer 3600, which is not the documented string type).
 pub const DEFAULT_SESSION_DURATION: &str = "PT1H";
-/// How long batched assignment reads are reused within one refresh.
-pub const ASSIGNMENT_CACHE_TTL: Duration = Duration::from_secs(30);
+/// How long batched assignment reads are reused within one provider process (one Terraform command): longer
+/// than the refresh of thousands of assignments (50 s for 5,000 at 20 TPS), so that each (account, permission
+/// set) pair is read once; our own writes invalidate their pair.
+pub const ASSIGNMENT_CACHE_TTL: Duration = Duration::from_secs(5 * 60);
 
 /// The sso-admin and identitystore clients plus the process-wide limits they share.
 pub struct IdentityCenter {
