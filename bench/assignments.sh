@@ -236,7 +236,7 @@ for phase in phases:
     if "ou_count" in extra:
         ous = extra["ou_count"]
         print(f"Organizations reads:  {org_reads} pages for {ous} OUs and {extra['account_count']} accounts "
-              f"({org_reads / ous:.2f} per OU; every OU needs one listing of its child OUs and one of its accounts)")
+              f"(target: at most {ous + 1}, the OUs + 1; accounts are listed once with their paths, 20 per page)")
 if "apply" in phases:
     print(f"\nresources: {len(resources)} in state, {complete} complete, failed resources: {failed} (apply errors: {errors['apply']})")
 if "move" in phases:
