@@ -413,10 +413,12 @@ pub fn locate() -> Result<PathBuf, String> {
     locate_from(
         std::env::var(CSDL_ENV).ok(),
         Path::new(env!("CARGO_MANIFEST_DIR")),
+        Path::new("/"),
     )
 }
 
-fn locate_from(explicit: Option<String>, start: &Path) -> Result<PathBuf, String> {
+/// Searches `start` and the directories above it, up to and including `top`.
+fn locate_from(explicit: Option<String>, start: &Path, top: &Path) -> Result<PathBuf, String> {
     if let Some(explicit) = explicit {
         let path = PathBuf::from(explicit);
         return if path.is_file() {
@@ -429,7 +431,7 @@ fn locate_from(explicit: Option<String>, start: &Path) -> Result<PathBuf, String
         };
     }
     let mut searched = Vec::new();
-    for dir in start.ancestors() {
+    for dir in start.ancestors().take_while(|dir| dir.starts_with(top)) {
         let candidate = dir.join(CSDL_RELATIVE);
         if candidate.is_file() {
             return Ok(candidate);
@@ -478,19 +480,21 @@ mod tests {
     fn a_missing_csdl_is_reported_with_what_to_do() {
         let empty = std::env::temp_dir().join(format!("csdl-missing-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&empty).unwrap();
-        let error = locate_from(None, &empty).unwrap_err();
+        // Bounded to the test's own directory: a `shared/` above the temporary directory (a checkout in /tmp
+        // with the shared material beside it) must not be found.
+        let error = locate_from(None, &empty, &empty).unwrap_err();
         assert!(
             error.contains(CSDL_ENV) && error.contains(CSDL_RELATIVE),
             "{error}"
         );
-        let error = locate_from(Some("/nonexistent/csdl.xml".into()), &empty).unwrap_err();
+        let error = locate_from(Some("/nonexistent/csdl.xml".into()), &empty, &empty).unwrap_err();
         assert!(error.contains("/nonexistent/csdl.xml"), "{error}");
         let nested = empty.join("repo/emulators");
         std::fs::create_dir_all(&nested).unwrap();
         std::fs::create_dir_all(empty.join("shared/graph")).unwrap();
         std::fs::write(empty.join(CSDL_RELATIVE), SAMPLE).unwrap();
         assert_eq!(
-            locate_from(None, &nested).unwrap(),
+            locate_from(None, &nested, &empty).unwrap(),
             empty.join(CSDL_RELATIVE)
         );
         std::fs::remove_dir_all(&empty).unwrap();
