@@ -24,7 +24,7 @@ use tokio::time::Instant;
 
 use super::error::{AwsError, Error, ErrorKind};
 use super::identity_center::{PAGE_SIZE, next_token};
-use super::limits::ServiceLimits;
+use super::limits::{AssignmentSlot, ServiceLimits};
 use super::retry::{self, Conflicts, Deadline, PollPolicy, RetryPolicy, collect_pages};
 use super::status_poller::{ListedStatus, OperationKind, PollCalls, StatusPoller};
 
@@ -556,6 +556,16 @@ enum Write {
     Delete,
 }
 
+impl Write {
+    /// The AWS operation that starts it and the kind of asynchronous operation it starts.
+    fn operation(self) -> (&'static str, OperationKind) {
+        match self {
+            Write::Create => ("CreateAccountAssignment", OperationKind::Creation),
+            Write::Delete => ("DeleteAccountAssignment", OperationKind::Deletion),
+        }
+    }
+}
+
 /// Converges account assignments and serves batched reads for one Identity Center instance.
 pub struct AssignmentEngine<A> {
     api: A,
@@ -604,9 +614,11 @@ impl<A: AssignmentApi> AssignmentEngine<A> {
         deadline: Deadline,
     ) -> Result<PrincipalSet, Error> {
         let key = (self.instance_arn.clone(), target.clone());
+        // Boxed: every resource of a refresh asks for all its targets at once, and all but the first
+        // asker of a pair only wait; they need not carry the listing's state.
         let (set, hit) = self
             .cache
-            .get_or_fetch(key, || self.list_target(target, deadline))
+            .get_or_fetch(key, || Box::pin(self.list_target(target, deadline)))
             .await?;
         self.limits.counters.record_cache(hit);
         Ok(set)
@@ -799,10 +811,7 @@ impl<A: AssignmentApi> AssignmentEngine<A> {
         target: &AssignmentTarget,
         deadline: Deadline,
     ) -> Result<(), Error> {
-        let (start_op, kind) = match write {
-            Write::Create => ("CreateAccountAssignment", OperationKind::Creation),
-            Write::Delete => ("DeleteAccountAssignment", OperationKind::Deletion),
-        };
+        let (start_op, _) = write.operation();
         let Ok(slot) =
             tokio::time::timeout_at(deadline.instant(), self.limits.assignment_slot()).await
         else {
@@ -812,25 +821,50 @@ impl<A: AssignmentApi> AssignmentEngine<A> {
                 last_error: None,
             });
         };
+        // Boxed: a run queues every write of every resource at once (a thousand, say) for ten slots;
+        // only the writes past the slot carry the several-KB state of the AWS call and the status wait.
+        Box::pin(self.start_and_wait(write, principal, target, slot, deadline)).await
+    }
+
+    async fn start_and_wait(
+        &self,
+        write: Write,
+        principal: &Principal,
+        target: &AssignmentTarget,
+        slot: AssignmentSlot<'_>,
+        deadline: Deadline,
+    ) -> Result<(), Error> {
+        let (start_op, kind) = write.operation();
         // ConflictException here means another operation on the same permission set is running (e.g.
-        // provisioning); retrying is what AWS recommends.
+        // provisioning) or AWS counts more operations running than the poller presumed; retrying is
+        // what AWS recommends, and the poller presumes more carefully from then on.
         let started = retry::run(
             &self.limits,
             &self.retry,
             start_op,
             Conflicts::Retry,
             deadline,
-            || match write {
-                Write::Create => Either::Left(self.api.create_assignment(
-                    &self.instance_arn,
-                    principal,
-                    target,
-                )),
-                Write::Delete => Either::Right(self.api.delete_assignment(
-                    &self.instance_arn,
-                    principal,
-                    target,
-                )),
+            || async {
+                let answer = match write {
+                    Write::Create => Either::Left(self.api.create_assignment(
+                        &self.instance_arn,
+                        principal,
+                        target,
+                    )),
+                    Write::Delete => Either::Right(self.api.delete_assignment(
+                        &self.instance_arn,
+                        principal,
+                        target,
+                    )),
+                }
+                .await;
+                if answer
+                    .as_ref()
+                    .is_err_and(|e| e.kind == ErrorKind::Conflict)
+                {
+                    self.poller.note_conflict();
+                }
+                answer
             },
         )
         .await;

@@ -16,6 +16,14 @@
 //! a later poll frees more slots for the same one call; when the slots are the limit, the limiter is idle
 //! and the poll goes at once.
 //!
+//! Presumed ends: AWS's limit counts operations that are still running on its side, not ones we have not
+//! seen end yet. Once enough operations of a kind were seen to end, an operation older than both the
+//! youngest age at which a listing no longer showed one and the oldest age at which one still ran (plus
+//! a margin) gives its slot back without waiting for a listing; listings then only confirm, at most one
+//! per [`CONFIRM_INTERVAL`] while others still hold slots. An operation listed running past that age
+//! raises it; a ConflictException on a write (AWS counted more running than we presumed) widens the
+//! margin.
+//!
 //! No task is spawned: the waiters take turns driving the poller (whoever holds `driver` runs one round),
 //! so the poller lives exactly as long as someone waits and a cancelled waiter hands over cleanly.
 
@@ -76,6 +84,26 @@ const SETTLE_DELAY_BUSY: Duration = Duration::from_secs(5);
 const MAX_YIELD: Duration = Duration::from_secs(1);
 /// Pages of the FAILED listing read before falling back to one Describe per ended operation.
 const MAX_FAILED_PAGES: usize = 3;
+/// Operations of a kind seen to end before an age alone is trusted to free a slot.
+const PRESUME_AFTER_ENDED: u32 = 10;
+/// Margin over the presumed completion age: this share of it (doubled per conflict), at least
+/// [`MIN_MARGIN`].
+const MARGIN_PERCENT: u32 = 2;
+const MIN_MARGIN: Duration = Duration::from_millis(10);
+/// Doublings of the margin at most (2% × 2⁶ ≈ the age itself).
+const MAX_CAUTION: u32 = 6;
+/// Listings that free no slot (every due operation's slot was given back at its presumed end) go at
+/// most this often while other operations still hold slots.
+const CONFIRM_INTERVAL: Duration = Duration::from_secs(1);
+
+/// One status listing, read page by page.
+struct Listing {
+    ids: HashSet<String>,
+    /// Read to its end (not cut at the page limit).
+    complete: bool,
+    /// When its first page was sent: operations registered after it may be missing from it.
+    sent: Instant,
+}
 
 /// What a waiter learns about its operation.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -96,6 +124,8 @@ struct TrackedOperation {
     seen_in_progress: Option<Instant>,
     /// Send time of the first listing that no longer showed it.
     ended_at: Option<Instant>,
+    /// First checked at the estimate (not at a presumed end): its outcome tunes the estimate.
+    tests_estimate: bool,
     progress: watch::Sender<Progress>,
 }
 
@@ -132,6 +162,53 @@ impl Estimate {
     }
 }
 
+/// What the listings taught about one kind of operation.
+#[derive(Clone, Copy, Debug)]
+struct Timing {
+    estimate: Estimate,
+    /// The longest age at which a listing still showed an operation of this kind IN_PROGRESS (one took
+    /// at least that long).
+    longest_running: Duration,
+    /// The youngest age at which a listing no longer showed one (when operations take about the same
+    /// time, none takes longer).
+    shortest_ended: Option<Duration>,
+    /// Operations seen to end.
+    ended: u32,
+    /// Doublings of the margin: one per ConflictException answered to a write while presuming (at most
+    /// one per [`CONFIRM_INTERVAL`]: writes in flight together meet the same conflict).
+    caution: u32,
+    caution_raised: Option<Instant>,
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        Self {
+            estimate: Estimate(INITIAL_ESTIMATE),
+            longest_running: Duration::ZERO,
+            shortest_ended: None,
+            ended: 0,
+            caution: 0,
+            caution_raised: None,
+        }
+    }
+}
+
+impl Timing {
+    /// The age from which an operation is presumed ended on AWS's side, once enough were seen to end:
+    /// past the youngest age one was seen ended at and the oldest one was seen running at. Ages count
+    /// from the write's answer to a listing's send, so a write sent at that age reaches AWS after the
+    /// operation ended (the trips there take about as long).
+    ///
+    /// Trusted only when it is close to the estimate (within a quarter): an ended age seen by a late
+    /// listing (say, one queued behind many reads) says little, and checks at the estimate then free
+    /// slots sooner and teach better ages.
+    fn presumed_end(&self) -> Option<Duration> {
+        let base = self.longest_running.max(self.shortest_ended?);
+        let trusted = self.ended >= PRESUME_AFTER_ENDED && base <= self.estimate.0 * 5 / 4;
+        trusted.then(|| base + (base * MARGIN_PERCENT / 100 * (1 << self.caution)).max(MIN_MARGIN))
+    }
+}
+
 /// The calls the poller makes, with the engine's pacing and retries.
 pub(crate) struct PollCalls<'a, A> {
     pub api: &'a A,
@@ -144,11 +221,15 @@ pub(crate) struct PollCalls<'a, A> {
 
 pub(crate) struct StatusPoller {
     operations: Mutex<HashMap<String, TrackedOperation>>,
-    estimates: Mutex<HashMap<OperationKind, Estimate>>,
+    timings: Mutex<HashMap<OperationKind, Timing>>,
     /// No settling listing before this instant (set after one failed, so errors do not spin).
     settle_not_before: Mutex<Instant>,
+    /// When the last IN_PROGRESS listing was sent (spaces the listings that only confirm).
+    last_listing: Mutex<Option<Instant>>,
     driver: tokio::sync::Mutex<()>,
     registered: Notify,
+    /// Wakes waiters when a presumed end changed (their slot may be due back sooner or later).
+    presumption_changed: Notify,
     /// Set once a status listing was refused: from then on every operation is described on its own.
     listing_refused: AtomicBool,
 }
@@ -157,10 +238,12 @@ impl Default for StatusPoller {
     fn default() -> Self {
         Self {
             operations: Mutex::new(HashMap::new()),
-            estimates: Mutex::new(HashMap::new()),
+            timings: Mutex::new(HashMap::new()),
             settle_not_before: Mutex::new(Instant::now()),
+            last_listing: Mutex::new(None),
             driver: tokio::sync::Mutex::new(()),
             registered: Notify::new(),
+            presumption_changed: Notify::new(),
             listing_refused: AtomicBool::new(false),
         }
     }
@@ -183,13 +266,47 @@ impl StatusPoller {
         self.operations.lock().expect("status poller lock poisoned")
     }
 
-    fn estimate(&self, kind: OperationKind) -> Estimate {
+    fn timing(&self, kind: OperationKind) -> Timing {
         *self
-            .estimates
+            .timings
             .lock()
-            .expect("estimates lock poisoned")
+            .expect("timings lock poisoned")
             .entry(kind)
-            .or_insert(Estimate(INITIAL_ESTIMATE))
+            .or_default()
+    }
+
+    fn estimate(&self, kind: OperationKind) -> Estimate {
+        self.timing(kind).estimate
+    }
+
+    /// The age from which an operation of `kind` gives its slot back without a listing saying it ended
+    /// (never while listings are refused: then nothing is learned about ages).
+    fn presumed_end(&self, kind: OperationKind) -> Option<Duration> {
+        if self.listing_refused.load(Ordering::Relaxed) {
+            return None;
+        }
+        self.timing(kind).presumed_end()
+    }
+
+    /// AWS refused a write with ConflictException: it may count more operations running than we
+    /// presumed, so the margin doubles (a conflict for another reason only makes us a little slower).
+    pub(crate) fn note_conflict(&self) {
+        let now = Instant::now();
+        let mut timings = self.timings.lock().expect("timings lock poisoned");
+        for timing in timings.values_mut() {
+            let recently = timing
+                .caution_raised
+                .is_some_and(|at| now < at + CONFIRM_INTERVAL);
+            if timing.presumed_end().is_some() && timing.caution < MAX_CAUTION && !recently {
+                timing.caution += 1;
+                timing.caution_raised = Some(now);
+                self.presumption_changed.notify_waiters();
+                tracing::debug!(
+                    caution = timing.caution,
+                    "conflict while presuming ends; wider margin"
+                );
+            }
+        }
     }
 
     /// Waits until `started` (as the Create/Delete call answered it) is terminal. `slot` is released the
@@ -215,7 +332,7 @@ impl StatusPoller {
             AsyncStatus::Failed { reason } => return Err(failed(reason)),
             AsyncStatus::InProgress => {}
         }
-        let mut progress = self.track(kind, &request_id);
+        let (mut progress, registered) = self.track(kind, &request_id);
         let _untrack = Untrack {
             poller: self,
             request_id: &request_id,
@@ -228,6 +345,9 @@ impl StatusPoller {
                 Progress::Ended => drop(slot.take()),
                 Progress::Running | Progress::Done(AsyncStatus::InProgress) => {}
             }
+            let presumption_changed = self.presumption_changed.notified();
+            let release_at = self.slot_release(kind, registered, slot.is_some());
+            let presumed_ended = tokio::time::sleep_until(release_at.unwrap_or(deadline.instant()));
             tokio::select! {
                 biased;
                 changed = progress.changed() => {
@@ -239,17 +359,48 @@ impl StatusPoller {
                 _ = tokio::time::sleep_until(deadline.instant()) => {
                     return Err(Error::StillInProgress { operation, request_id: request_id.clone() });
                 }
+                _ = presumed_ended, if release_at.is_some() => drop(slot.take()),
+                _ = presumption_changed, if slot.is_some() => {}
                 _turn = self.driver.lock() => {
-                    self.drive_one_round(calls, deadline).await;
+                    // The round may take a while (it waits for its turn at the limiter): our own slot
+                    // is still given back at its presumed end meanwhile.
+                    let round = self.drive_one_round(calls, deadline);
+                    tokio::pin!(round);
+                    loop {
+                        let presumption_changed = self.presumption_changed.notified();
+                        let release_at = self.slot_release(kind, registered, slot.is_some());
+                        let presumed_ended =
+                            tokio::time::sleep_until(release_at.unwrap_or(deadline.instant()));
+                        tokio::select! {
+                            _ = &mut round => break,
+                            _ = presumed_ended, if release_at.is_some() => drop(slot.take()),
+                            _ = presumption_changed, if slot.is_some() => {}
+                        }
+                    }
                 }
             }
         }
     }
 
-    fn track(&self, kind: OperationKind, request_id: &str) -> watch::Receiver<Progress> {
+    /// When a slot still held by an operation of `kind` registered at `registered` goes back by age.
+    fn slot_release(
+        &self,
+        kind: OperationKind,
+        registered: Instant,
+        held: bool,
+    ) -> Option<Instant> {
+        held.then(|| self.presumed_end(kind))
+            .flatten()
+            .map(|presumed| registered + presumed)
+    }
+
+    /// Starts tracking an operation; returns its progress and the instant its age counts from.
+    fn track(&self, kind: OperationKind, request_id: &str) -> (watch::Receiver<Progress>, Instant) {
         let now = Instant::now();
         let (sender, receiver) = watch::channel(Progress::Running);
-        let first_check = now + self.estimate(kind).0;
+        // Presumed ended: its slot is back then, and the first check only confirms.
+        let presumed = self.presumed_end(kind);
+        let first_check = now + presumed.unwrap_or(self.estimate(kind).0);
         self.lock().insert(
             request_id.to_owned(),
             TrackedOperation {
@@ -259,46 +410,80 @@ impl StatusPoller {
                 checks: 0,
                 seen_in_progress: None,
                 ended_at: None,
+                tests_estimate: presumed.is_none(),
                 progress: sender,
             },
         );
         self.registered.notify_waiters();
-        receiver
+        (receiver, now)
     }
 
-    /// When the next round has work: the earliest check of a running operation, or the settling of
-    /// ended ones.
+    /// When the next round has work: a check of a running operation, or the settling of ended ones.
     fn next_due(&self) -> Option<Instant> {
-        let next_check = self.next_check();
-        let settle = self.settle_due(SETTLE_DELAY);
-        match (next_check, settle) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [self.next_check(), self.settle_due(SETTLE_DELAY)]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// The earliest check of a running operation.
     fn next_check(&self) -> Option<Instant> {
-        self.lock()
-            .values()
-            .filter(|op| op.ended_at.is_none())
-            .map(|op| op.next_check)
-            .min()
+        self.next_checks().into_values().min()
     }
 
     /// The kinds with a check due at `now`, the one with the oldest due check first.
     fn due_kinds(&self, now: Instant) -> Vec<OperationKind> {
-        let mut oldest: HashMap<OperationKind, Instant> = HashMap::new();
-        for op in self.lock().values() {
-            if op.ended_at.is_none() && op.next_check <= now {
-                let at = oldest.entry(op.kind).or_insert(op.next_check);
-                *at = (*at).min(op.next_check);
-            }
-        }
-        let mut kinds: Vec<(Instant, OperationKind)> =
-            oldest.into_iter().map(|(kind, at)| (at, kind)).collect();
+        let mut kinds: Vec<(Instant, OperationKind)> = self
+            .next_checks()
+            .into_iter()
+            .filter(|(_, at)| *at <= now)
+            .map(|(kind, at)| (at, kind))
+            .collect();
         kinds.sort_by_key(|(at, _)| *at);
         kinds.into_iter().map(|(_, kind)| kind).collect()
+    }
+
+    /// The earliest check of each kind's running operations. A check that frees no slot (the operation
+    /// is presumed ended by then) waits until [`CONFIRM_INTERVAL`] after the last listing, or until no
+    /// operation holds a slot any more (then nothing else is coming soon to share the listing with).
+    fn next_checks(&self) -> HashMap<OperationKind, Instant> {
+        let presumed = [
+            self.presumed_end(OperationKind::Creation),
+            self.presumed_end(OperationKind::Deletion),
+        ];
+        let released_at = |op: &TrackedOperation| {
+            presumed[usize::from(op.kind == OperationKind::Deletion)].map(|age| op.registered + age)
+        };
+        let mut freeing: HashMap<OperationKind, Instant> = HashMap::new();
+        let mut confirming: HashMap<OperationKind, Instant> = HashMap::new();
+        // When the last running operation gives its slot back (`None`: one never does by age).
+        let mut all_released = Some(Instant::now());
+        for op in self.lock().values().filter(|op| op.ended_at.is_none()) {
+            let released = released_at(op);
+            all_released = all_released.zip(released).map(|(a, b)| a.max(b));
+            let checks = if released.is_none_or(|at| op.next_check < at) {
+                &mut freeing
+            } else {
+                &mut confirming
+            };
+            let at = checks.entry(op.kind).or_insert(op.next_check);
+            *at = (*at).min(op.next_check);
+        }
+        let spaced = self
+            .last_listing
+            .lock()
+            .expect("listing lock poisoned")
+            .map(|at| at + CONFIRM_INTERVAL);
+        let gate = match (spaced, all_released) {
+            (Some(spaced), Some(all)) => Some(spaced.min(all)),
+            (spaced, _) => spaced,
+        };
+        for (kind, at) in confirming {
+            let at = gate.map_or(at, |gate| at.max(gate));
+            let earliest = freeing.entry(kind).or_insert(at);
+            *earliest = (*earliest).min(at);
+        }
+        freeing
     }
 
     /// When ended operations are to be settled: `delay` after the oldest of them ended, or at once when
@@ -389,8 +574,7 @@ impl StatusPoller {
         }
     }
 
-    /// Request ids listed with `status`, reading at most `max_pages` pages; the flag says whether the
-    /// listing was read to its end.
+    /// Request ids listed with `status`, reading at most `max_pages` pages.
     async fn list<A: AssignmentApi>(
         &self,
         calls: &PollCalls<'_, A>,
@@ -398,10 +582,13 @@ impl StatusPoller {
         status: ListedStatus,
         max_pages: usize,
         deadline: Deadline,
-    ) -> Result<(HashSet<String>, bool), Error> {
+    ) -> Result<Listing, Error> {
         let mut ids = HashSet::new();
         let mut token = None;
+        let mut sent = None;
         for _ in 0..max_pages {
+            let first_page = sent.is_none();
+            let mut attempt_sent = Instant::now();
             let page = retry::run(
                 calls.limits,
                 calls.retry,
@@ -409,19 +596,28 @@ impl StatusPoller {
                 Conflicts::Fail,
                 deadline,
                 || {
+                    // After the limiter's wait: what the listing shows is as of (about) now.
+                    attempt_sent = Instant::now();
                     calls
                         .api
                         .list_operations(calls.instance_arn, kind, status, token.clone())
                 },
             )
             .await?;
+            if first_page {
+                sent = Some(attempt_sent);
+            }
             ids.extend(page.items);
             token = page.next_token;
             if token.is_none() {
-                return Ok((ids, true));
+                break;
             }
         }
-        Ok((ids, false))
+        Ok(Listing {
+            ids,
+            complete: token.is_none(),
+            sent: sent.unwrap_or_else(Instant::now),
+        })
     }
 
     /// Remembers a refused listing (AccessDenied: the caller's policy lacks the List…Status permission;
@@ -464,22 +660,24 @@ impl StatusPoller {
         kind: OperationKind,
         deadline: Deadline,
     ) {
-        let sent = Instant::now();
+        let now = Instant::now();
         if self.listing_refused.load(Ordering::Relaxed) {
-            return self.describe_due(calls, kind, sent, deadline).await;
+            return self.describe_due(calls, kind, now, deadline).await;
         }
-        let listed = match self
+        let listing = match self
             .list(calls, kind, ListedStatus::InProgress, usize::MAX, deadline)
             .await
         {
-            Ok((listed, _)) => listed,
+            Ok(listing) => listing,
             Err(error) => {
                 self.note_listing_error(kind, &error);
-                self.postpone_due(kind, sent, calls.max_interval);
+                self.postpone_due(kind, now, calls.max_interval);
                 return;
             }
         };
-        let mut estimate = self.estimate(kind);
+        let sent = listing.sent;
+        *self.last_listing.lock().expect("listing lock poisoned") = Some(sent);
+        let mut timing = self.timing(kind);
         let mut operations = self.lock();
         for (request_id, op) in operations.iter_mut() {
             // An operation whose answer arrived after the listing was sent may not be in it yet.
@@ -490,28 +688,42 @@ impl StatusPoller {
                 op.next_check = op.next_check.max(sent + MIN_STEP);
                 continue;
             }
-            if listed.contains(request_id) {
+            if listing.ids.contains(request_id) {
+                timing.longest_running = timing.longest_running.max(sent - op.registered);
                 // Only a check that was due says the estimate was early; a listing made for older
                 // operations sees the young ones running as a matter of course.
                 if op.next_check <= sent {
                     op.seen_in_progress = Some(sent);
                     op.checks += 1;
-                    op.next_check = sent + estimate.step(op.checks, calls.max_interval);
+                    op.next_check = sent + timing.estimate.step(op.checks, calls.max_interval);
                 }
             } else {
                 op.ended_at = Some(sent);
-                estimate.learn(
-                    op.seen_in_progress.map(|seen| seen - op.registered),
-                    sent - op.registered,
-                );
+                let age = sent - op.registered;
+                timing.ended = timing.ended.saturating_add(1);
+                timing.shortest_ended = Some(timing.shortest_ended.map_or(age, |at| at.min(age)));
+                if op.tests_estimate {
+                    timing
+                        .estimate
+                        .learn(op.seen_in_progress.map(|seen| seen - op.registered), age);
+                }
                 op.progress.send_replace(Progress::Ended);
             }
         }
         drop(operations);
-        self.estimates
-            .lock()
-            .expect("estimates lock poisoned")
-            .insert(kind, estimate);
+        let mut timings = self.timings.lock().expect("timings lock poisoned");
+        let stored = timings.entry(kind).or_default();
+        // A conflict noted meanwhile keeps its caution.
+        if stored.caution > timing.caution {
+            timing.caution = stored.caution;
+            timing.caution_raised = stored.caution_raised;
+        }
+        let changed = stored.presumed_end() != timing.presumed_end();
+        *stored = timing;
+        drop(timings);
+        if changed {
+            self.presumption_changed.notify_waiters();
+        }
     }
 
     /// Without listings: one Describe per due operation.
@@ -578,8 +790,12 @@ impl StatusPoller {
                     )
                     .await
                 {
-                    Ok((failed, true)) => Some(failed),
-                    Ok((_, false)) => None,
+                    Ok(Listing {
+                        ids,
+                        complete: true,
+                        ..
+                    }) => Some(ids),
+                    Ok(_) => None,
                     Err(error) => {
                         self.note_listing_error(kind, &error);
                         *self.settle_not_before.lock().expect("settle lock poisoned") =
@@ -696,5 +912,61 @@ mod tests {
         let before = estimate.0;
         estimate.learn(None, Duration::from_millis(900));
         assert!(estimate.0 < before && estimate.0 > Duration::from_millis(790));
+    }
+
+    fn timing(
+        estimate_ms: u64,
+        longest_running_ms: u64,
+        shortest_ended_ms: u64,
+        ended: u32,
+    ) -> Timing {
+        Timing {
+            estimate: Estimate(Duration::from_millis(estimate_ms)),
+            longest_running: Duration::from_millis(longest_running_ms),
+            shortest_ended: Some(Duration::from_millis(shortest_ended_ms)),
+            ended,
+            ..Timing::default()
+        }
+    }
+
+    #[test]
+    fn ends_are_presumed_only_from_enough_close_observations() {
+        // Past both the youngest ended and the oldest running age, plus 2% (at least 10 ms).
+        assert_eq!(
+            timing(1000, 950, 980, 10).presumed_end(),
+            Some(Duration::from_micros(999_600))
+        );
+        assert_eq!(
+            timing(200, 190, 160, 10).presumed_end(),
+            Some(Duration::from_millis(200))
+        );
+        // Too few ends seen, or an ended age far past the estimate (a late listing): not trusted.
+        assert_eq!(timing(1000, 950, 980, 9).presumed_end(), None);
+        assert_eq!(timing(240, 0, 5000, 10).presumed_end(), None);
+        assert_eq!(Timing::default().presumed_end(), None);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_conflict_widens_the_margin_once_per_interval() {
+        let poller = StatusPoller::default();
+        poller
+            .timings
+            .lock()
+            .unwrap()
+            .insert(OperationKind::Creation, timing(1000, 950, 980, 10));
+        let presumed = || poller.presumed_end(OperationKind::Creation).unwrap();
+        let before = presumed();
+        poller.note_conflict();
+        let once = presumed();
+        poller.note_conflict();
+        assert!(once > before, "{once:?} after {before:?}");
+        assert_eq!(
+            presumed(),
+            once,
+            "writes in flight together meet one conflict"
+        );
+        tokio::time::advance(CONFIRM_INTERVAL).await;
+        poller.note_conflict();
+        assert!(presumed() > once);
     }
 }
