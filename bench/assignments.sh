@@ -139,7 +139,7 @@ run_phase() { # name, terraform args...
   touch "$WORK/rss-$name.stop"; wait "$watcher" || true
   stats >"$WORK/stats-after-$name.json"
   graph_log >"$WORK/graph-after-$name.json"
-  echo "$status $(python3 -c "print(round($end - $start, 1))")" >"$WORK/$name.result"
+  echo "$status $(python3 -c "print(round($end - $start, 1))") $start $end" >"$WORK/$name.result"
 }
 
 for phase in $PHASES; do
@@ -158,6 +158,7 @@ for phase in $PHASES; do
 done
 [ -s "$WORK/state.json" ] || { (cd "$WORK/tf" && "$TF" show -json >"$WORK/state.json" 2>/dev/null) || echo '{}' >"$WORK/state.json"; }
 [ -s "$WORK/state-moved.json" ] || echo '{}' >"$WORK/state-moved.json"
+python3 -c 'import sys,urllib.request; print(urllib.request.urlopen(sys.argv[1]+"/_proxy/calls").read().decode())' "$AWS_URL" >"$WORK/calls.json"
 
 python3 - "$WORK" "$N_GROUPS" "$N_ACCOUNTS" "$TPS" "$SLOTS" "$COMPLETE_MS" "$PHASES" <<'PY'
 import json, sys, re
@@ -194,7 +195,8 @@ failed = groups - complete
 errors = {phase: len(re.findall(r"^.*Error: ", open(f"{work}/{phase}.log").read(), re.M))
           for phase in ("apply", "move", "destroy") if phase in phases}
 for phase in phases:
-    status, wall = open(f"{work}/{phase}.result").read().split()
+    status, wall, started, ended = open(f"{work}/{phase}.result").read().split()
+    started, ended = float(started), float(ended)
     ops, total, throttles, conflicts = delta(phase)
     rss = open(f"{work}/rss-{phase}").read().strip() if True else "0"
     print(f"\n== {phase} (exit {status}) ==")
@@ -211,6 +213,15 @@ for phase in phases:
     for kind, n in sorted(kinds.items(), key=lambda kv: -kv[1])[:8]:
         print(f"  {kind:60} {n}")
     print(f"provider peak RSS:    {int(rss) / 1024:.1f} MiB")
+    # Where the wall time goes: seconds after the phase started (Identity Center calls only).
+    calls = [(ms / 1000 - started, op) for ms, op in load("calls.json")["calls"]
+             if started * 1000 <= ms <= ended * 1000 and not op.startswith("organizations:")]
+    writes = [t for t, op in calls if op in ("CreateAccountAssignment", "DeleteAccountAssignment")]
+    if calls:
+        line = f"timeline (s):         first AWS call {calls[0][0]:.2f}"
+        if writes:
+            line += f", first write {writes[0]:.2f}, last write {writes[-1]:.2f}"
+        print(line + f", last AWS call {calls[-1][0]:.2f}, exit {ended - started:.2f}")
     floor = total / tps
     print(f"quota floor:          {floor:.1f} s ({total} calls / {tps} TPS); ratio {float(wall) / floor if floor else 0:.2f}x")
     if phase in operations:

@@ -93,30 +93,20 @@ impl PrincipalAssignments<'_> {
     }
 
     /// Which of `managed` the principal is assigned to now, from the engine's batched reads: one
-    /// ListAccountAssignments per (account, permission set) per refresh, shared by all resources.
+    /// ListAccountAssignments per (account, permission set) per refresh, shared by all resources, or one
+    /// ListAccountAssignmentsForPrincipal for a resource naming many pairs.
     pub async fn assigned_among(
         &self,
         ctx: &Context,
         managed: BTreeSet<AssignmentTarget>,
     ) -> Result<BTreeSet<AssignmentTarget>, Diagnostics> {
         let engine = self.identity_center.assignments(self.instance_arn);
-        let checks = managed.into_iter().map(|target| {
-            let engine = engine.clone();
-            async move {
-                engine
-                    .is_assigned(&self.principal, &target, self.deadline)
-                    .await
-                    .map(|assigned| assigned.then_some(target))
-            }
-        });
-        let found = ctx
-            .guard(async {
-                futures_util::future::try_join_all(checks)
-                    .await
-                    .map_err(|e| aws_error("Cannot read the account assignments", &e).into())
-            })
-            .await?;
-        Ok(found.into_iter().flatten().collect())
+        ctx.guard(async {
+            Box::pin(engine.assigned_among(&self.principal, &managed, self.deadline))
+                .await
+                .map_err(|e| aws_error("Cannot read the account assignments", &e).into())
+        })
+        .await
     }
 
     /// Every account assignment of the principal, for an import that has no configuration to go by.

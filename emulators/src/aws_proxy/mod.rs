@@ -143,6 +143,7 @@ impl Proxy {
             .calls_by_operation
             .entry(operation.to_owned())
             .or_default() += 1;
+        state.stats.note_call_time(operation);
         let config = state.config.clone();
         if config.quotas
             && !state
@@ -208,6 +209,7 @@ pub async fn start(config: ProxyConfig, moto_url: &str) -> io::Result<RunningPro
     let app = Router::new()
         .route("/_proxy/config", get(get_config).put(put_config))
         .route("/_proxy/stats", get(get_stats))
+        .route("/_proxy/calls", get(get_calls))
         .route("/_proxy/reset", post(reset))
         .route(
             "/_proxy/external-ids/{id}",
@@ -319,7 +321,20 @@ async fn get_external_ids(State(proxy): State<Arc<Proxy>>, Path(id): Path<String
 }
 
 async fn get_stats(State(proxy): State<Arc<Proxy>>) -> Response {
-    axum::Json(proxy.state().stats.clone()).into_response()
+    let stats = &proxy.state().stats;
+    axum::Json(json!({
+        "total_calls": stats.total_calls,
+        "calls_by_operation": stats.calls_by_operation,
+        "throttles": stats.throttles,
+        "conflicts": stats.conflicts,
+        "server_errors": stats.server_errors,
+    }))
+    .into_response()
+}
+
+/// Every call since start (or reset) as `[unix_ms, operation]`, oldest first.
+async fn get_calls(State(proxy): State<Arc<Proxy>>) -> Response {
+    axum::Json(json!({ "calls": proxy.state().stats.call_log })).into_response()
 }
 
 async fn reset(State(proxy): State<Arc<Proxy>>) -> Response {
@@ -454,6 +469,9 @@ fn count_organizations_call(proxy: &Proxy, operation: &str) {
         .calls_by_operation
         .entry(format!("organizations:{operation}"))
         .or_default() += 1;
+    state
+        .stats
+        .note_call_time(&format!("organizations:{operation}"));
 }
 
 /// moto's identity store ids are `d-` and ten letters or digits; AWS's (and the model's pattern) are `d-` and

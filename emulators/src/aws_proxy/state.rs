@@ -59,14 +59,26 @@ impl Default for ProxyConfig {
     }
 }
 
-#[derive(Debug, Default, Clone, Serialize)]
+#[derive(Debug, Default, Clone)]
 pub struct Stats {
     pub total_calls: u64,
     pub calls_by_operation: BTreeMap<String, u64>,
+    /// Every call as (Unix milliseconds, operation), in arrival order: `GET /_proxy/calls`, from which the
+    /// benchmarks print a timeline. Not part of the statistics' JSON (it grows with every call).
+    pub call_log: Vec<(u64, String)>,
     pub throttles: u64,
     pub conflicts: u64,
     /// Calls answered with an injected server fault (`server_error_percent`).
     pub server_errors: u64,
+}
+
+impl Stats {
+    pub fn note_call_time(&mut self, operation: &str) {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |since| since.as_millis() as u64);
+        self.call_log.push((now, operation.to_owned()));
+    }
 }
 
 /// Token bucket for the shared TPS quota.

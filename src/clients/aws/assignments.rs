@@ -566,6 +566,10 @@ impl Write {
     }
 }
 
+/// From this many uncached targets a refresh reads the principal's assignments in one listing rather than
+/// each (account, permission set) pair.
+pub const WIDE_RESOURCE_TARGETS: usize = 50;
+
 /// Converges account assignments and serves batched reads for one Identity Center instance.
 pub struct AssignmentEngine<A> {
     api: A,
@@ -688,14 +692,30 @@ impl<A: AssignmentApi> AssignmentEngine<A> {
         Ok(Arc::new(principals.into_iter().collect()))
     }
 
-    /// Which of `targets` the principal is assigned to now. Uses fresh cache entries when every target
-    /// has one (free) or there is a single target; otherwise one ListAccountAssignmentsForPrincipal
-    /// listing answers for all targets at once (≈ n/100 calls instead of n), falling back to per-target
-    /// reads where AWS refuses that operation.
+    /// Which of `targets` the principal is assigned to now, for a refresh. Per (account, permission set)
+    /// pair through the shared cache, so resources naming the same pairs share each read; a resource
+    /// naming at least [`WIDE_RESOURCE_TARGETS`] pairs is read with one
+    /// ListAccountAssignmentsForPrincipal instead (one page answers up to 100 of them, and the pair reads
+    /// would pay off only if more than that many resources shared them).
+    pub async fn assigned_among(
+        &self,
+        principal: &Principal,
+        targets: &BTreeSet<AssignmentTarget>,
+        deadline: Deadline,
+    ) -> Result<BTreeSet<AssignmentTarget>, Error> {
+        self.current_assignments(principal, targets, WIDE_RESOURCE_TARGETS, deadline)
+            .await
+    }
+
+    /// Which of `targets` the principal is assigned to now. Uses fresh cache entries when fewer than
+    /// `per_principal_from` targets lack one; otherwise one ListAccountAssignmentsForPrincipal listing
+    /// answers for all targets at once (≈ n/100 calls instead of n), falling back to per-target reads
+    /// where AWS refuses that operation.
     async fn current_assignments(
         &self,
         principal: &Principal,
         targets: &BTreeSet<AssignmentTarget>,
+        per_principal_from: usize,
         deadline: Deadline,
     ) -> Result<BTreeSet<AssignmentTarget>, Error> {
         let uncached = targets
@@ -706,7 +726,9 @@ impl<A: AssignmentApi> AssignmentEngine<A> {
                     .is_fresh(&(self.instance_arn.clone(), (*t).clone()))
             })
             .count();
-        if uncached > 1 && !self.per_principal_listing_refused.load(Ordering::Relaxed) {
+        if uncached >= per_principal_from
+            && !self.per_principal_listing_refused.load(Ordering::Relaxed)
+        {
             match self.assignments_of(principal, deadline).await {
                 Ok(all) => return Ok(all.intersection(targets).cloned().collect()),
                 Err(Error::Api(e))
@@ -744,7 +766,7 @@ impl<A: AssignmentApi> AssignmentEngine<A> {
     ) -> Result<AssignmentOutcome, Error> {
         let managed: BTreeSet<AssignmentTarget> = desired.union(known_existing).cloned().collect();
         let current = self
-            .current_assignments(principal, &managed, deadline)
+            .current_assignments(principal, &managed, 2, deadline)
             .await?;
 
         let mut outcome = AssignmentOutcome {

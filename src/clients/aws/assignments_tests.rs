@@ -50,6 +50,8 @@ struct FakeState {
     /// Like AWS: a Create/Delete while this many requests are in progress answers ConflictException.
     max_in_progress: Option<usize>,
     calls: BTreeMap<&'static str, u32>,
+    /// When the last Create/Delete reached the fake.
+    last_write: Option<Instant>,
 }
 
 struct FakeApi {
@@ -153,6 +155,7 @@ impl FakeApi {
             ));
         }
         let request_id = format!("req-{}", self.next_id.fetch_add(1, Ordering::SeqCst));
+        state.last_write = Some(Instant::now());
         state.outstanding += 1;
         state.max_outstanding = state.max_outstanding.max(state.outstanding);
         let completes_at = Instant::now() + state.completion;
@@ -853,6 +856,8 @@ async fn a_read_during_an_operation_is_not_served_after_it_completes() {
 /// `max(N / 20 TPS, N × T / 10 slots)` and its status listings per operation.
 struct PhaseRun {
     elapsed: Duration,
+    /// From the last write reaching the fake to the end of the phase.
+    tail: Duration,
     floor: Duration,
     listings: u64,
     operations: u64,
@@ -894,6 +899,12 @@ async fn simulate_phases(groups: u32, accounts: u32, complete: Duration) -> [Pha
         )
         .await;
         let elapsed = start.elapsed();
+        let tail = api
+            .state
+            .lock()
+            .unwrap()
+            .last_write
+            .map_or(Duration::ZERO, |at| Instant::now() - at);
         assert!(
             outcomes
                 .iter()
@@ -915,6 +926,7 @@ async fn simulate_phases(groups: u32, accounts: u32, complete: Duration) -> [Pha
         );
         runs.push(PhaseRun {
             elapsed,
+            tail,
             floor,
             listings,
             operations: n,
@@ -929,11 +941,13 @@ fn describe(runs: &[PhaseRun; 3]) -> String {
         .zip(runs)
         .map(|(phase, run)| {
             format!(
-                "{phase}: {:.1} s for a {:.1} s floor ({:.3}x), {:.3} listings per operation",
+                "{phase}: {:.1} s for a {:.1} s floor ({:.3}x), {:.3} listings per operation, \
+                 {} ms after the last write",
                 run.elapsed.as_secs_f64(),
                 run.floor.as_secs_f64(),
                 run.ratio(),
-                run.listings as f64 / run.operations as f64
+                run.listings as f64 / run.operations as f64,
+                run.tail.as_millis()
             )
         })
         .collect::<Vec<_>>()
@@ -1034,4 +1048,61 @@ fn a_write_waiting_for_a_slot_is_small() {
     let write = engine.write_one(Write::Create, &group, &target, deadline());
     let size = std::mem::size_of_val(&write);
     assert!(size <= 1024, "a queued write takes {size} bytes");
+}
+
+// A refresh reads a resource naming many pairs with one ListAccountAssignmentsForPrincipal (100 pairs:
+// one page, not 100 reads) and a narrow one per pair, through the cache its neighbours share.
+#[tokio::test(start_paused = true)]
+async fn refresh_reads_wide_resources_per_principal_and_narrow_ones_per_pair() {
+    let api = Arc::new(FakeApi::new(100));
+    let wide_group = Principal::group("g-wide");
+    let narrow_group = Principal::group("g-narrow");
+    let wide: BTreeSet<_> = (0..WIDE_RESOURCE_TARGETS as u32 * 2)
+        .map(|i| target(1, i))
+        .collect();
+    let narrow: BTreeSet<_> = (0..WIDE_RESOURCE_TARGETS as u32 - 1)
+        .map(|i| target(2, i))
+        .collect();
+    api.with(|s| {
+        for t in wide.iter().step_by(2) {
+            s.assignments.insert((wide_group.clone(), t.clone()));
+        }
+        s.assignments.insert((narrow_group.clone(), target(2, 0)));
+    });
+    let engine = engine(&api, fast_limits());
+    let found = engine
+        .assigned_among(&wide_group, &wide, deadline())
+        .await
+        .unwrap();
+    assert_eq!(found, wide.iter().step_by(2).cloned().collect());
+    assert_eq!(api.calls("ListAccountAssignmentsForPrincipal"), 1);
+    assert_eq!(api.calls("ListAccountAssignments"), 0);
+
+    let found = engine
+        .assigned_among(&narrow_group, &narrow, deadline())
+        .await
+        .unwrap();
+    assert_eq!(found, BTreeSet::from([target(2, 0)]));
+    assert_eq!(api.calls("ListAccountAssignmentsForPrincipal"), 1);
+    assert_eq!(api.calls("ListAccountAssignments"), narrow.len() as u32);
+}
+
+// Where AWS refuses the per-principal listing (a delegated administrator), a wide refresh reads per pair.
+#[tokio::test(start_paused = true)]
+async fn refresh_of_a_wide_resource_falls_back_to_pair_reads_when_principal_listing_is_refused() {
+    let api = Arc::new(FakeApi::new(100));
+    let group = Principal::group("g-1");
+    let wide: BTreeSet<_> = (0..WIDE_RESOURCE_TARGETS as u32)
+        .map(|i| target(1, i))
+        .collect();
+    api.with(|s| {
+        s.refuse_principal_listing = true;
+        s.assignments.insert((group.clone(), target(1, 3)));
+    });
+    let found = engine(&api, fast_limits())
+        .assigned_among(&group, &wide, deadline())
+        .await
+        .unwrap();
+    assert_eq!(found, BTreeSet::from([target(1, 3)]));
+    assert_eq!(api.calls("ListAccountAssignments"), wide.len() as u32);
 }

@@ -456,11 +456,15 @@ impl StatusPoller {
         };
         let mut freeing: HashMap<OperationKind, Instant> = HashMap::new();
         let mut confirming: HashMap<OperationKind, Instant> = HashMap::new();
-        // When the last running operation gives its slot back (`None`: one never does by age).
-        let mut all_released = Some(Instant::now());
+        // When the last running operation gives its slot back (`None`: one never does by age). Not
+        // "now or later": a due time that moves with the clock is never reached (`due_kinds(now)` with an
+        // earlier `now` would find nothing due, and the round would spin until the spacing ran out).
+        let mut latest_release: Option<Instant> = None;
+        let mut released_by_age = true;
         for op in self.lock().values().filter(|op| op.ended_at.is_none()) {
             let released = released_at(op);
-            all_released = all_released.zip(released).map(|(a, b)| a.max(b));
+            released_by_age &= released.is_some();
+            latest_release = latest_release.max(released);
             let checks = if released.is_none_or(|at| op.next_check < at) {
                 &mut freeing
             } else {
@@ -474,6 +478,7 @@ impl StatusPoller {
             .lock()
             .expect("listing lock poisoned")
             .map(|at| at + CONFIRM_INTERVAL);
+        let all_released = latest_release.filter(|_| released_by_age);
         let gate = match (spaced, all_released) {
             (Some(spaced), Some(all)) => Some(spaced.min(all)),
             (spaced, _) => spaced,
@@ -518,6 +523,11 @@ impl StatusPoller {
             if deadline.instant() <= now {
                 return;
             }
+            tracing::trace!(
+                check_in = ?self.next_check().map(|at| at.saturating_duration_since(now)),
+                settle_in = ?self.settle_due(SETTLE_DELAY).map(|at| at.saturating_duration_since(now)),
+                "status poller waits"
+            );
             tokio::select! {
                 _ = tokio::time::sleep_until(due.min(deadline.instant())) => {}
                 _ = registered => {}
@@ -676,6 +686,14 @@ impl StatusPoller {
             }
         };
         let sent = listing.sent;
+        tracing::debug!(
+            ?kind,
+            running = listing.ids.len(),
+            tracked = self.lock().len(),
+            presumed_end = ?self.presumed_end(kind),
+            since_last_listing = ?self.last_listing.lock().expect("listing lock poisoned").map(|at| sent - at),
+            "status listing"
+        );
         *self.last_listing.lock().expect("listing lock poisoned") = Some(sent);
         let mut timing = self.timing(kind);
         let mut operations = self.lock();
@@ -944,6 +962,32 @@ mod tests {
         assert_eq!(timing(1000, 950, 980, 9).presumed_end(), None);
         assert_eq!(timing(240, 0, 5000, 10).presumed_end(), None);
         assert_eq!(Timing::default().presumed_end(), None);
+    }
+
+    // Regression: the confirming check of the last operations was due "now" whenever asked, so a round that
+    // asked again a moment later found nothing due and spun until the listing spacing ran out (a 1 s tail
+    // after every apply).
+    #[tokio::test(start_paused = true)]
+    async fn a_check_due_once_all_slots_are_back_stays_due() {
+        let poller = StatusPoller::default();
+        poller
+            .timings
+            .lock()
+            .unwrap()
+            .insert(OperationKind::Creation, timing(200, 190, 160, 10));
+        *poller.last_listing.lock().unwrap() = Some(Instant::now());
+        let (_progress, registered) = poller.track(OperationKind::Creation, "req-1");
+        let released = registered + poller.presumed_end(OperationKind::Creation).unwrap();
+        assert_eq!(
+            poller.next_check(),
+            Some(released),
+            "confirmed at its presumed end"
+        );
+        tokio::time::advance(Duration::from_millis(300)).await;
+        let asked = Instant::now();
+        assert_eq!(poller.next_check(), Some(released));
+        tokio::time::advance(Duration::from_millis(1)).await;
+        assert_eq!(poller.due_kinds(asked), vec![OperationKind::Creation]);
     }
 
     #[tokio::test(start_paused = true)]
