@@ -318,6 +318,103 @@ fn group_assignment_full_chain_import_update_drift_destroy() {
     .run();
 }
 
+/// A resource naming many (account, permission set) pairs is refreshed with ListAccountAssignmentsForPrincipal
+/// (one page for its 50 assignments) rather than one ListAccountAssignments per pair, and drift still shows as
+/// the one missing pair.
+#[test]
+fn group_assignment_wide_refresh_reads_per_principal_and_sees_drift() {
+    if skipped_without_tf_acc() {
+        return;
+    }
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let fx = Arc::new(Fixture::new());
+    let name = unique("acc-gaw");
+    let (app_id, _) = fx.app(&name, &fx.endpoints.scim_token);
+    let group_id = fx.group(&format!("{name}-grp"));
+    let ps: Vec<String> = (0..2)
+        .map(|i| fx.permission_set(&format!("{name}-ps{i}")))
+        .collect();
+    let accounts: Vec<String> = (0..25).map(|i| format!("5555555555{i:02}")).collect();
+    let vars = |step: Step| {
+        step.var("application_id", app_id.clone())
+            .var("group_id", group_id.clone())
+            .var(
+                "permission_set_arns",
+                list(&ps.iter().map(String::as_str).collect::<Vec<_>>()),
+            )
+            .var(
+                "account_ids",
+                list(&accounts.iter().map(String::as_str).collect::<Vec<_>>()),
+            )
+    };
+    let stats_before: Arc<Mutex<Value>> = Arc::default();
+    let (fx1, sb1, ps1, acct1) = (
+        fx.clone(),
+        stats_before.clone(),
+        ps[0].clone(),
+        accounts[7].clone(),
+    );
+    let fx2 = fx.clone();
+    let missing = format!("{}/{}", accounts[7], ps[0]);
+    let result = TestCase::new(vec![
+        vars(Step::config(CONFIG)).check(checks::attr_equals(RESOURCE, "assignments.#", "50")),
+        vars(Step::config(CONFIG).plan_only())
+            .pre(move |ctx| {
+                let principal = ctx
+                    .state()?
+                    .require(RESOURCE)?
+                    .attr("identity_store_group_id")
+                    .unwrap_or_default()
+                    .to_string();
+                *sb1.lock().unwrap() = fx1.proxy_stats();
+                fx1.delete_assignment_out_of_band(&acct1, &ps1, &principal);
+                Ok(())
+            })
+            .expect_non_empty_plan()
+            .plan_check(move |plan| {
+                let after = fx2.proxy_stats();
+                let before = stats_before.lock().unwrap().clone();
+                let delta = |op| op_count(&after, op) - op_count(&before, op);
+                let (pairs, principal) = (
+                    delta("ListAccountAssignments"),
+                    delta("ListAccountAssignmentsForPrincipal"),
+                );
+                if pairs != 0 || principal == 0 {
+                    return Err(format!(
+                        "refresh of 50 pairs: {pairs} ListAccountAssignments, {principal} \
+                         ListAccountAssignmentsForPrincipal (want 0 and at least 1)"
+                    )
+                    .into());
+                }
+                let change = plan.change(RESOURCE).ok_or("no change planned")?;
+                let set = |v: &Value| -> Vec<String> {
+                    v["assignments"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|s| s.as_str().map(str::to_string))
+                        .collect()
+                };
+                let (before, after) = (set(&change.before), set(&change.after));
+                let added: Vec<_> = after.iter().filter(|a| !before.contains(a)).collect();
+                if added == [&missing] && before.len() == 49 {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "expected {missing} alone to come back, got {added:?} ({} before)",
+                        before.len()
+                    )
+                    .into())
+                }
+            }),
+    ])
+    .with_emulators()
+    .try_run();
+    if let Err(failure) = result {
+        panic!("{failure:?}");
+    }
+}
+
 #[test]
 fn group_assignment_converges_under_throttling_conflicts_and_server_errors() {
     if skipped_without_tf_acc() {
