@@ -194,6 +194,7 @@ if any(m is not None for m in members):
 failed = groups - complete
 errors = {phase: len(re.findall(r"^.*Error: ", open(f"{work}/{phase}.log").read(), re.M))
           for phase in ("apply", "move", "destroy") if phase in phases}
+call_log = load("calls.json")["calls"]
 for phase in phases:
     status, wall, started, ended = open(f"{work}/{phase}.result").read().split()
     started, ended = float(started), float(ended)
@@ -214,7 +215,7 @@ for phase in phases:
         print(f"  {kind:60} {n}")
     print(f"provider peak RSS:    {int(rss) / 1024:.1f} MiB")
     # Where the wall time goes: seconds after the phase started (Identity Center calls only).
-    calls = [(ms / 1000 - started, op) for ms, op in load("calls.json")["calls"]
+    calls = [(ms / 1000 - started, op) for ms, op in call_log
              if started * 1000 <= ms <= ended * 1000 and not op.startswith("organizations:")]
     writes = [t for t, op in calls if op in ("CreateAccountAssignment", "DeleteAccountAssignment")]
     if calls:

@@ -11,7 +11,9 @@ mod support;
 use std::sync::{Arc, Mutex};
 
 use assignments_fixture::{Fixture, list, op_count};
-use idbridge_acceptance::{Step, TestCase, checks, pointed_error, skipped_without_tf_acc};
+use idbridge_acceptance::{
+    PlannedChange, Step, TestCase, checks, pointed_error, skipped_without_tf_acc,
+};
 use serde_json::{Value, json};
 use support::unique;
 
@@ -47,6 +49,21 @@ fn config_with_instance() -> String {
             "  account_ids         = var.account_ids",
             "  account_ids         = var.account_ids\n  instance_arn        = var.instance_arn",
         )
+}
+
+/// A planned change's `assignments` before it, and those it adds.
+fn assignments_added(change: &PlannedChange) -> (Vec<String>, Vec<String>) {
+    let keys = |v: &Value| -> Vec<String> {
+        v["assignments"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|s| s.as_str().map(str::to_string))
+            .collect()
+    };
+    let (before, after) = (keys(&change.before), keys(&change.after));
+    let added = after.into_iter().filter(|a| !before.contains(a)).collect();
+    (before, added)
 }
 
 #[test]
@@ -166,27 +183,18 @@ fn group_assignment_full_chain_import_update_drift_destroy() {
             if change.actions != ["update"] {
                 return Err(format!("expected update, got {:?}", change.actions).into());
             }
-            let set = |v: &Value| -> Vec<String> {
-                v["assignments"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|s| s.as_str().map(str::to_string))
-                    .collect()
-            };
-            let (before, after) = (set(&change.before), set(&change.after));
-            let added: Vec<_> = after.iter().filter(|a| !before.contains(a)).collect();
+            let (before, added) = assignments_added(change);
             let others_equal = change
                 .before
                 .as_object()
                 .unwrap()
                 .iter()
                 .all(|(k, v)| k == "assignments" || change.after[k] == *v);
-            if added == [&missing] && before.len() == 2 && others_equal {
+            if added == [missing.as_str()] && before.len() == 2 && others_equal {
                 Ok(())
             } else {
                 Err(format!(
-                    "expected a one-line diff adding {missing}: before {before:?}, after {after:?}"
+                    "expected a one-line diff adding {missing}: before {before:?}, added {added:?}"
                 )
                 .into())
             }
@@ -387,17 +395,8 @@ fn group_assignment_wide_refresh_reads_per_principal_and_sees_drift() {
                     .into());
                 }
                 let change = plan.change(RESOURCE).ok_or("no change planned")?;
-                let set = |v: &Value| -> Vec<String> {
-                    v["assignments"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .filter_map(|s| s.as_str().map(str::to_string))
-                        .collect()
-                };
-                let (before, after) = (set(&change.before), set(&change.after));
-                let added: Vec<_> = after.iter().filter(|a| !before.contains(a)).collect();
-                if added == [&missing] && before.len() == 49 {
+                let (before, added) = assignments_added(change);
+                if added == [missing.as_str()] && before.len() == 49 {
                     Ok(())
                 } else {
                     Err(format!(

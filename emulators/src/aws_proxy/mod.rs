@@ -137,13 +137,7 @@ impl Proxy {
     /// Counts the call and applies the shared TPS quota.
     fn admit(&self, operation: &str) -> Result<Duration, AwsError> {
         let mut state = self.state();
-        state.stats.total_calls += 1;
-        *state
-            .stats
-            .calls_by_operation
-            .entry(operation.to_owned())
-            .or_default() += 1;
-        state.stats.note_call_time(operation);
+        state.stats.count_call(operation);
         let config = state.config.clone();
         if config.quotas
             && !state
@@ -462,16 +456,10 @@ async fn answer(
 /// statistics as `organizations:<Op>` (sso-admin has a `ListTagsForResource` too). Organizations has its own
 /// quotas, so the Identity Center TPS bucket and latency do not apply.
 fn count_organizations_call(proxy: &Proxy, operation: &str) {
-    let mut state = proxy.state();
-    state.stats.total_calls += 1;
-    *state
+    proxy
+        .state()
         .stats
-        .calls_by_operation
-        .entry(format!("organizations:{operation}"))
-        .or_default() += 1;
-    state
-        .stats
-        .note_call_time(&format!("organizations:{operation}"));
+        .count_call(&format!("organizations:{operation}"));
 }
 
 /// moto's identity store ids are `d-` and ten letters or digits; AWS's (and the model's pattern) are `d-` and

@@ -59,12 +59,12 @@ impl Default for ProxyConfig {
     }
 }
 
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default)]
 pub struct Stats {
     pub total_calls: u64,
     pub calls_by_operation: BTreeMap<String, u64>,
     /// Every call as (Unix milliseconds, operation), in arrival order: `GET /_proxy/calls`, from which the
-    /// benchmarks print a timeline. Not part of the statistics' JSON (it grows with every call).
+    /// benchmarks print a timeline. Not in `GET /_proxy/stats` (it grows with every call).
     pub call_log: Vec<(u64, String)>,
     pub throttles: u64,
     pub conflicts: u64,
@@ -73,7 +73,13 @@ pub struct Stats {
 }
 
 impl Stats {
-    pub fn note_call_time(&mut self, operation: &str) {
+    /// One call of `operation` arrived: counted in total and by operation, and logged with its time.
+    pub fn count_call(&mut self, operation: &str) {
+        self.total_calls += 1;
+        *self
+            .calls_by_operation
+            .entry(operation.to_owned())
+            .or_default() += 1;
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |since| since.as_millis() as u64);

@@ -570,6 +570,10 @@ impl Write {
 /// each (account, permission set) pair.
 pub const WIDE_RESOURCE_TARGETS: usize = 50;
 
+/// A converge reads per principal as soon as two targets lack a fresh cache entry: one listing instead of two
+/// or more pair reads, which its writes would have to wait for anyway.
+const CONVERGE_PER_PRINCIPAL_FROM: usize = 2;
+
 /// Converges account assignments and serves batched reads for one Identity Center instance.
 pub struct AssignmentEngine<A> {
     api: A,
@@ -766,7 +770,7 @@ impl<A: AssignmentApi> AssignmentEngine<A> {
     ) -> Result<AssignmentOutcome, Error> {
         let managed: BTreeSet<AssignmentTarget> = desired.union(known_existing).cloned().collect();
         let current = self
-            .current_assignments(principal, &managed, 2, deadline)
+            .current_assignments(principal, &managed, CONVERGE_PER_PRINCIPAL_FROM, deadline)
             .await?;
 
         let mut outcome = AssignmentOutcome {

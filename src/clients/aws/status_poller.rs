@@ -686,15 +686,19 @@ impl StatusPoller {
             }
         };
         let sent = listing.sent;
+        let previous = self
+            .last_listing
+            .lock()
+            .expect("listing lock poisoned")
+            .replace(sent);
         tracing::debug!(
             ?kind,
             running = listing.ids.len(),
             tracked = self.lock().len(),
             presumed_end = ?self.presumed_end(kind),
-            since_last_listing = ?self.last_listing.lock().expect("listing lock poisoned").map(|at| sent - at),
+            since_last_listing = ?previous.map(|at| sent - at),
             "status listing"
         );
-        *self.last_listing.lock().expect("listing lock poisoned") = Some(sent);
         let mut timing = self.timing(kind);
         let mut operations = self.lock();
         for (request_id, op) in operations.iter_mut() {
@@ -947,6 +951,17 @@ mod tests {
         }
     }
 
+    /// A poller that has already learned `timing` for creations.
+    fn poller_with(timing: Timing) -> StatusPoller {
+        let poller = StatusPoller::default();
+        poller
+            .timings
+            .lock()
+            .unwrap()
+            .insert(OperationKind::Creation, timing);
+        poller
+    }
+
     #[test]
     fn ends_are_presumed_only_from_enough_close_observations() {
         // Past both the youngest ended and the oldest running age, plus 2% (at least 10 ms).
@@ -969,12 +984,7 @@ mod tests {
     // after every apply).
     #[tokio::test(start_paused = true)]
     async fn a_check_due_once_all_slots_are_back_stays_due() {
-        let poller = StatusPoller::default();
-        poller
-            .timings
-            .lock()
-            .unwrap()
-            .insert(OperationKind::Creation, timing(200, 190, 160, 10));
+        let poller = poller_with(timing(200, 190, 160, 10));
         *poller.last_listing.lock().unwrap() = Some(Instant::now());
         let (_progress, registered) = poller.track(OperationKind::Creation, "req-1");
         let released = registered + poller.presumed_end(OperationKind::Creation).unwrap();
@@ -992,12 +1002,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_conflict_widens_the_margin_once_per_interval() {
-        let poller = StatusPoller::default();
-        poller
-            .timings
-            .lock()
-            .unwrap()
-            .insert(OperationKind::Creation, timing(1000, 950, 980, 10));
+        let poller = poller_with(timing(1000, 950, 980, 10));
         let presumed = || poller.presumed_end(OperationKind::Creation).unwrap();
         let before = presumed();
         poller.note_conflict();
